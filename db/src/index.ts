@@ -1,0 +1,11 @@
+/**
+ * @pshub/db — the canonical model and the hub's operations on it. The only package that opens
+ * database connections.
+ */
+export * from "./client.ts";
+export * from "./database-url.ts";
+export * from "./embedded.ts";
+export * from "./env.ts";
+export * from "./logger.ts";
+export * from "./migrate.ts";
+export * as schema from "./schema.ts";

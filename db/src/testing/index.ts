@@ -1,0 +1,47 @@
+/**
+ * Test support: every test file gets its own database cloned from the migrated template, so
+ * files run in parallel on one real Postgres server.
+ *
+ *   const t = await createTestDatabase();   // in beforeAll
+ *   await t.drop();                         // in afterAll
+ */
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { inject } from "vitest";
+import { type ClientOptions, createDbClient, type DbClient, withDatabase } from "../client.ts";
+
+export interface TestDatabase extends DbClient {
+  /** Connection URL of this test's database (for child processes such as subgraph servers). */
+  url: string;
+  name: string;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+export async function createTestDatabase(options: ClientOptions = {}): Promise<TestDatabase> {
+  const serverUrl = inject("pshubServerUrl");
+  const template = inject("pshubTemplateDb");
+  const name = `pshub_t_${process.pid}_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}" template "${template}"`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const url = withDatabase(serverUrl, name);
+  const client = createDbClient(url, { applicationName: `pshub-test-${name}`, ...options });
+  return {
+    ...client,
+    url,
+    name,
+    async drop() {
+      await client.close();
+      const dropper = postgres(serverUrl, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await dropper.end({ timeout: 5 });
+      }
+    },
+  };
+}
