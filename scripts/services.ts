@@ -1,0 +1,17 @@
+/**
+ * Every process `npm start` runs, in start order. Each entry is a TypeScript file run with tsx;
+ * the launcher (scripts/start.ts) gives it PORT, DATABASE_URL and the URLs of the others, and
+ * waits for GET http://127.0.0.1:PORT{healthPath} to answer 200.
+ */
+export interface ServiceSpec {
+  /** Short name, used in log lines and in the gateway's /healthz. */
+  name: string;
+  /** Entry file, relative to the repo root. */
+  entry: string;
+  /** Default port; overridable with the environment variable `portEnv`. */
+  port: number;
+  portEnv: string;
+  healthPath: string;
+}
+
+export const services: ServiceSpec[] = [];
