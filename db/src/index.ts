@@ -6,6 +6,7 @@ export * from "./client.ts";
 export * from "./database-url.ts";
 export * from "./embedded.ts";
 export * from "./env.ts";
+export * from "./errors.ts";
 export * from "./logger.ts";
 export * from "./migrate.ts";
 export * as schema from "./schema.ts";
