@@ -1,0 +1,80 @@
+/**
+ * Build-time composition: every subgraph's SDL (all *.graphql files in subgraphs/<name>/,
+ * sorted and concatenated) → the supergraph SDL and the client-facing API schema.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { composeServices } from "@apollo/composition";
+import { parse, printSchema } from "graphql";
+import { SUBGRAPHS, type SubgraphName, type SubgraphUrls } from "./subgraphs.ts";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const SUPERGRAPH_PATH = join(REPO_ROOT, "gateway", "supergraph.graphql");
+export const API_SCHEMA_PATH = join(REPO_ROOT, "gateway", "api-schema.graphql");
+
+export interface SubgraphSdl {
+  name: SubgraphName;
+  url: string;
+  sdl: string;
+  files: string[];
+}
+
+/** Reads subgraphs/<name>/*.graphql, sorted by file name, concatenated. */
+export function readSubgraphSdl(
+  name: SubgraphName,
+  root = REPO_ROOT,
+): { sdl: string; files: string[] } {
+  const folder = join(root, "subgraphs", name);
+  let entries: string[];
+  try {
+    entries = readdirSync(folder);
+  } catch {
+    return { sdl: "", files: [] };
+  }
+  const files = entries.filter((file) => file.endsWith(".graphql")).sort();
+  const sdl = files.map((file) => readFileSync(join(folder, file), "utf8")).join("\n");
+  return { sdl, files: files.map((file) => join("subgraphs", name, file)) };
+}
+
+export function readAllSubgraphSdl(urls: SubgraphUrls = {}, root = REPO_ROOT): SubgraphSdl[] {
+  return SUBGRAPHS.map((subgraph) => ({
+    name: subgraph.name,
+    url: urls[subgraph.name] ?? subgraph.defaultUrl,
+    ...readSubgraphSdl(subgraph.name, root),
+  }));
+}
+
+export type ComposeResult =
+  | { ok: true; supergraphSdl: string; apiSchemaSdl: string; hints: string[] }
+  | { ok: false; errors: string[] };
+
+export function compose(subgraphs: SubgraphSdl[]): ComposeResult {
+  const errors: string[] = [];
+  const services = [];
+  for (const subgraph of subgraphs) {
+    if (!subgraph.sdl.trim()) {
+      errors.push(
+        `[${subgraph.name}] no SDL: subgraphs/${subgraph.name}/*.graphql is missing or empty`,
+      );
+      continue;
+    }
+    try {
+      services.push({ name: subgraph.name, url: subgraph.url, typeDefs: parse(subgraph.sdl) });
+    } catch (error) {
+      errors.push(`[${subgraph.name}] ${(error as Error).message}`);
+    }
+  }
+  if (errors.length) return { ok: false, errors };
+  const result = composeServices(services);
+  if (result.errors) {
+    return { ok: false, errors: result.errors.map((error) => error.message) };
+  }
+  const apiSchema = result.schema.toAPISchema().toGraphQLJSSchema();
+  return {
+    ok: true,
+    supergraphSdl: result.supergraphSdl,
+    apiSchemaSdl: `${printSchema(apiSchema)}\n`,
+    hints: result.hints.map((hint) => hint.toString()),
+  };
+}

@@ -1,0 +1,40 @@
+/**
+ * The gateway's configuration, parsed once with zod. Nothing else in gateway/ reads process.env.
+ */
+import { dbEnvSchema, parseEnv } from "@pshub/db";
+import { z } from "zod";
+import { SUBGRAPHS } from "./subgraphs.ts";
+
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http(s):// URL" });
+
+const subgraphUrls = Object.fromEntries(
+  SUBGRAPHS.map((subgraph) => [subgraph.urlEnv, httpUrl.default(subgraph.defaultUrl)]),
+) as Record<(typeof SUBGRAPHS)[number]["urlEnv"], z.ZodDefault<typeof httpUrl>>;
+
+export const gatewayEnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  ...subgraphUrls,
+  /** `file`: the committed gateway/supergraph.graphql (production); `introspect`: compose at startup from the running subgraphs (development). */
+  GATEWAY_SUPERGRAPH: z.enum(["file", "introspect"]).default("file"),
+  /** Poll interval for `introspect` mode, in ms; 0 = compose once. */
+  GATEWAY_POLL_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
+  GATEWAY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(24),
+  GATEWAY_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(30),
+  /** Fields in the operation after expanding fragments. */
+  GATEWAY_MAX_FIELDS: z.coerce.number().int().min(1).max(100_000).default(1500),
+  /** Request body limit in bytes. */
+  GATEWAY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
+  /** Introspection (the IDE needs it); turn off for a locked-down deployment. */
+  GATEWAY_INTROSPECTION: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((value) => value === "true"),
+  LOG_LEVEL: dbEnvSchema.shape.LOG_LEVEL,
+});
+
+export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;
+
+export function gatewayEnv(source: NodeJS.ProcessEnv = process.env): GatewayEnv {
+  return parseEnv(gatewayEnvSchema, source);
+}

@@ -1,0 +1,412 @@
+/**
+ * The pshub gateway: @apollo/gateway over the four subgraphs, served by @apollo/server 5 on a
+ * plain node:http server, with the IDE, health endpoints and query limits.
+ *
+ *   const gw = await createGateway({ subgraphUrls });
+ *   const { url } = await gw.listen({ port: 0 });
+ *   …
+ *   await gw.close();
+ *
+ * `httpServer` is exposed so that a graphql-ws server can share the port (upgrade requests are
+ * not handled here), and `execute` runs an operation through the gateway's own pipeline
+ * (federated query planning, limits, principal and correlation id forwarding) — which is what a
+ * subscription's `resolve` needs.
+ */
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  ApolloGateway,
+  type GraphQLDataSourceProcessOptions,
+  IntrospectAndCompose,
+  RemoteGraphQLDataSource,
+} from "@apollo/gateway";
+import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
+import type { Logger } from "@pshub/db";
+import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, print } from "graphql";
+import { SUPERGRAPH_PATH } from "./compose.ts";
+import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "./http.ts";
+import { ideBundle } from "./ide/bundle.ts";
+import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
+import { ideHtml } from "./ide/html.ts";
+import { DEFAULT_LIMITS, type QueryLimits, queryLimitsPlugin } from "./limits.ts";
+import {
+  healthUrlOf,
+  resolveSubgraphUrls,
+  SUBGRAPHS,
+  type SubgraphName,
+  type SubgraphUrls,
+} from "./subgraphs.ts";
+
+/** Per-request context: who is asking, under which correlation id, and what subgraphs warned. */
+export interface GatewayContext {
+  principal: string;
+  correlationId: string;
+  /** `extensions.warnings` collected from subgraph responses (e.g. a capped page size). */
+  warnings: unknown[];
+}
+
+export const PRINCIPAL_HEADER = "x-pshub-principal";
+export const CORRELATION_HEADER = "x-correlation-id";
+
+export interface CreateGatewayOptions {
+  /** Subgraph URLs; missing ones default to http://127.0.0.1:400x/graphql. */
+  subgraphUrls?: SubgraphUrls;
+  /** `file` (default): gateway/supergraph.graphql; `introspect`: compose from running subgraphs; or an SDL string. */
+  supergraph?: "file" | "introspect" | { sdl: string };
+  pollIntervalInMs?: number;
+  limits?: Partial<QueryLimits>;
+  introspection?: boolean;
+  maxBodyBytes?: number;
+  /** Serve the IDE at / and /playground (default true). */
+  ide?: boolean;
+  ideTabs?: ExampleTab[];
+  logger?: Logger;
+  /** Replaces the HTTP client used to call subgraphs (default: Node's fetch, keep-alive). */
+  fetcher?: typeof fetch;
+}
+
+export interface SubgraphHealth {
+  status: "ok" | "unavailable";
+  url: string;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface HealthReport {
+  status: "ok" | "unavailable";
+  schema: boolean;
+  subgraphs: Record<SubgraphName, SubgraphHealth>;
+}
+
+export interface ExecuteRequest {
+  query: string | DocumentNode;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+  principal?: string;
+  correlationId?: string;
+}
+
+export interface ExecuteResult {
+  data?: Record<string, unknown> | null;
+  errors?: readonly GraphQLFormattedError[];
+  extensions?: Record<string, unknown>;
+}
+
+export interface PshubGateway {
+  httpServer: Server;
+  gateway: ApolloGateway;
+  apolloServer: ApolloServer<GatewayContext>;
+  /** The composed API schema (undefined before the first successful load). */
+  schema(): GraphQLSchema | undefined;
+  /** Runs one operation through the gateway (query planning, limits, forwarding). */
+  execute(request: ExecuteRequest): Promise<ExecuteResult>;
+  health(): Promise<HealthReport>;
+  /** Starts listening; port 0 picks a free one. */
+  listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>;
+  close(): Promise<void>;
+}
+
+/** Forwards principal and correlation id; collects subgraph warnings into the context. */
+class PshubDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  override willSendRequest({
+    request,
+    context,
+  }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    const ctx = context as Partial<GatewayContext>;
+    request.http?.headers.set(PRINCIPAL_HEADER, ctx.principal ?? "gateway");
+    request.http?.headers.set(CORRELATION_HEADER, ctx.correlationId ?? randomUUID());
+  }
+
+  override async didReceiveResponse({
+    response,
+    context,
+  }: Parameters<NonNullable<RemoteGraphQLDataSource<GatewayContext>["didReceiveResponse"]>>[0]) {
+    const warnings = response.extensions?.warnings;
+    const ctx = context as Partial<GatewayContext>;
+    if (Array.isArray(warnings) && ctx.warnings) ctx.warnings.push(...warnings);
+    return response;
+  }
+}
+
+/** Copies subgraph warnings into the client response's `extensions.warnings`. */
+const warningsPlugin: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, contextValue }) {
+        if (response.body.kind !== "single" || !contextValue.warnings?.length) return;
+        const result = response.body.singleResult;
+        result.extensions = {
+          ...result.extensions,
+          warnings: [...new Set(contextValue.warnings.map(String))],
+        };
+      },
+    };
+  },
+};
+
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+
+function contextFromRequest(req: IncomingMessage): GatewayContext {
+  const principalHeader = req.headers[PRINCIPAL_HEADER];
+  const principal =
+    typeof principalHeader === "string" && principalHeader.trim()
+      ? principalHeader.trim()
+      : "anonymous";
+  const correlationHeader = req.headers[CORRELATION_HEADER];
+  const correlationId =
+    typeof correlationHeader === "string" && CORRELATION_ID.test(correlationHeader)
+      ? correlationHeader
+      : randomUUID();
+  return { principal, correlationId, warnings: [] };
+}
+
+export async function createGateway(options: CreateGatewayOptions = {}): Promise<PshubGateway> {
+  process.env.APOLLO_TELEMETRY_DISABLED ??= "1";
+  const log = options.logger;
+  const urls = resolveSubgraphUrls(options.subgraphUrls);
+  const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
+  const fetcher = options.fetcher ?? ((input, init) => fetch(input, init));
+  const mode = options.supergraph ?? "file";
+
+  const supergraphSdl =
+    mode === "introspect"
+      ? new IntrospectAndCompose({
+          subgraphs: SUBGRAPHS.map((subgraph) => ({
+            name: subgraph.name,
+            url: urls[subgraph.name],
+          })),
+          pollIntervalInMs: options.pollIntervalInMs || undefined,
+        })
+      : mode === "file"
+        ? readFileSync(SUPERGRAPH_PATH, "utf8")
+        : mode.sdl;
+
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    buildService: ({ name, url }) =>
+      new PshubDataSource({
+        // The committed supergraph holds the default URLs; the environment decides at runtime.
+        url: urls[name as SubgraphName] ?? url,
+        fetcher: fetcher as unknown as RemoteGraphQLDataSource["fetcher"],
+      }),
+  });
+
+  let schema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+    schema = apiSchema;
+  });
+
+  const apolloServer = new ApolloServer<GatewayContext>({
+    gateway,
+    introspection: options.introspection ?? true,
+    includeStacktraceInErrorResponses: false,
+    // The IDE and HTTP tools send JSON; GET requests need a preflight-forcing header (CSRF).
+    csrfPrevention: true,
+    plugins: [queryLimitsPlugin(limits), warningsPlugin],
+    logger: log
+      ? {
+          debug: (message) => log.debug(message),
+          info: (message) => log.info(message),
+          warn: (message) => log.warn(message),
+          error: (message) => log.error(message),
+        }
+      : undefined,
+  });
+  await apolloServer.start();
+
+  const ideEnabled = options.ide ?? true;
+  const ideTabs = options.ideTabs ?? EXAMPLE_TABS;
+  if (ideEnabled) {
+    // Warm the bundle in the background; a failure shows on the first page load instead.
+    ideBundle().catch((error: unknown) => log?.error({ err: error }, "IDE bundle failed"));
+  }
+
+  let healthCache: { at: number; report: Promise<HealthReport> } | undefined;
+  const health = (): Promise<HealthReport> => {
+    const now = Date.now();
+    if (healthCache && now - healthCache.at < 1000) return healthCache.report;
+    const report = checkHealth(urls, schema !== undefined);
+    healthCache = { at: now, report };
+    return report;
+  };
+
+  let closing = false;
+  const corsHeaders = {
+    "access-control-allow-origin": "*",
+    "access-control-allow-headers": `content-type, authorization, ${PRINCIPAL_HEADER}, ${CORRELATION_HEADER}, apollo-require-preflight`,
+    "access-control-allow-methods": "GET, POST, OPTIONS",
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    const method = req.method ?? "GET";
+    if (path === "/graphql") {
+      if (method === "OPTIONS") {
+        res.writeHead(204, { ...corsHeaders, "access-control-max-age": "600" });
+        res.end();
+        return;
+      }
+      const context = contextFromRequest(req);
+      const extraHeaders = { ...corsHeaders, [CORRELATION_HEADER]: context.correlationId };
+      try {
+        await handleGraphQL(apolloServer, req, res, async () => context, {
+          maxBodyBytes,
+          extraHeaders,
+        });
+      } catch (error) {
+        if (error instanceof HttpError) sendGraphQLError(res, error, extraHeaders);
+        else throw error;
+      }
+      return;
+    }
+    if (method !== "GET" && method !== "HEAD") {
+      sendJson(res, 405, { error: `${method} is not allowed on ${path}` }, { allow: "GET" });
+      return;
+    }
+    if (path === "/healthz") {
+      const report = await health();
+      sendJson(res, report.status === "ok" && !closing ? 200 : 503, report);
+      return;
+    }
+    if (path === "/readyz") {
+      const ready = schema !== undefined && !closing;
+      sendJson(res, ready ? 200 : 503, {
+        status: ready ? "ok" : "unavailable",
+        schema: schema !== undefined,
+      });
+      return;
+    }
+    if (ideEnabled && (path === "/" || path === "/playground")) {
+      const bundle = await ideBundle();
+      const html = ideHtml({ hash: bundle.hash, endpoint: "/graphql", tabs: ideTabs });
+      res.writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "cache-control": "no-cache",
+      });
+      res.end(html);
+      return;
+    }
+    if (ideEnabled && path.startsWith("/ide/")) {
+      const bundle = await ideBundle();
+      const asset =
+        path === `/ide/ide.${bundle.hash}.js`
+          ? { type: "text/javascript; charset=utf-8", body: bundle.js }
+          : path === `/ide/ide.${bundle.hash}.css`
+            ? { type: "text/css; charset=utf-8", body: bundle.css }
+            : undefined;
+      if (asset) {
+        res.writeHead(200, {
+          "content-type": asset.type,
+          "cache-control": "public, max-age=31536000, immutable",
+        });
+        res.end(asset.body);
+        return;
+      }
+    }
+    sendJson(res, 404, {
+      error: `no route for ${path}`,
+      routes: ["/graphql", "/", "/playground", "/healthz", "/readyz"],
+    });
+  };
+
+  const httpServer = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log?.error({ err: error, url: req.url }, "request failed");
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          errors: [{ message: "internal error", extensions: { code: "INTERNAL_SERVER_ERROR" } }],
+        });
+      else res.end();
+    });
+  });
+  // Keep-alive sockets from load generators and browsers should not hold close() up for long.
+  httpServer.keepAliveTimeout = 5000;
+
+  const execute = async (request: ExecuteRequest): Promise<ExecuteResult> => {
+    const response = await apolloServer.executeOperation(
+      {
+        query: typeof request.query === "string" ? request.query : print(request.query),
+        variables: request.variables,
+        operationName: request.operationName,
+      },
+      {
+        contextValue: {
+          principal: request.principal ?? "anonymous",
+          correlationId: request.correlationId ?? randomUUID(),
+          warnings: [],
+        },
+      },
+    );
+    if (response.body.kind !== "single") {
+      throw new Error("incremental delivery is not supported by execute()");
+    }
+    const { data, errors, extensions } = response.body.singleResult;
+    return { data, errors, extensions };
+  };
+
+  return {
+    httpServer,
+    gateway,
+    apolloServer,
+    schema: () => schema,
+    execute,
+    health,
+    async listen({ port = 0, host = "127.0.0.1" } = {}) {
+      await new Promise<void>((resolve, reject) => {
+        httpServer.once("error", reject);
+        httpServer.listen(port, host, () => {
+          httpServer.off("error", reject);
+          resolve();
+        });
+      });
+      const address = httpServer.address() as AddressInfo;
+      const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;
+      return { url: `http://${shownHost}:${address.port}/graphql`, port: address.port };
+    },
+    async close() {
+      closing = true;
+      if (httpServer.listening) {
+        await new Promise<void>((resolve) => {
+          httpServer.close(() => resolve());
+          httpServer.closeAllConnections();
+        });
+      }
+      await apolloServer.stop();
+    },
+  };
+}
+
+async function checkHealth(
+  urls: Record<SubgraphName, string>,
+  hasSchema: boolean,
+): Promise<HealthReport> {
+  const entries = await Promise.all(
+    SUBGRAPHS.map(async (subgraph): Promise<[SubgraphName, SubgraphHealth]> => {
+      const url = urls[subgraph.name];
+      const started = performance.now();
+      try {
+        const response = await fetch(healthUrlOf(url), { signal: AbortSignal.timeout(1500) });
+        await response.body?.cancel();
+        const latencyMs = Math.round(performance.now() - started);
+        return [
+          subgraph.name,
+          response.ok
+            ? { status: "ok", url, latencyMs }
+            : { status: "unavailable", url, latencyMs, error: `HTTP ${response.status}` },
+        ];
+      } catch (error) {
+        const latencyMs = Math.round(performance.now() - started);
+        return [
+          subgraph.name,
+          { status: "unavailable", url, latencyMs, error: (error as Error).message },
+        ];
+      }
+    }),
+  );
+  const subgraphs = Object.fromEntries(entries) as Record<SubgraphName, SubgraphHealth>;
+  const allUp = entries.every(([, entry]) => entry.status === "ok");
+  return { status: allUp && hasSchema ? "ok" : "unavailable", schema: hasSchema, subgraphs };
+}

@@ -1,0 +1,49 @@
+/**
+ * The gateway process: `npm start` runs it after the four subgraphs (scripts/services.ts).
+ * Reads PORT, SUBGRAPH_*_URL and GATEWAY_* (see env.ts); logs one line when listening.
+ */
+import { createLogger, loadEnvOrExit } from "@pshub/db";
+import { gatewayEnvSchema } from "./env.ts";
+import { createGateway } from "./gateway.ts";
+
+const env = loadEnvOrExit(gatewayEnvSchema);
+const log = createLogger("gateway", env.LOG_LEVEL);
+
+const gateway = await createGateway({
+  subgraphUrls: {
+    customer: env.SUBGRAPH_CUSTOMER_URL,
+    project: env.SUBGRAPH_PROJECT_URL,
+    billing: env.SUBGRAPH_BILLING_URL,
+    invoice: env.SUBGRAPH_INVOICE_URL,
+  },
+  supergraph: env.GATEWAY_SUPERGRAPH,
+  pollIntervalInMs: env.GATEWAY_POLL_INTERVAL_MS,
+  limits: {
+    maxDepth: env.GATEWAY_MAX_DEPTH,
+    maxAliases: env.GATEWAY_MAX_ALIASES,
+    maxFields: env.GATEWAY_MAX_FIELDS,
+  },
+  introspection: env.GATEWAY_INTROSPECTION,
+  maxBodyBytes: env.GATEWAY_MAX_BODY_BYTES,
+  logger: log,
+});
+const { port } = await gateway.listen({ port: env.PORT, host: env.HOST });
+log.info(
+  { port, supergraph: env.GATEWAY_SUPERGRAPH },
+  `gateway listening: GraphQL http://127.0.0.1:${port}/graphql, IDE http://127.0.0.1:${port}/`,
+);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    gateway.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, "close failed");
+        process.exit(1);
+      },
+    );
+  });
+}
