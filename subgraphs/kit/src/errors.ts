@@ -1,0 +1,102 @@
+/**
+ * GraphQL errors every subgraph raises, each with a SCREAMING_SNAKE `extensions.code`, and the
+ * mapping from hub errors (DomainError from @pshub/db, Postgres SQLSTATEs) to them.
+ */
+import { unwrapResolverError } from "@apollo/server/errors";
+import { DomainError } from "@pshub/db";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
+
+/** Bad arguments: malformed cursor, invalid id, conflicting paging arguments. */
+export class BadUserInputError extends GraphQLError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super(message, { extensions: { code: "BAD_USER_INPUT", ...details } });
+  }
+}
+
+/** A single fetch whose id names no row. */
+export class NotFoundGraphQLError extends GraphQLError {
+  constructor(entityType: string, id: string) {
+    super(`${entityType} ${id} does not exist`, {
+      extensions: { code: "NOT_FOUND", entityType, id },
+    });
+  }
+}
+
+/** A malformed HTTP request (bad JSON body, too large, wrong method). */
+export class BadRequestError extends GraphQLError {
+  constructor(message: string) {
+    super(message, { extensions: { code: "BAD_REQUEST" } });
+  }
+}
+
+/** SQLSTATEs that mean "the client sent something the database cannot read", not a server fault. */
+const CLIENT_SQLSTATES = new Map<string, string>([
+  ["22P02", "BAD_USER_INPUT"], // invalid_text_representation (e.g. a uuid that is not one)
+  ["22007", "BAD_USER_INPUT"], // invalid_datetime_format
+  ["22008", "BAD_USER_INPUT"], // datetime_field_overflow
+  ["22003", "BAD_USER_INPUT"], // numeric_value_out_of_range
+  ["23505", "CONFLICT"], // unique_violation
+  ["23503", "VALIDATION_FAILED"], // foreign_key_violation
+  ["23514", "VALIDATION_FAILED"], // check_violation
+  ["40001", "CONFLICT"], // serialization_failure
+]);
+
+function sqlState(error: unknown): string | undefined {
+  for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && "severity" in e) return code;
+    if (!("cause" in e)) break;
+  }
+  return undefined;
+}
+
+function findDomainError(error: unknown): DomainError | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; depth++) {
+    if (e instanceof DomainError) return e;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Apollo `formatError`: DomainError → its code and details; client-caused Postgres errors →
+ * BAD_USER_INPUT / CONFLICT / VALIDATION_FAILED; anything else unexpected → INTERNAL_SERVER_ERROR
+ * with a generic message (the detail is logged, not leaked).
+ */
+export function formatSubgraphError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  log?: (error: unknown) => void,
+): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const domain = findDomainError(original);
+  if (domain) {
+    return {
+      ...formatted,
+      message: domain.message,
+      extensions: { ...domain.details, code: domain.code },
+    };
+  }
+  const state = sqlState(original);
+  if (state) {
+    const code = CLIENT_SQLSTATES.get(state);
+    if (code) {
+      return {
+        ...formatted,
+        message: (original as Error).message,
+        extensions: { code, sqlState: state },
+      };
+    }
+  }
+  const code = formatted.extensions?.code;
+  if (code === undefined || code === "INTERNAL_SERVER_ERROR") {
+    log?.(original);
+    const { stacktrace: _omit, ...extensions } = formatted.extensions ?? {};
+    return {
+      ...formatted,
+      message: "Internal server error",
+      extensions: { ...extensions, code: "INTERNAL_SERVER_ERROR" },
+    };
+  }
+  return formatted;
+}

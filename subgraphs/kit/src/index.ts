@@ -1,0 +1,11 @@
+/**
+ * @pshub/subgraph-kit — what every pshub subgraph shares: the server bootstrap and its HTTP
+ * adapter, the request context, scalars, errors, Relay keyset pagination and DataLoaders.
+ */
+export * from "./context.ts";
+export * from "./errors.ts";
+export * from "./loaders.ts";
+export * from "./pagination.ts";
+export * from "./scalars.ts";
+export * from "./server.ts";
+export * from "./type-defs.ts";

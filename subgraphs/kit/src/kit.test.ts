@@ -1,0 +1,380 @@
+import { DomainError } from "@pshub/db";
+import { contact, customer, legalEntity } from "@pshub/db/schema";
+import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { eq, inArray } from "drizzle-orm";
+import { parse } from "graphql";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SubgraphContext } from "./context.ts";
+import { encodeCursor, type ListSpec, paginate } from "./pagination.ts";
+import { DecimalScalar } from "./scalars.ts";
+import { createSubgraphServer, listen, type RunningSubgraph } from "./server.ts";
+
+const typeDefs = parse(/* GraphQL */ `
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  scalar Decimal
+  scalar DateTime
+  enum OrderDirection { ASC DESC }
+  enum CustomerOrderField { NAME CREATED_AT }
+  input CustomerOrder { field: CustomerOrderField!, direction: OrderDirection! }
+  input CustomerFilter { status: [String!] }
+  type PageInfo { hasNextPage: Boolean!, hasPreviousPage: Boolean!, startCursor: String, endCursor: String }
+  type Customer @key(fields: "id") {
+    id: ID!
+    name: String!
+    contacts(first: Int, after: String, last: Int, before: String): ContactConnection!
+  }
+  type Contact @key(fields: "id") { id: ID!, name: String!, customer: Customer }
+  type CustomerEdge { cursor: String!, node: Customer! }
+  type CustomerConnection { edges: [CustomerEdge!]!, nodes: [Customer!]!, pageInfo: PageInfo!, totalCount: Int! }
+  type ContactEdge { cursor: String!, node: Contact! }
+  type ContactConnection { edges: [ContactEdge!]!, pageInfo: PageInfo!, totalCount: Int! }
+  type Query {
+    customers(first: Int, after: String, last: Int, before: String, filter: CustomerFilter, orderBy: CustomerOrder): CustomerConnection!
+    fail(kind: String!): String
+    whoami: String!
+    amount(value: Decimal!): Decimal!
+  }
+`);
+
+const customerList: ListSpec<typeof customer, { status?: string[] | null }> = {
+  name: "Customer",
+  table: customer,
+  id: customer.id,
+  orderFields: { NAME: customer.name, CREATED_AT: customer.createdAt },
+  defaultOrder: { field: "NAME", direction: "ASC" },
+  where: (f) => (f.status?.length ? inArray(customer.status, f.status as never) : undefined),
+};
+const contactList: ListSpec<typeof contact> = {
+  name: "Contact",
+  table: contact,
+  id: contact.id,
+  orderFields: { NAME: contact.name },
+  defaultOrder: { field: "NAME", direction: "ASC" },
+};
+
+type Ctx = SubgraphContext;
+const resolvers = {
+  Query: {
+    customers: (_: unknown, args: object, ctx: Ctx, info: never) =>
+      paginate(ctx.db, customerList, args, { info, warn: ctx.warn }),
+    fail: (_: unknown, { kind }: { kind: string }) => {
+      if (kind === "domain")
+        throw new DomainError("INVALID_TRANSITION", "cannot go from A to B", { from: "A" });
+      if (kind === "sql") return "x";
+      throw new Error("secret internal detail");
+    },
+    whoami: (_: unknown, __: unknown, ctx: Ctx) => ctx.principal,
+    amount: (_: unknown, { value }: { value: string }) => value,
+  },
+  Customer: {
+    __resolveReference: (ref: { id: string }, ctx: Ctx) => ctx.loaders.byId(customer).load(ref.id),
+    contacts: (parent: { id: string }, args: object, ctx: Ctx, info: never) =>
+      ctx.loaders.connection(contactList, contact.customerId, parent.id, args, info),
+  },
+  Contact: {
+    customer: (parent: { customerId: string }, _: unknown, ctx: Ctx) =>
+      ctx.loaders.byId(customer).load(parent.customerId),
+  },
+};
+
+let t: TestDatabase;
+const statements: string[] = [];
+let server: ReturnType<typeof createSubgraphServer>;
+let running: RunningSubgraph;
+let customerIds: string[] = [];
+
+async function run(query: string, variables: Record<string, unknown> = {}) {
+  const response = await server.apollo.executeOperation(
+    { query, variables },
+    { contextValue: server.createContext({ "x-pshub-principal": "tester" }) },
+  );
+  if (response.body.kind !== "single") throw new Error("expected a single result");
+  return response.body.singleResult as {
+    // biome-ignore lint/suspicious/noExplicitAny: test results are walked ad hoc
+    data?: Record<string, any>;
+    errors?: { message: string; extensions?: Record<string, unknown> }[];
+    extensions?: Record<string, unknown>;
+  };
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase({ onQuery: (q) => statements.push(q) });
+  const [le] = await t.db
+    .insert(legalEntity)
+    .values({
+      code: "US1",
+      name: "Firm US",
+      country: "US",
+      currency: "USD",
+      taxJurisdiction: "US-NY",
+      invoicePrefix: "US",
+    })
+    .returning();
+  // 137 customers, names with ties (every name twice) so the id tie-breaker matters.
+  const rows = Array.from({ length: 137 }, (_, i) => ({
+    name: `Customer ${String(Math.floor(i / 2)).padStart(3, "0")}`,
+    currency: "USD",
+    legalEntityId: le!.id,
+    status: (i % 3 === 0 ? "ON_HOLD" : "ACTIVE") as "ON_HOLD" | "ACTIVE",
+  }));
+  const inserted = await t.db.insert(customer).values(rows).returning({ id: customer.id });
+  customerIds = inserted.map((r) => r.id);
+  // 0..4 contacts per customer
+  const contacts = customerIds.flatMap((id, i) =>
+    Array.from({ length: i % 5 }, (_, n) => ({ customerId: id, name: `Contact ${n}` })),
+  );
+  await t.db.insert(contact).values(contacts);
+  server = createSubgraphServer({ name: "kit-test", typeDefs, resolvers, db: t.db });
+  running = await listen(server, { port: 0 });
+});
+
+afterAll(async () => {
+  await running?.close();
+  await t?.drop();
+});
+
+const PAGE = `query($first: Int, $after: String, $last: Int, $before: String, $orderBy: CustomerOrder, $filter: CustomerFilter) {
+  customers(first: $first, after: $after, last: $last, before: $before, orderBy: $orderBy, filter: $filter) {
+    totalCount
+    edges { cursor node { id name } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}`;
+
+describe("keyset pagination", () => {
+  it("pages forward through every row exactly once, in (name, id) order", async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    let pages = 0;
+    for (;;) {
+      const result = await run(PAGE, { first: 20, after });
+      expect(result.errors).toBeUndefined();
+      const conn = result.data!.customers;
+      expect(conn.totalCount).toBe(137);
+      seen.push(...conn.edges.map((e: { node: { id: string } }) => e.node.id));
+      pages++;
+      if (!conn.pageInfo.hasNextPage) break;
+      after = conn.pageInfo.endCursor;
+    }
+    expect(pages).toBe(7);
+    expect(seen).toHaveLength(137);
+    expect(new Set(seen).size).toBe(137);
+    const expected = await t.sql<{ id: string }[]>`select id from customer order by name, id`;
+    expect(seen).toEqual(expected.map((r) => r.id));
+  });
+
+  it("pages backward with last/before, DESC order, and by a timestamp", async () => {
+    const orderBy = { field: "CREATED_AT", direction: "DESC" };
+    const seen: string[] = [];
+    let before: string | null = null;
+    for (;;) {
+      const result = await run(PAGE, { last: 30, before, orderBy });
+      expect(result.errors).toBeUndefined();
+      const conn = result.data!.customers;
+      seen.unshift(...conn.edges.map((e: { node: { id: string } }) => e.node.id));
+      if (!conn.pageInfo.hasPreviousPage) break;
+      before = conn.pageInfo.startCursor;
+    }
+    const expected = await t.sql<{ id: string }[]>`
+      select id from customer order by created_at desc, id desc`;
+    expect(seen).toEqual(expected.map((r) => r.id));
+  });
+
+  it("filters, and counts only the filtered rows", async () => {
+    const result = await run(PAGE, { first: 500, filter: { status: ["ON_HOLD"] } });
+    expect(result.data!.customers.totalCount).toBe(46);
+    expect(result.data!.customers.edges).toHaveLength(46);
+  });
+
+  it("caps a huge page at 500 and says so in extensions.warnings", async () => {
+    const result = await run(PAGE, { first: 100000 });
+    expect(result.errors).toBeUndefined();
+    expect(result.data!.customers.edges).toHaveLength(137);
+    expect(String(result.extensions?.warnings)).toMatch(/capped at 500/);
+  });
+
+  it("rejects malformed cursors, negative sizes and conflicting arguments with BAD_USER_INPUT", async () => {
+    for (const variables of [
+      { first: 5, after: "not-a-cursor!!" },
+      { first: 5, after: Buffer.from("{}").toString("base64url") },
+      { first: -1 },
+      { first: 1, last: 1 },
+      {
+        first: 5,
+        after: encodeCursor({ f: "CREATED_AT", d: "ASC", v: "x", i: customerIds[0]! }),
+      },
+    ]) {
+      const result = await run(PAGE, variables);
+      expect(result.errors?.[0]?.extensions?.code, JSON.stringify(variables)).toBe(
+        "BAD_USER_INPUT",
+      );
+    }
+  });
+
+  it("a cursor with a sort value Postgres cannot read is BAD_USER_INPUT, not a 500", async () => {
+    const after = encodeCursor({ f: "CREATED_AT", d: "DESC", v: "yesterday-ish", i: "nope" });
+    const result = await run(PAGE, {
+      first: 5,
+      after,
+      orderBy: { field: "CREATED_AT", direction: "DESC" },
+    });
+    expect(result.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+  });
+});
+
+describe("nested connections and loaders", () => {
+  const NESTED = `query($first: Int) { customers(first: $first) { edges { node { name
+    contacts(first: 2) { totalCount edges { node { name customer { name } } } pageInfo { hasNextPage } } } } } }`;
+
+  it("the number of SQL statements does not grow with the number of rows", async () => {
+    statements.length = 0;
+    const small = await run(NESTED, { first: 5 });
+    const smallCount = statements.length;
+    statements.length = 0;
+    const large = await run(NESTED, { first: 100 });
+    const largeCount = statements.length;
+    expect(small.errors).toBeUndefined();
+    expect(large.errors).toBeUndefined();
+    expect(largeCount).toBe(smallCount);
+    // page + count of customers, page + count of contacts, customers by id
+    expect(largeCount).toBeLessThanOrEqual(5);
+  });
+
+  it("pages and counts each parent's children correctly", async () => {
+    const result = await run(NESTED, { first: 500 });
+    const edges = result.data!.customers.edges as {
+      node: {
+        name: string;
+        contacts: { totalCount: number; edges: unknown[]; pageInfo: { hasNextPage: boolean } };
+      };
+    }[];
+    const counts = await t.sql<{ name: string; n: number }[]>`
+      select c.id, count(ct.id)::int as n from customer c left join contact ct on ct.customer_id = c.id
+      group by c.id order by c.name, c.id`;
+    expect(edges.map((e) => e.node.contacts.totalCount)).toEqual(counts.map((c) => c.n));
+    for (const edge of edges) {
+      const total = edge.node.contacts.totalCount;
+      expect(edge.node.contacts.edges).toHaveLength(Math.min(2, total));
+      expect(edge.node.contacts.pageInfo.hasNextPage).toBe(total > 2);
+    }
+  });
+
+  it("resolves _entities through the byId loader in one statement, null for unknown ids", async () => {
+    statements.length = 0;
+    const result = await run(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { id name } } }`,
+      {
+        r: [
+          { __typename: "Customer", id: customerIds[0] },
+          { __typename: "Customer", id: customerIds[1] },
+          { __typename: "Customer", id: "00000000-0000-4000-8000-000000000000" },
+          { __typename: "Customer", id: "not-a-uuid" },
+        ],
+      },
+    );
+    expect(result.errors).toBeUndefined();
+    const entities = result.data!._entities as ({ id: string } | null)[];
+    expect(entities.map((e) => e?.id ?? null)).toEqual([
+      customerIds[0],
+      customerIds[1],
+      null,
+      null,
+    ]);
+    expect(statements).toHaveLength(1);
+  });
+});
+
+describe("errors, scalars and context", () => {
+  it("maps a DomainError to its code and details", async () => {
+    const result = await run(`{ fail(kind: "domain") }`);
+    expect(result.errors?.[0]?.extensions).toMatchObject({
+      code: "INVALID_TRANSITION",
+      from: "A",
+    });
+    expect(result.errors?.[0]?.message).toBe("cannot go from A to B");
+  });
+
+  it("hides unexpected errors behind INTERNAL_SERVER_ERROR", async () => {
+    const result = await run(`{ fail(kind: "boom") }`);
+    expect(result.errors?.[0]?.extensions?.code).toBe("INTERNAL_SERVER_ERROR");
+    expect(result.errors?.[0]?.message).not.toMatch(/secret/);
+  });
+
+  it("Decimal: strings out, strings or integers in, fractional JSON numbers refused", async () => {
+    expect(DecimalScalar.serialize("1234.50")).toBe("1234.50");
+    expect(() => DecimalScalar.serialize(0.1)).toThrow();
+    expect((await run(`{ amount(value: "12.34") }`)).data?.amount).toBe("12.34");
+    expect((await run(`{ amount(value: 12) }`)).data?.amount).toBe("12");
+    const float = await run(`query($v: Decimal!) { amount(value: $v) }`, { v: 0.1 });
+    expect(float.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
+    const precise = await run(`{ amount(value: "1.234") }`);
+    expect(precise.errors?.[0]?.extensions?.code).toBeDefined();
+  });
+
+  it("takes the principal from x-pshub-principal", async () => {
+    expect((await run(`{ whoami }`)).data?.whoami).toBe("tester");
+  });
+});
+
+describe("HTTP adapter", () => {
+  it("serves /healthz, queries, and answers bad requests with 4xx, never 500", async () => {
+    const health = await fetch(running.url.replace("/graphql", "/healthz"));
+    expect(health.status).toBe(200);
+
+    const ok = await fetch(running.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-pshub-principal": "alice" },
+      body: JSON.stringify({ query: "{ whoami }" }),
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ data: { whoami: "alice" } });
+
+    const get = await fetch(`${running.url}?query=${encodeURIComponent("{ whoami }")}`, {
+      headers: { "apollo-require-preflight": "1" },
+    });
+    expect(((await get.json()) as { data: unknown }).data).toEqual({ whoami: "anonymous" });
+
+    const badJson = await fetch(running.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{ not json",
+    });
+    expect(badJson.status).toBe(400);
+    expect(JSON.stringify(await badJson.json())).toMatch(/BAD_REQUEST/);
+
+    const unknownField = await fetch(running.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ nope }" }),
+    });
+    expect(unknownField.status).toBe(400);
+    expect(JSON.stringify(await unknownField.json())).toMatch(/GRAPHQL_VALIDATION_FAILED/);
+
+    const wrongType = await fetch(running.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: "query($n: Int) { customers(first: $n) { totalCount } }",
+        variables: { n: "ten" },
+      }),
+    });
+    expect(wrongType.status).toBe(400);
+    expect(JSON.stringify(await wrongType.json())).toMatch(/BAD_USER_INPUT/);
+
+    const notFound = await fetch(running.url.replace("/graphql", "/nope"));
+    expect(notFound.status).toBe(404);
+  });
+});
+
+it("the connection loader tolerates parents with no children", async () => {
+  const [c] = await t.db
+    .insert(customer)
+    .values({ name: "Lonely", currency: "USD" })
+    .returning({ id: customer.id });
+  const result = await run(
+    `query($r: [_Any!]!) { _entities(representations: $r) { ... on Customer { contacts(first: 3) { totalCount edges { cursor } } } } }`,
+    { r: [{ __typename: "Customer", id: c!.id }] },
+  );
+  expect(result.data!._entities[0].contacts).toEqual({ totalCount: 0, edges: [] });
+  await t.db.delete(customer).where(eq(customer.id, c!.id));
+});

@@ -1,0 +1,149 @@
+/**
+ * Per-request DataLoaders. A request gets one {@link RequestLoaders}; each (table, key column)
+ * pair gets ONE loader the first time a resolver asks for it, and every batch is ONE SQL
+ * statement (`where key = any($1)`). So the statements a request runs are bounded by its depth,
+ * not by its row count.
+ */
+import type { Db } from "@pshub/db";
+import DataLoader from "dataloader";
+import { getTableColumns, getTableName, inArray, sql, type TableConfig } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import type { GraphQLResolveInfo } from "graphql";
+import {
+  type Connection,
+  type ConnectionArgs,
+  type ConnectionKey,
+  createConnectionLoader,
+  type ListSpec,
+  type Row,
+  selectsField,
+} from "./pagination.ts";
+
+type AnyTable = PgTable<TableConfig>;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a syntactically valid uuid (any version). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === "string" && UUID.test(value);
+}
+
+export class RequestLoaders {
+  private readonly cache = new Map<string, DataLoader<unknown, unknown, unknown>>();
+
+  constructor(
+    readonly db: Db,
+    /** Receives warnings for `extensions.warnings` (capped page sizes). */
+    readonly warn: (message: string) => void = () => {},
+  ) {}
+
+  /** The loader named `key`, created on first use in this request. */
+  memo<K, V, C = K>(key: string, create: () => DataLoader<K, V, C>): DataLoader<K, V, C> {
+    let loader = this.cache.get(key);
+    if (!loader) {
+      loader = create() as DataLoader<unknown, unknown, unknown>;
+      this.cache.set(key, loader);
+    }
+    return loader as unknown as DataLoader<K, V, C>;
+  }
+
+  /**
+   * Rows by a unique column (default: the primary key `id`); null when absent. Ids that are not
+   * uuids (when the column is a uuid) resolve to null without reaching the database.
+   */
+  byId<TTable extends AnyTable>(
+    table: TTable,
+    column: PgColumn = (table as unknown as { id: PgColumn }).id,
+  ): DataLoader<string, Row<TTable> | null> {
+    const name = `byId:${getTableName(table)}.${column.name}`;
+    return this.memo(name, () => {
+      const key = keyOf(table, column);
+      const checkUuid = column.getSQLType() === "uuid";
+      return new DataLoader<string, Row<TTable> | null>(async (ids) => {
+        const valid = [...new Set(ids.filter((id) => !checkUuid || isUuid(id)))];
+        const rows = valid.length
+          ? await this.db
+              .select()
+              .from(table as AnyTable)
+              .where(inArray(column, valid))
+          : [];
+        const map = new Map(
+          rows.map((row) => [String((row as Record<string, unknown>)[key]).toLowerCase(), row]),
+        );
+        return ids.map((id) => (map.get(String(id).toLowerCase()) as Row<TTable>) ?? null);
+      });
+    });
+  }
+
+  /** All rows whose `column` equals the key (one-to-many without paging), in `id` order. */
+  manyBy<TTable extends AnyTable>(
+    table: TTable,
+    column: PgColumn,
+  ): DataLoader<string, Row<TTable>[]> {
+    const name = `manyBy:${getTableName(table)}.${column.name}`;
+    return this.memo(name, () => {
+      const id = (table as unknown as { id: PgColumn }).id;
+      return new DataLoader<string, Row<TTable>[]>(async (keys) => {
+        const rows = await this.db
+          .select({ ...getTableColumns(table as AnyTable), __key: sql<string>`${column}::text` })
+          .from(table as AnyTable)
+          .where(inArray(column, [...new Set(keys)]))
+          .orderBy(id);
+        const map = new Map<string, Row<TTable>[]>();
+        for (const { __key, ...row } of rows) {
+          const list = map.get(__key);
+          if (list) list.push(row as Row<TTable>);
+          else map.set(__key, [row as Row<TTable>]);
+        }
+        return keys.map((key) => map.get(key) ?? []);
+      });
+    });
+  }
+
+  /** The batched per-parent connection loader for `spec` under `parentColumn`. */
+  connectionLoader<TTable extends AnyTable, TFilter>(
+    spec: ListSpec<TTable, TFilter>,
+    parentColumn: PgColumn,
+  ): DataLoader<ConnectionKey<TFilter>, Connection<Row<TTable>>, string> {
+    return this.memo(`connection:${spec.name}:${parentColumn.name}`, () =>
+      createConnectionLoader(this.db, spec, parentColumn, this.warn),
+    );
+  }
+
+  /**
+   * One parent's page of a nested connection, e.g.
+   * `loaders.connection(contactList, contact.customerId, customer.id, args, info)`.
+   */
+  connection<TTable extends AnyTable, TFilter>(
+    spec: ListSpec<TTable, TFilter>,
+    parentColumn: PgColumn,
+    parentId: string,
+    args: ConnectionArgs<TFilter>,
+    info?: GraphQLResolveInfo,
+  ): Promise<Connection<Row<TTable>>> {
+    const countTotal = info ? selectsField(info, "totalCount") : true;
+    return this.connectionLoader(spec, parentColumn).load({
+      parentId,
+      args: normalizeArgs(args),
+      countTotal,
+    });
+  }
+}
+
+/** Only the paging keys, with undefined → null, so equal arguments batch together. */
+function normalizeArgs<TFilter>(args: ConnectionArgs<TFilter>): ConnectionArgs<TFilter> {
+  return {
+    first: args.first ?? null,
+    after: args.after ?? null,
+    last: args.last ?? null,
+    before: args.before ?? null,
+    filter: args.filter ?? null,
+    orderBy: args.orderBy ?? null,
+  };
+}
+
+function keyOf(table: AnyTable, column: PgColumn): string {
+  const entry = Object.entries(getTableColumns(table)).find(([, c]) => c === column);
+  if (!entry) throw new Error(`column ${column.name} is not in table ${getTableName(table)}`);
+  return entry[0];
+}

@@ -1,0 +1,279 @@
+/**
+ * The subgraph bootstrap: an Apollo server over `buildSubgraphSchema`, served by a small
+ * node:http adapter (Apollo Server 5 has no framework adapter in core).
+ *
+ *   const server = createSubgraphServer({ name: "customer", typeDefs, resolvers, db });
+ *   const { url, close } = await listen(server, { port: 0 });
+ */
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import {
+  ApolloServer,
+  type ApolloServerPlugin,
+  type BaseContext,
+  HeaderMap,
+  type HTTPGraphQLRequest,
+} from "@apollo/server";
+import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import { buildSubgraphSchema } from "@apollo/subgraph";
+import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
+import { createLogger, type Db, type Logger } from "@pshub/db";
+import { sql } from "drizzle-orm";
+import type { DocumentNode } from "graphql";
+import { CORRELATION_HEADER, PRINCIPAL_HEADER, type SubgraphContext } from "./context.ts";
+import { formatSubgraphError } from "./errors.ts";
+import { RequestLoaders } from "./loaders.ts";
+import { scalarResolvers } from "./scalars.ts";
+
+export interface SubgraphOptions<L extends RequestLoaders> {
+  /** Short name, e.g. "customer": used in logs and /healthz. */
+  name: string;
+  typeDefs: DocumentNode;
+  /** The subgraph's resolver map (the kit adds Decimal, Date and DateTime). */
+  resolvers: object;
+  db: Db;
+  /** Builds the per-request loaders; default: a plain {@link RequestLoaders}. */
+  createLoaders?: (db: Db, warn: (message: string) => void) => L;
+  logger?: Logger;
+  plugins?: ApolloServerPlugin<SubgraphContext<L>>[];
+}
+
+export interface SubgraphServer<L extends RequestLoaders = RequestLoaders> {
+  name: string;
+  apollo: ApolloServer<SubgraphContext<L>>;
+  db: Db;
+  logger: Logger;
+  /** A fresh context as an HTTP request would get it (for `executeOperation` in tests). */
+  createContext(headers?: Record<string, string | undefined>): SubgraphContext<L>;
+}
+
+/** Appends the request's warnings (e.g. a capped page size) to `extensions.warnings`. */
+const warningsPlugin: ApolloServerPlugin<SubgraphContext<RequestLoaders>> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response, contextValue }) {
+        if (contextValue.warnings.length === 0) return;
+        const unique = [...new Set(contextValue.warnings)];
+        if (response.body.kind === "single") {
+          const result = response.body.singleResult;
+          result.extensions = { ...result.extensions, warnings: unique };
+        }
+      },
+    };
+  },
+};
+
+export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
+  options: SubgraphOptions<L>,
+): SubgraphServer<L> {
+  const logger = options.logger ?? createLogger(`subgraph-${options.name}`);
+  const schema = buildSubgraphSchema({
+    typeDefs: options.typeDefs,
+    resolvers: { ...scalarResolvers, ...options.resolvers } as GraphQLResolverMap<unknown>,
+  });
+  const apollo = new ApolloServer<SubgraphContext<L>>({
+    schema,
+    introspection: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) =>
+      formatSubgraphError(formatted, error, (cause) =>
+        logger.error({ err: cause }, "unexpected error in resolver"),
+      ),
+    plugins: [
+      // Federated tracing (ftv1) is off: the gateway has its own metrics.
+      ApolloServerPluginInlineTraceDisabled(),
+      warningsPlugin as unknown as ApolloServerPlugin<SubgraphContext<L>>,
+      ...(options.plugins ?? []),
+    ],
+  });
+  const createContext = (headers: Record<string, string | undefined> = {}) => {
+    const warnings: string[] = [];
+    const warn = (message: string) => {
+      warnings.push(message);
+    };
+    const loaders = options.createLoaders
+      ? options.createLoaders(options.db, warn)
+      : (new RequestLoaders(options.db, warn) as L);
+    const principal = headers[PRINCIPAL_HEADER]?.trim();
+    const correlation = headers[CORRELATION_HEADER]?.trim();
+    return {
+      db: options.db,
+      loaders,
+      principal: principal || "anonymous",
+      correlationId:
+        correlation && /^[0-9a-f-]{36}$/i.test(correlation) ? correlation : randomUUID(),
+      warnings,
+      warn,
+    };
+  };
+  return { name: options.name, apollo, db: options.db, logger, createContext };
+}
+
+// ---------------------------------------------------------------------------------------------
+// node:http adapter
+// ---------------------------------------------------------------------------------------------
+
+export interface ListenOptions {
+  port: number;
+  host?: string;
+  /** Largest accepted request body; default 1 MiB. */
+  maxBodyBytes?: number;
+}
+
+export interface RunningSubgraph {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(new HttpError(413, `request body exceeds ${limit} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
+  res.end(JSON.stringify(body));
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string) {
+  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
+}
+
+async function parseRequestBody(
+  req: IncomingMessage,
+  headers: HeaderMap,
+  limit: number,
+): Promise<unknown> {
+  if (req.method !== "POST") return undefined;
+  const text = await readBody(req, limit);
+  const type = headers.get("content-type") ?? "";
+  if (!type.includes("json")) return text;
+  if (text.trim() === "") throw new HttpError(400, "request body is empty; send a JSON object");
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError(400, `request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Serves the subgraph at /graphql (POST and GET) and /healthz on a node:http server. */
+export async function listen<L extends RequestLoaders>(
+  server: SubgraphServer<L>,
+  options: ListenOptions,
+): Promise<RunningSubgraph> {
+  const { apollo, logger } = server;
+  const limit = options.maxBodyBytes ?? 1024 * 1024;
+  await apollo.start();
+  let ready = true;
+
+  const http = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? "/", "http://localhost");
+      if (url.pathname === "/healthz") {
+        if (!ready) return sendJson(res, 503, { status: "stopping", name: server.name });
+        try {
+          await server.db.execute(sql`select 1`);
+          return sendJson(res, 200, { status: "ok", name: server.name });
+        } catch (error) {
+          return sendJson(res, 503, {
+            status: "database unavailable",
+            name: server.name,
+            error: (error as Error).message,
+          });
+        }
+      }
+      if (url.pathname !== "/graphql") {
+        return sendError(res, 404, "NOT_FOUND", `no route ${url.pathname}; use /graphql`);
+      }
+      if (req.method !== "GET" && req.method !== "POST") {
+        res.setHeader("allow", "GET, POST");
+        return sendError(res, 405, "METHOD_NOT_ALLOWED", "use GET or POST");
+      }
+      const headers = new HeaderMap();
+      for (const [key, value] of Object.entries(req.headers)) {
+        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+      }
+      const body = await parseRequestBody(req, headers, limit);
+      const httpGraphQLRequest: HTTPGraphQLRequest = {
+        method: req.method.toUpperCase(),
+        headers,
+        search: url.search,
+        body,
+      };
+      const plain = Object.fromEntries(headers);
+      const response = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest,
+        context: async () => server.createContext(plain),
+      });
+      for (const [key, value] of response.headers) res.setHeader(key, value);
+      res.statusCode = response.status ?? 200;
+      if (response.body.kind === "complete") {
+        res.end(response.body.string);
+      } else {
+        for await (const chunk of response.body.asyncIterator) res.write(chunk);
+        res.end();
+      }
+    } catch (error) {
+      if (error instanceof HttpError) {
+        return sendError(
+          res,
+          error.status,
+          error.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST",
+          error.message,
+        );
+      }
+      logger.error({ err: error }, "request failed");
+      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
+      else res.end();
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port, options.host ?? "127.0.0.1", () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  const host = options.host && options.host !== "0.0.0.0" ? options.host : "127.0.0.1";
+  return {
+    url: `http://${host}:${port}/graphql`,
+    port,
+    async close() {
+      ready = false;
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}
+
+export type { BaseContext };
