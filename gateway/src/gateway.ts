@@ -146,7 +146,8 @@ const warningsPlugin: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,100}$/;
+/** Correlation ids are uuids end to end (domain_event.correlation_id is a uuid column). */
+const CORRELATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function contextFromRequest(req: IncomingMessage): GatewayContext {
   const principalHeader = req.headers[PRINCIPAL_HEADER];
