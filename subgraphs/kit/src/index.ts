@@ -4,7 +4,9 @@
  */
 export * from "./context.ts";
 export * from "./errors.ts";
+export * from "./filters.ts";
 export * from "./loaders.ts";
+export * from "./money.ts";
 export * from "./pagination.ts";
 export * from "./scalars.ts";
 export * from "./server.ts";

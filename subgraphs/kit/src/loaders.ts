@@ -9,6 +9,7 @@ import DataLoader from "dataloader";
 import { getTableColumns, getTableName, inArray, sql, type TableConfig } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { GraphQLResolveInfo } from "graphql";
+import { BadUserInputError, NotFoundGraphQLError } from "./errors.ts";
 import {
   type Connection,
   type ConnectionArgs,
@@ -140,6 +141,25 @@ function normalizeArgs<TFilter>(args: ConnectionArgs<TFilter>): ConnectionArgs<T
     filter: args.filter ?? null,
     orderBy: args.orderBy ?? null,
   };
+}
+
+/**
+ * A single fetch (`Query.customer(id)`): BAD_USER_INPUT for a malformed id, NOT_FOUND (and null)
+ * for an unknown one.
+ */
+export async function fetchOne<T>(
+  loader: DataLoader<string, T | null>,
+  entityType: string,
+  id: string,
+): Promise<T> {
+  if (!isUuid(id)) {
+    throw new BadUserInputError(`\`id\` must be a uuid; got ${JSON.stringify(id)}`, {
+      argumentName: "id",
+    });
+  }
+  const row = await loader.load(id);
+  if (!row) throw new NotFoundGraphQLError(entityType, id);
+  return row;
 }
 
 function keyOf(table: AnyTable, column: PgColumn): string {

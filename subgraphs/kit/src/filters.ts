@@ -1,0 +1,64 @@
+/**
+ * Small builders for connection filters: each returns undefined when its input is absent, so a
+ * ListSpec's `where` is just `and(...)` of them.
+ *
+ *   where: (f) => and(anyOf(customer.status, f.status), equalsId(customer.legalEntityId, f.legalEntityId, "legalEntityId"))
+ */
+import { eq, gte, ilike, inArray, isNotNull, isNull, lte, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
+import { BadUserInputError } from "./errors.ts";
+import { isUuid } from "./loaders.ts";
+
+/** Throws BAD_USER_INPUT unless `value` is a uuid. */
+export function assertUuid(value: string, argumentName = "id"): string {
+  if (!isUuid(value)) {
+    throw new BadUserInputError(
+      `\`${argumentName}\` must be a uuid; got ${JSON.stringify(value)}`,
+      {
+        argumentName,
+      },
+    );
+  }
+  return value;
+}
+
+/** column IN (values); an empty list matches nothing. */
+export function anyOf<T>(
+  column: PgColumn,
+  values: readonly T[] | null | undefined,
+): SQL | undefined {
+  return values == null ? undefined : inArray(column, values as T[]);
+}
+
+export function equals<T>(column: PgColumn, value: T | null | undefined): SQL | undefined {
+  return value == null ? undefined : eq(column, value);
+}
+
+/** column = id, after checking that id is a uuid (BAD_USER_INPUT otherwise). */
+export function equalsId(
+  column: PgColumn,
+  id: string | null | undefined,
+  argumentName: string,
+): SQL | undefined {
+  return id == null ? undefined : eq(column, assertUuid(id, argumentName));
+}
+
+export function atLeast<T>(column: PgColumn, value: T | null | undefined): SQL | undefined {
+  return value == null ? undefined : gte(column, value);
+}
+
+export function atMost<T>(column: PgColumn, value: T | null | undefined): SQL | undefined {
+  return value == null ? undefined : lte(column, value);
+}
+
+/** true → column IS NOT NULL, false → IS NULL. */
+export function present(column: PgColumn, flag: boolean | null | undefined): SQL | undefined {
+  if (flag == null) return undefined;
+  return flag ? isNotNull(column) : isNull(column);
+}
+
+/** Case-insensitive substring match; % and _ in the text are literal. */
+export function containsText(column: PgColumn, text: string | null | undefined): SQL | undefined {
+  if (text == null || text === "") return undefined;
+  return ilike(column, `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+}
