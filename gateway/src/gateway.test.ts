@@ -230,6 +230,13 @@ describe("gateway over two subgraphs", () => {
     expect(wrongType.status).toBe(400);
     expect(wrongType.json.errors[0].extensions.code).toBe("BAD_USER_INPUT");
 
+    const unknownOperation = await post({
+      query: "query A { invoices { id } }",
+      operationName: "B",
+    });
+    expect(unknownOperation.status).toBe(400);
+    expect(unknownOperation.json.errors[0].extensions.code).toBe("OPERATION_RESOLUTION_FAILURE");
+
     const tooBig = await post({ query: `{ invoices { id } } #${"x".repeat(1_100_000)}` });
     expect(tooBig.status).toBe(413);
     expect(tooBig.json.errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");

@@ -290,6 +290,11 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       res.end(html);
       return;
     }
+    if (path === "/favicon.ico") {
+      res.writeHead(204, { "cache-control": "public, max-age=86400" });
+      res.end();
+      return;
+    }
     if (ideEnabled && path.startsWith("/ide/")) {
       const bundle = await ideBundle();
       const asset =

@@ -92,8 +92,16 @@ export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ document, operation }) {
-          if (!operation) return;
+        async didResolveOperation({ document, operation, request }) {
+          if (!operation) {
+            // @apollo/gateway would throw inside its executor (an HTTP 500); this is bad input.
+            throw new GraphQLError(
+              request.operationName
+                ? `unknown operation named "${request.operationName}"`
+                : "the document holds several operations: set operationName to pick one",
+              { extensions: { code: "OPERATION_RESOLUTION_FAILURE", http: { status: 400 } } },
+            );
+          }
           const fragments: Record<string, FragmentDefinitionNode> = {};
           for (const definition of document.definitions) {
             if (definition.kind === Kind.FRAGMENT_DEFINITION) {
