@@ -1,0 +1,75 @@
+/**
+ * Batch reads behind billing's DataLoaders: each takes many keys and runs ONE statement.
+ */
+import type { Db } from "@pshub/db";
+import { billingEvent, feeScheduleItem, milestone, project } from "@pshub/db/schema";
+import { and, asc, desc, inArray, ne, sql } from "drizzle-orm";
+
+type BillingEventRow = typeof billingEvent.$inferSelect;
+type FeeScheduleItemRow = typeof feeScheduleItem.$inferSelect;
+type SourceType = BillingEventRow["sourceType"];
+
+function group<T>(rows: T[], keyOf: (row: T) => string): Map<string, T[]> {
+  const map = new Map<string, T[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const list = map.get(key);
+    if (list) list.push(row);
+    else map.set(key, [row]);
+  }
+  return map;
+}
+
+/**
+ * The live (READY or INVOICED) billing event of each source item, or null. When an item has
+ * several live events (one per period, e.g. a retainer), the latest period wins.
+ */
+export async function liveEventsBySource(
+  db: Db,
+  sourceType: SourceType,
+  sourceIds: readonly string[],
+): Promise<(BillingEventRow | null)[]> {
+  const rows = await db
+    .select()
+    .from(billingEvent)
+    .where(
+      and(
+        sql`${billingEvent.sourceType} = ${sourceType}`,
+        inArray(billingEvent.sourceId, [...new Set(sourceIds)]),
+        ne(billingEvent.status, "VOID"),
+      ),
+    )
+    .orderBy(desc(billingEvent.period), desc(billingEvent.createdAt));
+  const first = new Map<string, BillingEventRow>();
+  for (const row of rows) if (!first.has(row.sourceId)) first.set(row.sourceId, row);
+  return sourceIds.map((id) => first.get(id.toLowerCase()) ?? null);
+}
+
+/** Fee schedule items per contract, by due date. */
+export async function feeScheduleByContract(
+  db: Db,
+  contractIds: readonly string[],
+): Promise<FeeScheduleItemRow[][]> {
+  const rows = await db
+    .select()
+    .from(feeScheduleItem)
+    .where(inArray(feeScheduleItem.contractId, [...new Set(contractIds)]))
+    .orderBy(asc(feeScheduleItem.dueDate), asc(feeScheduleItem.id));
+  const byContract = group(rows, (row) => row.contractId);
+  return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? []);
+}
+
+/** Ids of the milestones of each contract's projects, by due date. */
+export async function milestoneIdsByContract(
+  db: Db,
+  contractIds: readonly string[],
+): Promise<string[][]> {
+  const rows = await db
+    .select({ id: milestone.id, contractId: project.contractId })
+    .from(milestone)
+    .innerJoin(project, sql`${project.id} = ${milestone.projectId}`)
+    .where(inArray(project.contractId, [...new Set(contractIds)]))
+    .orderBy(asc(milestone.dueDate), asc(milestone.id));
+  const byContract = group(rows, (row) => row.contractId);
+  return contractIds.map((id) => (byContract.get(id.toLowerCase()) ?? []).map((row) => row.id));
+}

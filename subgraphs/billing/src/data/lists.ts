@@ -1,0 +1,124 @@
+/**
+ * How billing's tables are listed (Relay connections): sort fields and filters. Ties are broken by
+ * id; every sort column is NOT NULL so keyset cursors stay exact.
+ */
+
+import { billingEvent, contract, syncException } from "@pshub/db/schema";
+import type { ListSpec } from "@pshub/subgraph-kit";
+import { and, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { currencyArg, uuidArg } from "./sql-util.ts";
+
+type Maybe<T> = T | null | undefined;
+
+export interface BillingEventFilterInput {
+  status?: Maybe<readonly (typeof billingEvent.$inferSelect)["status"][]>;
+  sourceType?: Maybe<readonly (typeof billingEvent.$inferSelect)["sourceType"][]>;
+  customerId?: Maybe<string>;
+  contractId?: Maybe<string>;
+  projectId?: Maybe<string>;
+  legalEntityId?: Maybe<string>;
+  currency?: Maybe<string>;
+  period?: Maybe<string>;
+  createdFrom?: Maybe<Date>;
+  createdTo?: Maybe<Date>;
+}
+
+export const billingEventList: ListSpec<typeof billingEvent, BillingEventFilterInput> = {
+  name: "BillingEvent",
+  table: billingEvent,
+  id: billingEvent.id,
+  orderFields: {
+    CREATED_AT: billingEvent.createdAt,
+    AMOUNT: billingEvent.amount,
+    PERIOD: billingEvent.period,
+  },
+  defaultOrder: { field: "CREATED_AT", direction: "ASC" },
+  where: (f) =>
+    and(
+      f.status ? inArray(billingEvent.status, [...f.status]) : undefined,
+      f.sourceType ? inArray(billingEvent.sourceType, [...f.sourceType]) : undefined,
+      f.customerId
+        ? sql`${billingEvent.customerId} = ${uuidArg("filter.customerId", f.customerId)}`
+        : undefined,
+      f.contractId
+        ? sql`${billingEvent.contractId} = ${uuidArg("filter.contractId", f.contractId)}`
+        : undefined,
+      f.projectId
+        ? sql`${billingEvent.projectId} = ${uuidArg("filter.projectId", f.projectId)}`
+        : undefined,
+      f.legalEntityId
+        ? sql`${billingEvent.contractId} in (select ${contract.id} from ${contract} where ${contract.legalEntityId} = ${uuidArg("filter.legalEntityId", f.legalEntityId)})`
+        : undefined,
+      f.currency
+        ? sql`${billingEvent.currency} = ${currencyArg("filter.currency", f.currency)}`
+        : undefined,
+      f.period != null ? sql`${billingEvent.period} = ${f.period}` : undefined,
+      f.createdFrom ? gte(billingEvent.createdAt, f.createdFrom) : undefined,
+      f.createdTo ? lt(billingEvent.createdAt, f.createdTo) : undefined,
+    ),
+};
+
+export interface BillingRuleFilterInput {
+  billingModel?: Maybe<readonly (typeof contract.$inferSelect)["billingModel"][]>;
+  customerId?: Maybe<string>;
+  legalEntityId?: Maybe<string>;
+  currency?: Maybe<string>;
+}
+
+/** A billing rule per contract, so this lists contracts. */
+export const billingRuleList: ListSpec<typeof contract, BillingRuleFilterInput> = {
+  name: "BillingRule",
+  table: contract,
+  id: contract.id,
+  orderFields: { CONTRACT_ID: contract.id },
+  defaultOrder: { field: "CONTRACT_ID", direction: "ASC" },
+  where: (f) =>
+    and(
+      f.billingModel ? inArray(contract.billingModel, [...f.billingModel]) : undefined,
+      f.customerId
+        ? sql`${contract.customerId} = ${uuidArg("filter.customerId", f.customerId)}`
+        : undefined,
+      f.legalEntityId
+        ? sql`${contract.legalEntityId} = ${uuidArg("filter.legalEntityId", f.legalEntityId)}`
+        : undefined,
+      f.currency
+        ? sql`${contract.currency} = ${currencyArg("filter.currency", f.currency)}`
+        : undefined,
+    ),
+};
+
+export interface SyncExceptionFilterInput {
+  owner?: Maybe<readonly (typeof syncException.$inferSelect)["owner"][]>;
+  status?: Maybe<readonly (typeof syncException.$inferSelect)["status"][]>;
+  severity?: Maybe<readonly (typeof syncException.$inferSelect)["severity"][]>;
+  entityType?: Maybe<string>;
+  entityId?: Maybe<string>;
+  sourceSystem?: Maybe<NonNullable<(typeof syncException.$inferSelect)["sourceSystem"]>>;
+  overdue?: Maybe<boolean>;
+  dueBefore?: Maybe<Date>;
+}
+
+/** OPEN or RETRYING past its due date. */
+export const exceptionOverdueSql: SQL = sql`(${syncException.status} in ('OPEN', 'RETRYING') and ${syncException.dueAt} < now())`;
+
+export const syncExceptionList: ListSpec<typeof syncException, SyncExceptionFilterInput> = {
+  name: "SyncException",
+  table: syncException,
+  id: syncException.id,
+  orderFields: { DUE_AT: syncException.dueAt, CREATED_AT: syncException.createdAt },
+  defaultOrder: { field: "DUE_AT", direction: "ASC" },
+  where: (f) =>
+    and(
+      f.owner ? inArray(syncException.owner, [...f.owner]) : undefined,
+      f.status ? inArray(syncException.status, [...f.status]) : undefined,
+      f.severity ? inArray(syncException.severity, [...f.severity]) : undefined,
+      f.entityType != null ? sql`${syncException.entityType} = ${f.entityType}` : undefined,
+      f.entityId
+        ? sql`${syncException.entityId} = ${uuidArg("filter.entityId", f.entityId)}`
+        : undefined,
+      f.sourceSystem ? sql`${syncException.sourceSystem} = ${f.sourceSystem}` : undefined,
+      f.overdue === true ? exceptionOverdueSql : undefined,
+      f.overdue === false ? sql`not ${exceptionOverdueSql}` : undefined,
+      f.dueBefore ? lt(syncException.dueAt, f.dueBefore) : undefined,
+    ),
+};

@@ -1,0 +1,35 @@
+/**
+ * @pshub/subgraph-billing — billing events, billing rules per contract, unbilled totals and the
+ * sync exception queue, as an Apollo Federation v2 subgraph.
+ */
+import type { Db } from "@pshub/db";
+import {
+  createSubgraphServer,
+  loadTypeDefs,
+  type SubgraphOptions,
+  type SubgraphServer,
+} from "@pshub/subgraph-kit";
+import { type BillingLoaders, createBillingLoaders } from "./loaders.ts";
+import { resolvers } from "./resolvers/index.ts";
+
+export type { BillingContext } from "./context.ts";
+export { type UnbilledRow, type UnbilledScope, unbilledTotals } from "./data/unbilled.ts";
+export { BillingLoaders } from "./loaders.ts";
+
+/** Every *.graphql file of this subgraph (schema, mutations, subscriptions), as one document. */
+export const billingTypeDefs = () => loadTypeDefs(new URL("..", import.meta.url));
+
+/** The billing subgraph over `db`; serve it with the kit's `listen(server, { port })`. */
+export function createBillingSubgraph(
+  db: Db,
+  options: Pick<SubgraphOptions<BillingLoaders>, "logger" | "plugins"> = {},
+): SubgraphServer<BillingLoaders> {
+  return createSubgraphServer({
+    name: "billing",
+    typeDefs: billingTypeDefs(),
+    resolvers,
+    db,
+    createLoaders: createBillingLoaders,
+    ...options,
+  });
+}

@@ -1,0 +1,18 @@
+import type { BillingContext } from "../context.ts";
+import { money } from "../context.ts";
+import type { BillingEventMapper, EntityRef } from "../mappers.ts";
+
+export const BillingEvent = {
+  __resolveReference: (ref: EntityRef, ctx: BillingContext) =>
+    ctx.loaders.billingEvent().load(ref.id),
+  rate: (row: BillingEventMapper) => money(row.rate, row.currency),
+  amount: (row: BillingEventMapper) => money(row.amount, row.currency),
+  project: (row: BillingEventMapper) => (row.projectId ? { id: row.projectId } : null),
+  contract: (row: BillingEventMapper) => ({ id: row.contractId }),
+  customer: (row: BillingEventMapper) => ({ id: row.customerId }),
+  timeEntry: (row: BillingEventMapper) => (row.sourceType === "TIME" ? { id: row.sourceId } : null),
+  expense: (row: BillingEventMapper) =>
+    row.sourceType === "EXPENSE" ? { id: row.sourceId } : null,
+  milestone: (row: BillingEventMapper) =>
+    row.sourceType === "MILESTONE" ? { id: row.sourceId } : null,
+};

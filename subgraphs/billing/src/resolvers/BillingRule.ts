@@ -1,0 +1,40 @@
+import type { BillingContext } from "../context.ts";
+import { money } from "../context.ts";
+import type { BillingRuleMapper } from "../mappers.ts";
+
+const RATE_SOURCE = {
+  TIME_AND_MATERIALS: "TIME_ENTRY_RATE",
+  FIXED_FEE: "FEE_SCHEDULE",
+  RETAINER: "RETAINER_AMOUNT",
+  MILESTONE: "MILESTONE_AMOUNT",
+} as const;
+
+/** One sentence: what a billing run bills under this contract. */
+function summary(row: BillingRuleMapper): string {
+  const expenses = "plus approved billable expenses";
+  switch (row.billingModel) {
+    case "TIME_AND_MATERIALS":
+      return `Bills approved billable hours at each time entry's bill rate, ${expenses}.`;
+    case "FIXED_FEE":
+      return `Bills each fee schedule item as it falls due (contract value ${row.totalValue} ${row.currency}), ${expenses}.`;
+    case "RETAINER":
+      return `Bills ${row.retainerAmount} ${row.currency} per period covering ${row.retainerHours} hours; hours beyond that at each time entry's bill rate, ${expenses}.`;
+    case "MILESTONE":
+      return `Bills each milestone's amount once the milestone is approved, ${expenses}.`;
+  }
+}
+
+export const BillingRule = {
+  contract: (row: BillingRuleMapper) => ({ id: row.id }),
+  rateSource: (row: BillingRuleMapper) => RATE_SOURCE[row.billingModel],
+  summary,
+  totalValue: (row: BillingRuleMapper) => money(row.totalValue, row.currency),
+  retainerAmount: (row: BillingRuleMapper) =>
+    row.retainerAmount == null ? null : money(row.retainerAmount, row.currency),
+  feeSchedule: (row: BillingRuleMapper, _: unknown, ctx: BillingContext) =>
+    ctx.loaders.feeSchedule().load(row.id),
+  milestones: async (row: BillingRuleMapper, _: unknown, ctx: BillingContext) =>
+    row.billingModel === "MILESTONE"
+      ? (await ctx.loaders.milestoneIds().load(row.id)).map((id) => ({ id }))
+      : [],
+};

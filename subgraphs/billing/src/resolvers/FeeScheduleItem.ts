@@ -1,0 +1,9 @@
+import type { BillingContext } from "../context.ts";
+import { money } from "../context.ts";
+import type { FeeScheduleItemMapper } from "../mappers.ts";
+
+export const FeeScheduleItem = {
+  amount: (row: FeeScheduleItemMapper) => money(row.amount, row.currency),
+  billingEvent: (row: FeeScheduleItemMapper, _: unknown, ctx: BillingContext) =>
+    ctx.loaders.liveEventBySource("FIXED_FEE").load(row.id),
+};

@@ -1,0 +1,9 @@
+import type { BillingContext } from "../context.ts";
+import type { EntityRef } from "../mappers.ts";
+import { stubReference } from "./refs.ts";
+
+export const TimeEntry = {
+  __resolveReference: stubReference,
+  billingEvent: (ref: EntityRef, _: unknown, ctx: BillingContext) =>
+    ctx.loaders.liveEventBySource("TIME").load(ref.id),
+};

@@ -1,0 +1,10 @@
+import { money } from "../context.ts";
+import type { UnbilledTotalMapper } from "../mappers.ts";
+
+export const UnbilledTotal = {
+  timeAmount: (row: UnbilledTotalMapper) => money(row.timeAmount, row.currency),
+  expenseAmount: (row: UnbilledTotalMapper) => money(row.expenseAmount, row.currency),
+  milestoneAmount: (row: UnbilledTotalMapper) => money(row.milestoneAmount, row.currency),
+  readyAmount: (row: UnbilledTotalMapper) => money(row.readyAmount, row.currency),
+  total: (row: UnbilledTotalMapper) => money(row.total, row.currency),
+};
