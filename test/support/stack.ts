@@ -1,0 +1,112 @@
+/**
+ * The whole graph in one test process: the four subgraphs on port 0 over one test database,
+ * and the gateway on port 0 pointed at them. Every SQL statement of the four subgraphs goes
+ * through one counter (for N+1 guards).
+ *
+ *   const stack = await startStack();      // in beforeAll
+ *   const { json } = await stack.query("{ invoices(first: 5) { totalCount } }");
+ *   await stack.stop();                     // in afterAll
+ */
+
+import type { Db } from "@pshub/db";
+import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { createGateway, type PshubGateway } from "@pshub/gateway";
+import { createBillingSubgraph } from "@pshub/subgraph-billing";
+import { createCustomerSubgraph } from "@pshub/subgraph-customer";
+import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
+import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
+import { createProjectSubgraph } from "@pshub/subgraph-project";
+
+export interface GraphQLResponse {
+  status: number;
+  headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary response shapes
+  json: any;
+}
+
+export interface Stack {
+  database: TestDatabase;
+  db: Db;
+  gateway: PshubGateway;
+  /** http://127.0.0.1:<port>/graphql */
+  url: string;
+  origin: string;
+  subgraphs: Record<"customer" | "project" | "billing" | "invoice", RunningSubgraph>;
+  /** SQL statements run by the four subgraphs since the last reset. */
+  sqlCount(): number;
+  resetSqlCount(): void;
+  query(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<GraphQLResponse>;
+  post(body: unknown, headers?: Record<string, string>): Promise<GraphQLResponse>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(options: { ide?: boolean } = {}): Promise<Stack> {
+  let statements = 0;
+  const database = await createTestDatabase({ onQuery: () => void statements++ });
+  const { db } = database;
+  const running = await Promise.all([
+    listen(createCustomerSubgraph(db), { port: 0, host: "127.0.0.1" }),
+    listen(createProjectSubgraph(db), { port: 0, host: "127.0.0.1" }),
+    listen(createBillingSubgraph(db), { port: 0, host: "127.0.0.1" }),
+    listen(createInvoiceSubgraph(db), { port: 0, host: "127.0.0.1" }),
+  ]);
+  const [customer, project, billing, invoice] = running as [
+    RunningSubgraph,
+    RunningSubgraph,
+    RunningSubgraph,
+    RunningSubgraph,
+  ];
+  const gateway = await createGateway({
+    subgraphUrls: {
+      customer: customer.url,
+      project: project.url,
+      billing: billing.url,
+      invoice: invoice.url,
+    },
+    ide: options.ide ?? false,
+  });
+  const { url } = await gateway.listen({ port: 0 });
+
+  const post = async (
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<GraphQLResponse> => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...headers },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = { raw: text };
+    }
+    return { status: response.status, headers: response.headers, json };
+  };
+
+  return {
+    database,
+    db,
+    gateway,
+    url,
+    origin: new URL(url).origin,
+    subgraphs: { customer, project, billing, invoice },
+    sqlCount: () => statements,
+    resetSqlCount: () => {
+      statements = 0;
+    },
+    post,
+    query: (query, variables, headers) => post({ query, variables }, headers),
+    async stop() {
+      await gateway.close();
+      await Promise.all(running.map((subgraph) => subgraph.close()));
+      await database.drop();
+    },
+  };
+}
