@@ -1,0 +1,89 @@
+/**
+ * The one function that inserts `domain_event` rows (the outbox). Subscriptions, lineage and audit
+ * read them; an AFTER INSERT statement trigger sends a wake-up NOTIFY on 'pshub_domain_event'
+ * (migration 0001), delivered at commit.
+ *
+ * Event types (`<entity>.<what>`; payload keys listed; every status change carries { from, to }):
+ *
+ * | type                          | entityType     | payload                                                   |
+ * |-------------------------------|----------------|-----------------------------------------------------------|
+ * | opportunity.converted         | opportunity    | { customerId, contractId, projectId, billingModel }       |
+ * | customer.updated              | customer       | { fields: string[] }                                      |
+ * | contract.created              | contract       | { opportunityId, billingModel, totalValue, currency }     |
+ * | contract.status_changed       | contract       | { from, to }                                              |
+ * | project.created               | project        | { contractId, customerId }                                |
+ * | project.status_changed        | project        | { from, to }                                              |
+ * | milestone.status_changed      | milestone      | { from, to, projectId }                                   |
+ * | time_entry.status_changed     | time_entry     | { from, to, projectId, reason? }                          |
+ * | expense.status_changed        | expense        | { from, to, projectId, reason? }                          |
+ * | billing_event.created         | billing_event  | { contractId, projectId, sourceType, sourceId, period, amount, currency } |
+ * | billing_event.status_changed  | billing_event  | { from, to, invoiceId }  (only when an invoice is voided) |
+ * | invoice.created               | invoice        | { number, contractId, customerId, lineCount, subtotal, tax, total, currency, status: "DRAFT" } |
+ * | invoice.status_changed        | invoice        | { from, to, number, total, amountPaid, currency }         |
+ * | payment.recorded              | payment        | { invoiceId, amount, currency, amountPaid, outstanding }  |
+ * | dispute.opened                | dispute        | { invoiceId, reason }                                     |
+ * | dispute.resolved              | dispute        | { invoiceId, resolution }                                 |
+ * | sync_exception.raised         | sync_exception | { owner, severity, code, entityType, entityId, message }  |
+ *
+ * `correlationId` is the lineage id: minted when an opportunity is converted, stored on the
+ * contract and project and copied to billing events, invoices and payments, so
+ * `lineage(entityType, id)` can answer the whole chain. `causationId` is the request's correlation
+ * id (x-correlation-id / the gateway's request id), so one request's effects can be found too.
+ */
+import type { Tx } from "./client.ts";
+import { domainEvent } from "./schema.ts";
+
+export type DomainEventType =
+  | "opportunity.converted"
+  | "customer.updated"
+  | "contract.created"
+  | "contract.status_changed"
+  | "project.created"
+  | "project.status_changed"
+  | "milestone.status_changed"
+  | "time_entry.status_changed"
+  | "expense.status_changed"
+  | "billing_event.created"
+  | "billing_event.status_changed"
+  | "invoice.created"
+  | "invoice.status_changed"
+  | "payment.recorded"
+  | "dispute.opened"
+  | "dispute.resolved"
+  | "sync_exception.raised";
+
+export interface DomainEventInput {
+  type: DomainEventType;
+  entityType: string;
+  entityId: string;
+  payload?: Record<string, unknown>;
+  correlationId?: string | null;
+  causationId?: string | null;
+  actor: string;
+}
+
+/** Inserts domain events in the caller's transaction; returns their ids in order. */
+export async function emitDomainEvents(tx: Tx, events: DomainEventInput[]): Promise<number[]> {
+  if (events.length === 0) return [];
+  const rows = await tx
+    .insert(domainEvent)
+    .values(
+      events.map((e) => ({
+        type: e.type,
+        entityType: e.entityType,
+        entityId: e.entityId,
+        payload: e.payload ?? {},
+        correlationId: e.correlationId ?? null,
+        causationId: e.causationId ?? null,
+        actor: e.actor,
+      })),
+    )
+    .returning({ id: domainEvent.id });
+  return rows.map((r) => r.id);
+}
+
+/** Inserts one domain event in the caller's transaction; returns its id. */
+export async function emitDomainEvent(tx: Tx, event: DomainEventInput): Promise<number> {
+  const [id] = await emitDomainEvents(tx, [event]);
+  return id!;
+}

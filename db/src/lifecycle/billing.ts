@@ -1,0 +1,300 @@
+/**
+ * runBilling: turns what is billable up to a period end into READY billing events, set-based
+ * (one INSERT … SELECT … ON CONFLICT DO NOTHING per rule), so it scales to hundreds of thousands
+ * of time entries. Running it twice produces nothing new: the billed items change state, and the
+ * unique key (source_type, source_id, period) refuses a second event for the same item anyway.
+ *
+ * Eligibility, per contract billing model (contract ACTIVE or COMPLETED):
+ * - TIME_AND_MATERIALS: APPROVED billable time entries with work_date ≤ periodEnd, one event each
+ *   (hours × the entry's rate snapshot, rounded half-even), and APPROVED billable expenses with
+ *   incurred_on ≤ periodEnd (at cost). Period = the month worked ('YYYY-MM'). Items become BILLED.
+ * - FIXED_FEE: SCHEDULED fee schedule items due ≤ periodEnd. Period ''. Items become BILLED.
+ * - RETAINER: one RETAINER event per month from the contract start to the month of periodEnd
+ *   (within the end date), source = the contract, period 'YYYY-MM'; plus overage as T&M: within a
+ *   month, billable approved hours beyond the retainer hours (consumed in work_date order, already
+ *   billed hours first) become TIME events for the hours above the retainer (an entry may be split:
+ *   only its overage part is billed). All approved billable entries of the month become BILLED.
+ *   Approved billable expenses are billed as for T&M.
+ * - MILESTONE: APPROVED milestones of the contract's projects. Period ''. Milestones become BILLED.
+ *
+ * Every created billing event emits `billing_event.created` (in the same statement).
+ */
+import { type SQL, sql } from "drizzle-orm";
+import { z } from "zod";
+import type { Tx } from "../client.ts";
+import { ValidationError } from "../errors.ts";
+import { fromCents, toCents } from "./money.ts";
+import { defineOperation, id, isoDate, type OperationContext } from "./operation.ts";
+
+export interface RunBillingResult {
+  periodEnd: string;
+  eventsCreated: number;
+  /** Events created per source type. */
+  bySourceType: Record<"TIME" | "EXPENSE" | "MILESTONE" | "FIXED_FEE" | "RETAINER", number>;
+  /** Total amount of the created events per currency. */
+  totals: { currency: string; amount: string }[];
+  /** Contracts that got at least one new event. */
+  contractIds: string[];
+}
+
+export const runBillingInput = z
+  .object({
+    contractId: id().optional(),
+    customerId: id().optional(),
+    periodEnd: isoDate(),
+  })
+  .refine((v) => !(v.contractId && v.customerId), {
+    error: "give contractId or customerId (or neither, for all contracts), not both",
+    path: ["contractId"],
+  });
+
+type Created = {
+  source_type: string;
+  currency: string;
+  contract_id: string;
+  n: number;
+  amount: string;
+};
+
+export const runBilling = defineOperation({
+  name: "runBilling",
+  input: runBillingInput,
+  async run(tx, ctx, input): Promise<RunBillingResult> {
+    if (input.contractId) {
+      const [c] = await tx.execute<{ id: string }>(
+        sql`select id from contract where id = ${input.contractId}`,
+      );
+      if (!c)
+        throw new ValidationError(`contract ${input.contractId} does not exist`, {
+          field: "contractId",
+        });
+    }
+    const scope = sql`c.status in ('ACTIVE', 'COMPLETED')
+      and (${input.contractId ?? null}::uuid is null or c.id = ${input.contractId ?? null}::uuid)
+      and (${input.customerId ?? null}::uuid is null or c.customer_id = ${input.customerId ?? null}::uuid)`;
+    const periodEnd = sql`${input.periodEnd}::date`;
+    const created: Created[] = [];
+    for (const statement of [
+      timeAndMaterials(scope, periodEnd, ctx),
+      expenses(scope, periodEnd, ctx),
+      fixedFees(scope, periodEnd, ctx),
+      milestones(scope, ctx),
+      retainers(scope, periodEnd, ctx),
+      retainerOverage(scope, periodEnd, ctx),
+    ]) {
+      created.push(...(await tx.execute<Created>(statement)));
+    }
+    await markRetainerTimeBilled(tx, scope, periodEnd);
+    const bySourceType: RunBillingResult["bySourceType"] = {
+      TIME: 0,
+      EXPENSE: 0,
+      MILESTONE: 0,
+      FIXED_FEE: 0,
+      RETAINER: 0,
+    };
+    const totals = new Map<string, bigint>();
+    const contracts = new Set<string>();
+    let eventsCreated = 0;
+    for (const row of created) {
+      const n = Number(row.n);
+      eventsCreated += n;
+      bySourceType[row.source_type as keyof typeof bySourceType] += n;
+      totals.set(row.currency, (totals.get(row.currency) ?? 0n) + toCents(row.amount));
+      contracts.add(row.contract_id);
+    }
+    return {
+      periodEnd: input.periodEnd,
+      eventsCreated,
+      bySourceType,
+      totals: [...totals]
+        .sort()
+        .map(([currency, cents]) => ({ currency, amount: fromCents(cents) })),
+      contractIds: [...contracts].sort(),
+    };
+  },
+  auditRef: (input) =>
+    input.contractId
+      ? { entityType: "contract", entityId: input.contractId }
+      : input.customerId
+        ? { entityType: "customer", entityId: input.customerId }
+        : null,
+});
+
+/**
+ * The tail every rule shares: insert the candidate rows (CTE `candidates` with the billing_event
+ * columns + `description`), emit one domain event per created row, mark the source rows billed
+ * (`extraCtes`: more `name as (…)` CTEs over `ins`), and report counts per (source type,
+ * currency, contract).
+ */
+function insertEvents(ctx: OperationContext, candidates: SQL, extraCtes: SQL | null): SQL {
+  return sql`
+    with candidates as (${candidates}),
+    ins as (
+      insert into billing_event (contract_id, project_id, customer_id, source_type, source_id, period,
+        description, quantity, rate, amount, currency, correlation_id)
+      select contract_id, project_id, customer_id, source_type::billing_source_type, source_id, period,
+        description, quantity, rate, amount, currency, correlation_id
+      from candidates
+      on conflict (source_type, source_id, period) do nothing
+      returning id, contract_id, project_id, source_type, source_id, period, amount, currency, correlation_id
+    ),
+    events as (
+      insert into domain_event (type, entity_type, entity_id, payload, correlation_id, causation_id, actor)
+      select 'billing_event.created', 'billing_event', ins.id,
+        jsonb_build_object('contractId', ins.contract_id, 'projectId', ins.project_id,
+          'sourceType', ins.source_type, 'sourceId', ins.source_id, 'period', ins.period,
+          'amount', ins.amount::text, 'currency', ins.currency),
+        ins.correlation_id, ${ctx.requestId ?? null}::text, ${ctx.actor}::text
+      from ins
+      returning 1
+    )${extraCtes ? sql`, ${extraCtes}` : sql``}
+    select source_type::text, currency::text, contract_id, count(*)::int as n, sum(amount)::text as amount
+    from ins group by 1, 2, 3`;
+}
+
+function timeAndMaterials(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
+  return insertEvents(
+    ctx,
+    sql`
+      select c.id as contract_id, te.project_id, c.customer_id, 'TIME' as source_type, te.id as source_id,
+        to_char(te.work_date, 'YYYY-MM') as period,
+        'Time ' || te.work_date || ': ' || te.hours || ' h' || coalesce(' - ' || te.description, '') as description,
+        te.hours as quantity, te.bill_rate as rate, pshub_round_half_even(te.hours * te.bill_rate, 2) as amount,
+        c.currency, c.correlation_id
+      from time_entry te
+      join project p on p.id = te.project_id
+      join contract c on c.id = p.contract_id
+      where te.status = 'APPROVED' and te.billable and te.work_date <= ${periodEnd}
+        and c.billing_model = 'TIME_AND_MATERIALS' and ${scope}`,
+    sql`marked as (
+        update time_entry te set status = 'BILLED', version = te.version + 1, updated_at = now()
+        from ins where ins.source_type = 'TIME' and te.id = ins.source_id and te.status = 'APPROVED'
+        returning 1)`,
+  );
+}
+
+function expenses(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
+  return insertEvents(
+    ctx,
+    sql`
+      select c.id as contract_id, e.project_id, c.customer_id, 'EXPENSE' as source_type, e.id as source_id,
+        to_char(e.incurred_on, 'YYYY-MM') as period,
+        'Expense ' || e.incurred_on || ': ' || e.category || coalesce(' - ' || e.description, '') as description,
+        1::numeric as quantity, e.amount as rate, e.amount, c.currency, c.correlation_id
+      from expense e
+      join project p on p.id = e.project_id
+      join contract c on c.id = p.contract_id
+      where e.status = 'APPROVED' and e.billable and e.incurred_on <= ${periodEnd}
+        and c.billing_model in ('TIME_AND_MATERIALS', 'RETAINER') and ${scope}`,
+    sql`marked as (
+        update expense e set status = 'BILLED', version = e.version + 1, updated_at = now()
+        from ins where ins.source_type = 'EXPENSE' and e.id = ins.source_id and e.status = 'APPROVED'
+        returning 1)`,
+  );
+}
+
+/** The contract's first project (by start date, then code), for contract-level events. */
+const firstProject = sql`(select p.id from project p where p.contract_id = c.id order by p.start_date, p.code limit 1)`;
+
+function fixedFees(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
+  return insertEvents(
+    ctx,
+    sql`
+      select c.id as contract_id, ${firstProject} as project_id, c.customer_id, 'FIXED_FEE' as source_type,
+        f.id as source_id, '' as period, f.description || ' (due ' || f.due_date || ')' as description,
+        1::numeric as quantity, f.amount as rate, f.amount, c.currency, c.correlation_id
+      from fee_schedule_item f
+      join contract c on c.id = f.contract_id
+      where f.status = 'SCHEDULED' and f.due_date <= ${periodEnd}
+        and c.billing_model = 'FIXED_FEE' and ${scope}`,
+    sql`marked as (
+        update fee_schedule_item f set status = 'BILLED', version = f.version + 1, updated_at = now()
+        from ins where ins.source_type = 'FIXED_FEE' and f.id = ins.source_id and f.status = 'SCHEDULED'
+        returning 1)`,
+  );
+}
+
+function milestones(scope: SQL, ctx: OperationContext): SQL {
+  return insertEvents(
+    ctx,
+    sql`
+      select c.id as contract_id, m.project_id, c.customer_id, 'MILESTONE' as source_type, m.id as source_id,
+        '' as period, 'Milestone: ' || m.name as description,
+        1::numeric as quantity, m.amount as rate, m.amount, c.currency, c.correlation_id
+      from milestone m
+      join project p on p.id = m.project_id
+      join contract c on c.id = p.contract_id
+      where m.status = 'APPROVED' and c.billing_model = 'MILESTONE' and ${scope}`,
+    sql`marked as (
+        update milestone m set status = 'BILLED', version = m.version + 1, updated_at = now()
+        from ins where ins.source_type = 'MILESTONE' and m.id = ins.source_id and m.status = 'APPROVED'
+        returning m.id, m.project_id, ins.correlation_id
+      ),
+      marked_events as (
+        insert into domain_event (type, entity_type, entity_id, payload, correlation_id, causation_id, actor)
+        select 'milestone.status_changed', 'milestone', marked.id,
+          jsonb_build_object('from', 'APPROVED', 'to', 'BILLED', 'projectId', marked.project_id),
+          marked.correlation_id, ${ctx.requestId ?? null}::text, ${ctx.actor}::text
+        from marked
+        returning 1
+      )`,
+  );
+}
+
+function retainers(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
+  return insertEvents(
+    ctx,
+    sql`
+      select c.id as contract_id, ${firstProject} as project_id, c.customer_id, 'RETAINER' as source_type,
+        c.id as source_id, to_char(m, 'YYYY-MM') as period,
+        'Retainer ' || to_char(m, 'YYYY-MM') || ' (' || c.retainer_hours || ' h)' as description,
+        1::numeric as quantity, c.retainer_amount as rate, c.retainer_amount as amount, c.currency, c.correlation_id
+      from contract c
+      cross join lateral generate_series(
+        date_trunc('month', c.start_date)::date,
+        date_trunc('month', least(${periodEnd}, coalesce(c.end_date, ${periodEnd})))::date,
+        interval '1 month') as m
+      where c.billing_model = 'RETAINER' and c.start_date <= ${periodEnd} and ${scope}`,
+    null,
+  );
+}
+
+function retainerOverage(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
+  return insertEvents(
+    ctx,
+    sql`
+      select contract_id, project_id, customer_id, 'TIME' as source_type, id as source_id, period,
+        'Overage ' || work_date || ': ' || overage || ' h of ' || hours || ' h' as description,
+        overage as quantity, bill_rate as rate, pshub_round_half_even(overage * bill_rate, 2) as amount,
+        currency, correlation_id
+      from (
+        select w.*, least(w.hours, greatest(0, w.cum - w.retainer_hours)) as overage
+        from (
+          select te.id, te.status, te.project_id, te.work_date, te.hours, te.bill_rate, c.id as contract_id,
+            c.customer_id, c.currency, c.correlation_id, c.retainer_hours, to_char(te.work_date, 'YYYY-MM') as period,
+            sum(te.hours) over (partition by c.id, date_trunc('month', te.work_date)
+              order by (te.status = 'BILLED') desc, te.work_date, te.id) as cum
+          from time_entry te
+          join project p on p.id = te.project_id
+          join contract c on c.id = p.contract_id
+          where te.status in ('APPROVED', 'BILLED') and te.billable and te.work_date <= ${periodEnd}
+            and c.billing_model = 'RETAINER' and ${scope}
+        ) as w
+        where w.status = 'APPROVED'
+      ) as o
+      where overage > 0`,
+    null,
+  );
+}
+
+/**
+ * Retainer months: every approved billable entry up to periodEnd is covered (by the retainer or an
+ * overage event) and becomes BILLED. Run after the overage statement, in the same transaction.
+ */
+async function markRetainerTimeBilled(tx: Tx, scope: SQL, periodEnd: SQL): Promise<void> {
+  await tx.execute(sql`
+    update time_entry te set status = 'BILLED', version = te.version + 1, updated_at = now()
+    from project p join contract c on c.id = p.contract_id
+    where p.id = te.project_id and te.status = 'APPROVED' and te.billable and te.work_date <= ${periodEnd}
+      and c.billing_model = 'RETAINER' and ${scope}`);
+}

@@ -1,0 +1,58 @@
+/**
+ * The quote-to-cash lifecycle: state machines, operations and lineage.
+ *
+ *   import { execute, operations } from "@pshub/db";   // once db/src/index.ts re-exports this
+ *   const invoice = await execute(db, operations.issueInvoice, { actor, requestId }, { invoiceId },
+ *     { idempotencyKey });
+ *
+ * Each operation is { name, input (zod), run(tx, ctx, input), auditRef }; `execute` wraps it in one
+ * transaction with idempotency, audit, typed errors and sync exceptions (./operation.ts).
+ */
+import { runBilling } from "./billing.ts";
+import { convertOpportunity } from "./conversion.ts";
+import {
+  activateProject,
+  approveExpenses,
+  approveMilestone,
+  approveTimeEntries,
+  completeMilestone,
+  rejectExpenses,
+  rejectTimeEntries,
+} from "./delivery.ts";
+import {
+  disputeInvoice,
+  generateInvoice,
+  issueInvoice,
+  markInvoicePosted,
+  recordPayment,
+  resolveDispute,
+  voidInvoice,
+} from "./invoicing.ts";
+
+export * from "./billing.ts";
+export * from "./conversion.ts";
+export * from "./delivery.ts";
+export * from "./invoicing.ts";
+export * from "./lineage.ts";
+export * from "./machines.ts";
+export * from "./money.ts";
+export * from "./operation.ts";
+
+export const operations = {
+  convertOpportunity,
+  activateProject,
+  approveTimeEntries,
+  rejectTimeEntries,
+  approveExpenses,
+  rejectExpenses,
+  completeMilestone,
+  approveMilestone,
+  runBilling,
+  generateInvoice,
+  issueInvoice,
+  markInvoicePosted,
+  voidInvoice,
+  recordPayment,
+  disputeInvoice,
+  resolveDispute,
+} as const;
