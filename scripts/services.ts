@@ -14,4 +14,19 @@ export interface ServiceSpec {
   healthPath: string;
 }
 
-export const services: ServiceSpec[] = [];
+export const services: ServiceSpec[] = [
+  {
+    name: "billing",
+    entry: "subgraphs/billing/src/main.ts",
+    port: 4003,
+    portEnv: "BILLING_PORT",
+    healthPath: "/healthz",
+  },
+  {
+    name: "invoice",
+    entry: "subgraphs/invoice/src/main.ts",
+    port: 4004,
+    portEnv: "INVOICE_PORT",
+    healthPath: "/healthz",
+  },
+];

@@ -1,0 +1,40 @@
+/**
+ * Batch reads behind invoice's DataLoaders: each takes many keys and runs ONE statement.
+ */
+import type { Db } from "@pshub/db";
+import { dispute, invoiceLine } from "@pshub/db/schema";
+import { and, eq, inArray, isNull } from "drizzle-orm";
+
+type InvoiceLineRow = typeof invoiceLine.$inferSelect;
+type DisputeRow = typeof dispute.$inferSelect;
+
+/** The live (not voided) invoice line of each billing event, or null; at most one exists. */
+export async function liveLinesByBillingEvent(
+  db: Db,
+  billingEventIds: readonly string[],
+): Promise<(InvoiceLineRow | null)[]> {
+  const rows = await db
+    .select()
+    .from(invoiceLine)
+    .where(
+      and(
+        inArray(invoiceLine.billingEventId, [...new Set(billingEventIds)]),
+        isNull(invoiceLine.voidedAt),
+      ),
+    );
+  const byEvent = new Map(rows.map((row) => [row.billingEventId, row]));
+  return billingEventIds.map((id) => byEvent.get(id.toLowerCase()) ?? null);
+}
+
+/** The OPEN dispute of each invoice, or null; at most one exists. */
+export async function openDisputesByInvoice(
+  db: Db,
+  invoiceIds: readonly string[],
+): Promise<(DisputeRow | null)[]> {
+  const rows = await db
+    .select()
+    .from(dispute)
+    .where(and(inArray(dispute.invoiceId, [...new Set(invoiceIds)]), eq(dispute.status, "OPEN")));
+  const byInvoice = new Map(rows.map((row) => [row.invoiceId, row]));
+  return invoiceIds.map((id) => byInvoice.get(id.toLowerCase()) ?? null);
+}

@@ -1,0 +1,47 @@
+import { dispute, invoiceLine, payment } from "@pshub/db/schema";
+import { type ConnectionArgs, money, sumDecimal } from "@pshub/subgraph-kit";
+import type { GraphQLResolveInfo } from "graphql";
+import type { InvoiceContext } from "../context.ts";
+import { disputeList, linesOfInvoice, paymentList } from "../data/lists.ts";
+import type { EntityRef, InvoiceMapper } from "../mappers.ts";
+
+function negate(value: string): string {
+  return value.startsWith("-") ? value.slice(1) : `-${value}`;
+}
+
+/** total − amountPaid, exact (integer cents). */
+function balance(row: InvoiceMapper): string {
+  return sumDecimal([row.total, negate(row.amountPaid)]);
+}
+
+/** A balance remains after the due date on an invoice that is out with the customer. */
+function overdue(row: InvoiceMapper): boolean {
+  if (row.status === "DRAFT" || row.status === "PAID" || row.status === "VOID") return false;
+  if (!row.dueOn) return false;
+  const today = new Date().toISOString().slice(0, 10);
+  const remaining = balance(row);
+  return row.dueOn < today && !remaining.startsWith("-") && /[1-9]/.test(remaining);
+}
+
+type PageArgs = ConnectionArgs<never>;
+
+export const Invoice = {
+  __resolveReference: (ref: EntityRef, ctx: InvoiceContext) => ctx.loaders.invoice().load(ref.id),
+  subtotal: (row: InvoiceMapper) => money(row.subtotal, row.currency),
+  tax: (row: InvoiceMapper) => money(row.tax, row.currency),
+  total: (row: InvoiceMapper) => money(row.total, row.currency),
+  amountPaid: (row: InvoiceMapper) => money(row.amountPaid, row.currency),
+  balanceDue: (row: InvoiceMapper) => money(balance(row), row.currency),
+  overdue,
+  customer: (row: InvoiceMapper) => ({ id: row.customerId }),
+  contract: (row: InvoiceMapper) => ({ id: row.contractId }),
+  legalEntity: (row: InvoiceMapper) => ({ id: row.legalEntityId }),
+  lines: (row: InvoiceMapper, args: PageArgs, ctx: InvoiceContext, info: GraphQLResolveInfo) =>
+    ctx.loaders.connection(linesOfInvoice, invoiceLine.invoiceId, row.id, args, info),
+  payments: (row: InvoiceMapper, args: PageArgs, ctx: InvoiceContext, info: GraphQLResolveInfo) =>
+    ctx.loaders.connection(paymentList, payment.invoiceId, row.id, args, info),
+  disputes: (row: InvoiceMapper, args: PageArgs, ctx: InvoiceContext, info: GraphQLResolveInfo) =>
+    ctx.loaders.connection(disputeList, dispute.invoiceId, row.id, args, info),
+  openDispute: (row: InvoiceMapper, _: unknown, ctx: InvoiceContext) =>
+    ctx.loaders.openDisputeByInvoice().load(row.id),
+};

@@ -1,0 +1,25 @@
+/**
+ * Invoice's resolver map: one file per type. `Mutation` joins the map only once it has fields
+ * (until mutations.graphql exists, a `Mutation` resolver would name a type the schema lacks).
+ */
+import { BillingEvent } from "./BillingEvent.ts";
+import { Contract } from "./Contract.ts";
+import { Customer } from "./Customer.ts";
+import { Dispute } from "./Dispute.ts";
+import { Invoice } from "./Invoice.ts";
+import { InvoiceLine } from "./InvoiceLine.ts";
+import { Mutation } from "./Mutation.ts";
+import { Payment } from "./Payment.ts";
+import { Query } from "./Query.ts";
+
+export const resolvers = {
+  Query,
+  BillingEvent,
+  Contract,
+  Customer,
+  Dispute,
+  Invoice,
+  InvoiceLine,
+  Payment,
+  ...(Object.keys(Mutation).length > 0 ? { Mutation } : {}),
+};
