@@ -1,0 +1,270 @@
+/**
+ * `npm run bench -- gateway [--duration 5] [--connections 1,10,50]`
+ *
+ * One query mix — 50 invoices with customer, contract, lines and payments; a customer tree; one
+ * invoice by id — through (a) our gateway, (b) Hive Gateway on the same supergraph and the same
+ * subgraph processes, (c) the non-federated floor (one graphql-js schema, the same resolvers),
+ * at each concurrency for a fixed duration. Prints req/s, p50, p99, errors and ratios, and
+ * appends the table to bench/RESULTS.md.
+ *
+ * Every target is its own process, and so is the load generator; the subgraphs are four
+ * processes over one seeded database (DATABASE_URL's server, or embedded Postgres).
+ */
+import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { availableParallelism, cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import {
+  createDbClient,
+  createLogger,
+  resolveDatabaseUrl,
+  runMigrations,
+  withDatabase,
+} from "@pshub/db";
+import { compose, readAllSubgraphSdl, SUBGRAPHS } from "@pshub/gateway";
+import postgres from "postgres";
+import { buildCustomerTree } from "../test/support/builders.ts";
+import {
+  type Child,
+  freePort,
+  graphqlOk,
+  httpOk,
+  REPO_ROOT,
+  runNode,
+  spawnTs,
+  waitUntil,
+} from "./support/processes.ts";
+import { benchQueries } from "./support/queries.ts";
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: "string", default: "5" },
+    connections: { type: "string", default: "1,10,50" },
+    customers: { type: "string", default: "8" },
+    "invoices-per-customer": { type: "string", default: "25" },
+  },
+});
+const duration = Number(args.duration);
+const concurrencies = String(args.connections).split(",").map(Number);
+const log = createLogger("bench-gateway");
+
+const children: Child[] = [];
+let exiting = false;
+async function stopAll() {
+  await Promise.all(children.map((child) => child.stop()));
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (exiting) return;
+    exiting = true;
+    void stopAll().finally(() => process.exit(130));
+  });
+}
+
+try {
+  // ---------------------------------------------------------------- database: fresh and seeded
+  const server = await resolveDatabaseUrl(log);
+  const benchDb = "pshub_bench_gateway";
+  const admin = postgres(server.url, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`drop database if exists "${benchDb}" with (force)`);
+  await admin.unsafe(`create database "${benchDb}"`);
+  await admin.end({ timeout: 5 });
+  const databaseUrl = withDatabase(server.url, benchDb);
+  await runMigrations(databaseUrl);
+  const seedClient = createDbClient(databaseUrl, { max: 2 });
+  const trees = [];
+  for (let i = 0; i < Number(args.customers); i++) {
+    trees.push(
+      await buildCustomerTree(seedClient.db, {
+        invoices: Number(args["invoices-per-customer"]),
+        linesPerInvoice: 3,
+        name: `Customer ${i + 1}`,
+      }),
+    );
+  }
+  await seedClient.close();
+  const first = trees[0];
+  if (!first) throw new Error("nothing seeded");
+  const invoiceCount = trees.reduce((sum, tree) => sum + tree.invoiceIds.length, 0);
+  log.info({ customers: trees.length, invoices: invoiceCount }, "seeded");
+
+  // ---------------------------------------------------------------- subgraphs: four processes
+  const subgraphUrls: Record<string, string> = {};
+  const subgraphEnv: Record<string, string> = {};
+  for (const subgraph of SUBGRAPHS) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/graphql`;
+    subgraphUrls[subgraph.name] = url;
+    subgraphEnv[subgraph.urlEnv] = url;
+    const child = spawnTs(`subgraph-${subgraph.name}`, `subgraphs/${subgraph.name}/src/main.ts`, {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: databaseUrl,
+    });
+    children.push(child);
+  }
+  await Promise.all(
+    SUBGRAPHS.map((subgraph, i) =>
+      waitUntil(
+        children[i] as Child,
+        httpOk(subgraphUrls[subgraph.name]?.replace("/graphql", "/healthz") ?? ""),
+      ),
+    ),
+  );
+
+  // ---------------------------------------------------------------- the same supergraph for (a) and (b)
+  const composed = compose(readAllSubgraphSdl(subgraphUrls));
+  if (!composed.ok) throw new Error(`composition failed:\n${composed.errors.join("\n")}`);
+  const work = mkdtempSync(join(tmpdir(), "pshub-bench-"));
+  const supergraphPath = join(work, "supergraph.graphql");
+  writeFileSync(supergraphPath, composed.supergraphSdl);
+
+  const targets: { key: string; label: string; url: string }[] = [];
+  {
+    const port = await freePort();
+    const child = spawnTs("gateway", "gateway/src/main.ts", {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      ...subgraphEnv,
+    });
+    children.push(child);
+    await waitUntil(child, httpOk(`http://127.0.0.1:${port}/healthz`));
+    targets.push({
+      key: "pshub",
+      label: "(a) pshub gateway (@apollo/gateway)",
+      url: `http://127.0.0.1:${port}/graphql`,
+    });
+  }
+  {
+    const port = await freePort();
+    const child = spawnTs("hive", "bench/support/hive-server.ts", {
+      PORT: String(port),
+      SUPERGRAPH_PATH: supergraphPath,
+    });
+    children.push(child);
+    await waitUntil(child, graphqlOk(`http://127.0.0.1:${port}/graphql`));
+    targets.push({
+      key: "hive",
+      label: "(b) Hive Gateway runtime",
+      url: `http://127.0.0.1:${port}/graphql`,
+    });
+  }
+  {
+    const port = await freePort();
+    const child = spawnTs("floor", "bench/support/monolith-server.ts", {
+      PORT: String(port),
+      DATABASE_URL: databaseUrl,
+    });
+    children.push(child);
+    await waitUntil(child, graphqlOk(`http://127.0.0.1:${port}/graphql`));
+    targets.push({
+      key: "floor",
+      label: "(c) floor: one graphql-js schema",
+      url: `http://127.0.0.1:${port}/graphql`,
+    });
+  }
+
+  // ---------------------------------------------------------------- same answers everywhere
+  const mix = benchQueries({ customerId: first.customerId, invoiceId: first.invoiceIds[0] ?? "" });
+  const bodies = mix.map((operation) =>
+    JSON.stringify({ query: operation.query, variables: operation.variables }),
+  );
+  const mismatches: string[] = [];
+  for (const operation of mix) {
+    const answers = await Promise.all(
+      targets.map(async (target) => {
+        const response = await fetch(target.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ query: operation.query, variables: operation.variables }),
+        });
+        return (await response.json()) as { data?: unknown; errors?: unknown[] };
+      }),
+    );
+    for (const [i, answer] of answers.entries()) {
+      if (answer.errors?.length) {
+        throw new Error(
+          `${targets[i]?.key} answered ${operation.name} with errors: ${JSON.stringify(answer.errors).slice(0, 800)}`,
+        );
+      }
+    }
+    const reference = JSON.stringify(answers[0]?.data);
+    for (const [i, answer] of answers.entries()) {
+      if (JSON.stringify(answer.data) !== reference)
+        mismatches.push(`${operation.name}: ${targets[i]?.key} differs from pshub`);
+    }
+    if (!operation.check(answers[0]?.data))
+      throw new Error(`${operation.name} returned too little data: ${reference.slice(0, 400)}`);
+  }
+  for (const mismatch of mismatches) log.warn(mismatch);
+
+  // ---------------------------------------------------------------- load
+  interface Row {
+    target: string;
+    connections: number;
+    rps: number;
+    p50: number;
+    p99: number;
+    errors: number;
+    requests: number;
+  }
+  const rows: Row[] = [];
+  for (const connections of concurrencies) {
+    for (const target of targets) {
+      // A short warm-up so JIT and connection pools are not part of the measurement.
+      await runNode("bench/support/load.ts", [
+        JSON.stringify({ url: target.url, connections, duration: 1, bodies }),
+      ]);
+      const out = await runNode("bench/support/load.ts", [
+        JSON.stringify({ url: target.url, connections, duration, bodies }),
+      ]);
+      const result = JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Omit<
+        Row,
+        "target" | "connections"
+      >;
+      rows.push({ target: target.key, connections, ...result });
+      process.stdout.write(
+        `${target.key.padEnd(6)} c=${String(connections).padStart(2)}  ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${result.errors}\n`,
+      );
+    }
+  }
+
+  // ---------------------------------------------------------------- table
+  const find = (target: string, connections: number) =>
+    rows.find((row) => row.target === target && row.connections === connections);
+  const lines = [
+    "| clients | target | req/s | p50 ms | p99 ms | errors | pshub ÷ hive | pshub ÷ floor |",
+    "|---:|---|---:|---:|---:|---:|---:|---:|",
+  ];
+  for (const connections of concurrencies) {
+    const ours = find("pshub", connections);
+    for (const target of targets) {
+      const row = find(target.key, connections);
+      if (!row) continue;
+      const ratio = (other?: Row) =>
+        ours && other && other.rps > 0 ? (ours.rps / other.rps).toFixed(2) : "";
+      lines.push(
+        `| ${connections} | ${target.label} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ${
+          target.key === "pshub" ? ratio(find("hive", connections)) : ""
+        } | ${target.key === "pshub" ? ratio(find("floor", connections)) : ""} |`,
+      );
+    }
+  }
+  const table = lines.join("\n");
+  const header = `## gateway — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}
+
+Query mix per client, in turn: ${mix.map((operation) => operation.description).join("; ")}.
+${duration} s per cell after a 1 s warm-up; autocannon in its own process; ${trees.length} customers, ${invoiceCount} invoices (3 lines, 1 payment each).
+Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the load generator, the gateway under test, the four subgraphs and Postgres share these cores.${
+    mismatches.length
+      ? `\nAnswer mismatches: ${mismatches.join("; ")}.`
+      : "\nAll three targets returned identical data for every query in the mix."
+  }
+`;
+  process.stdout.write(`\n${header}\n${table}\n`);
+  appendFileSync(join(REPO_ROOT, "bench", "RESULTS.md"), `\n${header}\n${table}\n`);
+  process.stdout.write("\nappended to bench/RESULTS.md\n");
+} finally {
+  await stopAll();
+}
+process.exit(0);

@@ -1,0 +1,165 @@
+/**
+ * Bench target (c), the floor: ONE non-federated graphql-js schema built from the four
+ * subgraphs' own SDL and resolvers, executed in one process with no query planning and no
+ * HTTP hops between subgraphs.
+ *
+ * How it stays "the same resolvers": the four SDL documents are merged (federation directives
+ * stripped), every resolver runs with its own subgraph's per-request context (so its own
+ * DataLoaders), and where a subgraph returned a bare entity reference (`{ id }` of a type another
+ * subgraph owns), the owning subgraph's `__resolveReference` loads it — exactly what the gateway
+ * would have asked that subgraph to do, through the same DataLoader.
+ */
+import { fileURLToPath } from "node:url";
+import { mergeTypeDefs } from "@graphql-tools/merge";
+import { makeExecutableSchema } from "@graphql-tools/schema";
+import type { Db } from "@pshub/db";
+import { createBillingSubgraph } from "@pshub/subgraph-billing";
+import { createCustomerSubgraph } from "@pshub/subgraph-customer";
+import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
+import { loadTypeDefs, scalarResolvers } from "@pshub/subgraph-kit";
+import { createProjectSubgraph } from "@pshub/subgraph-project";
+import {
+  type DocumentNode,
+  defaultFieldResolver,
+  type GraphQLFieldResolver,
+  type GraphQLResolveInfo,
+  type GraphQLSchema,
+  Kind,
+  visit,
+} from "graphql";
+import { resolvers as billingResolvers } from "../../subgraphs/billing/src/resolvers/index.ts";
+import { resolvers as customerResolvers } from "../../subgraphs/customer/src/resolvers/index.ts";
+import { resolvers as invoiceResolvers } from "../../subgraphs/invoice/src/resolvers/index.ts";
+import { resolvers as projectResolvers } from "../../subgraphs/project/src/resolvers/index.ts";
+
+type ModuleName = "customer" | "project" | "billing" | "invoice";
+type AnyResolverMap = Record<string, Record<string, unknown>>;
+type Context = Record<ModuleName, unknown>;
+
+interface Module {
+  name: ModuleName;
+  typeDefs: DocumentNode;
+  resolvers: AnyResolverMap;
+  createContext: (headers?: Record<string, string | undefined>) => unknown;
+}
+
+const folder = (name: ModuleName) =>
+  fileURLToPath(new URL(`../../subgraphs/${name}/`, import.meta.url));
+
+/** Removes federation: `extend schema @link`, and every directive use (`@key`, `@shareable`, …). */
+function stripFederation(document: DocumentNode): DocumentNode {
+  return visit(document, {
+    SchemaExtension: () => null,
+    SchemaDefinition: () => null,
+    Directive: () => null,
+    DirectiveDefinition: () => null,
+  });
+}
+
+/** A subgraph's entity reference: nothing but `__typename` and key fields. */
+function isReference(parent: unknown): parent is { id: string } {
+  if (!parent || typeof parent !== "object") return false;
+  for (const key of Object.keys(parent)) {
+    if (key !== "id" && key !== "__typename") return false;
+  }
+  return "id" in parent;
+}
+
+export function createMonolith(db: Db): {
+  schema: GraphQLSchema;
+  createContext: (headers?: Record<string, string | undefined>) => Context;
+} {
+  const modules: Module[] = [
+    {
+      name: "customer",
+      resolvers: customerResolvers as AnyResolverMap,
+      server: createCustomerSubgraph(db),
+    },
+    {
+      name: "project",
+      resolvers: projectResolvers as AnyResolverMap,
+      server: createProjectSubgraph(db),
+    },
+    {
+      name: "billing",
+      resolvers: billingResolvers as AnyResolverMap,
+      server: createBillingSubgraph(db),
+    },
+    {
+      name: "invoice",
+      resolvers: invoiceResolvers as AnyResolverMap,
+      server: createInvoiceSubgraph(db),
+    },
+  ].map(({ name, resolvers, server }) => ({
+    name: name as ModuleName,
+    typeDefs: stripFederation(loadTypeDefs(folder(name as ModuleName))),
+    resolvers,
+    createContext: (headers?: Record<string, string | undefined>) => server.createContext(headers),
+  }));
+
+  // The subscription types need graphql-ws; the floor serves queries only.
+  const typeDefs = visit(mergeTypeDefs(modules.map((module) => module.typeDefs)), {
+    ObjectTypeDefinition: (node) => (node.name.value === "Subscription" ? null : undefined),
+    ObjectTypeExtension: (node) => (node.name.value === "Subscription" ? null : undefined),
+  });
+
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const module of modules) {
+    for (const definition of module.typeDefs.definitions) {
+      if (
+        definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
+        definition.kind !== Kind.OBJECT_TYPE_EXTENSION
+      )
+        continue;
+      const typeName = definition.name.value;
+      if (typeName === "Subscription") continue;
+      const typeResolvers = module.resolvers[typeName] ?? {};
+      const resolveReference = typeResolvers.__resolveReference as
+        | ((reference: unknown, context: unknown, info: GraphQLResolveInfo) => unknown)
+        | undefined;
+      merged[typeName] ??= {};
+      const target = merged[typeName];
+      const loaded = new WeakMap<object, unknown>();
+      for (const field of definition.fields ?? []) {
+        const fieldName = field.name.value;
+        const own = typeResolvers[fieldName] as GraphQLFieldResolver<unknown, unknown> | undefined;
+        if (!own && !resolveReference) continue;
+        if (fieldName === "id") continue;
+        const resolve = own ?? defaultFieldResolver;
+        const name = module.name;
+        target[fieldName] = (
+          parent: unknown,
+          args: unknown,
+          context: Context,
+          info: GraphQLResolveInfo,
+        ) => {
+          const moduleContext = context[name];
+          if (resolveReference && isReference(parent)) {
+            let full = loaded.get(parent);
+            if (full === undefined) {
+              full = Promise.resolve(
+                resolveReference({ __typename: typeName, ...parent }, moduleContext, info),
+              );
+              loaded.set(parent, full);
+            }
+            return (full as Promise<unknown>).then((row) =>
+              row == null
+                ? null
+                : resolve(row, args as Record<string, unknown>, moduleContext, info),
+            );
+          }
+          return resolve(parent, args as Record<string, unknown>, moduleContext, info);
+        };
+      }
+    }
+  }
+
+  const schema = makeExecutableSchema({ typeDefs, resolvers: [scalarResolvers, merged] as never });
+  return {
+    schema,
+    createContext: (headers) =>
+      Object.fromEntries(
+        modules.map((module) => [module.name, module.createContext(headers)]),
+      ) as Context,
+  };
+}
