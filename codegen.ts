@@ -3,7 +3,8 @@
  *
  * - Every subgraphs/<name>/ folder with *.graphql files gets
  *   subgraphs/<name>/src/__generated__/resolvers-types.ts (federation: true). Its mappers come
- *   from subgraphs/<name>/src/mappers.ts by convention: `export type XMapper` maps GraphQL type X.
+ *   from subgraphs/<name>/src/mappers.ts by convention: `export type XMapper` maps GraphQL type X;
+ *   its context type is `Context` from src/context.ts when that exists, else the kit's.
  * - When gateway/api-schema.graphql and test/operations/**\/*.graphql exist: typed operations in
  *   test/__generated__/operations.ts.
  */
@@ -47,6 +48,18 @@ function mappersOf(subgraphDir: string): Record<string, string> {
   return mappers;
 }
 
+/** `src/context.ts` exporting `Context` (a SubgraphContext with the subgraph's loaders), or the kit's. */
+function contextTypeOf(subgraphDir: string): string {
+  const file = path.join(subgraphDir, "src", "context.ts");
+  if (
+    existsSync(file) &&
+    /^export\s+(?:type|interface)\s+Context\b/m.test(readFileSync(file, "utf8"))
+  ) {
+    return "../context.ts#Context";
+  }
+  return "@pshub/subgraph-kit#SubgraphContext";
+}
+
 function subgraphTargets(): Types.Config["generates"] {
   const generates: Types.Config["generates"] = {};
   const base = path.join(root, "subgraphs");
@@ -72,7 +85,7 @@ function subgraphTargets(): Types.Config["generates"] {
         useTypeImports: true,
         enumsAsTypes: true,
         avoidOptionals: false,
-        contextType: "@pshub/subgraph-kit#SubgraphContext",
+        contextType: contextTypeOf(dir),
         mappers: mappersOf(dir),
         scalars,
         defaultScalarType: "unknown",

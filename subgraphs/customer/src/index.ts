@@ -1,0 +1,23 @@
+/**
+ * @pshub/subgraph-customer — Customer (with its hierarchy), Contact, Opportunity, Contract and
+ * LegalEntity as an Apollo Federation v2 subgraph.
+ */
+import type { Db } from "@pshub/db";
+import { createSubgraphServer, loadTypeDefs, type SubgraphServer } from "@pshub/subgraph-kit";
+import { type CustomerLoaders, createCustomerLoaders } from "./loaders.ts";
+import { resolvers } from "./resolvers/index.ts";
+
+/** Every *.graphql of this subgraph (schema, mutations, subscriptions), concatenated. */
+export const typeDefs = loadTypeDefs(new URL("..", import.meta.url));
+
+export function createCustomerSubgraph(db: Db): SubgraphServer<CustomerLoaders> {
+  return createSubgraphServer({
+    name: "customer",
+    typeDefs,
+    resolvers,
+    db,
+    createLoaders: createCustomerLoaders,
+  });
+}
+
+export { resolvers };
