@@ -11,7 +11,7 @@ import { and, eq, isNull, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Tx } from "../client.ts";
 import { type DomainEventInput, emitDomainEvents } from "../domain-events.ts";
-import { ValidationError } from "../errors.ts";
+import { InvalidTransitionError, ValidationError } from "../errors.ts";
 import {
   contract,
   customer,
@@ -379,15 +379,20 @@ export const recordPayment = defineOperation({
     const [check] = await tx.execute<{
       outstanding: string;
       after: string;
+      paid_after: string;
       over: boolean;
       full: boolean;
     }>(sql`
       select (total - amount_paid)::text as outstanding,
         (total - amount_paid - ${input.amount}::numeric)::text as after,
+        (amount_paid + ${input.amount}::numeric)::numeric(18,2)::text as paid_after,
         amount_paid + ${input.amount}::numeric > total as over,
         amount_paid + ${input.amount}::numeric = total as full
       from invoice where id = ${inv.id}`);
     const to: InvoiceStatus = check!.full ? "PAID" : "PARTIALLY_PAID";
+    // DISPUTED → PARTIALLY_PAID exists for resolveDispute; a payment waits for the resolution.
+    if (inv.status === "DISPUTED")
+      throw new InvalidTransitionError("invoice", inv.id, inv.status, to);
     assertTransition(invoiceMachine, inv.id, inv.status, to);
     if (check!.over) {
       throw new ValidationError(
@@ -418,25 +423,24 @@ export const recordPayment = defineOperation({
       inv,
       to,
       { amountPaid: sql`${invoice.amountPaid} + ${input.amount}::numeric` },
-      [],
-    );
-    await emitDomainEvents(tx, [
-      {
-        type: "payment.recorded",
-        entityType: "payment",
-        entityId: paid!.id,
-        payload: {
-          invoiceId: inv.id,
-          amount: paid!.amount,
-          currency: paid!.currency,
-          amountPaid: updated.amountPaid,
-          outstanding: check!.after,
+      [
+        {
+          type: "payment.recorded",
+          entityType: "payment",
+          entityId: paid!.id,
+          payload: {
+            invoiceId: inv.id,
+            amount: paid!.amount,
+            currency: paid!.currency,
+            amountPaid: check!.paid_after,
+            outstanding: check!.after,
+          },
+          correlationId: inv.correlationId,
+          causationId: ctx.requestId,
+          actor: ctx.actor,
         },
-        correlationId: inv.correlationId,
-        causationId: ctx.requestId,
-        actor: ctx.actor,
-      },
-    ]);
+      ],
+    );
     return { payment: paid!, invoice: updated };
   },
   auditRef: (input, result) => ({
