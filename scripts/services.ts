@@ -29,4 +29,11 @@ export const services: ServiceSpec[] = [
     portEnv: "INVOICE_PORT",
     healthPath: "/healthz",
   },
+  {
+    name: "gateway",
+    entry: "gateway/src/main.ts",
+    port: 4000,
+    portEnv: "PORT",
+    healthPath: "/healthz",
+  },
 ];
