@@ -8,3 +8,6 @@ export type BillingContext = SubgraphContext<BillingLoaders>;
 export function money(amount: string, currency: string) {
   return { amount, currency };
 }
+
+/** The name codegen looks for (codegen.ts `contextType`). */
+export type Context = BillingContext;

@@ -26,6 +26,13 @@ export class InvoiceLoaders extends RequestLoaders {
     return this.byId(invoice);
   }
 
+  /** An invoice a foreign key points at: its absence is a broken invariant, not a client error. */
+  async referencedInvoice(id: string) {
+    const row = await this.invoice().load(id);
+    if (!row) throw new Error(`invoice ${id} is referenced but does not exist`);
+    return row;
+  }
+
   invoiceLine() {
     return this.byId(invoiceLine);
   }

@@ -6,22 +6,14 @@
 import { billingEvent, contract, syncException } from "@pshub/db/schema";
 import type { ListSpec } from "@pshub/subgraph-kit";
 import { and, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import type {
+  BillingEventFilter,
+  BillingRuleFilter,
+  SyncExceptionFilter,
+} from "../__generated__/resolvers-types.ts";
 import { currencyArg, uuidArg } from "./sql-util.ts";
 
-type Maybe<T> = T | null | undefined;
-
-export interface BillingEventFilterInput {
-  status?: Maybe<readonly (typeof billingEvent.$inferSelect)["status"][]>;
-  sourceType?: Maybe<readonly (typeof billingEvent.$inferSelect)["sourceType"][]>;
-  customerId?: Maybe<string>;
-  contractId?: Maybe<string>;
-  projectId?: Maybe<string>;
-  legalEntityId?: Maybe<string>;
-  currency?: Maybe<string>;
-  period?: Maybe<string>;
-  createdFrom?: Maybe<Date>;
-  createdTo?: Maybe<Date>;
-}
+export type BillingEventFilterInput = BillingEventFilter;
 
 export const billingEventList: ListSpec<typeof billingEvent, BillingEventFilterInput> = {
   name: "BillingEvent",
@@ -58,12 +50,7 @@ export const billingEventList: ListSpec<typeof billingEvent, BillingEventFilterI
     ),
 };
 
-export interface BillingRuleFilterInput {
-  billingModel?: Maybe<readonly (typeof contract.$inferSelect)["billingModel"][]>;
-  customerId?: Maybe<string>;
-  legalEntityId?: Maybe<string>;
-  currency?: Maybe<string>;
-}
+export type BillingRuleFilterInput = BillingRuleFilter;
 
 /** A billing rule per contract, so this lists contracts. */
 export const billingRuleList: ListSpec<typeof contract, BillingRuleFilterInput> = {
@@ -87,16 +74,7 @@ export const billingRuleList: ListSpec<typeof contract, BillingRuleFilterInput> 
     ),
 };
 
-export interface SyncExceptionFilterInput {
-  owner?: Maybe<readonly (typeof syncException.$inferSelect)["owner"][]>;
-  status?: Maybe<readonly (typeof syncException.$inferSelect)["status"][]>;
-  severity?: Maybe<readonly (typeof syncException.$inferSelect)["severity"][]>;
-  entityType?: Maybe<string>;
-  entityId?: Maybe<string>;
-  sourceSystem?: Maybe<NonNullable<(typeof syncException.$inferSelect)["sourceSystem"]>>;
-  overdue?: Maybe<boolean>;
-  dueBefore?: Maybe<Date>;
-}
+export type SyncExceptionFilterInput = SyncExceptionFilter;
 
 /** OPEN or RETRYING past its due date. */
 export const exceptionOverdueSql: SQL = sql`(${syncException.status} in ('OPEN', 'RETRYING') and ${syncException.dueAt} < now())`;

@@ -1,8 +1,9 @@
+import type { BillingEventResolvers } from "../__generated__/resolvers-types.ts";
 import type { BillingContext } from "../context.ts";
 import { money } from "../context.ts";
 import type { BillingEventMapper, EntityRef } from "../mappers.ts";
 
-export const BillingEvent = {
+export const BillingEvent: BillingEventResolvers = {
   __resolveReference: (ref: EntityRef, ctx: BillingContext) =>
     ctx.loaders.billingEvent().load(ref.id),
   rate: (row: BillingEventMapper) => money(row.rate, row.currency),

@@ -1,3 +1,4 @@
+import type { BillingRuleResolvers } from "../__generated__/resolvers-types.ts";
 import type { BillingContext } from "../context.ts";
 import { money } from "../context.ts";
 import type { BillingRuleMapper } from "../mappers.ts";
@@ -24,7 +25,7 @@ function summary(row: BillingRuleMapper): string {
   }
 }
 
-export const BillingRule = {
+export const BillingRule: BillingRuleResolvers = {
   contract: (row: BillingRuleMapper) => ({ id: row.id }),
   rateSource: (row: BillingRuleMapper) => RATE_SOURCE[row.billingModel],
   summary,

@@ -1,24 +1,17 @@
 import { billingEvent } from "@pshub/db/schema";
-import { type ConnectionArgs, NotFoundGraphQLError } from "@pshub/subgraph-kit";
-import type { GraphQLResolveInfo } from "graphql";
-import type { BillingContext } from "../context.ts";
-import { type BillingEventFilterInput, billingEventList } from "../data/lists.ts";
-import type { EntityRef } from "../mappers.ts";
+import { NotFoundGraphQLError } from "@pshub/subgraph-kit";
+import type { ContractResolvers } from "../__generated__/resolvers-types.ts";
+import { billingEventList } from "../data/lists.ts";
 import { stubReference } from "./refs.ts";
 
-export const Contract = {
+export const Contract: ContractResolvers = {
   __resolveReference: stubReference,
-  billingRule: async (ref: EntityRef, _: unknown, ctx: BillingContext) => {
+  billingRule: async (ref, _, ctx) => {
     const row = await ctx.loaders.contract().load(ref.id);
     if (!row) throw new NotFoundGraphQLError("Contract", ref.id);
     return row;
   },
-  unbilled: (ref: EntityRef, _: unknown, ctx: BillingContext) =>
-    ctx.loaders.unbilled("contract").load(ref.id),
-  billingEvents: (
-    ref: EntityRef,
-    args: ConnectionArgs<BillingEventFilterInput>,
-    ctx: BillingContext,
-    info: GraphQLResolveInfo,
-  ) => ctx.loaders.connection(billingEventList, billingEvent.contractId, ref.id, args, info),
+  unbilled: (ref, _, ctx) => ctx.loaders.unbilled("contract").load(ref.id),
+  billingEvents: (ref, args, ctx, info) =>
+    ctx.loaders.connection(billingEventList, billingEvent.contractId, ref.id, args, info),
 };

@@ -1,8 +1,9 @@
+import type { ExpenseResolvers } from "../__generated__/resolvers-types.ts";
 import type { BillingContext } from "../context.ts";
 import type { EntityRef } from "../mappers.ts";
 import { stubReference } from "./refs.ts";
 
-export const Expense = {
+export const Expense: ExpenseResolvers = {
   __resolveReference: stubReference,
   billingEvent: (ref: EntityRef, _: unknown, ctx: BillingContext) =>
     ctx.loaders.liveEventBySource("EXPENSE").load(ref.id),

@@ -1,8 +1,9 @@
+import type { MilestoneResolvers } from "../__generated__/resolvers-types.ts";
 import type { BillingContext } from "../context.ts";
 import type { EntityRef } from "../mappers.ts";
 import { stubReference } from "./refs.ts";
 
-export const Milestone = {
+export const Milestone: MilestoneResolvers = {
   __resolveReference: stubReference,
   billingEvent: (ref: EntityRef, _: unknown, ctx: BillingContext) =>
     ctx.loaders.liveEventBySource("MILESTONE").load(ref.id),

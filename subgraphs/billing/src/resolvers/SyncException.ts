@@ -1,7 +1,8 @@
+import type { SyncExceptionResolvers } from "../__generated__/resolvers-types.ts";
 import type { BillingContext } from "../context.ts";
 import type { EntityRef, SyncExceptionMapper } from "../mappers.ts";
 
-export const SyncException = {
+export const SyncException: SyncExceptionResolvers = {
   __resolveReference: (ref: EntityRef, ctx: BillingContext) =>
     ctx.loaders.syncException().load(ref.id),
   overdue: (row: SyncExceptionMapper) =>

@@ -1,8 +1,9 @@
+import type { TimeEntryResolvers } from "../__generated__/resolvers-types.ts";
 import type { BillingContext } from "../context.ts";
 import type { EntityRef } from "../mappers.ts";
 import { stubReference } from "./refs.ts";
 
-export const TimeEntry = {
+export const TimeEntry: TimeEntryResolvers = {
   __resolveReference: stubReference,
   billingEvent: (ref: EntityRef, _: unknown, ctx: BillingContext) =>
     ctx.loaders.liveEventBySource("TIME").load(ref.id),

@@ -1,7 +1,8 @@
+import type { UnbilledTotalResolvers } from "../__generated__/resolvers-types.ts";
 import { money } from "../context.ts";
 import type { UnbilledTotalMapper } from "../mappers.ts";
 
-export const UnbilledTotal = {
+export const UnbilledTotal: UnbilledTotalResolvers = {
   timeAmount: (row: UnbilledTotalMapper) => money(row.timeAmount, row.currency),
   expenseAmount: (row: UnbilledTotalMapper) => money(row.expenseAmount, row.currency),
   milestoneAmount: (row: UnbilledTotalMapper) => money(row.milestoneAmount, row.currency),

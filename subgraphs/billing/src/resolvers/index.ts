@@ -2,6 +2,7 @@
  * Billing's resolver map: one file per type. `Mutation` joins the map only once it has fields
  * (until mutations.graphql exists, a `Mutation` resolver would name a type the schema lacks).
  */
+import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import { BillingEvent } from "./BillingEvent.ts";
 import { BillingRule } from "./BillingRule.ts";
 import { Contract } from "./Contract.ts";
@@ -16,7 +17,7 @@ import { SyncException } from "./SyncException.ts";
 import { TimeEntry } from "./TimeEntry.ts";
 import { UnbilledTotal } from "./UnbilledTotal.ts";
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   Query,
   BillingEvent,
   BillingRule,

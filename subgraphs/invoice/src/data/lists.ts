@@ -14,10 +14,14 @@ import {
 } from "@pshub/subgraph-kit";
 import { and, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
+import type {
+  DisputeFilter,
+  InvoiceFilter,
+  InvoiceLineFilter,
+  PaymentFilter,
+} from "../__generated__/resolvers-types.ts";
 
 type Maybe<T> = T | null | undefined;
-type InvoiceStatus = (typeof invoice.$inferSelect)["status"];
-type DisputeStatus = (typeof dispute.$inferSelect)["status"];
 
 function currencyIs(column: PgColumn, value: Maybe<string>): SQL | undefined {
   if (value == null) return undefined;
@@ -33,18 +37,7 @@ function currencyIs(column: PgColumn, value: Maybe<string>): SQL | undefined {
 /** A balance remains after the due date on an invoice that is out with the customer. */
 export const invoiceOverdueSql: SQL = sql`(${invoice.status} not in ('DRAFT', 'PAID', 'VOID') and ${invoice.dueOn} < current_date and ${invoice.amountPaid} < ${invoice.total})`;
 
-export interface InvoiceFilterInput {
-  status?: Maybe<readonly InvoiceStatus[]>;
-  customerId?: Maybe<string>;
-  contractId?: Maybe<string>;
-  legalEntityId?: Maybe<string>;
-  currency?: Maybe<string>;
-  issuedFrom?: Maybe<string>;
-  issuedTo?: Maybe<string>;
-  dueFrom?: Maybe<string>;
-  dueTo?: Maybe<string>;
-  overdue?: Maybe<boolean>;
-}
+export type InvoiceFilterInput = InvoiceFilter;
 
 export const invoiceList: ListSpec<typeof invoice, InvoiceFilterInput> = {
   name: "Invoice",
@@ -71,11 +64,7 @@ export const invoiceList: ListSpec<typeof invoice, InvoiceFilterInput> = {
     ),
 };
 
-export interface InvoiceLineFilterInput {
-  invoiceId?: Maybe<string>;
-  live?: Maybe<boolean>;
-  currency?: Maybe<string>;
-}
+export type InvoiceLineFilterInput = InvoiceLineFilter;
 
 /** Top-level list of lines: by creation, then id. */
 export const invoiceLineList: ListSpec<typeof invoiceLine, InvoiceLineFilterInput> = {
@@ -104,13 +93,7 @@ export const linesOfInvoice: ListSpec<typeof invoiceLine> = {
   where: undefined,
 };
 
-export interface PaymentFilterInput {
-  invoiceId?: Maybe<string>;
-  customerId?: Maybe<string>;
-  currency?: Maybe<string>;
-  receivedFrom?: Maybe<string>;
-  receivedTo?: Maybe<string>;
-}
+export type PaymentFilterInput = PaymentFilter;
 
 export const paymentList: ListSpec<typeof payment, PaymentFilterInput> = {
   name: "Payment",
@@ -130,11 +113,7 @@ export const paymentList: ListSpec<typeof payment, PaymentFilterInput> = {
     ),
 };
 
-export interface DisputeFilterInput {
-  status?: Maybe<readonly DisputeStatus[]>;
-  invoiceId?: Maybe<string>;
-  customerId?: Maybe<string>;
-}
+export type DisputeFilterInput = DisputeFilter;
 
 export const disputeList: ListSpec<typeof dispute, DisputeFilterInput> = {
   name: "Dispute",

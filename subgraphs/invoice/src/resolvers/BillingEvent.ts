@@ -1,9 +1,7 @@
-import type { InvoiceContext } from "../context.ts";
-import type { EntityRef } from "../mappers.ts";
+import type { BillingEventResolvers } from "../__generated__/resolvers-types.ts";
 import { stubReference } from "./refs.ts";
 
-export const BillingEvent = {
+export const BillingEvent: BillingEventResolvers = {
   __resolveReference: stubReference,
-  invoiceLine: (ref: EntityRef, _: unknown, ctx: InvoiceContext) =>
-    ctx.loaders.liveLineByBillingEvent().load(ref.id),
+  invoiceLine: (ref, _, ctx) => ctx.loaders.liveLineByBillingEvent().load(ref.id),
 };

@@ -1,17 +1,10 @@
 import { invoice } from "@pshub/db/schema";
-import type { ConnectionArgs } from "@pshub/subgraph-kit";
-import type { GraphQLResolveInfo } from "graphql";
-import type { InvoiceContext } from "../context.ts";
-import { type InvoiceFilterInput, invoiceList } from "../data/lists.ts";
-import type { EntityRef } from "../mappers.ts";
+import type { CustomerResolvers } from "../__generated__/resolvers-types.ts";
+import { invoiceList } from "../data/lists.ts";
 import { stubReference } from "./refs.ts";
 
-export const Customer = {
+export const Customer: CustomerResolvers = {
   __resolveReference: stubReference,
-  invoices: (
-    ref: EntityRef,
-    args: ConnectionArgs<InvoiceFilterInput>,
-    ctx: InvoiceContext,
-    info: GraphQLResolveInfo,
-  ) => ctx.loaders.connection(invoiceList, invoice.customerId, ref.id, args, info),
+  invoices: (ref, args, ctx, info) =>
+    ctx.loaders.connection(invoiceList, invoice.customerId, ref.id, args, info),
 };

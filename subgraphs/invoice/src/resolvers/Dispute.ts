@@ -1,8 +1,6 @@
-import type { InvoiceContext } from "../context.ts";
-import type { DisputeMapper, EntityRef } from "../mappers.ts";
+import type { DisputeResolvers } from "../__generated__/resolvers-types.ts";
 
-export const Dispute = {
-  __resolveReference: (ref: EntityRef, ctx: InvoiceContext) => ctx.loaders.dispute().load(ref.id),
-  invoice: (row: DisputeMapper, _: unknown, ctx: InvoiceContext) =>
-    ctx.loaders.invoice().load(row.invoiceId),
+export const Dispute: DisputeResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.dispute().load(ref.id),
+  invoice: (row, _, ctx) => ctx.loaders.referencedInvoice(row.invoiceId),
 };

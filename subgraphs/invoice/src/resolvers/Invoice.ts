@@ -1,9 +1,8 @@
 import { dispute, invoiceLine, payment } from "@pshub/db/schema";
-import { type ConnectionArgs, money, sumDecimal } from "@pshub/subgraph-kit";
-import type { GraphQLResolveInfo } from "graphql";
-import type { InvoiceContext } from "../context.ts";
+import { money, sumDecimal } from "@pshub/subgraph-kit";
+import type { InvoiceResolvers } from "../__generated__/resolvers-types.ts";
 import { disputeList, linesOfInvoice, paymentList } from "../data/lists.ts";
-import type { EntityRef, InvoiceMapper } from "../mappers.ts";
+import type { InvoiceMapper } from "../mappers.ts";
 
 function negate(value: string): string {
   return value.startsWith("-") ? value.slice(1) : `-${value}`;
@@ -23,10 +22,8 @@ function overdue(row: InvoiceMapper): boolean {
   return row.dueOn < today && !remaining.startsWith("-") && /[1-9]/.test(remaining);
 }
 
-type PageArgs = ConnectionArgs<never>;
-
-export const Invoice = {
-  __resolveReference: (ref: EntityRef, ctx: InvoiceContext) => ctx.loaders.invoice().load(ref.id),
+export const Invoice: InvoiceResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.invoice().load(ref.id),
   subtotal: (row: InvoiceMapper) => money(row.subtotal, row.currency),
   tax: (row: InvoiceMapper) => money(row.tax, row.currency),
   total: (row: InvoiceMapper) => money(row.total, row.currency),
@@ -36,12 +33,11 @@ export const Invoice = {
   customer: (row: InvoiceMapper) => ({ id: row.customerId }),
   contract: (row: InvoiceMapper) => ({ id: row.contractId }),
   legalEntity: (row: InvoiceMapper) => ({ id: row.legalEntityId }),
-  lines: (row: InvoiceMapper, args: PageArgs, ctx: InvoiceContext, info: GraphQLResolveInfo) =>
+  lines: (row, args, ctx, info) =>
     ctx.loaders.connection(linesOfInvoice, invoiceLine.invoiceId, row.id, args, info),
-  payments: (row: InvoiceMapper, args: PageArgs, ctx: InvoiceContext, info: GraphQLResolveInfo) =>
+  payments: (row, args, ctx, info) =>
     ctx.loaders.connection(paymentList, payment.invoiceId, row.id, args, info),
-  disputes: (row: InvoiceMapper, args: PageArgs, ctx: InvoiceContext, info: GraphQLResolveInfo) =>
+  disputes: (row, args, ctx, info) =>
     ctx.loaders.connection(disputeList, dispute.invoiceId, row.id, args, info),
-  openDispute: (row: InvoiceMapper, _: unknown, ctx: InvoiceContext) =>
-    ctx.loaders.openDisputeByInvoice().load(row.id),
+  openDispute: (row, _, ctx) => ctx.loaders.openDisputeByInvoice().load(row.id),
 };

@@ -1,13 +1,11 @@
 import { money } from "@pshub/subgraph-kit";
-import type { InvoiceContext } from "../context.ts";
-import type { EntityRef, InvoiceLineMapper } from "../mappers.ts";
+import type { InvoiceLineResolvers } from "../__generated__/resolvers-types.ts";
+import type { InvoiceLineMapper } from "../mappers.ts";
 
-export const InvoiceLine = {
-  __resolveReference: (ref: EntityRef, ctx: InvoiceContext) =>
-    ctx.loaders.invoiceLine().load(ref.id),
+export const InvoiceLine: InvoiceLineResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.invoiceLine().load(ref.id),
   unitPrice: (row: InvoiceLineMapper) => money(row.unitPrice, row.currency),
   amount: (row: InvoiceLineMapper) => money(row.amount, row.currency),
-  invoice: (row: InvoiceLineMapper, _: unknown, ctx: InvoiceContext) =>
-    ctx.loaders.invoice().load(row.invoiceId),
+  invoice: (row, _, ctx) => ctx.loaders.referencedInvoice(row.invoiceId),
   billingEvent: (row: InvoiceLineMapper) => ({ id: row.billingEventId }),
 };

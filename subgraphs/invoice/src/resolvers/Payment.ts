@@ -1,10 +1,9 @@
 import { money } from "@pshub/subgraph-kit";
-import type { InvoiceContext } from "../context.ts";
-import type { EntityRef, PaymentMapper } from "../mappers.ts";
+import type { PaymentResolvers } from "../__generated__/resolvers-types.ts";
+import type { PaymentMapper } from "../mappers.ts";
 
-export const Payment = {
-  __resolveReference: (ref: EntityRef, ctx: InvoiceContext) => ctx.loaders.payment().load(ref.id),
+export const Payment: PaymentResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.payment().load(ref.id),
   amount: (row: PaymentMapper) => money(row.amount, row.currency),
-  invoice: (row: PaymentMapper, _: unknown, ctx: InvoiceContext) =>
-    ctx.loaders.invoice().load(row.invoiceId),
+  invoice: (row, _, ctx) => ctx.loaders.referencedInvoice(row.invoiceId),
 };

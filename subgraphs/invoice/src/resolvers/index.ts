@@ -2,6 +2,7 @@
  * Invoice's resolver map: one file per type. `Mutation` joins the map only once it has fields
  * (until mutations.graphql exists, a `Mutation` resolver would name a type the schema lacks).
  */
+import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import { BillingEvent } from "./BillingEvent.ts";
 import { Contract } from "./Contract.ts";
 import { Customer } from "./Customer.ts";
@@ -12,7 +13,7 @@ import { Mutation } from "./Mutation.ts";
 import { Payment } from "./Payment.ts";
 import { Query } from "./Query.ts";
 
-export const resolvers = {
+export const resolvers: Resolvers = {
   Query,
   BillingEvent,
   Contract,
