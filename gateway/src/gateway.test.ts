@@ -273,6 +273,17 @@ describe("gateway over two subgraphs", () => {
     expect((await fetch(`${origin}/nope`)).status).toBe(404);
   });
 
+  it("exposes Prometheus metrics by operation type and outcome", async () => {
+    const response = await fetch(`${origin}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text).toMatch(/pshub_gateway_requests_total\{operation="query",outcome="ok"\} [1-9]/);
+    expect(text).toMatch(
+      /pshub_gateway_requests_total\{operation="unknown",outcome="rejected"\} [1-9]/,
+    );
+    expect(text).toContain("pshub_gateway_request_duration_seconds_bucket");
+  });
+
   it("executes operations for in-process callers (subscriptions) through the same pipeline", async () => {
     const result = await gw.execute({
       query: "{ invoices { customer { name } } }",

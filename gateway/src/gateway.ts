@@ -31,6 +31,7 @@ import { ideBundle } from "./ide/bundle.ts";
 import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
 import { ideHtml } from "./ide/html.ts";
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsPlugin } from "./limits.ts";
+import { createMetrics } from "./metrics.ts";
 import {
   healthUrlOf,
   resolveSubgraphUrls,
@@ -63,6 +64,8 @@ export interface CreateGatewayOptions {
   ide?: boolean;
   ideTabs?: ExampleTab[];
   logger?: Logger;
+  /** Process metrics (CPU, memory, event loop) on /metrics besides the gateway's own (default false). */
+  defaultMetrics?: boolean;
   /** Replaces the HTTP client used to call subgraphs (default: Node's fetch, keep-alive). */
   fetcher?: typeof fetch;
 }
@@ -200,13 +203,18 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     schema = apiSchema;
   });
 
+  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
   const apolloServer = new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
     // The IDE and HTTP tools send JSON; GET requests need a preflight-forcing header (CSRF).
     csrfPrevention: true,
-    plugins: [queryLimitsPlugin(limits), warningsPlugin],
+    plugins: [
+      queryLimitsPlugin(limits),
+      warningsPlugin,
+      metrics.plugin as ApolloServerPlugin<GatewayContext>,
+    ],
     logger: log
       ? {
           debug: (message) => log.debug(message),
@@ -272,6 +280,12 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       sendJson(res, report.status === "ok" && !closing ? 200 : 503, report);
       return;
     }
+    if (path === "/metrics") {
+      const text = await metrics.registry.metrics();
+      res.writeHead(200, { "content-type": metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
     if (path === "/readyz") {
       const ready = schema !== undefined && !closing;
       sendJson(res, ready ? 200 : 503, {
@@ -314,7 +328,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     }
     sendJson(res, 404, {
       error: `no route for ${path}`,
-      routes: ["/graphql", "/", "/playground", "/healthz", "/readyz"],
+      routes: ["/graphql", "/", "/playground", "/healthz", "/readyz", "/metrics"],
     });
   };
 

@@ -25,6 +25,7 @@ const gateway = await createGateway({
   },
   introspection: env.GATEWAY_INTROSPECTION,
   maxBodyBytes: env.GATEWAY_MAX_BODY_BYTES,
+  defaultMetrics: true,
   logger: log,
 });
 const { port } = await gateway.listen({ port: env.PORT, host: env.HOST });
