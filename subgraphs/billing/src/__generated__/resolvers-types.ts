@@ -227,7 +227,6 @@ export type BillingSourceType =
   /** A time entry (hours × bill rate). */
   | 'TIME';
 
-/** A contract (owned by the customer subgraph), with its billing rules and events. */
 export type Contract = {
   __typename?: 'Contract';
   /** Billing events under this contract. */
@@ -241,7 +240,6 @@ export type Contract = {
 };
 
 
-/** A contract (owned by the customer subgraph), with its billing rules and events. */
 export type ContractBillingEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -251,7 +249,6 @@ export type ContractBillingEventsArgs = {
   orderBy?: InputMaybe<BillingEventOrder>;
 };
 
-/** A customer (owned by the customer subgraph), with its billing figures. */
 export type Customer = {
   __typename?: 'Customer';
   /** Billing events billed to this customer. */
@@ -266,7 +263,6 @@ export type Customer = {
 };
 
 
-/** A customer (owned by the customer subgraph), with its billing figures. */
 export type CustomerBillingEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -309,7 +305,6 @@ export type ExceptionStatus =
   /** Being retried by the hub. */
   | 'RETRYING';
 
-/** An expense (owned by the project subgraph). */
 export type Expense = {
   __typename?: 'Expense';
   /** The billing event that bills this expense (READY or INVOICED), null while unbilled. */
@@ -351,7 +346,6 @@ export type FeeScheduleStatus =
   /** Not billed yet. */
   | 'SCHEDULED';
 
-/** A milestone (owned by the project subgraph). */
 export type Milestone = {
   __typename?: 'Milestone';
   /** The billing event that bills this milestone (READY or INVOICED), null while unbilled. */
@@ -389,7 +383,6 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
-/** A project (owned by the project subgraph), with its billing figures. */
 export type Project = {
   __typename?: 'Project';
   /** Billing events of this project. */
@@ -401,7 +394,6 @@ export type Project = {
 };
 
 
-/** A project (owned by the project subgraph), with its billing figures. */
 export type ProjectBillingEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -411,31 +403,28 @@ export type ProjectBillingEventsArgs = {
   orderBy?: InputMaybe<BillingEventOrder>;
 };
 
-/** Billing entry points: billing events, billing rules and the exception queue. */
 export type Query = {
   __typename?: 'Query';
-  /** One billing event by id; null when it does not exist. */
+  /** One billing event by id; an unknown id answers null with a NOT_FOUND error, a malformed one BAD_USER_INPUT. */
   billingEvent?: Maybe<BillingEvent>;
   /** All billing events, filtered and sorted; page with first/after or last/before (at most 500 per page). */
   billingEvents: BillingEventConnection;
-  /** The billing rule of one contract; null when the contract does not exist. */
+  /** The billing rule of one contract; an unknown contract answers null with a NOT_FOUND error. */
   billingRule?: Maybe<BillingRule>;
   /** Billing rules of all contracts (one per contract, ordered by contract id). */
   billingRules: BillingRuleConnection;
-  /** One sync exception by id; null when it does not exist. */
+  /** One sync exception by id; an unknown id answers null with a NOT_FOUND error, a malformed one BAD_USER_INPUT. */
   syncException?: Maybe<SyncException>;
   /** The exception queue, filtered and sorted (default: by due date, earliest first). */
   syncExceptions: SyncExceptionConnection;
 };
 
 
-/** Billing entry points: billing events, billing rules and the exception queue. */
 export type QueryBillingEventArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Billing entry points: billing events, billing rules and the exception queue. */
 export type QueryBillingEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -446,13 +435,11 @@ export type QueryBillingEventsArgs = {
 };
 
 
-/** Billing entry points: billing events, billing rules and the exception queue. */
 export type QueryBillingRuleArgs = {
   contractId: Scalars['ID']['input'];
 };
 
 
-/** Billing entry points: billing events, billing rules and the exception queue. */
 export type QueryBillingRulesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -462,13 +449,11 @@ export type QueryBillingRulesArgs = {
 };
 
 
-/** Billing entry points: billing events, billing rules and the exception queue. */
 export type QuerySyncExceptionArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Billing entry points: billing events, billing rules and the exception queue. */
 export type QuerySyncExceptionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -598,7 +583,6 @@ export type SyncExceptionOrderField =
   /** Due date (the SLA). */
   | 'DUE_AT';
 
-/** A time entry (owned by the project subgraph). */
 export type TimeEntry = {
   __typename?: 'TimeEntry';
   /** The billing event that bills this entry (READY or INVOICED), null while unbilled. */

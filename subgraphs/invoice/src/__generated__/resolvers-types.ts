@@ -24,7 +24,6 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
-/** A billing event (owned by the billing subgraph), with the invoice line that bills it. */
 export type BillingEvent = {
   __typename?: 'BillingEvent';
   /** Canonical id (uuid). */
@@ -33,7 +32,6 @@ export type BillingEvent = {
   invoiceLine?: Maybe<InvoiceLine>;
 };
 
-/** A contract (owned by the customer subgraph), with its invoices. */
 export type Contract = {
   __typename?: 'Contract';
   /** Canonical id (uuid). */
@@ -43,7 +41,6 @@ export type Contract = {
 };
 
 
-/** A contract (owned by the customer subgraph), with its invoices. */
 export type ContractInvoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -53,7 +50,6 @@ export type ContractInvoicesArgs = {
   orderBy?: InputMaybe<InvoiceOrder>;
 };
 
-/** A customer (owned by the customer subgraph), with its invoices. */
 export type Customer = {
   __typename?: 'Customer';
   /** Canonical id (uuid). */
@@ -63,7 +59,6 @@ export type Customer = {
 };
 
 
-/** A customer (owned by the customer subgraph), with its invoices. */
 export type CustomerInvoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -374,7 +369,6 @@ export type InvoiceStatus =
   /** Cancelled; its billing events may be billed again. */
   | 'VOID';
 
-/** The firm's invoicing company (owned by the customer subgraph). */
 export type LegalEntity = {
   __typename?: 'LegalEntity';
   /** Canonical id (uuid). */
@@ -465,35 +459,32 @@ export type PaymentFilter = {
   receivedTo?: InputMaybe<Scalars['Date']['input']>;
 };
 
-/** Invoice entry points: invoices, lines, payments and disputes. */
 export type Query = {
   __typename?: 'Query';
-  /** One dispute by id; null when it does not exist. */
+  /** One dispute by id; an unknown id answers null with a NOT_FOUND error, a malformed one BAD_USER_INPUT. */
   dispute?: Maybe<Dispute>;
   /** All disputes (ordered by when opened, then id). */
   disputes: DisputeConnection;
-  /** One invoice by id; null when it does not exist. */
+  /** One invoice by id; an unknown id answers null with a NOT_FOUND error, a malformed one BAD_USER_INPUT. */
   invoice?: Maybe<Invoice>;
-  /** One invoice line by id; null when it does not exist. */
+  /** One invoice line by id; an unknown id answers null with a NOT_FOUND error, a malformed one BAD_USER_INPUT. */
   invoiceLine?: Maybe<InvoiceLine>;
   /** All invoice lines (ordered by creation time, then id). */
   invoiceLines: InvoiceLineConnection;
   /** All invoices, filtered and sorted; page with first/after or last/before (at most 500 per page). */
   invoices: InvoiceConnection;
-  /** One payment by id; null when it does not exist. */
+  /** One payment by id; an unknown id answers null with a NOT_FOUND error, a malformed one BAD_USER_INPUT. */
   payment?: Maybe<Payment>;
   /** All payments (ordered by date received, then id). */
   payments: PaymentConnection;
 };
 
 
-/** Invoice entry points: invoices, lines, payments and disputes. */
 export type QueryDisputeArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Invoice entry points: invoices, lines, payments and disputes. */
 export type QueryDisputesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -503,19 +494,16 @@ export type QueryDisputesArgs = {
 };
 
 
-/** Invoice entry points: invoices, lines, payments and disputes. */
 export type QueryInvoiceArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Invoice entry points: invoices, lines, payments and disputes. */
 export type QueryInvoiceLineArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Invoice entry points: invoices, lines, payments and disputes. */
 export type QueryInvoiceLinesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -525,7 +513,6 @@ export type QueryInvoiceLinesArgs = {
 };
 
 
-/** Invoice entry points: invoices, lines, payments and disputes. */
 export type QueryInvoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -536,13 +523,11 @@ export type QueryInvoicesArgs = {
 };
 
 
-/** Invoice entry points: invoices, lines, payments and disputes. */
 export type QueryPaymentArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Invoice entry points: invoices, lines, payments and disputes. */
 export type QueryPaymentsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
