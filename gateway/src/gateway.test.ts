@@ -284,6 +284,23 @@ describe("gateway over two subgraphs", () => {
     expect(text).toContain("pshub_gateway_request_duration_seconds_bucket");
   });
 
+  it("composes from the running subgraphs in introspect mode (development)", async () => {
+    const dev = await createGateway({
+      supergraph: "introspect",
+      subgraphUrls: { customer: customerSubgraph.url, invoice: invoiceSubgraph.url },
+      ide: false,
+    });
+    try {
+      const result = await dev.execute({ query: "{ invoices { number customer { name } } }" });
+      expect(result.errors).toBeUndefined();
+      expect(result.data).toEqual({
+        invoices: [{ number: "UK-1", customer: { name: "Contoso UK" } }],
+      });
+    } finally {
+      await dev.close();
+    }
+  });
+
   it("executes operations for in-process callers (subscriptions) through the same pipeline", async () => {
     const result = await gw.execute({
       query: "{ invoices { customer { name } } }",

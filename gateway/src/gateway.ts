@@ -54,7 +54,10 @@ export const CORRELATION_HEADER = "x-correlation-id";
 export interface CreateGatewayOptions {
   /** Subgraph URLs; missing ones default to http://127.0.0.1:400x/graphql. */
   subgraphUrls?: SubgraphUrls;
-  /** `file` (default): gateway/supergraph.graphql; `introspect`: compose from running subgraphs; or an SDL string. */
+  /**
+   * `file` (default): gateway/supergraph.graphql; `introspect`: compose at startup from the
+   * running subgraphs (those in `subgraphUrls`, else all four); or a supergraph SDL string.
+   */
   supergraph?: "file" | "introspect" | { sdl: string };
   pollIntervalInMs?: number;
   limits?: Partial<QueryLimits>;
@@ -178,10 +181,11 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   const supergraphSdl =
     mode === "introspect"
       ? new IntrospectAndCompose({
-          subgraphs: SUBGRAPHS.map((subgraph) => ({
-            name: subgraph.name,
-            url: urls[subgraph.name],
-          })),
+          // The subgraphs given explicitly, or all four at their default URLs.
+          subgraphs: SUBGRAPHS.filter(
+            (subgraph) =>
+              !options.subgraphUrls || options.subgraphUrls[subgraph.name] !== undefined,
+          ).map((subgraph) => ({ name: subgraph.name, url: urls[subgraph.name] })),
           pollIntervalInMs: options.pollIntervalInMs || undefined,
         })
       : mode === "file"
