@@ -38,6 +38,8 @@ if (container) {
         variables: tab.variables,
         headers: tab.headers,
       })),
+      // Tab headers are dropped unless headers are persisted; defaultHeaders fills every tab.
+      defaultHeaders: config.tabs[0]?.headers,
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: false,
       defaultEditorToolsVisibility: "headers",

@@ -1,0 +1,121 @@
+/**
+ * The analysts' IDE in a real browser: headless Chromium (Debian `chromium`, driven by
+ * playwright-core) loads GraphiQL from the gateway, runs the preloaded BI query (a federated
+ * query over the four subgraphs), reads the result, opens the docs explorer, and saves a
+ * screenshot to test-results/ide.png. Every request must stay on the gateway's origin: the IDE
+ * works offline.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type BrowserContext, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildCustomerTree } from "./support/builders.ts";
+import { type Stack, startStack } from "./support/stack.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+let stack: Stack;
+let browser: BrowserContext;
+let profile: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
+  }
+  stack = await startStack({ ide: true });
+  await buildCustomerTree(stack.db, { invoices: 3, name: "Contoso UK" });
+  profile = mkdtempSync(join(tmpdir(), "pshub-ide-"));
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+    viewport: { width: 1440, height: 900 },
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+type CodeMirrorHost = Element & { CodeMirror: { getValue(): string } };
+
+describe("the IDE", () => {
+  it("runs the preloaded federated BI query, shows the docs, and stays on its own origin", async () => {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    const offOrigin: string[] = [];
+    const pageErrors: string[] = [];
+    page.on("request", (request) => {
+      const url = request.url();
+      if (!url.startsWith(stack.origin) && !url.startsWith("data:")) offOrigin.push(url);
+    });
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+
+    await page.goto(`${stack.origin}/playground`);
+    await page.waitForSelector(".graphiql-query-editor .CodeMirror", { timeout: 30_000 });
+    // The example tabs are there: the BI query (active), the customer tree, a mutation, a subscription.
+    await expect.poll(() => page.locator(".graphiql-tab").count()).toBe(4);
+    const query = await page.evaluate(() =>
+      (
+        document.querySelector(".graphiql-query-editor .CodeMirror") as CodeMirrorHost
+      ).CodeMirror.getValue(),
+    );
+    expect(query).toContain("query OpenInvoices");
+
+    // The headers editor is open with the principal header, for auth.
+    const headers = await page.evaluate(
+      () =>
+        (
+          document.querySelector(
+            ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror",
+          ) as CodeMirrorHost | null
+        )?.CodeMirror.getValue() ?? "",
+    );
+    expect(headers).toContain("x-pshub-principal");
+
+    await page.click(".graphiql-execute-button");
+    await page.waitForFunction(
+      () =>
+        (
+          (
+            document.querySelector(".graphiql-response .CodeMirror") as CodeMirrorHost | null
+          )?.CodeMirror.getValue() ?? ""
+        ).includes("totalCount"),
+      null,
+      { timeout: 30_000 },
+    );
+    const text = await page.evaluate(() =>
+      (
+        document.querySelector(".graphiql-response .CodeMirror") as CodeMirrorHost
+      ).CodeMirror.getValue(),
+    );
+    const result = JSON.parse(text);
+    expect(result.errors).toBeUndefined();
+    expect(result.data.invoices.totalCount).toBe(3);
+    const first = result.data.invoices.edges[0].node;
+    expect(first.customer).toEqual({ name: "Contoso UK", parent: { name: "Contoso UK Group" } });
+    expect(first.contract.billingModel).toBe("TIME_AND_MATERIALS");
+    expect(first.lines.edges[0].node.billingEvent.project.name).toBe("Data platform migration");
+
+    // The docs explorer, built from the composed schema's introspection.
+    await page.click('button[aria-label="Show Documentation Explorer"]');
+    await page.waitForSelector(".graphiql-doc-explorer", { timeout: 10_000 });
+    await expect.poll(() => page.locator(".graphiql-doc-explorer").innerText()).toContain("Query");
+
+    mkdirSync("test-results", { recursive: true });
+    await page.screenshot({ path: "test-results/ide.png" });
+    expect(existsSync("test-results/ide.png")).toBe(true);
+    expect(offOrigin).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
