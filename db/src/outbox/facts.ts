@@ -1,0 +1,101 @@
+/**
+ * What subscription filters need to know about an event beyond its row: the invoice, customer,
+ * contract, project or owner it concerns. Read from the payload when the event carries it, else
+ * looked up once (these relations never change for a row) and cached.
+ */
+import type { Sql } from "../client.ts";
+import type { DomainEventRecord } from "./reader.ts";
+
+export interface EventFacts {
+  invoiceId?: string;
+  customerId?: string;
+  contractId?: string;
+  projectId?: string;
+  owner?: string;
+  /** The status the entity moved to, for status-change events. */
+  status?: string;
+  previousStatus?: string;
+}
+
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+
+/** Per-process cache of the parent relations of invoices and projects. */
+export class EventFactsLoader {
+  private readonly byEvent = new Map<number, Promise<EventFacts>>();
+  private readonly invoiceCustomer = new Map<string, Promise<string | undefined>>();
+  private readonly projectCustomer = new Map<string, Promise<string | undefined>>();
+
+  constructor(
+    private readonly sql: Sql,
+    private readonly maxEntries = 50_000,
+  ) {}
+
+  /** Facts of one event; concurrent callers for the same event share one lookup. */
+  load(event: DomainEventRecord): Promise<EventFacts> {
+    let facts = this.byEvent.get(event.id);
+    if (!facts) {
+      facts = this.compute(event);
+      this.remember(this.byEvent, event.id, facts);
+    }
+    return facts;
+  }
+
+  private remember<K, V>(map: Map<K, V>, key: K, value: V) {
+    map.set(key, value);
+    if (map.size > this.maxEntries) {
+      const oldest = map.keys().next();
+      if (!oldest.done) map.delete(oldest.value);
+    }
+  }
+
+  private customerOfInvoice(id: string): Promise<string | undefined> {
+    let found = this.invoiceCustomer.get(id);
+    if (!found) {
+      found = this.sql<{ customer_id: string }[]>`
+        select customer_id from invoice where id = ${id}`.then((r) => r[0]?.customer_id);
+      found.catch(() => this.invoiceCustomer.delete(id));
+      this.remember(this.invoiceCustomer, id, found);
+    }
+    return found;
+  }
+
+  private customerOfProject(id: string): Promise<string | undefined> {
+    let found = this.projectCustomer.get(id);
+    if (!found) {
+      found = this.sql<{ customer_id: string }[]>`
+        select customer_id from project where id = ${id}`.then((r) => r[0]?.customer_id);
+      found.catch(() => this.projectCustomer.delete(id));
+      this.remember(this.projectCustomer, id, found);
+    }
+    return found;
+  }
+
+  private async compute(e: DomainEventRecord): Promise<EventFacts> {
+    const p = e.payload;
+    const facts: EventFacts = {
+      previousStatus: str(p.from),
+      status: str(p.to) ?? str(p.status),
+      customerId: str(p.customerId),
+      contractId: str(p.contractId),
+      projectId: str(p.projectId),
+      owner: str(p.owner),
+    };
+    switch (e.entityType) {
+      case "invoice":
+        facts.invoiceId = e.entityId;
+        break;
+      case "payment":
+      case "dispute":
+        facts.invoiceId = str(p.invoiceId);
+        break;
+      case "project":
+        facts.projectId = e.entityId;
+        facts.customerId ??= await this.customerOfProject(e.entityId);
+        break;
+    }
+    if (facts.invoiceId && !facts.customerId) {
+      facts.customerId = await this.customerOfInvoice(facts.invoiceId);
+    }
+    return facts;
+  }
+}
