@@ -87,12 +87,23 @@ beforeAll(async () => {
 
   fixed = await b.contractWithProject({ billingModel: "FIXED_FEE", totalValue: "5000.00" });
   await b.timeEntry({ projectId: fixed.project.id, resourceId: res.id, hours: "8.00" });
-  const fee = await b.feeScheduleItem({ contractId: fixed.contract.id, amount: "2500.00" });
+  const fee = await b.feeScheduleItem({
+    contractId: fixed.contract.id,
+    amount: "2500.00",
+    dueDate: "2020-01-31",
+  });
+  await b.feeScheduleItem({
+    contractId: fixed.contract.id,
+    amount: "1250.00",
+    dueDate: "2020-06-30",
+  });
   await b.feeScheduleItem({
     contractId: fixed.contract.id,
     amount: "2500.00",
-    dueDate: "2026-12-31",
+    dueDate: "2999-12-31",
   });
+  // Expenses are not billed on fixed-fee contracts.
+  await b.expense({ projectId: fixed.project.id, resourceId: res.id, amount: "75.00" });
   await b.billingEvent({
     contractId: fixed.contract.id,
     customerId: fixed.customer.id,
@@ -143,7 +154,8 @@ afterAll(async () => {
 describe("unbilled totals", () => {
   const UNBILLED = `fragment U on UnbilledTotal {
     currency timeHours timeAmount { amount currency } expenseAmount { amount }
-    milestoneAmount { amount } readyAmount { amount } readyCount total { amount currency }
+    milestoneAmount { amount } fixedFeeAmount { amount } readyAmount { amount } readyCount
+    total { amount currency }
   }`;
 
   it("values approved billable unbilled time, expenses and READY events per project, in SQL numeric", async () => {
@@ -159,6 +171,7 @@ describe("unbilled totals", () => {
         timeAmount: { amount: "1366.68", currency: "EUR" },
         expenseAmount: { amount: "100.10" },
         milestoneAmount: { amount: "0.00" },
+        fixedFeeAmount: { amount: "0.00" },
         readyAmount: { amount: "750.00" },
         readyCount: 1,
         total: { amount: "2216.78", currency: "EUR" },
@@ -166,11 +179,11 @@ describe("unbilled totals", () => {
     ]);
   });
 
-  it("groups a customer's totals per currency and leaves fixed-fee time out", async () => {
+  it("groups a customer's totals per currency; fixed fees count when due, fixed-fee time and expenses never", async () => {
     const result = await run(
       `query($reps: [_Any!]!) { _entities(representations: $reps) {
         ... on Customer { unbilled { currency total { amount } } }
-        ... on Contract { unbilled { currency timeAmount { amount } readyAmount { amount } total { amount } } }
+        ... on Contract { unbilled { currency timeAmount { amount } expenseAmount { amount } fixedFeeAmount { amount } readyAmount { amount } total { amount } } }
       } }`,
       {
         reps: [
@@ -189,8 +202,10 @@ describe("unbilled totals", () => {
       {
         currency: "EUR",
         timeAmount: { amount: "0.00" },
+        expenseAmount: { amount: "0.00" },
+        fixedFeeAmount: { amount: "1250.00" },
         readyAmount: { amount: "2500.00" },
-        total: { amount: "2500.00" },
+        total: { amount: "3750.00" },
       },
     ]);
   });
@@ -246,9 +261,14 @@ describe("entities (_entities contract test)", () => {
       milestones: [],
     });
     expect(c.billingRule.summary).toMatch(/fee schedule/);
-    expect(c.billingRule.feeSchedule).toHaveLength(2);
+    expect(c.billingRule.feeSchedule).toHaveLength(3);
     expect(c.billingRule.feeSchedule[0].billingEvent).toEqual({ amount: { amount: "2500.00" } });
     expect(c.billingRule.feeSchedule[1].billingEvent).toBeNull();
+    expect(c.billingRule.feeSchedule.map((f: { status: string }) => f.status)).toEqual([
+      "SCHEDULED",
+      "SCHEDULED",
+      "SCHEDULED",
+    ]);
     expect(missing).toBeNull();
     expect(malformed).toBeNull();
     expect(badStub).toBeNull();

@@ -148,7 +148,10 @@ export type BillingModel =
   | 'FIXED_FEE'
   /** The amount of each milestone, billed once the milestone is approved. */
   | 'MILESTONE'
-  /** A fixed amount per period covering a number of hours; hours over that are billed as time and materials. */
+  /**
+   * A fixed amount per month covering a number of hours; hours over that are billed as time and materials, plus
+   * approved billable expenses.
+   */
   | 'RETAINER'
   /** Approved billable hours × the time entry's bill rate, plus approved billable expenses. */
   | 'TIME_AND_MATERIALS';
@@ -592,14 +595,16 @@ export type TimeEntry = {
 };
 
 /**
- * Unbilled value in one currency: what the firm has earned or approved but not yet invoiced.
- * Unbilled = approved, billable time entries not yet billed (no READY or INVOICED billing event, status not BILLED),
- * valued at hours × the entry's bill rate, on TIME_AND_MATERIALS contracts only (fixed fees, retainers and milestones
- * are billed by their own schedule, retainer overage once billing has run)
- * + approved, billable expenses not yet billed (any billing model)
- * + APPROVED milestones not yet billed (MILESTONE contracts)
- * + READY billing events (created by a billing run, not yet on an invoice).
- * Computed in SQL numeric; every amount has two decimals.
+ * Unbilled value in one currency: what the firm has earned or approved but not yet invoiced. It follows the billing
+ * rules, so it is what the next billing run would bill plus what billing runs created that is not on an invoice yet:
+ * - time: APPROVED, billable time entries with no live (READY or INVOICED) billing event, valued at hours × the entry's
+ *   bill rate rounded half-even to cents per entry, on TIME_AND_MATERIALS contracts (retainer hours and overage count
+ *   once a billing run has turned them into events);
+ * - expenses: APPROVED, billable expenses with no live billing event, on TIME_AND_MATERIALS and RETAINER contracts;
+ * - milestones: APPROVED milestones with no live billing event, on MILESTONE contracts;
+ * - fixed fees: SCHEDULED fee schedule items due today or earlier (contract and customer totals only);
+ * - ready: READY billing events (created by a billing run, not on an invoice yet).
+ * Contract status is not a filter. Computed in SQL numeric; every amount has two decimals.
  */
 export type UnbilledTotal = {
   __typename?: 'UnbilledTotal';
@@ -607,6 +612,8 @@ export type UnbilledTotal = {
   currency: Scalars['String']['output'];
   /** Approved, billable, unbilled expenses. */
   expenseAmount: Money;
+  /** SCHEDULED fixed-fee schedule items due today or earlier, not billed yet (always 0.00 for a project). */
+  fixedFeeAmount: Money;
   /** Approved milestones without a billing event yet. */
   milestoneAmount: Money;
   /** READY billing events (billed, not yet invoiced). */
@@ -617,7 +624,7 @@ export type UnbilledTotal = {
   timeAmount: Money;
   /** Approved, billable, unbilled hours. */
   timeHours: Scalars['Decimal']['output'];
-  /** timeAmount + expenseAmount + milestoneAmount + readyAmount. */
+  /** timeAmount + expenseAmount + milestoneAmount + fixedFeeAmount + readyAmount. */
   total: Money;
 };
 
@@ -1063,6 +1070,7 @@ export type TimeEntryResolvers<ContextType = Context, ParentType extends Resolve
 export type UnbilledTotalResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UnbilledTotal'] = ResolversParentTypes['UnbilledTotal']> = ResolversObject<{
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   expenseAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  fixedFeeAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   milestoneAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   readyAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   readyCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

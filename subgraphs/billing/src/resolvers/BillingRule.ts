@@ -12,16 +12,16 @@ const RATE_SOURCE = {
 
 /** One sentence: what a billing run bills under this contract. */
 function summary(row: BillingRuleMapper): string {
-  const expenses = "plus approved billable expenses";
+  const expenses = "plus approved billable expenses (at cost)";
   switch (row.billingModel) {
     case "TIME_AND_MATERIALS":
       return `Bills approved billable hours at each time entry's bill rate, ${expenses}.`;
     case "FIXED_FEE":
-      return `Bills each fee schedule item as it falls due (contract value ${row.totalValue} ${row.currency}), ${expenses}.`;
+      return `Bills each fee schedule item once it falls due (contract value ${row.totalValue} ${row.currency}).`;
     case "RETAINER":
-      return `Bills ${row.retainerAmount} ${row.currency} per period covering ${row.retainerHours} hours; hours beyond that at each time entry's bill rate, ${expenses}.`;
+      return `Bills ${row.retainerAmount} ${row.currency} per month covering ${row.retainerHours} hours; hours beyond that at each time entry's bill rate, ${expenses}.`;
     case "MILESTONE":
-      return `Bills each milestone's amount once the milestone is approved, ${expenses}.`;
+      return "Bills each milestone's amount once the milestone is approved.";
   }
 }
 

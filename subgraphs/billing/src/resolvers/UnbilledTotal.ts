@@ -6,6 +6,7 @@ export const UnbilledTotal: UnbilledTotalResolvers = {
   timeAmount: (row: UnbilledTotalMapper) => money(row.timeAmount, row.currency),
   expenseAmount: (row: UnbilledTotalMapper) => money(row.expenseAmount, row.currency),
   milestoneAmount: (row: UnbilledTotalMapper) => money(row.milestoneAmount, row.currency),
+  fixedFeeAmount: (row: UnbilledTotalMapper) => money(row.fixedFeeAmount, row.currency),
   readyAmount: (row: UnbilledTotalMapper) => money(row.readyAmount, row.currency),
   total: (row: UnbilledTotalMapper) => money(row.total, row.currency),
 };
