@@ -10,3 +10,5 @@ export * from "./errors.ts";
 export * from "./logger.ts";
 export * from "./migrate.ts";
 export * as schema from "./schema.ts";
+/** The demo seed (builders, demo firm, scale loader): `seed.seedDemo(sql, { scale })`. */
+export * as seed from "./seed/index.ts";

@@ -1,0 +1,27 @@
+/** The demo seed: builders, the deterministic demo firm, and the set-based loader. */
+import type { Executor } from "./writer.ts";
+
+export { Builders } from "./builders.ts";
+export {
+  DatabaseNotEmptyError,
+  DEFAULT_SEED,
+  DEFAULT_TODAY,
+  type SeedOptions,
+  type SeedProgress,
+  type SeedResult,
+  seedDemo,
+  seedIfEmpty,
+} from "./demo.ts";
+export { Random, salesforceId } from "./random.ts";
+export { type Executor, insertRows, type Row, RowSink, TABLE_ORDER } from "./writer.ts";
+
+/** Empties every hub table (not the migrations) and restarts the invoice number sequence. */
+export async function resetDatabase(sql: Executor): Promise<void> {
+  const tables = await sql<{ name: string }[]>`
+    select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`;
+  if (tables.length === 0) return;
+  await sql.unsafe(
+    `truncate table ${tables.map((t) => t.name).join(", ")} restart identity cascade`,
+  );
+  await sql`alter sequence invoice_number_seq restart with 1000`;
+}

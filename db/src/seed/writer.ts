@@ -1,0 +1,96 @@
+/**
+ * Set-based loading: rows are buffered per table and written as one
+ * `INSERT … SELECT … FROM json_populate_recordset(…)` statement per table and flush (a few
+ * thousand rows each), always in foreign-key order so a flush never references a row that has
+ * not been written yet.
+ */
+import type postgres from "postgres";
+
+/** A pool or a transaction: anything that runs SQL. */
+export type Executor = postgres.Sql | postgres.TransactionSql;
+
+/** A row keyed by SQL column name (snake_case). */
+export type Row = Record<string, unknown>;
+
+/** Every table the seed writes, parents before children. */
+export const TABLE_ORDER = [
+  "legal_entity",
+  "tax_rate",
+  "customer",
+  "contact",
+  "opportunity",
+  "contract",
+  "fee_schedule_item",
+  "project",
+  "milestone",
+  "resource",
+  "assignment",
+  "time_entry",
+  "expense",
+  "billing_event",
+  "invoice",
+  "invoice_line",
+  "payment",
+  "dispute",
+  "source_link",
+  "sync_exception",
+] as const;
+
+export type TableName = (typeof TABLE_ORDER)[number];
+
+/** Writes rows of any table into one statement (the rows must share their keys). */
+export async function insertRows(sql: Executor, table: TableName, rows: Row[]): Promise<void> {
+  const first = rows[0];
+  if (!first) return;
+  const keys = Object.keys(first);
+  const columns = keys.map((c) => `"${c}"`).join(", ");
+  await sql.unsafe(
+    `insert into "${table}" (${columns}) select ${columns} from json_populate_recordset(null::"${table}", $1::json)`,
+    [JSON.stringify(rows)],
+  );
+}
+
+export class RowSink {
+  private readonly buffers = new Map<TableName, Row[]>();
+  private buffered = 0;
+  readonly counts: Record<string, number> = {};
+
+  constructor(
+    private readonly sql: Executor,
+    /** Flush once this many rows are buffered across all tables. */
+    private readonly flushAt = 20_000,
+    private readonly onFlush: (rowsWritten: number) => void = () => {},
+  ) {}
+
+  push(table: TableName, row: Row): Row {
+    let buffer = this.buffers.get(table);
+    if (!buffer) {
+      buffer = [];
+      this.buffers.set(table, buffer);
+    }
+    buffer.push(row);
+    this.buffered++;
+    return row;
+  }
+
+  /** Flushes when enough rows are buffered; call between self-contained units of work. */
+  async maybeFlush(): Promise<void> {
+    if (this.buffered >= this.flushAt) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    let written = 0;
+    for (const table of TABLE_ORDER) {
+      const rows = this.buffers.get(table);
+      if (!rows?.length) continue;
+      for (let i = 0; i < rows.length; i += 5_000) {
+        await insertRows(this.sql, table, rows.slice(i, i + 5_000));
+      }
+      this.counts[table] = (this.counts[table] ?? 0) + rows.length;
+      written += rows.length;
+    }
+    this.buffers.clear();
+    this.buffered = 0;
+    this.onFlush(written);
+  }
+}
