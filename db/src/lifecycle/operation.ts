@@ -188,3 +188,34 @@ export const isoDate = () =>
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "must be a date YYYY-MM-DD" })
     .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), { error: "must be a real date" });
+
+/** What a caller at the edge (a subgraph resolver) has: the pool, who asks, the request id. */
+export interface CallerContext {
+  db: Db;
+  principal: string;
+  correlationId?: string | null;
+}
+
+/** Nulls (GraphQL's "not given") become absent, so optional inputs parse. */
+function withoutNulls(value: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined));
+}
+
+/**
+ * For resolvers: `args` are the field's arguments; `idempotencyKey` is taken out of them, nulls
+ * are dropped, and the operation runs as the caller's principal.
+ */
+export function executeAs<I extends z.ZodType, R>(
+  caller: CallerContext,
+  op: Operation<I, R>,
+  args: Record<string, unknown>,
+): Promise<R> {
+  const { idempotencyKey, ...input } = withoutNulls(args);
+  return execute(
+    caller.db,
+    op,
+    { actor: caller.principal, requestId: caller.correlationId ?? null },
+    input,
+    { idempotencyKey: (idempotencyKey as string | undefined) ?? null },
+  );
+}

@@ -225,6 +225,19 @@ export type ContractStatus =
   /** Ended early. */
   | 'TERMINATED';
 
+/** What convertOpportunity created or updated, in one transaction. */
+export type ConvertOpportunityPayload = {
+  __typename?: 'ConvertOpportunityPayload';
+  /** The new contract (DRAFT until its project is activated). */
+  contract: Contract;
+  /** The customer, completed with the legal entity and tax jurisdiction if it lacked them. */
+  customer: Customer;
+  /** The opportunity, now converted (convertedAt set). */
+  opportunity: Opportunity;
+  /** The new project (PLANNED), with milestones for MILESTONE contracts. */
+  project: Project;
+};
+
 /**
  * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
  * a customer may have a parent and children.
@@ -502,6 +515,36 @@ export type Money = {
 };
 
 /**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Converts a closed-won opportunity into a customer, a contract and a project (with milestones
+   * for MILESTONE, a fee schedule for FIXED_FEE, retainer terms for RETAINER). Validates the account
+   * hierarchy, legal entity, tax jurisdiction, currency and billing terms first: whatever is
+   * missing fails with VALIDATION_FAILED (extensions.problems lists each field and record) and
+   * raises a SALES_OPS sync exception (extensions.exceptionId).
+   */
+  convertOpportunity: ConvertOpportunityPayload;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type MutationConvertOpportunityArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  opportunityId: Scalars['ID']['input'];
+};
+
+/**
  * A sales opportunity (owned by Salesforce). A closed-won opportunity converts once into a
  * contract and a project.
  */
@@ -647,6 +690,16 @@ export type PageInfo = {
   hasPreviousPage: Scalars['Boolean']['output'];
   /** Cursor of the first edge, null when the page is empty. */
   startCursor?: Maybe<Scalars['String']['output']>;
+};
+
+/**
+ * A project, owned by the project subgraph (here only its key, so that the conversion payload can
+ * point at it; ask for its fields and the gateway fetches them from the project subgraph).
+ */
+export type Project = {
+  __typename?: 'Project';
+  /** The project's id. */
+  id: Scalars['ID']['output'];
 };
 
 /**
@@ -935,6 +988,7 @@ export type ResolversTypes = ResolversObject<{
   ContractOrder: ContractOrder;
   ContractOrderField: ContractOrderField;
   ContractStatus: ContractStatus;
+  ConvertOpportunityPayload: ResolverTypeWrapper<Omit<ConvertOpportunityPayload, 'contract' | 'customer' | 'opportunity'> & { contract: ResolversTypes['Contract'], customer: ResolversTypes['Customer'], opportunity: ResolversTypes['Opportunity'] }>;
   Customer: ResolverTypeWrapper<CustomerMapper>;
   CustomerConnection: ResolverTypeWrapper<Omit<CustomerConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['CustomerEdge']>, nodes: Array<ResolversTypes['Customer']> }>;
   CustomerEdge: ResolverTypeWrapper<Omit<CustomerEdge, 'node'> & { node: ResolversTypes['Customer'] }>;
@@ -952,6 +1006,7 @@ export type ResolversTypes = ResolversObject<{
   LegalEntityOrder: LegalEntityOrder;
   LegalEntityOrderField: LegalEntityOrderField;
   Money: ResolverTypeWrapper<MoneyMapper>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Opportunity: ResolverTypeWrapper<OpportunityMapper>;
   OpportunityConnection: ResolverTypeWrapper<Omit<OpportunityConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['OpportunityEdge']>, nodes: Array<ResolversTypes['Opportunity']> }>;
   OpportunityEdge: ResolverTypeWrapper<Omit<OpportunityEdge, 'node'> & { node: ResolversTypes['Opportunity'] }>;
@@ -961,6 +1016,7 @@ export type ResolversTypes = ResolversObject<{
   OpportunityStage: OpportunityStage;
   OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  Project: ResolverTypeWrapper<Project>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
@@ -983,6 +1039,7 @@ export type ResolversParentTypes = ResolversObject<{
   ContractEdge: Omit<ContractEdge, 'node'> & { node: ResolversParentTypes['Contract'] };
   ContractFilter: ContractFilter;
   ContractOrder: ContractOrder;
+  ConvertOpportunityPayload: Omit<ConvertOpportunityPayload, 'contract' | 'customer' | 'opportunity'> & { contract: ResolversParentTypes['Contract'], customer: ResolversParentTypes['Customer'], opportunity: ResolversParentTypes['Opportunity'] };
   Customer: CustomerMapper;
   CustomerConnection: Omit<CustomerConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['CustomerEdge']>, nodes: Array<ResolversParentTypes['Customer']> };
   CustomerEdge: Omit<CustomerEdge, 'node'> & { node: ResolversParentTypes['Customer'] };
@@ -997,12 +1054,14 @@ export type ResolversParentTypes = ResolversObject<{
   LegalEntityFilter: LegalEntityFilter;
   LegalEntityOrder: LegalEntityOrder;
   Money: MoneyMapper;
+  Mutation: Record<PropertyKey, never>;
   Opportunity: OpportunityMapper;
   OpportunityConnection: Omit<OpportunityConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['OpportunityEdge']>, nodes: Array<ResolversParentTypes['Opportunity']> };
   OpportunityEdge: Omit<OpportunityEdge, 'node'> & { node: ResolversParentTypes['Opportunity'] };
   OpportunityFilter: OpportunityFilter;
   OpportunityOrder: OpportunityOrder;
   PageInfo: PageInfo;
+  Project: Project;
   Query: Record<PropertyKey, never>;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
@@ -1111,6 +1170,13 @@ export type ContractEdgeResolvers<ContextType = Context, ParentType extends Reso
   node?: Resolver<ResolversTypes['Contract'], ParentType, ContextType>;
 }>;
 
+export type ConvertOpportunityPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ConvertOpportunityPayload'] = ResolversParentTypes['ConvertOpportunityPayload']> = ResolversObject<{
+  contract?: Resolver<ResolversTypes['Contract'], ParentType, ContextType>;
+  customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
+  opportunity?: Resolver<ResolversTypes['Opportunity'], ParentType, ContextType>;
+  project?: Resolver<ResolversTypes['Project'], ParentType, ContextType>;
+}>;
+
 export type CustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Customer']> | FederationReferenceType, FederationReferenceType, ContextType>;
   ancestors?: Resolver<Array<ResolversTypes['Customer']>, ParentType, ContextType>;
@@ -1188,6 +1254,10 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  convertOpportunity?: Resolver<ResolversTypes['ConvertOpportunityPayload'], ParentType, ContextType, RequireFields<MutationConvertOpportunityArgs, 'opportunityId'>>;
+}>;
+
 export type OpportunityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Opportunity'] = ResolversParentTypes['Opportunity'], FederationReferenceType extends FederationReferenceTypes['Opportunity'] = FederationReferenceTypes['Opportunity']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Opportunity']> | FederationReferenceType, FederationReferenceType, ContextType>;
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -1231,6 +1301,10 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type ProjectResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Project'] = ResolversParentTypes['Project']> = ResolversObject<{
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   contact?: Resolver<Maybe<ResolversTypes['Contact']>, ParentType, ContextType, RequireFields<QueryContactArgs, 'id'>>;
   contacts?: Resolver<ResolversTypes['ContactConnection'], ParentType, ContextType, Partial<QueryContactsArgs>>;
@@ -1259,6 +1333,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Contract?: ContractResolvers<ContextType>;
   ContractConnection?: ContractConnectionResolvers<ContextType>;
   ContractEdge?: ContractEdgeResolvers<ContextType>;
+  ConvertOpportunityPayload?: ConvertOpportunityPayloadResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerConnection?: CustomerConnectionResolvers<ContextType>;
   CustomerEdge?: CustomerEdgeResolvers<ContextType>;
@@ -1269,10 +1344,12 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   LegalEntityConnection?: LegalEntityConnectionResolvers<ContextType>;
   LegalEntityEdge?: LegalEntityEdgeResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Opportunity?: OpportunityResolvers<ContextType>;
   OpportunityConnection?: OpportunityConnectionResolvers<ContextType>;
   OpportunityEdge?: OpportunityEdgeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Project?: ProjectResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;

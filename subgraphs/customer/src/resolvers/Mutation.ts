@@ -1,5 +1,14 @@
 /**
- * Lifecycle mutations of the customer subgraph (owned by the lifecycle engineer, declared in
- * ../../mutations.graphql). Added to the resolver map only when non-empty.
+ * Lifecycle mutations of the customer subgraph (declared in ../../mutations.graphql): thin
+ * wrappers over the db layer's operations, run as the caller's principal.
  */
-export const Mutation = {};
+// TODO: import from "@pshub/db" once db/src/index.ts re-exports ./lifecycle/index.ts.
+import { executeAs, operations } from "../../../../db/src/lifecycle/index.ts";
+import type { MutationResolvers } from "../__generated__/resolvers-types.ts";
+
+export const Mutation: MutationResolvers = {
+  convertOpportunity: async (_, args, ctx) => {
+    const result = await executeAs(ctx, operations.convertOpportunity, args);
+    return { ...result, project: { id: result.project.id } };
+  },
+};
