@@ -16,6 +16,20 @@ export interface ServiceSpec {
 
 export const services: ServiceSpec[] = [
   {
+    name: "customer",
+    entry: "subgraphs/customer/src/main.ts",
+    port: 4001,
+    portEnv: "CUSTOMER_PORT",
+    healthPath: "/healthz",
+  },
+  {
+    name: "project",
+    entry: "subgraphs/project/src/main.ts",
+    port: 4002,
+    portEnv: "PROJECT_PORT",
+    healthPath: "/healthz",
+  },
+  {
     name: "billing",
     entry: "subgraphs/billing/src/main.ts",
     port: 4003,

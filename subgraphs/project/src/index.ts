@@ -1,0 +1,23 @@
+/**
+ * @pshub/subgraph-project — Project, Milestone, Resource, Assignment, TimeEntry and Expense
+ * as an Apollo Federation v2 subgraph.
+ */
+import type { Db } from "@pshub/db";
+import { createSubgraphServer, loadTypeDefs, type SubgraphServer } from "@pshub/subgraph-kit";
+import { createProjectLoaders, type ProjectLoaders } from "./loaders.ts";
+import { resolvers } from "./resolvers/index.ts";
+
+/** Every *.graphql of this subgraph (schema, mutations, subscriptions), concatenated. */
+export const typeDefs = loadTypeDefs(new URL("..", import.meta.url));
+
+export function createProjectSubgraph(db: Db): SubgraphServer<ProjectLoaders> {
+  return createSubgraphServer({
+    name: "project",
+    typeDefs,
+    resolvers,
+    db,
+    createLoaders: createProjectLoaders,
+  });
+}
+
+export { resolvers };

@@ -1,0 +1,14 @@
+import { project, resource, timeEntry } from "@pshub/db/schema";
+import { money, multiplyDecimal } from "@pshub/subgraph-kit";
+import type { TimeEntryResolvers } from "../__generated__/resolvers-types.ts";
+import { required } from "./refs.ts";
+
+export const TimeEntry: TimeEntryResolvers = {
+  __resolveReference: (ref, ctx) => ctx.loaders.byId(timeEntry).load(ref.id),
+  project: (t, _, ctx) =>
+    ctx.loaders.byId(project).load(t.projectId).then(required("Project", t.projectId)),
+  resource: (t, _, ctx) =>
+    ctx.loaders.byId(resource).load(t.resourceId).then(required("Resource", t.resourceId)),
+  billRate: (t) => money(t.billRate, t.currency),
+  amount: (t) => money(multiplyDecimal(t.hours, t.billRate), t.currency),
+};
