@@ -123,6 +123,15 @@ export type DisputeFilter = {
   status?: InputMaybe<Array<DisputeStatus>>;
 };
 
+/** A dispute and the invoice it changed. */
+export type DisputePayload = {
+  __typename?: 'DisputePayload';
+  /** The dispute. */
+  dispute: Dispute;
+  /** The invoice (DISPUTED while the dispute is open). */
+  invoice: Invoice;
+};
+
 /** Whether a dispute is still open. */
 export type DisputeStatus =
   /** Being worked on. */
@@ -248,6 +257,26 @@ export type InvoiceEdge = {
   cursor: Scalars['String']['output'];
   /** The invoice. */
   node: Invoice;
+};
+
+/** One committed change to an invoice (or to its payments or disputes). */
+export type InvoiceEvent = {
+  __typename?: 'InvoiceEvent';
+  /** The event's position in the hub's event stream; pass it as `afterEventId` to resume. */
+  eventId: Scalars['ID']['output'];
+  /** The invoice as it is now, resolved through the whole graph. */
+  invoice: Invoice;
+  /** When the change was committed. */
+  occurredAt: Scalars['DateTime']['output'];
+  /** The status before the change (status changes only). */
+  previousStatus?: Maybe<InvoiceStatus>;
+  /** The status after the change (status changes and creation). */
+  status?: Maybe<InvoiceStatus>;
+  /**
+   * What happened: `invoice.created`, `invoice.status_changed`, `payment.recorded`,
+   * `dispute.opened`, `dispute.resolved`.
+   */
+  type: Scalars['String']['output'];
 };
 
 /** Narrows a list of invoices; all given conditions must hold. */
@@ -382,6 +411,119 @@ export type Money = {
   amount: Scalars['Decimal']['output'];
   /** ISO-4217 currency code, e.g. EUR. */
   currency: Scalars['String']['output'];
+};
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** ISSUED / POSTED / PARTIALLY_PAID → DISPUTED, opening a dispute. */
+  disputeInvoice: DisputePayload;
+  /**
+   * Turns the contract's READY billing events up to periodEnd into one DRAFT invoice, one line per
+   * event. Totals in exact decimals: tax per line at the customer's jurisdiction rate, rounded half
+   * to even. Concurrent calls for one contract make one invoice; the others fail with
+   * VALIDATION_FAILED (reason NOTHING_TO_INVOICE).
+   */
+  generateInvoice: Invoice;
+  /**
+   * DRAFT → ISSUED: dated (default today), due after the contract's payment terms, queued for posting
+   * to the ERP.
+   */
+  issueInvoice: Invoice;
+  /**
+   * Records a payment: PARTIALLY_PAID until the total is reached, then PAID. Over-payment fails
+   * with VALIDATION_FAILED (reason OVERPAYMENT, outstanding).
+   */
+  recordPayment: RecordPaymentPayload;
+  /** Resolves the open dispute; the invoice returns to PARTIALLY_PAID, POSTED or ISSUED. */
+  resolveDispute: DisputePayload;
+  /**
+   * → VOID (only while nothing is paid): its lines are voided and its billing events are READY
+   * again, to be invoiced anew.
+   */
+  voidInvoice: Invoice;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type MutationDisputeInvoiceArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  invoiceId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type MutationGenerateInvoiceArgs = {
+  contractId: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  periodEnd: Scalars['Date']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type MutationIssueInvoiceArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  invoiceId: Scalars['ID']['input'];
+  issuedOn?: InputMaybe<Scalars['Date']['input']>;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type MutationRecordPaymentArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  input: RecordPaymentInput;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type MutationResolveDisputeArgs = {
+  disputeId: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  resolution: Scalars['String']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type MutationVoidInvoiceArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  invoiceId: Scalars['ID']['input'];
+  reason: Scalars['String']['input'];
 };
 
 /** Sort direction of a connection. */
@@ -536,6 +678,83 @@ export type QueryPaymentsArgs = {
   last?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A payment to record against an invoice. */
+export type RecordPaymentInput = {
+  /** The amount received, a decimal string > 0 (e.g. "1500.00"). More than the balance due is refused. */
+  amount: Scalars['Decimal']['input'];
+  /** Currency of the payment; must be the invoice's when given. */
+  currency?: InputMaybe<Scalars['String']['input']>;
+  /** The ERP's id of the payment: a payment read back twice is recorded once. */
+  erpId?: InputMaybe<Scalars['String']['input']>;
+  /** The invoice paid. */
+  invoiceId: Scalars['ID']['input'];
+  /** When the money arrived (default today). */
+  receivedOn?: InputMaybe<Scalars['Date']['input']>;
+  /** Bank or remittance reference. */
+  reference?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The payment recorded and the invoice it changed. */
+export type RecordPaymentPayload = {
+  __typename?: 'RecordPaymentPayload';
+  /** The invoice, PARTIALLY_PAID or PAID. */
+  invoice: Invoice;
+  /** The payment. */
+  payment: Payment;
+};
+
+/**
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Everything that happens to a customer's invoices: created, status changes, payments recorded,
+   * disputes opened and resolved. Without `customerId`, every customer's.
+   */
+  invoiceEvents: InvoiceEvent;
+  /**
+   * An invoice changed status (issued, posted, paid, disputed, voided, …). Every argument given
+   * narrows the stream: one invoice, one customer's invoices, or only changes to one status.
+   */
+  invoiceStatusChanged: InvoiceEvent;
+};
+
+
+/**
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
+ */
+export type SubscriptionInvoiceEventsArgs = {
+  afterEventId?: InputMaybe<Scalars['ID']['input']>;
+  customerId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
+ */
+export type SubscriptionInvoiceStatusChangedArgs = {
+  afterEventId?: InputMaybe<Scalars['ID']['input']>;
+  customerId?: InputMaybe<Scalars['ID']['input']>;
+  invoiceId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<InvoiceStatus>;
+};
+
 export type Link__Purpose =
   | 'EXECUTION'
   | 'SECURITY';
@@ -671,11 +890,13 @@ export type ResolversTypes = ResolversObject<{
   DisputeConnection: ResolverTypeWrapper<Omit<DisputeConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['DisputeEdge']>, nodes: Array<ResolversTypes['Dispute']> }>;
   DisputeEdge: ResolverTypeWrapper<Omit<DisputeEdge, 'node'> & { node: ResolversTypes['Dispute'] }>;
   DisputeFilter: DisputeFilter;
+  DisputePayload: ResolverTypeWrapper<Omit<DisputePayload, 'dispute' | 'invoice'> & { dispute: ResolversTypes['Dispute'], invoice: ResolversTypes['Invoice'] }>;
   DisputeStatus: DisputeStatus;
   Invoice: ResolverTypeWrapper<InvoiceMapper>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   InvoiceConnection: ResolverTypeWrapper<Omit<InvoiceConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['InvoiceEdge']>, nodes: Array<ResolversTypes['Invoice']> }>;
   InvoiceEdge: ResolverTypeWrapper<Omit<InvoiceEdge, 'node'> & { node: ResolversTypes['Invoice'] }>;
+  InvoiceEvent: ResolverTypeWrapper<Omit<InvoiceEvent, 'invoice'> & { invoice: ResolversTypes['Invoice'] }>;
   InvoiceFilter: InvoiceFilter;
   InvoiceLine: ResolverTypeWrapper<InvoiceLineMapper>;
   InvoiceLineConnection: ResolverTypeWrapper<Omit<InvoiceLineConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['InvoiceLineEdge']>, nodes: Array<ResolversTypes['InvoiceLine']> }>;
@@ -686,6 +907,7 @@ export type ResolversTypes = ResolversObject<{
   InvoiceStatus: InvoiceStatus;
   LegalEntity: ResolverTypeWrapper<LegalEntityMapper>;
   Money: ResolverTypeWrapper<Money>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Payment: ResolverTypeWrapper<PaymentMapper>;
@@ -693,6 +915,9 @@ export type ResolversTypes = ResolversObject<{
   PaymentEdge: ResolverTypeWrapper<Omit<PaymentEdge, 'node'> & { node: ResolversTypes['Payment'] }>;
   PaymentFilter: PaymentFilter;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RecordPaymentInput: RecordPaymentInput;
+  RecordPaymentPayload: ResolverTypeWrapper<Omit<RecordPaymentPayload, 'invoice' | 'payment'> & { invoice: ResolversTypes['Invoice'], payment: ResolversTypes['Payment'] }>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
@@ -713,10 +938,12 @@ export type ResolversParentTypes = ResolversObject<{
   DisputeConnection: Omit<DisputeConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['DisputeEdge']>, nodes: Array<ResolversParentTypes['Dispute']> };
   DisputeEdge: Omit<DisputeEdge, 'node'> & { node: ResolversParentTypes['Dispute'] };
   DisputeFilter: DisputeFilter;
+  DisputePayload: Omit<DisputePayload, 'dispute' | 'invoice'> & { dispute: ResolversParentTypes['Dispute'], invoice: ResolversParentTypes['Invoice'] };
   Invoice: InvoiceMapper;
   Boolean: Scalars['Boolean']['output'];
   InvoiceConnection: Omit<InvoiceConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['InvoiceEdge']>, nodes: Array<ResolversParentTypes['Invoice']> };
   InvoiceEdge: Omit<InvoiceEdge, 'node'> & { node: ResolversParentTypes['Invoice'] };
+  InvoiceEvent: Omit<InvoiceEvent, 'invoice'> & { invoice: ResolversParentTypes['Invoice'] };
   InvoiceFilter: InvoiceFilter;
   InvoiceLine: InvoiceLineMapper;
   InvoiceLineConnection: Omit<InvoiceLineConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['InvoiceLineEdge']>, nodes: Array<ResolversParentTypes['InvoiceLine']> };
@@ -725,12 +952,16 @@ export type ResolversParentTypes = ResolversObject<{
   InvoiceOrder: InvoiceOrder;
   LegalEntity: LegalEntityMapper;
   Money: Money;
+  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Payment: PaymentMapper;
   PaymentConnection: Omit<PaymentConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['PaymentEdge']>, nodes: Array<ResolversParentTypes['Payment']> };
   PaymentEdge: Omit<PaymentEdge, 'node'> & { node: ResolversParentTypes['Payment'] };
   PaymentFilter: PaymentFilter;
   Query: Record<PropertyKey, never>;
+  RecordPaymentInput: RecordPaymentInput;
+  RecordPaymentPayload: Omit<RecordPaymentPayload, 'invoice' | 'payment'> & { invoice: ResolversParentTypes['Invoice'], payment: ResolversParentTypes['Payment'] };
+  Subscription: Record<PropertyKey, never>;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
@@ -835,6 +1066,11 @@ export type DisputeEdgeResolvers<ContextType = Context, ParentType extends Resol
   node?: Resolver<ResolversTypes['Dispute'], ParentType, ContextType>;
 }>;
 
+export type DisputePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['DisputePayload'] = ResolversParentTypes['DisputePayload']> = ResolversObject<{
+  dispute?: Resolver<ResolversTypes['Dispute'], ParentType, ContextType>;
+  invoice?: Resolver<ResolversTypes['Invoice'], ParentType, ContextType>;
+}>;
+
 export type InvoiceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Invoice'] = ResolversParentTypes['Invoice'], FederationReferenceType extends FederationReferenceTypes['Invoice'] = FederationReferenceTypes['Invoice']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Invoice']> | FederationReferenceType, FederationReferenceType, ContextType>;
   amountPaid?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -878,6 +1114,15 @@ export type InvoiceEdgeResolvers<ContextType = Context, ParentType extends Resol
   node?: Resolver<ResolversTypes['Invoice'], ParentType, ContextType>;
 }>;
 
+export type InvoiceEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['InvoiceEvent'] = ResolversParentTypes['InvoiceEvent']> = ResolversObject<{
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  invoice?: Resolver<ResolversTypes['Invoice'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['InvoiceStatus']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['InvoiceStatus']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type InvoiceLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['InvoiceLine'] = ResolversParentTypes['InvoiceLine'], FederationReferenceType extends FederationReferenceTypes['InvoiceLine'] = FederationReferenceTypes['InvoiceLine']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['InvoiceLine']> | FederationReferenceType, FederationReferenceType, ContextType>;
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -911,6 +1156,15 @@ export type LegalEntityResolvers<ContextType = Context, ParentType extends Resol
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  disputeInvoice?: Resolver<ResolversTypes['DisputePayload'], ParentType, ContextType, RequireFields<MutationDisputeInvoiceArgs, 'invoiceId' | 'reason'>>;
+  generateInvoice?: Resolver<ResolversTypes['Invoice'], ParentType, ContextType, RequireFields<MutationGenerateInvoiceArgs, 'contractId' | 'periodEnd'>>;
+  issueInvoice?: Resolver<ResolversTypes['Invoice'], ParentType, ContextType, RequireFields<MutationIssueInvoiceArgs, 'invoiceId'>>;
+  recordPayment?: Resolver<ResolversTypes['RecordPaymentPayload'], ParentType, ContextType, RequireFields<MutationRecordPaymentArgs, 'input'>>;
+  resolveDispute?: Resolver<ResolversTypes['DisputePayload'], ParentType, ContextType, RequireFields<MutationResolveDisputeArgs, 'disputeId' | 'resolution'>>;
+  voidInvoice?: Resolver<ResolversTypes['Invoice'], ParentType, ContextType, RequireFields<MutationVoidInvoiceArgs, 'invoiceId' | 'reason'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -954,6 +1208,16 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   payments?: Resolver<ResolversTypes['PaymentConnection'], ParentType, ContextType, Partial<QueryPaymentsArgs>>;
 }>;
 
+export type RecordPaymentPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RecordPaymentPayload'] = ResolversParentTypes['RecordPaymentPayload']> = ResolversObject<{
+  invoice?: Resolver<ResolversTypes['Invoice'], ParentType, ContextType>;
+  payment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType>;
+}>;
+
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  invoiceEvents?: SubscriptionResolver<ResolversTypes['InvoiceEvent'], "invoiceEvents", ParentType, ContextType, Partial<SubscriptionInvoiceEventsArgs>>;
+  invoiceStatusChanged?: SubscriptionResolver<ResolversTypes['InvoiceEvent'], "invoiceStatusChanged", ParentType, ContextType, Partial<SubscriptionInvoiceStatusChangedArgs>>;
+}>;
+
 export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__FieldSet'], any> {
   name: 'federation__FieldSet';
 }
@@ -972,19 +1236,24 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Dispute?: DisputeResolvers<ContextType>;
   DisputeConnection?: DisputeConnectionResolvers<ContextType>;
   DisputeEdge?: DisputeEdgeResolvers<ContextType>;
+  DisputePayload?: DisputePayloadResolvers<ContextType>;
   Invoice?: InvoiceResolvers<ContextType>;
   InvoiceConnection?: InvoiceConnectionResolvers<ContextType>;
   InvoiceEdge?: InvoiceEdgeResolvers<ContextType>;
+  InvoiceEvent?: InvoiceEventResolvers<ContextType>;
   InvoiceLine?: InvoiceLineResolvers<ContextType>;
   InvoiceLineConnection?: InvoiceLineConnectionResolvers<ContextType>;
   InvoiceLineEdge?: InvoiceLineEdgeResolvers<ContextType>;
   LegalEntity?: LegalEntityResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Payment?: PaymentResolvers<ContextType>;
   PaymentConnection?: PaymentConnectionResolvers<ContextType>;
   PaymentEdge?: PaymentEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RecordPaymentPayload?: RecordPaymentPayloadResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 }>;

@@ -1,5 +1,17 @@
 /**
- * Invoice's lifecycle mutations (mutations.graphql, owned by the lifecycle work). Empty until
- * then: the resolver index adds `Mutation` to the map only when it has fields.
+ * Lifecycle mutations of the invoice subgraph (declared in ../../mutations.graphql): thin
+ * wrappers over the db layer's operations, run as the caller's principal.
  */
-export const Mutation = {};
+// TODO: import from "@pshub/db" once db/src/index.ts re-exports ./lifecycle/index.ts.
+import { executeAs, operations as op } from "../../../../db/src/lifecycle/index.ts";
+import type { MutationResolvers } from "../__generated__/resolvers-types.ts";
+
+export const Mutation: MutationResolvers = {
+  generateInvoice: (_, args, ctx) => executeAs(ctx, op.generateInvoice, args),
+  issueInvoice: (_, args, ctx) => executeAs(ctx, op.issueInvoice, args),
+  recordPayment: (_, { input, idempotencyKey }, ctx) =>
+    executeAs(ctx, op.recordPayment, { ...input, idempotencyKey }),
+  disputeInvoice: (_, args, ctx) => executeAs(ctx, op.disputeInvoice, args),
+  resolveDispute: (_, args, ctx) => executeAs(ctx, op.resolveDispute, args),
+  voidInvoice: (_, args, ctx) => executeAs(ctx, op.voidInvoice, args),
+};
