@@ -461,3 +461,38 @@ describe("statement count", () => {
     expect(many).toBeLessThanOrEqual(12);
   });
 });
+
+describe("SyncException.entity", () => {
+  it("points at the entity concerned: a stub for others' types, the row for billing events", async () => {
+    const b = builders(t.db);
+    const [event] = await t.db.select().from(billingEvent).limit(1);
+    const invoiceId = "11111111-1111-4111-8111-111111111111";
+    const rows = await Promise.all([
+      b.syncException({ owner: "SALES_OPS", entityType: "invoice", entityId: invoiceId }),
+      b.syncException({ owner: "SALES_OPS", entityType: "billing_event", entityId: event!.id }),
+      b.syncException({ owner: "SALES_OPS", entityType: "time_entry", entityId: tmTimeBilled }),
+      b.syncException({ owner: "SALES_OPS", entityType: "ledger", entityId: invoiceId }),
+      b.syncException({ owner: "SALES_OPS" }),
+    ]);
+    const result = await run(
+      `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on SyncException {
+        entityType
+        entity {
+          __typename
+          ... on Invoice { id }
+          ... on BillingEvent { id amount { amount } }
+          ... on TimeEntry { id billingEvent { amount { amount } } }
+        }
+      } } }`,
+      { reps: rows.map((row) => ({ __typename: "SyncException", id: row.id })) },
+    );
+    expect(result.errors).toBeUndefined();
+    expect(result.data?._entities.map((e: { entity: unknown }) => e.entity)).toEqual([
+      { __typename: "Invoice", id: invoiceId },
+      { __typename: "BillingEvent", id: event!.id, amount: { amount: event!.amount } },
+      { __typename: "TimeEntry", id: tmTimeBilled, billingEvent: { amount: { amount: "750.00" } } },
+      null,
+      null,
+    ]);
+  });
+});

@@ -22,3 +22,27 @@ export type ProjectMapper = EntityRef;
 export type TimeEntryMapper = EntityRef;
 export type ExpenseMapper = EntityRef;
 export type MilestoneMapper = EntityRef;
+export type OpportunityMapper = EntityRef;
+export type InvoiceMapper = EntityRef;
+export type PaymentMapper = EntityRef;
+export type DisputeMapper = EntityRef;
+
+/** SyncException.entity: a key stub that names its graph type. */
+export interface SyncExceptionEntityRef extends EntityRef {
+  __typename:
+    | "Customer"
+    | "Contract"
+    | "Opportunity"
+    | "Project"
+    | "Milestone"
+    | "TimeEntry"
+    | "Expense"
+    | "BillingEvent"
+    | "Invoice"
+    | "Payment"
+    | "Dispute";
+}
+/** SyncException.entity: a key stub naming its graph type, or (BillingEvent) the row itself. */
+export type SyncExceptionEntityMapper =
+  | SyncExceptionEntityRef
+  | (BillingEventMapper & { __typename: "BillingEvent" });

@@ -28,6 +28,9 @@ export const resolvers: Resolvers = {
   Milestone,
   Project,
   SyncException,
+  SyncExceptionEntity: {
+    __resolveType: (entity) => entity.__typename,
+  },
   TimeEntry,
   UnbilledTotal,
   ...(Object.keys(Mutation).length > 0 ? { Mutation } : {}),
