@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Sql } from "../client.ts";
+import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
+import {
+  DatabaseNotEmptyError,
+  resetDatabase,
+  type SeedResult,
+  seedDemo,
+  seedIfEmpty,
+} from "./index.ts";
+import { salesforceChecksum } from "./random.ts";
+
+let a: TestDatabase;
+let b: TestDatabase;
+let seeded: SeedResult | undefined;
+
+beforeAll(async () => {
+  [a, b] = await Promise.all([createTestDatabase(), createTestDatabase()]);
+  seeded = await seedIfEmpty(a.sql);
+  await seedDemo(b.sql);
+});
+afterAll(async () => {
+  await Promise.all([a?.drop(), b?.drop()]);
+});
+
+/** One md5 per table over every row's full text, in a stable order. */
+async function contentHashes(sql: Sql): Promise<Record<string, string>> {
+  const tables = await sql<{ name: string }[]>`
+    select tablename as name from pg_tables where schemaname = 'public' order by 1`;
+  const hashes: Record<string, string> = {};
+  for (const { name } of tables) {
+    const [row] = await sql.unsafe<{ h: string | null; n: number }[]>(
+      `select md5(string_agg(t::text, E'\\n' order by t::text)) as h, count(*)::int as n from "${name}" t`,
+    );
+    hashes[name] = `${row?.n}:${row?.h}`;
+  }
+  return hashes;
+}
+
+async function one<T>(sql: Sql, query: string): Promise<T> {
+  const rows = await sql.unsafe(query);
+  return rows[0] as T;
+}
+
+describe("demo seed", () => {
+  it("is deterministic: two databases seeded alike hold the same rows, ids and timestamps", async () => {
+    const [ha, hb] = await Promise.all([contentHashes(a.sql), contentHashes(b.sql)]);
+    expect(Object.keys(ha).length).toBeGreaterThanOrEqual(20);
+    expect(ha).toEqual(hb);
+    expect(ha.time_entry?.startsWith("0:")).toBe(false);
+  });
+
+  it("has the size of a small firm", async () => {
+    expect(seeded?.rows.legal_entity).toBe(3);
+    expect(seeded?.rows.customer).toBe(25);
+    expect(seeded?.rows.contract).toBeGreaterThanOrEqual(20);
+    expect(seeded?.rows.time_entry).toBeGreaterThan(2_000);
+    expect(seeded?.rows.invoice).toBeGreaterThan(20);
+    const hierarchy = await one<{ n: number }>(
+      a.sql,
+      "select count(*)::int as n from customer where parent_id is not null",
+    );
+    expect(hierarchy.n).toBeGreaterThanOrEqual(5);
+  });
+
+  it("covers every stage, billing model and status", async () => {
+    const values = async (query: string) =>
+      (await a.sql.unsafe<{ v: string }[]>(query)).map((r) => r.v).sort();
+    expect(await values("select distinct stage::text as v from opportunity")).toEqual([
+      "CLOSED_LOST",
+      "CLOSED_WON",
+      "NEGOTIATION",
+      "PROPOSAL",
+      "PROSPECTING",
+      "QUALIFICATION",
+    ]);
+    expect(await values("select distinct billing_model::text as v from contract")).toEqual([
+      "FIXED_FEE",
+      "MILESTONE",
+      "RETAINER",
+      "TIME_AND_MATERIALS",
+    ]);
+    const work = ["APPROVED", "BILLED", "REJECTED", "SUBMITTED"];
+    expect(await values("select distinct status::text as v from time_entry")).toEqual(work);
+    expect(await values("select distinct status::text as v from expense")).toEqual(work);
+    expect(await values("select distinct status::text as v from invoice")).toEqual([
+      "DISPUTED",
+      "DRAFT",
+      "ISSUED",
+      "PAID",
+      "PARTIALLY_PAID",
+      "POSTED",
+      "VOID",
+    ]);
+    expect(await values("select distinct currency::text as v from customer")).toEqual([
+      "EUR",
+      "GBP",
+      "USD",
+    ]);
+    expect(await values("select distinct status::text as v from billing_event")).toEqual([
+      "INVOICED",
+      "READY",
+    ]);
+  });
+
+  it("keeps invoices consistent: lines sum to the subtotal, payments to the amount paid", async () => {
+    const bad = await a.sql`
+      select i.number, i.subtotal, i.amount_paid,
+             (select coalesce(sum(l.amount), 0) from invoice_line l
+               where l.invoice_id = i.id and (l.voided_at is null) = (i.status <> 'VOID')) as lines,
+             (select coalesce(sum(p.amount), 0) from payment p where p.invoice_id = i.id) as paid
+      from invoice i
+      where i.subtotal <> (select coalesce(sum(l.amount), 0) from invoice_line l
+                            where l.invoice_id = i.id and (l.voided_at is null) = (i.status <> 'VOID'))
+         or i.amount_paid <> (select coalesce(sum(p.amount), 0) from payment p where p.invoice_id = i.id)
+         or i.total <> i.subtotal + i.tax
+         or (i.status = 'PAID' and i.amount_paid <> i.total)
+         or (i.status = 'PARTIALLY_PAID' and not (i.amount_paid > 0 and i.amount_paid < i.total))
+         or (i.status in ('DRAFT', 'ISSUED', 'POSTED', 'DISPUTED', 'VOID') and i.amount_paid <> 0)
+         or (i.status = 'DRAFT') <> (i.issued_on is null)
+         or (i.posted_at is not null) <> (i.erp_number is not null)`;
+    expect(bad).toEqual([]);
+    const disputed = await one<{ n: number }>(
+      a.sql,
+      `select count(*)::int as n from invoice i where i.status = 'DISPUTED'
+         and not exists (select 1 from dispute d where d.invoice_id = i.id and d.status = 'OPEN')`,
+    );
+    expect(disputed.n).toBe(0);
+  });
+
+  it("bills every item once: BILLED items have one INVOICED event with one live line", async () => {
+    const mismatches = await one<{ n: number }>(
+      a.sql,
+      `with items as (
+         select id, status::text as status, 'TIME' as kind from time_entry
+         union all select id, status::text, 'EXPENSE' from expense
+         union all select id, status::text, 'MILESTONE' from milestone
+         union all select id, status::text, 'FIXED_FEE' from fee_schedule_item)
+       select count(*)::int as n from items
+       where (items.status = 'BILLED') <> exists (
+         select 1 from billing_event e
+         join invoice_line l on l.billing_event_id = e.id and l.voided_at is null
+         where e.source_id = items.id and e.source_type::text = items.kind and e.status = 'INVOICED')`,
+    );
+    expect(mismatches.n).toBe(0);
+    const events = await one<{ n: number }>(
+      a.sql,
+      `select count(*)::int as n from billing_event e
+       where (e.status = 'INVOICED') <> exists (
+         select 1 from invoice_line l where l.billing_event_id = e.id and l.voided_at is null)`,
+    );
+    expect(events.n).toBe(0);
+    const currency = await one<{ n: number }>(
+      a.sql,
+      `select count(*)::int as n from invoice_line l join invoice i on i.id = l.invoice_id
+       join billing_event e on e.id = l.billing_event_id join contract c on c.id = e.contract_id
+       where l.currency <> i.currency or e.currency <> c.currency or i.contract_id <> e.contract_id`,
+    );
+    expect(currency.n).toBe(0);
+  });
+
+  it("links records to realistic external ids (Salesforce 18-character ids with checksum)", async () => {
+    const links = await a.sql<{ external_id: string }[]>`
+      select external_id from source_link where system = 'SALESFORCE'`;
+    expect(links.length).toBeGreaterThan(100);
+    for (const { external_id } of links) {
+      expect(external_id).toMatch(/^[0-9A-Za-z]{18}$/);
+      expect(external_id.slice(15)).toBe(salesforceChecksum(external_id.slice(0, 15)));
+    }
+    const unlinked = await one<{ n: number }>(
+      a.sql,
+      `select count(*)::int as n from customer c where not exists (
+         select 1 from source_link s where s.entity_type = 'customer' and s.entity_id = c.id)`,
+    );
+    expect(unlinked.n).toBe(0);
+  });
+
+  it("leaves the invoice number sequence past every seeded number", async () => {
+    const [{ next }] =
+      (await a.sql`select nextval('invoice_number_seq')::int as next`) as unknown as [
+        { next: number },
+      ];
+    const [{ max }] = (await a.sql`
+      select max(substring(number from '[0-9]+$')::int)::int as max from invoice`) as unknown as [
+      { max: number },
+    ];
+    expect(next).toBeGreaterThan(max);
+  });
+
+  it("does not reseed a database that has data, and --reset empties it", async () => {
+    expect(await seedIfEmpty(a.sql)).toBeUndefined();
+    await expect(seedDemo(b.sql)).rejects.toBeInstanceOf(DatabaseNotEmptyError);
+    await resetDatabase(b.sql);
+    const [{ n }] = (await b.sql`select count(*)::int as n from customer`) as unknown as [
+      { n: number },
+    ];
+    expect(n).toBe(0);
+  });
+});
