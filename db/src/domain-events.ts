@@ -24,6 +24,7 @@
  * | dispute.opened                | dispute        | { invoiceId, reason }                                     |
  * | dispute.resolved              | dispute        | { invoiceId, resolution }                                 |
  * | sync_exception.raised         | sync_exception | { owner, severity, code, entityType, entityId, message }  |
+ * | sync_exception.status_changed | sync_exception | { from, to, owner, code, note }                           |
  *
  * `correlationId` is the lineage id: minted when an opportunity is converted, stored on the
  * contract and project and copied to billing events, invoices and payments, so
@@ -50,7 +51,8 @@ export type DomainEventType =
   | "payment.recorded"
   | "dispute.opened"
   | "dispute.resolved"
-  | "sync_exception.raised";
+  | "sync_exception.raised"
+  | "sync_exception.status_changed";
 
 export interface DomainEventInput {
   type: DomainEventType;

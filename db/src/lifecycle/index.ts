@@ -19,6 +19,7 @@ import {
   rejectExpenses,
   rejectTimeEntries,
 } from "./delivery.ts";
+import { resolveException } from "./exceptions.ts";
 import {
   disputeInvoice,
   generateInvoice,
@@ -32,6 +33,7 @@ import {
 export * from "./billing.ts";
 export * from "./conversion.ts";
 export * from "./delivery.ts";
+export * from "./exceptions.ts";
 export * from "./invoicing.ts";
 export * from "./lineage.ts";
 export * from "./machines.ts";
@@ -55,4 +57,5 @@ export const operations = {
   recordPayment,
   disputeInvoice,
   resolveDispute,
+  resolveException,
 } as const;

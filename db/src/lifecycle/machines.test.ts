@@ -54,6 +54,12 @@ const expected: Record<keyof typeof machines, Record<string, string[]>> = {
     VOID: [],
   },
   dispute: { OPEN: ["RESOLVED"], RESOLVED: [] },
+  sync_exception: {
+    OPEN: ["RETRYING", "RESOLVED", "IGNORED"],
+    RETRYING: ["OPEN", "RESOLVED", "IGNORED"],
+    RESOLVED: [],
+    IGNORED: ["OPEN"],
+  },
 };
 
 describe("state machines", () => {

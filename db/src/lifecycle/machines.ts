@@ -11,6 +11,7 @@ import type {
   billingEventStatus,
   contractStatus,
   disputeStatus,
+  exceptionStatus,
   invoiceStatus,
   milestoneStatus,
   projectStatus,
@@ -27,6 +28,7 @@ export type WorkStatus = EnumValues<typeof workStatus>;
 export type BillingEventStatus = EnumValues<typeof billingEventStatus>;
 export type InvoiceStatus = EnumValues<typeof invoiceStatus>;
 export type DisputeStatus = EnumValues<typeof disputeStatus>;
+export type ExceptionStatus = EnumValues<typeof exceptionStatus>;
 
 /** A state machine: for each state, the states it may move to. */
 export interface StateMachine<S extends string> {
@@ -111,6 +113,14 @@ export const disputeMachine = machine<DisputeStatus>("dispute", {
   RESOLVED: [],
 });
 
+/** The exception queue: retried by the hub, resolved or ignored by its owner. */
+export const syncExceptionMachine = machine<ExceptionStatus>("sync_exception", {
+  OPEN: ["RETRYING", "RESOLVED", "IGNORED"],
+  RETRYING: ["OPEN", "RESOLVED", "IGNORED"],
+  RESOLVED: [],
+  IGNORED: ["OPEN"],
+});
+
 export const machines = {
   opportunity: conversionMachine,
   contract: contractMachine,
@@ -121,6 +131,7 @@ export const machines = {
   billing_event: billingEventMachine,
   invoice: invoiceMachine,
   dispute: disputeMachine,
+  sync_exception: syncExceptionMachine,
 } as const;
 
 export function canTransition<S extends string>(m: StateMachine<S>, from: S, to: S): boolean {

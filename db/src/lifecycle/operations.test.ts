@@ -136,6 +136,21 @@ describe("convertOpportunity", () => {
     // Raising it again refreshes the same open exception.
     const second = await failure(run(op.convertOpportunity, { opportunityId: oppId }));
     expect(second.details.exceptionId).toBe(error.details.exceptionId);
+
+    // The owner resolves it, once.
+    const resolved = await run(op.resolveException, {
+      exceptionId: error.details.exceptionId,
+      note: "fixed in Salesforce",
+    });
+    expect(resolved).toMatchObject({ status: "RESOLVED", resolvedBy: ctx.actor });
+    const twice = await failure(
+      run(op.resolveException, {
+        exceptionId: error.details.exceptionId,
+        note: "again",
+        ignore: true,
+      }),
+    );
+    expect(twice.details).toMatchObject({ from: "RESOLVED", to: "IGNORED" });
   });
 
   it("checks the account hierarchy: an inactive parent blocks conversion", async () => {
