@@ -1,4 +1,4 @@
-import { DomainError } from "@pshub/db";
+import { createLogger, DomainError } from "@pshub/db";
 import { contact, customer, legalEntity } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { eq, inArray } from "drizzle-orm";
@@ -124,7 +124,13 @@ beforeAll(async () => {
     Array.from({ length: i % 5 }, (_, n) => ({ customerId: id, name: `Contact ${n}` })),
   );
   await t.db.insert(contact).values(contacts);
-  server = createSubgraphServer({ name: "kit-test", typeDefs, resolvers, db: t.db });
+  server = createSubgraphServer({
+    name: "kit-test",
+    typeDefs,
+    resolvers,
+    db: t.db,
+    logger: createLogger("kit-test", "silent"), // the INTERNAL_SERVER_ERROR case logs on purpose
+  });
   running = await listen(server, { port: 0 });
 });
 
@@ -257,6 +263,27 @@ describe("nested connections and loaders", () => {
       expect(edge.node.contacts.edges).toHaveLength(Math.min(2, total));
       expect(edge.node.contacts.pageInfo.hasNextPage).toBe(total > 2);
     }
+  });
+
+  it("batches aliases with different paging arguments, each answered with its own page", async () => {
+    statements.length = 0;
+    const result = await run(`{ customers(first: 50) { nodes {
+      id one: contacts(first: 1) { edges { node { name } } }
+      three: contacts(first: 3) { edges { node { name } } } } } }`);
+    expect(result.errors).toBeUndefined();
+    const nodes = result.data!.customers.nodes as {
+      one: { edges: unknown[] };
+      three: { edges: unknown[] };
+    }[];
+    const counts = await t.sql<{ n: number }[]>`
+      select count(ct.id)::int as n from customer c left join contact ct on ct.customer_id = c.id
+      group by c.id, c.name order by c.name, c.id limit 50`;
+    nodes.forEach((node, i) => {
+      expect(node.one.edges).toHaveLength(Math.min(1, counts[i]!.n));
+      expect(node.three.edges).toHaveLength(Math.min(3, counts[i]!.n));
+    });
+    // customers page + one page statement per distinct argument set
+    expect(statements).toHaveLength(3);
   });
 
   it("resolves _entities through the byId loader in one statement, null for unknown ids", async () => {
