@@ -242,6 +242,15 @@ export type BillingSourceType =
   /** A time entry (hours × bill rate). */
   | 'TIME';
 
+/** How many billing events a billing run created for one source type. */
+export type BillingSourceTypeCount = {
+  __typename?: 'BillingSourceTypeCount';
+  /** Billing events created. */
+  count: Scalars['Int']['output'];
+  /** The source type. */
+  sourceType: BillingSourceType;
+};
+
 export type Contract = {
   __typename?: 'Contract';
   /** Billing events under this contract. */
@@ -371,6 +380,85 @@ export type Invoice = {
   id: Scalars['ID']['output'];
 };
 
+/**
+ * The chain behind an entity: every domain event sharing its correlation id (minted when the
+ * opportunity was converted, carried by contract, project, billing events, invoices and payments).
+ */
+export type Lineage = {
+  __typename?: 'Lineage';
+  /** The chain's correlation id; null when the entity has no chain (e.g. a customer). */
+  correlationId?: Maybe<Scalars['ID']['output']>;
+  /** Every entity of the chain, in order of appearance. */
+  entities: Array<LineageEntity>;
+  /** Its id. */
+  entityId: Scalars['ID']['output'];
+  /** The entity asked about. */
+  entityType: Scalars['String']['output'];
+  /** The chain's events, oldest first (a page: see hasMore). */
+  events: Array<LineageEvent>;
+  /** True when more events follow the last one returned (ask again with afterEventId). */
+  hasMore: Scalars['Boolean']['output'];
+};
+
+/** One entity of a lineage, in order of its first event. */
+export type LineageEntity = {
+  __typename?: 'LineageEntity';
+  /** Entity id. */
+  entityId: Scalars['ID']['output'];
+  /** Entity type, e.g. "billing_event". */
+  entityType: Scalars['String']['output'];
+  /** How many events of the chain are about it. */
+  eventCount: Scalars['Int']['output'];
+  /** Id of its first event in the chain. */
+  firstEventId: Scalars['ID']['output'];
+};
+
+/** Kinds of entities whose lineage can be asked for. */
+export type LineageEntityType =
+  /** A billing event. */
+  | 'BILLING_EVENT'
+  /** A contract. */
+  | 'CONTRACT'
+  /** A customer (its own events only: a customer has many chains). */
+  | 'CUSTOMER'
+  /** A dispute. */
+  | 'DISPUTE'
+  /** An expense. */
+  | 'EXPENSE'
+  /** An invoice. */
+  | 'INVOICE'
+  /** A milestone. */
+  | 'MILESTONE'
+  /** A sales opportunity. */
+  | 'OPPORTUNITY'
+  /** A payment. */
+  | 'PAYMENT'
+  /** A project. */
+  | 'PROJECT'
+  /** A time entry. */
+  | 'TIME_ENTRY';
+
+/** One domain event in a lineage. */
+export type LineageEvent = {
+  __typename?: 'LineageEvent';
+  /** Who caused it (a principal or a connector). */
+  actor: Scalars['String']['output'];
+  /** The request that caused it (its correlation id header). */
+  causationId?: Maybe<Scalars['String']['output']>;
+  /** Id of the entity it is about. */
+  entityId: Scalars['ID']['output'];
+  /** Entity type it is about, e.g. "invoice". */
+  entityType: Scalars['String']['output'];
+  /** The event's id (increasing in commit order per writer; resume subscriptions after it). */
+  id: Scalars['ID']['output'];
+  /** When it happened. */
+  occurredAt: Scalars['DateTime']['output'];
+  /** The event's payload as JSON text (e.g. {"from":"DRAFT","to":"ISSUED"}). */
+  payload: Scalars['String']['output'];
+  /** Event type, e.g. "invoice.status_changed". */
+  type: Scalars['String']['output'];
+};
+
 export type Milestone = {
   __typename?: 'Milestone';
   /** The billing event that bills this milestone (READY or INVOICED), null while unbilled. */
@@ -386,6 +474,56 @@ export type Money = {
   amount: Scalars['Decimal']['output'];
   /** ISO-4217 currency code, e.g. EUR. */
   currency: Scalars['String']['output'];
+};
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Closes an exception: RESOLVED (fixed at the source) or, with ignore: true, IGNORED. The note
+   * says why.
+   */
+  resolveException: SyncException;
+  /**
+   * Creates READY billing events for everything billable up to periodEnd, for one contract, one
+   * customer's contracts, or all (neither given): T&M approved billable hours × rate snapshot and
+   * expenses; FIXED_FEE schedule items due; RETAINER per month + overage hours as T&M; MILESTONE
+   * approved milestones. Set-based and idempotent by nature: a second run creates nothing new.
+   */
+  runBilling: RunBillingResult;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type MutationResolveExceptionArgs = {
+  exceptionId: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  ignore?: InputMaybe<Scalars['Boolean']['input']>;
+  note: Scalars['String']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ */
+export type MutationRunBillingArgs = {
+  contractId?: InputMaybe<Scalars['ID']['input']>;
+  customerId?: InputMaybe<Scalars['ID']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  periodEnd: Scalars['Date']['input'];
 };
 
 export type Opportunity = {
@@ -448,6 +586,11 @@ export type Query = {
   billingRule?: Maybe<BillingRule>;
   /** Billing rules of all contracts (one per contract, ordered by contract id). */
   billingRules: BillingRuleConnection;
+  /**
+   * The ordered chain of domain events and entities behind an entity, from the opportunity to the
+   * payments. Pages of `first` events (default 500, at most 2000) after `afterEventId`.
+   */
+  lineage: Lineage;
   /** One sync exception by id; an unknown id answers null with a NOT_FOUND error, a malformed one BAD_USER_INPUT. */
   syncException?: Maybe<SyncException>;
   /** The exception queue, filtered and sorted (default: by due date, earliest first). */
@@ -484,6 +627,14 @@ export type QueryBillingRulesArgs = {
 };
 
 
+export type QueryLineageArgs = {
+  afterEventId?: InputMaybe<Scalars['ID']['input']>;
+  entityType: LineageEntityType;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
 export type QuerySyncExceptionArgs = {
   id: Scalars['ID']['input'];
 };
@@ -508,6 +659,21 @@ export type RateSource =
   | 'RETAINER_AMOUNT'
   /** Each time entry's bill rate snapshot (the resource's rate or the assignment's override when the time was entered). */
   | 'TIME_ENTRY_RATE';
+
+/** What a billing run produced (running it again for the same scope and period produces nothing). */
+export type RunBillingResult = {
+  __typename?: 'RunBillingResult';
+  /** Billing events created per source type. */
+  bySourceType: Array<BillingSourceTypeCount>;
+  /** Contracts that got at least one new billing event. */
+  contracts: Array<Contract>;
+  /** Billing events created (READY). */
+  eventsCreated: Scalars['Int']['output'];
+  /** The period end billed up to. */
+  periodEnd: Scalars['Date']['output'];
+  /** Total amount of the created events, per currency. */
+  totals: Array<Money>;
+};
 
 /**
  * Live events, served by the gateway over graphql-ws on the same URL as queries (see the invoice
@@ -861,6 +1027,7 @@ export type ResolversTypes = ResolversObject<{
   BillingRuleEdge: ResolverTypeWrapper<Omit<BillingRuleEdge, 'node'> & { node: ResolversTypes['BillingRule'] }>;
   BillingRuleFilter: BillingRuleFilter;
   BillingSourceType: BillingSourceType;
+  BillingSourceTypeCount: ResolverTypeWrapper<BillingSourceTypeCount>;
   Contract: ResolverTypeWrapper<ContractMapper>;
   Customer: ResolverTypeWrapper<CustomerMapper>;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
@@ -875,16 +1042,22 @@ export type ResolversTypes = ResolversObject<{
   FeeScheduleItem: ResolverTypeWrapper<FeeScheduleItemMapper>;
   FeeScheduleStatus: FeeScheduleStatus;
   Invoice: ResolverTypeWrapper<InvoiceMapper>;
+  Lineage: ResolverTypeWrapper<Lineage>;
+  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  LineageEntity: ResolverTypeWrapper<LineageEntity>;
+  LineageEntityType: LineageEntityType;
+  LineageEvent: ResolverTypeWrapper<LineageEvent>;
   Milestone: ResolverTypeWrapper<MilestoneMapper>;
   Money: ResolverTypeWrapper<Money>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Opportunity: ResolverTypeWrapper<OpportunityMapper>;
   OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfo>;
-  Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Payment: ResolverTypeWrapper<PaymentMapper>;
   Project: ResolverTypeWrapper<ProjectMapper>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RateSource: RateSource;
+  RunBillingResult: ResolverTypeWrapper<Omit<RunBillingResult, 'contracts'> & { contracts: Array<ResolversTypes['Contract']> }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SyncException: ResolverTypeWrapper<SyncExceptionMapper>;
   SyncExceptionConnection: ResolverTypeWrapper<Omit<SyncExceptionConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['SyncExceptionEdge']>, nodes: Array<ResolversTypes['SyncException']> }>;
@@ -916,6 +1089,7 @@ export type ResolversParentTypes = ResolversObject<{
   BillingRuleConnection: Omit<BillingRuleConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['BillingRuleEdge']>, nodes: Array<ResolversParentTypes['BillingRule']> };
   BillingRuleEdge: Omit<BillingRuleEdge, 'node'> & { node: ResolversParentTypes['BillingRule'] };
   BillingRuleFilter: BillingRuleFilter;
+  BillingSourceTypeCount: BillingSourceTypeCount;
   Contract: ContractMapper;
   Customer: CustomerMapper;
   Date: Scalars['Date']['output'];
@@ -925,14 +1099,19 @@ export type ResolversParentTypes = ResolversObject<{
   Expense: ExpenseMapper;
   FeeScheduleItem: FeeScheduleItemMapper;
   Invoice: InvoiceMapper;
+  Lineage: Lineage;
+  Boolean: Scalars['Boolean']['output'];
+  LineageEntity: LineageEntity;
+  LineageEvent: LineageEvent;
   Milestone: MilestoneMapper;
   Money: Money;
+  Mutation: Record<PropertyKey, never>;
   Opportunity: OpportunityMapper;
   PageInfo: PageInfo;
-  Boolean: Scalars['Boolean']['output'];
   Payment: PaymentMapper;
   Project: ProjectMapper;
   Query: Record<PropertyKey, never>;
+  RunBillingResult: Omit<RunBillingResult, 'contracts'> & { contracts: Array<ResolversParentTypes['Contract']> };
   Subscription: Record<PropertyKey, never>;
   SyncException: SyncExceptionMapper;
   SyncExceptionConnection: Omit<SyncExceptionConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['SyncExceptionEdge']>, nodes: Array<ResolversParentTypes['SyncException']> };
@@ -1062,6 +1241,11 @@ export type BillingRuleEdgeResolvers<ContextType = Context, ParentType extends R
   node?: Resolver<ResolversTypes['BillingRule'], ParentType, ContextType>;
 }>;
 
+export type BillingSourceTypeCountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BillingSourceTypeCount'] = ResolversParentTypes['BillingSourceTypeCount']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sourceType?: Resolver<ResolversTypes['BillingSourceType'], ParentType, ContextType>;
+}>;
+
 export type ContractResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Contract'] = ResolversParentTypes['Contract'], FederationReferenceType extends FederationReferenceTypes['Contract'] = FederationReferenceTypes['Contract']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Contract']> | FederationReferenceType, FederationReferenceType, ContextType>;
   billingEvents?: Resolver<ResolversTypes['BillingEventConnection'], ParentType, ContextType, Partial<ContractBillingEventsArgs>>;
@@ -1117,6 +1301,33 @@ export type InvoiceResolvers<ContextType = Context, ParentType extends Resolvers
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type LineageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Lineage'] = ResolversParentTypes['Lineage']> = ResolversObject<{
+  correlationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  entities?: Resolver<Array<ResolversTypes['LineageEntity']>, ParentType, ContextType>;
+  entityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  entityType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  events?: Resolver<Array<ResolversTypes['LineageEvent']>, ParentType, ContextType>;
+  hasMore?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
+export type LineageEntityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LineageEntity'] = ResolversParentTypes['LineageEntity']> = ResolversObject<{
+  entityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  entityType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  eventCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstEventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type LineageEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LineageEvent'] = ResolversParentTypes['LineageEvent']> = ResolversObject<{
+  actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  causationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  entityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  entityType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  payload?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type MilestoneResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Milestone'] = ResolversParentTypes['Milestone'], FederationReferenceType extends FederationReferenceTypes['Milestone'] = FederationReferenceTypes['Milestone']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Milestone']> | FederationReferenceType, FederationReferenceType, ContextType>;
   billingEvent?: Resolver<Maybe<ResolversTypes['BillingEvent']>, ParentType, ContextType>;
@@ -1127,6 +1338,11 @@ export type MilestoneResolvers<ContextType = Context, ParentType extends Resolve
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  resolveException?: Resolver<ResolversTypes['SyncException'], ParentType, ContextType, RequireFields<MutationResolveExceptionArgs, 'exceptionId' | 'note'>>;
+  runBilling?: Resolver<ResolversTypes['RunBillingResult'], ParentType, ContextType, RequireFields<MutationRunBillingArgs, 'periodEnd'>>;
 }>;
 
 export type OpportunityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Opportunity'] = ResolversParentTypes['Opportunity']> = ResolversObject<{
@@ -1159,8 +1375,17 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   billingEvents?: Resolver<ResolversTypes['BillingEventConnection'], ParentType, ContextType, Partial<QueryBillingEventsArgs>>;
   billingRule?: Resolver<Maybe<ResolversTypes['BillingRule']>, ParentType, ContextType, RequireFields<QueryBillingRuleArgs, 'contractId'>>;
   billingRules?: Resolver<ResolversTypes['BillingRuleConnection'], ParentType, ContextType, Partial<QueryBillingRulesArgs>>;
+  lineage?: Resolver<ResolversTypes['Lineage'], ParentType, ContextType, RequireFields<QueryLineageArgs, 'entityType' | 'id'>>;
   syncException?: Resolver<Maybe<ResolversTypes['SyncException']>, ParentType, ContextType, RequireFields<QuerySyncExceptionArgs, 'id'>>;
   syncExceptions?: Resolver<ResolversTypes['SyncExceptionConnection'], ParentType, ContextType, Partial<QuerySyncExceptionsArgs>>;
+}>;
+
+export type RunBillingResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RunBillingResult'] = ResolversParentTypes['RunBillingResult']> = ResolversObject<{
+  bySourceType?: Resolver<Array<ResolversTypes['BillingSourceTypeCount']>, ParentType, ContextType>;
+  contracts?: Resolver<Array<ResolversTypes['Contract']>, ParentType, ContextType>;
+  eventsCreated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  periodEnd?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  totals?: Resolver<Array<ResolversTypes['Money']>, ParentType, ContextType>;
 }>;
 
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
@@ -1254,6 +1479,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   BillingRule?: BillingRuleResolvers<ContextType>;
   BillingRuleConnection?: BillingRuleConnectionResolvers<ContextType>;
   BillingRuleEdge?: BillingRuleEdgeResolvers<ContextType>;
+  BillingSourceTypeCount?: BillingSourceTypeCountResolvers<ContextType>;
   Contract?: ContractResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   Date?: GraphQLScalarType;
@@ -1263,13 +1489,18 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Expense?: ExpenseResolvers<ContextType>;
   FeeScheduleItem?: FeeScheduleItemResolvers<ContextType>;
   Invoice?: InvoiceResolvers<ContextType>;
+  Lineage?: LineageResolvers<ContextType>;
+  LineageEntity?: LineageEntityResolvers<ContextType>;
+  LineageEvent?: LineageEventResolvers<ContextType>;
   Milestone?: MilestoneResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Opportunity?: OpportunityResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Payment?: PaymentResolvers<ContextType>;
   Project?: ProjectResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RunBillingResult?: RunBillingResultResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   SyncException?: SyncExceptionResolvers<ContextType>;
   SyncExceptionConnection?: SyncExceptionConnectionResolvers<ContextType>;

@@ -1,0 +1,122 @@
+/** runBilling, resolveException and lineage through the billing subgraph (db/src/lifecycle). */
+import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { execute, operations as op } from "../../../db/src/lifecycle/index.ts";
+import {
+  addTime,
+  newResource,
+  seedBasics,
+  wonOpportunity,
+} from "../../../db/src/lifecycle/test-builders.ts";
+import { createBillingSubgraph } from "./index.ts";
+
+let t: TestDatabase;
+let server: ReturnType<typeof createBillingSubgraph>;
+let contractId: string;
+let opportunityId: string;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  server = createBillingSubgraph(t.db);
+  const ctx = { actor: "setup" };
+  const basics = await seedBasics(t.db);
+  opportunityId = await wonOpportunity(t.db, basics);
+  const conv = await execute(t.db, op.convertOpportunity, ctx, { opportunityId });
+  await execute(t.db, op.activateProject, ctx, { projectId: conv.project.id });
+  const ids = await addTime(t.db, conv.project.id, await newResource(t.db), [
+    { workDate: "2026-01-05", hours: "1.25", billRate: "99.99" }, // 124.9875 → 124.99
+    { workDate: "2026-01-06", hours: "8.00", billRate: "100.00" }, // 800.00
+  ]);
+  await execute(t.db, op.approveTimeEntries, ctx, { ids });
+  contractId = conv.contract.id;
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+interface Result {
+  // biome-ignore lint/suspicious/noExplicitAny: results are walked ad hoc in assertions
+  data?: Record<string, any> | null;
+  errors?: { message: string; extensions?: Record<string, unknown> }[];
+}
+
+async function run(query: string, variables: Record<string, unknown> = {}): Promise<Result> {
+  const response = await server.apollo.executeOperation(
+    { query, variables },
+    { contextValue: server.createContext({ "x-pshub-principal": "billing@firm.test" }) },
+  );
+  if (response.body.kind !== "single") throw new Error("expected a single result");
+  return response.body.singleResult as Result;
+}
+
+const RUN = /* GraphQL */ `
+  mutation($c: ID) {
+    runBilling(contractId: $c, periodEnd: "2026-01-31") {
+      periodEnd eventsCreated bySourceType { sourceType count } totals { amount currency }
+      contracts { id }
+    }
+  }
+`;
+
+describe("billing mutations", () => {
+  it("runBilling creates the events once", async () => {
+    const first = await run(RUN, { c: contractId });
+    expect(first.errors).toBeUndefined();
+    expect(first.data!.runBilling).toMatchObject({
+      eventsCreated: 2,
+      totals: [{ amount: "924.99", currency: "USD" }],
+      contracts: [{ id: contractId }],
+    });
+    expect(first.data!.runBilling.bySourceType).toContainEqual({ sourceType: "TIME", count: 2 });
+    const second = await run(RUN, { c: contractId });
+    expect(second.data!.runBilling.eventsCreated).toBe(0);
+    const both = await run(
+      `mutation { runBilling(contractId: "${contractId}", customerId: "${contractId}", periodEnd: "2026-01-31") { eventsCreated } }`,
+    );
+    expect(both.errors![0]!.extensions).toMatchObject({ code: "VALIDATION_FAILED" });
+  });
+
+  it("lineage answers the chain from the opportunity, in order", async () => {
+    const result = await run(
+      `query($id: ID!) { lineage(entityType: OPPORTUNITY, id: $id) {
+          correlationId hasMore events { id type entityType payload actor } entities { entityType eventCount } } }`,
+      { id: opportunityId },
+    );
+    expect(result.errors).toBeUndefined();
+    const chain = result.data!.lineage;
+    expect(chain.events[0]).toMatchObject({
+      type: "opportunity.converted",
+      entityType: "opportunity",
+    });
+    expect(chain.events.map((e: { type: string }) => e.type)).toContain("billing_event.created");
+    const ids = chain.events.map((e: { id: string }) => Number(e.id));
+    expect(ids).toEqual([...ids].sort((a, b) => a - b));
+    expect(JSON.parse(chain.events[0].payload)).toMatchObject({
+      from: "CLOSED_WON",
+      to: "CONVERTED",
+    });
+    expect(chain.entities.map((e: { entityType: string }) => e.entityType)).toEqual(
+      expect.arrayContaining(["opportunity", "contract", "project", "time_entry", "billing_event"]),
+    );
+  });
+
+  it("resolveException closes an exception once", async () => {
+    const basics = await seedBasics(t.db);
+    const oppId = await wonOpportunity(t.db, basics, { billingModel: null });
+    const failed = await execute(
+      t.db,
+      op.convertOpportunity,
+      { actor: "setup" },
+      { opportunityId: oppId },
+    ).catch((e: { details: Record<string, unknown> }) => e.details);
+    const exceptionId = (failed as { exceptionId: string }).exceptionId;
+    const MUT = `mutation($id: ID!) { resolveException(exceptionId: $id, note: "model set") { id status resolvedBy } }`;
+    const resolved = await run(MUT, { id: exceptionId });
+    expect(resolved.data!.resolveException).toMatchObject({
+      status: "RESOLVED",
+      resolvedBy: "billing@firm.test",
+    });
+    const again = await run(MUT, { id: exceptionId });
+    expect(again.errors![0]!.extensions).toMatchObject({ code: "INVALID_TRANSITION" });
+  });
+});
