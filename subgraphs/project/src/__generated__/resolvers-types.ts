@@ -358,6 +358,187 @@ export type Money = {
   currency: Scalars['String']['output'];
 };
 
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** PLANNED or ON_HOLD → ACTIVE; a DRAFT contract becomes ACTIVE with it (and billable). */
+  activateProject: Project;
+  /** SUBMITTED → APPROVED for an expense. */
+  approveExpense: Expense;
+  /** Approves up to 5000 SUBMITTED expenses at once (all or none). */
+  approveExpenses: Array<Expense>;
+  /** COMPLETED → APPROVED: the milestone becomes billable (MILESTONE contracts). */
+  approveMilestone: Milestone;
+  /** Approves up to 5000 SUBMITTED time entries at once (all or none), in the order given. */
+  approveTimeEntries: Array<TimeEntry>;
+  /** SUBMITTED → APPROVED: the time entry becomes billable (if billable). */
+  approveTimeEntry: TimeEntry;
+  /** OPEN → COMPLETED, on completedOn (default today). */
+  completeMilestone: Milestone;
+  /** SUBMITTED → REJECTED for an expense, with a reason. */
+  rejectExpense: Expense;
+  /** Rejects up to 5000 SUBMITTED expenses at once (all or none), with one reason. */
+  rejectExpenses: Array<Expense>;
+  /** Rejects up to 5000 SUBMITTED time entries at once (all or none), with one reason. */
+  rejectTimeEntries: Array<TimeEntry>;
+  /** SUBMITTED → REJECTED, with a reason. */
+  rejectTimeEntry: TimeEntry;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationActivateProjectArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  projectId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationApproveExpenseArgs = {
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationApproveExpensesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationApproveMilestoneArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  milestoneId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationApproveTimeEntriesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  ids: Array<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationApproveTimeEntryArgs = {
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationCompleteMilestoneArgs = {
+  completedOn?: InputMaybe<Scalars['Date']['input']>;
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  milestoneId: Scalars['ID']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationRejectExpenseArgs = {
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  reason: Scalars['String']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationRejectExpensesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  ids: Array<Scalars['ID']['input']>;
+  reason: Scalars['String']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationRejectTimeEntriesArgs = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  ids: Array<Scalars['ID']['input']>;
+  reason: Scalars['String']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationRejectTimeEntryArgs = {
+  id: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  reason: Scalars['String']['input'];
+};
+
 /** Sort direction of a connection. */
 export type OrderDirection =
   /** Smallest first. */
@@ -1122,6 +1303,7 @@ export type ResolversTypes = ResolversObject<{
   MilestoneOrderField: MilestoneOrderField;
   MilestoneStatus: MilestoneStatus;
   Money: ResolverTypeWrapper<MoneyMapper>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   OrderDirection: OrderDirection;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Project: ResolverTypeWrapper<ProjectMapper>;
@@ -1181,6 +1363,7 @@ export type ResolversParentTypes = ResolversObject<{
   MilestoneFilter: MilestoneFilter;
   MilestoneOrder: MilestoneOrder;
   Money: MoneyMapper;
+  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   Project: ProjectMapper;
   ProjectConnection: Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ProjectEdge']>, nodes: Array<ResolversParentTypes['Project']> };
@@ -1367,6 +1550,20 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  activateProject?: Resolver<ResolversTypes['Project'], ParentType, ContextType, RequireFields<MutationActivateProjectArgs, 'projectId'>>;
+  approveExpense?: Resolver<ResolversTypes['Expense'], ParentType, ContextType, RequireFields<MutationApproveExpenseArgs, 'id'>>;
+  approveExpenses?: Resolver<Array<ResolversTypes['Expense']>, ParentType, ContextType, RequireFields<MutationApproveExpensesArgs, 'ids'>>;
+  approveMilestone?: Resolver<ResolversTypes['Milestone'], ParentType, ContextType, RequireFields<MutationApproveMilestoneArgs, 'milestoneId'>>;
+  approveTimeEntries?: Resolver<Array<ResolversTypes['TimeEntry']>, ParentType, ContextType, RequireFields<MutationApproveTimeEntriesArgs, 'ids'>>;
+  approveTimeEntry?: Resolver<ResolversTypes['TimeEntry'], ParentType, ContextType, RequireFields<MutationApproveTimeEntryArgs, 'id'>>;
+  completeMilestone?: Resolver<ResolversTypes['Milestone'], ParentType, ContextType, RequireFields<MutationCompleteMilestoneArgs, 'milestoneId'>>;
+  rejectExpense?: Resolver<ResolversTypes['Expense'], ParentType, ContextType, RequireFields<MutationRejectExpenseArgs, 'id' | 'reason'>>;
+  rejectExpenses?: Resolver<Array<ResolversTypes['Expense']>, ParentType, ContextType, RequireFields<MutationRejectExpensesArgs, 'ids' | 'reason'>>;
+  rejectTimeEntries?: Resolver<Array<ResolversTypes['TimeEntry']>, ParentType, ContextType, RequireFields<MutationRejectTimeEntriesArgs, 'ids' | 'reason'>>;
+  rejectTimeEntry?: Resolver<ResolversTypes['TimeEntry'], ParentType, ContextType, RequireFields<MutationRejectTimeEntryArgs, 'id' | 'reason'>>;
+}>;
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1531,6 +1728,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   MilestoneConnection?: MilestoneConnectionResolvers<ContextType>;
   MilestoneEdge?: MilestoneEdgeResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Project?: ProjectResolvers<ContextType>;
   ProjectConnection?: ProjectConnectionResolvers<ContextType>;

@@ -1,5 +1,28 @@
 /**
- * Lifecycle mutations of the project subgraph (owned by the lifecycle engineer, declared in
- * ../../mutations.graphql). Added to the resolver map only when non-empty.
+ * Lifecycle mutations of the project subgraph (declared in ../../mutations.graphql): thin
+ * wrappers over the db layer's operations, run as the caller's principal. The single-item
+ * mutations are the bulk operations with one id.
  */
-export const Mutation = {};
+// TODO: import from "@pshub/db" once db/src/index.ts re-exports ./lifecycle/index.ts.
+import { executeAs, operations as op } from "../../../../db/src/lifecycle/index.ts";
+import type { MutationResolvers } from "../__generated__/resolvers-types.ts";
+
+const first = <T>(rows: T[]): T => rows[0]!;
+
+export const Mutation: MutationResolvers = {
+  activateProject: (_, args, ctx) => executeAs(ctx, op.activateProject, args),
+  approveTimeEntry: (_, { id, idempotencyKey }, ctx) =>
+    executeAs(ctx, op.approveTimeEntries, { ids: [id], idempotencyKey }).then(first),
+  rejectTimeEntry: (_, { id, reason, idempotencyKey }, ctx) =>
+    executeAs(ctx, op.rejectTimeEntries, { ids: [id], reason, idempotencyKey }).then(first),
+  approveTimeEntries: (_, args, ctx) => executeAs(ctx, op.approveTimeEntries, args),
+  rejectTimeEntries: (_, args, ctx) => executeAs(ctx, op.rejectTimeEntries, args),
+  approveExpense: (_, { id, idempotencyKey }, ctx) =>
+    executeAs(ctx, op.approveExpenses, { ids: [id], idempotencyKey }).then(first),
+  rejectExpense: (_, { id, reason, idempotencyKey }, ctx) =>
+    executeAs(ctx, op.rejectExpenses, { ids: [id], reason, idempotencyKey }).then(first),
+  approveExpenses: (_, args, ctx) => executeAs(ctx, op.approveExpenses, args),
+  rejectExpenses: (_, args, ctx) => executeAs(ctx, op.rejectExpenses, args),
+  completeMilestone: (_, args, ctx) => executeAs(ctx, op.completeMilestone, args),
+  approveMilestone: (_, args, ctx) => executeAs(ctx, op.approveMilestone, args),
+};
