@@ -26,6 +26,16 @@ export class InvoiceLoaders extends RequestLoaders {
     return this.byId(invoice);
   }
 
+  /**
+   * Seeds the by-id cache with invoices a list already read, so `line.invoice` and
+   * `payment.invoice` under that list cost no statement.
+   */
+  primeInvoices<C extends { nodes: (typeof invoice.$inferSelect)[] }>(connection: C): C {
+    const loader = this.invoice();
+    for (const row of connection.nodes) loader.prime(row.id, row);
+    return connection;
+  }
+
   /** An invoice a foreign key points at: its absence is a broken invariant, not a client error. */
   async referencedInvoice(id: string) {
     const row = await this.invoice().load(id);

@@ -119,6 +119,10 @@ export type DisputeFilter = {
   customerId?: InputMaybe<Scalars['ID']['input']>;
   /** On this invoice. */
   invoiceId?: InputMaybe<Scalars['ID']['input']>;
+  /** Opened at or after this instant. */
+  openedFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Opened before this instant. */
+  openedTo?: InputMaybe<Scalars['DateTime']['input']>;
   /** Any of these statuses. */
   status?: InputMaybe<Array<DisputeStatus>>;
 };
@@ -595,6 +599,8 @@ export type PaymentFilter = {
   customerId?: InputMaybe<Scalars['ID']['input']>;
   /** Against this invoice. */
   invoiceId?: InputMaybe<Scalars['ID']['input']>;
+  /** Against invoices issued by this legal entity. */
+  legalEntityId?: InputMaybe<Scalars['ID']['input']>;
   /** Received on or after this date. */
   receivedFrom?: InputMaybe<Scalars['Date']['input']>;
   /** Received on or before this date. */

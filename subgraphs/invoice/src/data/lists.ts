@@ -12,7 +12,7 @@ import {
   equalsId,
   type ListSpec,
 } from "@pshub/subgraph-kit";
-import { and, eq, isNotNull, isNull, type SQL, sql } from "drizzle-orm";
+import { and, eq, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import type {
   DisputeFilter,
@@ -107,6 +107,9 @@ export const paymentList: ListSpec<typeof payment, PaymentFilterInput> = {
       f.customerId == null
         ? undefined
         : sql`${payment.invoiceId} in (select ${invoice.id} from ${invoice} where ${equalsId(invoice.customerId, f.customerId, "filter.customerId")})`,
+      f.legalEntityId == null
+        ? undefined
+        : sql`${payment.invoiceId} in (select ${invoice.id} from ${invoice} where ${equalsId(invoice.legalEntityId, f.legalEntityId, "filter.legalEntityId")})`,
       currencyIs(payment.currency, f.currency),
       atLeast(payment.receivedOn, f.receivedFrom),
       atMost(payment.receivedOn, f.receivedTo),
@@ -128,5 +131,7 @@ export const disputeList: ListSpec<typeof dispute, DisputeFilterInput> = {
       f.customerId == null
         ? undefined
         : sql`${dispute.invoiceId} in (select ${invoice.id} from ${invoice} where ${equalsId(invoice.customerId, f.customerId, "filter.customerId")})`,
+      atLeast(dispute.createdAt, f.openedFrom),
+      f.openedTo == null ? undefined : lt(dispute.createdAt, f.openedTo),
     ),
 };

@@ -5,6 +5,8 @@ import { stubReference } from "./refs.ts";
 
 export const Customer: CustomerResolvers = {
   __resolveReference: stubReference,
-  invoices: (ref, args, ctx, info) =>
-    ctx.loaders.connection(invoiceList, invoice.customerId, ref.id, args, info),
+  invoices: async (ref, args, ctx, info) =>
+    ctx.loaders.primeInvoices(
+      await ctx.loaders.connection(invoiceList, invoice.customerId, ref.id, args, info),
+    ),
 };

@@ -4,7 +4,8 @@ import { disputeList, invoiceLineList, invoiceList, paymentList } from "../data/
 
 export const Query: QueryResolvers = {
   invoice: (_, { id }, ctx) => fetchOne(ctx.loaders.invoice(), "Invoice", id),
-  invoices: (_, args, ctx, info) => paginate(ctx.db, invoiceList, args, { info, warn: ctx.warn }),
+  invoices: async (_, args, ctx, info) =>
+    ctx.loaders.primeInvoices(await paginate(ctx.db, invoiceList, args, { info, warn: ctx.warn })),
   invoiceLine: (_, { id }, ctx) => fetchOne(ctx.loaders.invoiceLine(), "InvoiceLine", id),
   invoiceLines: (_, args, ctx, info) =>
     paginate(ctx.db, invoiceLineList, args, { info, warn: ctx.warn }),
