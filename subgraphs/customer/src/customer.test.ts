@@ -1,6 +1,6 @@
 import { contact, customer } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
+import { listen, type RunningSubgraph, undocumented } from "@pshub/subgraph-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCustomerSubgraph } from "./index.ts";
 import {
@@ -108,6 +108,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await t?.drop();
+});
+
+describe("schema", () => {
+  it("documents every type, field, input field and enum value", () => {
+    expect(undocumented(server.schema)).toEqual([]);
+  });
 });
 
 describe("entity contract (_entities)", () => {

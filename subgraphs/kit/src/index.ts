@@ -3,6 +3,7 @@
  * adapter, the request context, scalars, errors, Relay keyset pagination and DataLoaders.
  */
 export * from "./context.ts";
+export * from "./documentation.ts";
 export * from "./errors.ts";
 export * from "./filters.ts";
 export * from "./loaders.ts";

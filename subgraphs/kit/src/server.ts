@@ -20,7 +20,7 @@ import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import { createLogger, type Db, type Logger } from "@pshub/db";
 import { sql } from "drizzle-orm";
-import type { DocumentNode } from "graphql";
+import type { DocumentNode, GraphQLSchema } from "graphql";
 import { CORRELATION_HEADER, PRINCIPAL_HEADER, type SubgraphContext } from "./context.ts";
 import { formatSubgraphError } from "./errors.ts";
 import { RequestLoaders } from "./loaders.ts";
@@ -42,6 +42,8 @@ export interface SubgraphOptions<L extends RequestLoaders> {
 export interface SubgraphServer<L extends RequestLoaders = RequestLoaders> {
   name: string;
   apollo: ApolloServer<SubgraphContext<L>>;
+  /** The executable subgraph schema (federation fields included). */
+  schema: GraphQLSchema;
   db: Db;
   logger: Logger;
   /** A fresh context as an HTTP request would get it (for `executeOperation` in tests). */
@@ -107,7 +109,7 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
       warn,
     };
   };
-  return { name: options.name, apollo, db: options.db, logger, createContext };
+  return { name: options.name, apollo, schema, db: options.db, logger, createContext };
 }
 
 // ---------------------------------------------------------------------------------------------
