@@ -1,0 +1,94 @@
+/**
+ * Live subscriptions on the gateway: `attachSubscriptions(gateway, { sql, url })` puts a
+ * graphql-ws server on the gateway's HTTP server (same port and /graphql path), fed by one
+ * outbox reader per process. Call its `close()` before the gateway's.
+ */
+
+import type { Server } from "node:http";
+import type { ApolloGateway } from "@apollo/gateway";
+import type { Logger, Sql } from "@pshub/db";
+import type { GraphQLSchema } from "graphql";
+import { EventFactsLoader, OutboxReader } from "../../../db/src/outbox/index.ts";
+import type { FederatedExecutor } from "./execute.ts";
+import {
+  type Authenticate,
+  createSubscriptionServer,
+  type SubscriptionServer,
+  type SubscriptionStats,
+} from "./server.ts";
+
+export * from "./execute.ts";
+export * from "./fields.ts";
+export * from "./server.ts";
+
+/** What of the gateway subscriptions need (PshubGateway has all of it). */
+export interface GatewayLike {
+  httpServer: Server;
+  gateway?: ApolloGateway;
+  schema(): GraphQLSchema | undefined;
+  execute: (request: {
+    query: import("graphql").DocumentNode;
+    variables?: Record<string, unknown>;
+    principal?: string;
+  }) => ReturnType<FederatedExecutor>;
+}
+
+export interface AttachSubscriptionsOptions {
+  /** Pool for event reads and filter lookups. */
+  sql: Sql;
+  /** Database URL, for the reader's dedicated LISTEN connection. */
+  url: string;
+  log?: Logger;
+  authenticate?: Authenticate;
+  maxSubscriptionsPerConnection?: number;
+  keepAliveMs?: number;
+  /** Per-subscriber queue limit before it is ended as lagging. */
+  maxQueue?: number;
+}
+
+export interface AttachedSubscriptions extends SubscriptionServer {
+  reader: OutboxReader;
+  stats(): SubscriptionStats & { frontier: number; listening: boolean };
+}
+
+export async function attachSubscriptions(
+  gateway: GatewayLike,
+  options: AttachSubscriptionsOptions,
+): Promise<AttachedSubscriptions> {
+  const reader = new OutboxReader({
+    sql: options.sql,
+    url: options.url,
+    log: options.log,
+    maxQueue: options.maxQueue,
+  });
+  await reader.start();
+  const server = createSubscriptionServer({
+    httpServer: gateway.httpServer,
+    schema: () => gateway.schema(),
+    execute: (request) => gateway.execute(request),
+    reader,
+    facts: new EventFactsLoader(options.sql),
+    authenticate: options.authenticate,
+    maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,
+    keepAliveMs: options.keepAliveMs,
+    log: options.log,
+  });
+  // A reloaded supergraph: running subscriptions go on, or end with a retryable error.
+  const unsubscribe = gateway.gateway?.onSchemaLoadOrUpdate(({ apiSchema }) =>
+    server.schemaChanged(apiSchema),
+  );
+  return {
+    reader,
+    schemaChanged: (schema) => server.schemaChanged(schema),
+    stats: () => ({
+      ...server.stats(),
+      frontier: reader.position,
+      listening: reader.isListening,
+    }),
+    async close() {
+      unsubscribe?.();
+      await server.close();
+      await reader.close();
+    },
+  };
+}

@@ -1,0 +1,401 @@
+/**
+ * graphql-ws on the gateway's own HTTP server (same port, same /graphql path as queries).
+ *
+ * - connection_init authenticates once per connection (`authenticate`, the same credentials as
+ *   HTTP; until the auth issue lands, the `x-pshub-principal` connection param or header).
+ * - subscribe: parsed, validated against the current API schema, variables coerced, the root
+ *   field looked up in SUBSCRIPTION_FIELDS; then the outbox reader streams its events (replaying
+ *   from `afterEventId`), filtered, and each becomes a result through the EventExecutor (shared
+ *   across identical subscriptions).
+ * - limits: subscriptions per connection; a connection that keeps sending rejected subscribes is
+ *   closed (4429); keep-alive pings; a subscriber that falls behind ends with a retryable error.
+ * - a supergraph reload re-validates every running subscription: still valid, it goes on with
+ *   the new schema; not valid, it ends with a retryable SCHEMA_CHANGED error. Never hangs.
+ * - close(): every socket is closed with 1001 (clients reconnect elsewhere and resume).
+ */
+import type { IncomingMessage, Server } from "node:http";
+import type { Logger } from "@pshub/db";
+import {
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FragmentDefinitionNode,
+  GraphQLError,
+  type GraphQLSchema,
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
+  Kind,
+  parse,
+  validate,
+} from "graphql";
+import type { Context } from "graphql-ws";
+import { useServer as attachGraphQLWs } from "graphql-ws/use/ws";
+import { WebSocketServer } from "ws";
+import {
+  type EventFactsLoader,
+  OutboxClosedError,
+  type OutboxReader,
+  SubscriberLaggingError,
+} from "../../../db/src/outbox/index.ts";
+import {
+  EventExecutor,
+  type FederatedExecutor,
+  type PreparedSubscription,
+  subscriptionFieldOf,
+} from "./execute.ts";
+import { type FieldArgs, SUBSCRIPTION_FIELDS } from "./fields.ts";
+
+export const PRINCIPAL_PARAM = "x-pshub-principal";
+
+export interface AuthenticateInput {
+  connectionParams: Readonly<Record<string, unknown>> | undefined;
+  request: IncomingMessage;
+}
+
+/** Returns the principal, or null to refuse the connection (4403 Forbidden). */
+export type Authenticate = (input: AuthenticateInput) => Promise<string | null> | string | null;
+
+/** Today's HTTP rule: the principal header (here also a connection param), else "anonymous". */
+export const defaultAuthenticate: Authenticate = ({ connectionParams, request }) => {
+  const fromParams = connectionParams?.[PRINCIPAL_PARAM];
+  if (typeof fromParams === "string" && fromParams.trim()) return fromParams.trim();
+  const header = request.headers[PRINCIPAL_PARAM];
+  if (typeof header === "string" && header.trim()) return header.trim();
+  return "anonymous";
+};
+
+export interface SubscriptionServerOptions {
+  httpServer: Server;
+  path?: string;
+  /** The current API schema (undefined until the gateway has loaded one). */
+  schema: () => GraphQLSchema | undefined;
+  /** The gateway's executor, for the entity selections. */
+  execute: FederatedExecutor;
+  reader: OutboxReader;
+  facts: EventFactsLoader;
+  authenticate?: Authenticate;
+  /** What results may be shared across (default: the principal itself). */
+  scopeOf?: (principal: string) => string;
+  maxSubscriptionsPerConnection?: number;
+  /** Rejected subscribe messages a connection may send before it is closed (4429). */
+  maxRejectedSubscribes?: number;
+  keepAliveMs?: number;
+  maxPayloadBytes?: number;
+  log?: Logger;
+}
+
+export interface SubscriptionStats {
+  connections: number;
+  subscriptions: number;
+  delivered: number;
+  executions: number;
+  federatedFetches: number;
+  sharedResults: number;
+}
+
+export interface SubscriptionServer {
+  /** Re-validates running subscriptions against a reloaded supergraph's API schema. */
+  schemaChanged(apiSchema: GraphQLSchema): void;
+  stats(): SubscriptionStats;
+  close(): Promise<void>;
+}
+
+interface ConnectionExtra extends Record<PropertyKey, unknown> {
+  principal?: string;
+  rejected?: number;
+}
+
+interface Running {
+  prepared: PreparedSubscription;
+  end(error: GraphQLError): void;
+}
+
+interface SubscribeContext {
+  prepared: PreparedSubscription;
+  args: FieldArgs;
+  afterEventId: number | null;
+}
+
+const retryable = (message: string, code: string, extra: Record<string, unknown> = {}) =>
+  new GraphQLError(message, { extensions: { code, retryable: true, ...extra } });
+
+const badRequest = (message: string, code = "BAD_REQUEST") =>
+  new GraphQLError(message, { extensions: { code } });
+
+export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
+  const {
+    reader,
+    facts,
+    log,
+    authenticate = defaultAuthenticate,
+    scopeOf = (principal: string) => principal,
+    maxSubscriptionsPerConnection = 50,
+    maxRejectedSubscribes = 100,
+  } = options;
+
+  let executor: EventExecutor | undefined;
+  let executorSchema: GraphQLSchema | undefined;
+  const currentExecutor = (): EventExecutor | undefined => {
+    const schema = options.schema();
+    if (!schema) return undefined;
+    if (!executor) executor = new EventExecutor(schema, options.execute);
+    else if (schema !== executorSchema) executor.setSchema(schema);
+    executorSchema = schema;
+    return executor;
+  };
+
+  const running = new Set<Running>();
+  let connections = 0;
+  let delivered = 0;
+  let closing = false;
+
+  const wss = new WebSocketServer({
+    server: options.httpServer,
+    path: options.path ?? "/graphql",
+    maxPayload: options.maxPayloadBytes ?? 1_000_000,
+  });
+  wss.on("error", (error) => log?.error({ err: error }, "websocket server error"));
+
+  const reject = (
+    ctx: Context<Record<string, unknown>, ConnectionExtra>,
+    errors: GraphQLError[],
+  ) => {
+    ctx.extra.rejected = (ctx.extra.rejected ?? 0) + 1;
+    if (ctx.extra.rejected === maxRejectedSubscribes + 1) {
+      const socket = (ctx.extra as { socket?: { close(code: number, reason: string): void } })
+        .socket;
+      // After the error messages already queued have gone out.
+      setTimeout(() => socket?.close(4429, "Too many rejected subscribe requests"), 20);
+    }
+    return errors;
+  };
+
+  /**
+   * The event stream of one subscription. Not an async generator: graphql-ws calls return() when
+   * the client completes or disconnects, and a generator suspended in an await would only see
+   * that after its next event; this one lets go of the reader at once.
+   */
+  function stream(ctx: SubscribeContext): AsyncGenerator<ExecutionResult> {
+    const { prepared, args } = ctx;
+    const events = reader.subscribe({
+      afterEventId: ctx.afterEventId,
+      filter: prepared.field.filter(args),
+    });
+    let finished = false;
+    let ended: GraphQLError | null = null;
+    let lastEventId = ctx.afterEventId;
+    const self: Running = {
+      prepared,
+      end(error) {
+        ended = error;
+        events.close();
+      },
+    };
+    running.add(self);
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      running.delete(self);
+      events.close();
+    };
+    const done = { done: true, value: undefined } as const;
+    const translate = (error: unknown): unknown => {
+      const last = lastEventId === null ? null : String(lastEventId);
+      if (error instanceof SubscriberLaggingError)
+        return retryable(
+          `this subscription fell too far behind; resubscribe with afterEventId=${last ?? ""}`,
+          "SUBSCRIPTION_LAGGING",
+          { lastEventId: last },
+        );
+      if (error instanceof OutboxClosedError)
+        return retryable("the gateway is shutting down; reconnect and resume", "SHUTTING_DOWN", {
+          lastEventId: last,
+        });
+      return error;
+    };
+    const iterator = {
+      async next(): Promise<IteratorResult<ExecutionResult, undefined>> {
+        if (finished) return done;
+        try {
+          const exec = currentExecutor();
+          if (!exec) throw retryable("the graph is not loaded yet; retry", "UNAVAILABLE");
+          while (true) {
+            const step = await events.next();
+            if (step.done || finished) {
+              finish();
+              const error = ended;
+              ended = null;
+              if (error) throw error;
+              return done;
+            }
+            const event = step.value;
+            const eventFacts = await facts.load(event);
+            if (!prepared.field.matches(args, event, eventFacts)) continue;
+            const value = exec.eventValue(prepared, event, eventFacts);
+            if (!value) continue;
+            const result = await exec.result(prepared, value);
+            if (finished) return done;
+            lastEventId = event.id;
+            delivered++;
+            return { done: false, value: result };
+          }
+        } catch (error) {
+          finish();
+          throw translate(error);
+        }
+      },
+      async return(): Promise<IteratorResult<ExecutionResult, undefined>> {
+        finish();
+        return done;
+      },
+      async throw(error: unknown): Promise<IteratorResult<ExecutionResult, undefined>> {
+        finish();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator as unknown as AsyncGenerator<ExecutionResult>;
+  }
+
+  const disposable = attachGraphQLWs<Record<string, unknown>, ConnectionExtra>(
+    {
+      async onConnect(ctx) {
+        if (closing) return false;
+        const principal = await authenticate({
+          connectionParams: ctx.connectionParams,
+          request: ctx.extra.request as IncomingMessage,
+        });
+        if (principal === null) return false;
+        ctx.extra.principal = principal;
+        connections++;
+        return true;
+      },
+      onClose(ctx) {
+        if (ctx.extra.principal !== undefined) connections--;
+      },
+      onSubscribe(ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] {
+        const apiSchema = options.schema();
+        if (!apiSchema) return [retryable("the graph is not loaded yet; retry", "UNAVAILABLE")];
+        if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
+          return reject(ctx, [
+            badRequest(
+              `too many subscriptions on this connection (at most ${maxSubscriptionsPerConnection}); complete some first`,
+              "TOO_MANY_SUBSCRIPTIONS",
+            ),
+          ]);
+        }
+        let document: DocumentNode;
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return reject(ctx, [badRequest((error as Error).message, "GRAPHQL_PARSE_FAILED")]);
+        }
+        const validationErrors = validate(apiSchema, document);
+        if (validationErrors.length > 0)
+          return reject(
+            ctx,
+            validationErrors.map((e) => badRequest(e.message, "GRAPHQL_VALIDATION_FAILED")),
+          );
+        const operation = getOperationAST(document, payload.operationName);
+        if (!operation)
+          return reject(ctx, [badRequest("name the operation to run with operationName")]);
+        if (operation.operation !== "subscription")
+          return reject(ctx, [
+            badRequest(
+              `this WebSocket serves subscriptions only; send ${operation.operation} operations over HTTP (POST /graphql)`,
+              "OPERATION_NOT_SUPPORTED",
+            ),
+          ]);
+        const variables = getVariableValues(
+          apiSchema,
+          operation.variableDefinitions ?? [],
+          payload.variables ?? {},
+        );
+        if (variables.errors)
+          return reject(
+            ctx,
+            variables.errors.map((e) => badRequest(e.message, "BAD_USER_INPUT")),
+          );
+        const fragments: Record<string, FragmentDefinitionNode> = {};
+        for (const definition of document.definitions)
+          if (definition.kind === Kind.FRAGMENT_DEFINITION)
+            fragments[definition.name.value] = definition;
+        const fieldNode = subscriptionFieldOf(operation, fragments);
+        const fieldName = fieldNode?.name.value ?? "";
+        const field = SUBSCRIPTION_FIELDS[fieldName];
+        const fieldDef = apiSchema.getSubscriptionType()?.getFields()[fieldName];
+        if (!fieldNode || !field || !fieldDef)
+          return reject(ctx, [badRequest(`subscription field ${fieldName} is not served`)]);
+        const args = getArgumentValues(fieldDef, fieldNode, variables.coerced) as FieldArgs;
+        const after = args.afterEventId;
+        if (after !== undefined && after !== null && !/^\d{1,15}$/.test(String(after)))
+          return reject(ctx, [
+            badRequest(
+              `afterEventId must be an eventId (digits), got ${JSON.stringify(after)}`,
+              "BAD_USER_INPUT",
+            ),
+          ]);
+        const principal = ctx.extra.principal ?? "anonymous";
+        const scope = scopeOf(principal);
+        const prepared: PreparedSubscription = {
+          document,
+          operationName: payload.operationName,
+          variables: variables.coerced,
+          principal,
+          scope,
+          fieldName,
+          field,
+          key: JSON.stringify([payload.query, payload.operationName ?? null, args, scope]),
+        };
+        const context: SubscribeContext = {
+          prepared,
+          args,
+          afterEventId: after === undefined || after === null ? null : Number(after),
+        };
+        return {
+          schema: apiSchema,
+          document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: context,
+        };
+      },
+      subscribe: (args) => stream(args.contextValue as SubscribeContext),
+    },
+    wss,
+    options.keepAliveMs ?? 12_000,
+  );
+
+  return {
+    schemaChanged(apiSchema) {
+      const exec = currentExecutor();
+      exec?.setSchema(apiSchema);
+      executorSchema = apiSchema;
+      for (const sub of running) {
+        const errors = validate(apiSchema, sub.prepared.document);
+        if (
+          errors.length > 0 ||
+          !apiSchema.getSubscriptionType()?.getFields()[sub.prepared.fieldName]
+        )
+          sub.end(
+            retryable(
+              `the graph changed and this subscription is no longer valid: ${errors[0]?.message ?? sub.prepared.fieldName}`,
+              "SCHEMA_CHANGED",
+            ),
+          );
+      }
+    },
+    stats() {
+      const s = executor?.stats ?? { executions: 0, federatedFetches: 0, sharedResults: 0 };
+      return { connections, subscriptions: running.size, delivered, ...s };
+    },
+    async close() {
+      if (closing) return;
+      closing = true;
+      await disposable.dispose();
+    },
+  };
+}
