@@ -42,10 +42,15 @@ const { values: args } = parseArgs({
     connections: { type: "string", default: "1,10,50" },
     customers: { type: "string", default: "8" },
     "invoices-per-customer": { type: "string", default: "25" },
+    /** Subset of targets, e.g. `pshub,floor` (the table then has blanks). */
+    targets: { type: "string", default: "pshub,hive,floor" },
+    /** Measure only; do not append to bench/RESULTS.md. */
+    "no-record": { type: "boolean", default: false },
   },
 });
 const duration = Number(args.duration);
 const concurrencies = String(args.connections).split(",").map(Number);
+const wanted = new Set(String(args.targets).split(","));
 const log = createLogger("bench-gateway");
 
 const children: Child[] = [];
@@ -120,13 +125,15 @@ try {
   writeFileSync(supergraphPath, composed.supergraphSdl);
 
   const targets: { key: string; label: string; url: string }[] = [];
-  {
+  if (wanted.has("pshub")) {
     const port = await freePort();
-    const child = spawnTs("gateway", "gateway/src/main.ts", {
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      ...subgraphEnv,
-    });
+    const child = spawnTs(
+      "gateway",
+      "gateway/src/main.ts",
+      { PORT: String(port), HOST: "127.0.0.1", ...subgraphEnv },
+      // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles our gateway.
+      process.env.BENCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
+    );
     children.push(child);
     await waitUntil(child, httpOk(`http://127.0.0.1:${port}/healthz`));
     targets.push({
@@ -135,7 +142,7 @@ try {
       url: `http://127.0.0.1:${port}/graphql`,
     });
   }
-  {
+  if (wanted.has("hive")) {
     const port = await freePort();
     const child = spawnTs("hive", "bench/support/hive-server.ts", {
       PORT: String(port),
@@ -149,7 +156,7 @@ try {
       url: `http://127.0.0.1:${port}/graphql`,
     });
   }
-  {
+  if (wanted.has("floor")) {
     const port = await freePort();
     const child = spawnTs("floor", "bench/support/monolith-server.ts", {
       PORT: String(port),
@@ -262,8 +269,10 @@ Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node
   }
 `;
   process.stdout.write(`\n${header}\n${table}\n`);
-  appendFileSync(join(REPO_ROOT, "bench", "RESULTS.md"), `\n${header}\n${table}\n`);
-  process.stdout.write("\nappended to bench/RESULTS.md\n");
+  if (!args["no-record"]) {
+    appendFileSync(join(REPO_ROOT, "bench", "RESULTS.md"), `\n${header}\n${table}\n`);
+    process.stdout.write("\nappended to bench/RESULTS.md\n");
+  }
 } finally {
   await stopAll();
 }

@@ -16,6 +16,7 @@ const gateway = createGatewayRuntime({
   graphqlEndpoint: "/graphql",
   landingPage: false,
   graphiql: false,
+  maskedErrors: false,
 });
 const server = createServer(gateway);
 server.listen(port, "127.0.0.1", () => {

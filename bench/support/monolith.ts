@@ -97,11 +97,14 @@ export function createMonolith(db: Db): {
     createContext: (headers?: Record<string, string | undefined>) => server.createContext(headers),
   }));
 
-  // The subscription types need graphql-ws; the floor serves queries only.
-  const typeDefs = visit(mergeTypeDefs(modules.map((module) => module.typeDefs)), {
-    ObjectTypeDefinition: (node) => (node.name.value === "Subscription" ? null : undefined),
-    ObjectTypeExtension: (node) => (node.name.value === "Subscription" ? null : undefined),
-  });
+  // Subscriptions need graphql-ws; the floor serves queries only (removed before merging, so
+  // that the merged schema definition does not name a Subscription root).
+  const withoutSubscriptions = (document: DocumentNode) =>
+    visit(document, {
+      ObjectTypeDefinition: (node) => (node.name.value === "Subscription" ? null : undefined),
+      ObjectTypeExtension: (node) => (node.name.value === "Subscription" ? null : undefined),
+    });
+  const typeDefs = mergeTypeDefs(modules.map((module) => withoutSubscriptions(module.typeDefs)));
 
   const merged: Record<string, Record<string, unknown>> = {};
   for (const module of modules) {

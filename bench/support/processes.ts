@@ -25,8 +25,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-export function spawnTs(name: string, entry: string, env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+export function spawnTs(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Child {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
     cwd: REPO_ROOT,
     env: {
       ...process.env,
