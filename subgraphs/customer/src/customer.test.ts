@@ -218,6 +218,7 @@ describe("lists", () => {
         usd: contracts(filter: { currency: ["USD"], billingModel: [TIME_AND_MATERIALS], status: [ACTIVE] }, orderBy: { field: TOTAL_VALUE, direction: DESC }) { totalCount }
         gbp: legalEntities(filter: { currency: ["GBP"] }) { totalCount nodes { currency } }
         billing: contacts(filter: { isBillingContact: true }) { totalCount }
+        none: customers(filter: { status: [] }) { totalCount }
       }`,
       { le: ids.le2 },
     );
@@ -229,6 +230,7 @@ describe("lists", () => {
       usd: { totalCount: BULK / 10 },
       gbp: { totalCount: 1, nodes: [{ currency: "GBP" }] },
       billing: { totalCount: 1 },
+      none: { totalCount: 0 },
     });
   });
 });
