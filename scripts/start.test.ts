@@ -1,0 +1,182 @@
+/**
+ * `npm start` as a user runs it: the real launcher process against a fresh test database, on
+ * free ports.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+let t: TestDatabase;
+const started: ChildProcess[] = [];
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  for (const child of started) if (child.exitCode === null) child.kill("SIGKILL");
+  await t?.drop();
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+interface Launch {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+function launch(env: Record<string, string>): Launch {
+  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+    cwd: repoRoot,
+    env: { ...process.env, LOG_LEVEL: "info", NODE_ENV: "production", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started.push(child);
+  let output = "";
+  child.stdout?.on("data", (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on("data", (chunk) => {
+    output += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  return { child, output: () => output, exited };
+}
+
+async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function health(port: number): Promise<{ status: number; body: unknown } | undefined> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/healthz`);
+    return { status: response.status, body: await response.json() };
+  } catch {
+    return undefined;
+  }
+}
+
+describe("npm start", () => {
+  it("migrates, seeds an empty database, answers /healthz 200 and stops with 0 on SIGTERM", async () => {
+    const port = await freePort();
+    const run = launch({ DATABASE_URL: t.url, PORT: String(port), PSHUB_SERVICES: "none" });
+    const seen = new Set<number>();
+    const ok = await waitFor(async () => {
+      const h = await health(port);
+      if (h) seen.add(h.status);
+      return h?.status === 200 ? h : undefined;
+    });
+    expect(ok.body).toEqual({ status: "ok", services: {} });
+    // Served from the start, 503 while migrating and seeding.
+    expect(seen.has(503)).toBe(true);
+    expect(run.output()).toContain("pshub is up");
+    expect(run.output()).toContain(`http://127.0.0.1:${port}/healthz`);
+    const [{ n }] = (await t.sql`select count(*)::int as n from customer`) as unknown as [
+      { n: number },
+    ];
+    expect(n).toBe(25);
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain("pshub stopped");
+  });
+
+  it("reuses the data of an earlier start: no second seed", async () => {
+    const before = await t.sql`select count(*)::int as n from time_entry`;
+    const port = await freePort();
+    const run = launch({ DATABASE_URL: t.url, PORT: String(port), PSHUB_SERVICES: "none" });
+    await waitFor(async () => ((await health(port))?.status === 200 ? true : undefined));
+    expect(run.output()).toContain("database has data: not seeding");
+    const after = await t.sql`select count(*)::int as n from time_entry`;
+    expect(after).toEqual(before);
+    run.child.kill("SIGINT");
+    expect(await run.exited).toBe(0);
+  });
+
+  it("refuses a port in use, naming it, before starting anything", async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", () => resolve()));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      const run = launch({
+        DATABASE_URL: t.url,
+        PORT: String(await freePort()),
+        CUSTOMER_PORT: String(taken),
+        PSHUB_SERVICES: "customer",
+      });
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toContain(`port ${taken} (CUSTOMER_PORT) is already in use`);
+      expect(run.output()).not.toContain("migrations applied");
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
+  it("stops with one clear line on a malformed DATABASE_URL or port", async () => {
+    const bad = launch({ DATABASE_URL: "nonsense", PSHUB_SERVICES: "none" });
+    expect(await bad.exited).not.toBe(0);
+    const lines = bad.output().trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^invalid environment variable DATABASE_URL="nonsense": must be a postgres/,
+    );
+
+    const badPort = launch({ DATABASE_URL: t.url, PORT: "forty", PSHUB_SERVICES: "none" });
+    expect(await badPort.exited).not.toBe(0);
+    expect(badPort.output().trim()).toMatch(/^invalid environment variable PORT="forty"/);
+  });
+
+  it("runs a registered service, reports it healthy, and stops everything with 1 if it dies", async () => {
+    const port = await freePort();
+    const customerPort = await freePort();
+    const run = launch({
+      DATABASE_URL: t.url,
+      PORT: String(port),
+      CUSTOMER_PORT: String(customerPort),
+      PSHUB_SERVICES: "customer",
+    });
+    const ok = await waitFor(async () => {
+      const h = await health(port);
+      return h?.status === 200 ? h : undefined;
+    }, 90_000);
+    expect(ok.body).toEqual({ status: "ok", services: { customer: "healthy" } });
+    // The service's own log lines come through, prefixed with its name.
+    expect(run.output()).toMatch(/\[customer\] .*listening/);
+    const response = await fetch(`http://127.0.0.1:${customerPort}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ customers(first: 1) { totalCount } }" }),
+    });
+    expect(await response.json()).toEqual({ data: { customers: { totalCount: 25 } } });
+
+    const childPid = Number(
+      execFileSync("ps", ["-o", "pid=", "--ppid", String(run.child.pid)], { encoding: "utf8" })
+        .trim()
+        .split("\n")[0],
+    );
+    expect(childPid).toBeGreaterThan(0);
+    process.kill(childPid, "SIGKILL");
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain("service customer exited unexpectedly (signal SIGKILL)");
+  });
+});
