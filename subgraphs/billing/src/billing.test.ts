@@ -1,6 +1,11 @@
 import { billingEvent, syncException } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { listen, type RunningSubgraph, type SubgraphServer } from "@pshub/subgraph-kit";
+import {
+  listen,
+  type RunningSubgraph,
+  type SubgraphServer,
+  undocumented,
+} from "@pshub/subgraph-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBillingSubgraph } from "./index.ts";
 import type { BillingLoaders } from "./loaders.ts";
@@ -211,6 +216,12 @@ describe("unbilled totals", () => {
   });
 });
 
+describe("schema", () => {
+  it("describes every type, field and enum value (the IDE is the analysts' documentation)", () => {
+    expect(undocumented(server.schema)).toEqual([]);
+  });
+});
+
 describe("entities (_entities contract test)", () => {
   it("resolves owned entities by key, and stubs of others with billing's fields", async () => {
     const [event] = await t.db.select().from(billingEvent).limit(1);
@@ -364,6 +375,32 @@ describe("connections", () => {
       `{ syncExceptions(filter: { overdue: true, severity: [HIGH] }) { totalCount } }`,
     );
     expect(overdue.data?.syncExceptions.totalCount).toBe(2);
+  });
+
+  it("pages every fee schedule item, filtered by contract, status and due date", async () => {
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (;;) {
+      const result = await run(
+        `query($after: String) { feeScheduleItems(first: 2, after: $after) { totalCount nodes { id dueDate contract { id } } pageInfo { hasNextPage endCursor } } }`,
+        { after },
+      );
+      expect(result.errors).toBeUndefined();
+      const conn = result.data!.feeScheduleItems;
+      expect(conn.totalCount).toBe(3);
+      seen.push(...conn.nodes.map((n: { id: string }) => n.id));
+      if (!conn.pageInfo.hasNextPage) break;
+      after = conn.pageInfo.endCursor;
+    }
+    const expected = await t.sql<
+      { id: string }[]
+    >`select id from fee_schedule_item order by due_date, id`;
+    expect(seen).toEqual(expected.map((r) => r.id));
+    const due = await run(
+      `query($c: ID!) { feeScheduleItems(filter: { contractId: $c, status: [SCHEDULED], dueTo: "2025-01-01" }) { totalCount } }`,
+      { c: fixed.contract.id },
+    );
+    expect(due.data?.feeScheduleItems.totalCount).toBe(2);
   });
 
   it("lists billing rules, one per contract, filtered by billing model", async () => {

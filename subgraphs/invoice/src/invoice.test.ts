@@ -1,6 +1,11 @@
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { builders } from "@pshub/subgraph-billing/testing";
-import { listen, type RunningSubgraph, type SubgraphServer } from "@pshub/subgraph-kit";
+import {
+  listen,
+  type RunningSubgraph,
+  type SubgraphServer,
+  undocumented,
+} from "@pshub/subgraph-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInvoiceSubgraph } from "./index.ts";
 import type { InvoiceLoaders } from "./loaders.ts";
@@ -101,6 +106,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await running?.close();
   await t?.drop();
+});
+
+describe("schema", () => {
+  it("describes every type, field and enum value (the IDE is the analysts' documentation)", () => {
+    expect(undocumented(server.schema)).toEqual([]);
+  });
 });
 
 describe("entities (_entities contract test)", () => {

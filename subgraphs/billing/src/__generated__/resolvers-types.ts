@@ -251,6 +251,10 @@ export type BillingSourceTypeCount = {
   sourceType: BillingSourceType;
 };
 
+/**
+ * The commercial terms a closed-won opportunity becomes: one billing model, a value, dates and
+ * payment terms, signed by one of the firm's legal entities.
+ */
 export type Contract = {
   __typename?: 'Contract';
   /** Billing events under this contract. */
@@ -264,6 +268,10 @@ export type Contract = {
 };
 
 
+/**
+ * The commercial terms a closed-won opportunity becomes: one billing model, a value, dates and
+ * payment terms, signed by one of the firm's legal entities.
+ */
 export type ContractBillingEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -273,6 +281,10 @@ export type ContractBillingEventsArgs = {
   orderBy?: InputMaybe<BillingEventOrder>;
 };
 
+/**
+ * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
+ * a customer may have a parent and children.
+ */
 export type Customer = {
   __typename?: 'Customer';
   /** Billing events billed to this customer. */
@@ -287,6 +299,10 @@ export type Customer = {
 };
 
 
+/**
+ * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
+ * a customer may have a parent and children.
+ */
 export type CustomerBillingEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -296,8 +312,10 @@ export type CustomerBillingEventsArgs = {
   orderBy?: InputMaybe<BillingEventOrder>;
 };
 
+/** A customer's dispute of an invoice. */
 export type Dispute = {
   __typename?: 'Dispute';
+  /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
 };
 
@@ -334,6 +352,7 @@ export type ExceptionStatus =
   /** Being retried by the hub. */
   | 'RETRYING';
 
+/** A cost a resource incurred on a project (travel, lodging, …), owned by the PSA. */
 export type Expense = {
   __typename?: 'Expense';
   /** The billing event that bills this expense (READY or INVOICED), null while unbilled. */
@@ -358,6 +377,8 @@ export type FeeScheduleItem = {
   amount: Money;
   /** The billing event created for it, once billed. */
   billingEvent?: Maybe<BillingEvent>;
+  /** The FIXED_FEE contract it belongs to. */
+  contract: Contract;
   /** What the fee is for. */
   description: Scalars['String']['output'];
   /** When the fee becomes billable. */
@@ -368,6 +389,42 @@ export type FeeScheduleItem = {
   status: FeeScheduleStatus;
 };
 
+/** A page of fee schedule items. */
+export type FeeScheduleItemConnection = {
+  __typename?: 'FeeScheduleItemConnection';
+  /** The items of this page. */
+  edges: Array<FeeScheduleItemEdge>;
+  /** The items of this page without cursors. */
+  nodes: Array<FeeScheduleItem>;
+  /** Paging information. */
+  pageInfo: PageInfo;
+  /** Number of items matching the filter (all pages). */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** A fee schedule item with its cursor. */
+export type FeeScheduleItemEdge = {
+  __typename?: 'FeeScheduleItemEdge';
+  /** Opaque cursor for `after` / `before`. */
+  cursor: Scalars['String']['output'];
+  /** The fee schedule item. */
+  node: FeeScheduleItem;
+};
+
+/** Narrows a list of fee schedule items; all given conditions must hold. */
+export type FeeScheduleItemFilter = {
+  /** Of this contract. */
+  contractId?: InputMaybe<Scalars['ID']['input']>;
+  /** In this currency (ISO-4217). */
+  currency?: InputMaybe<Scalars['String']['input']>;
+  /** Due on or after this date. */
+  dueFrom?: InputMaybe<Scalars['Date']['input']>;
+  /** Due on or before this date. */
+  dueTo?: InputMaybe<Scalars['Date']['input']>;
+  /** Any of these statuses. */
+  status?: InputMaybe<Array<FeeScheduleStatus>>;
+};
+
 /** Whether a fee schedule item has been billed. */
 export type FeeScheduleStatus =
   /** A billing event exists for it. */
@@ -375,8 +432,13 @@ export type FeeScheduleStatus =
   /** Not billed yet. */
   | 'SCHEDULED';
 
+/**
+ * A customer invoice: lines (one per billing event), tax, payments and disputes. pshub drafts and issues it;
+ * the ERP posts it, assigns its number and reports payments.
+ */
 export type Invoice = {
   __typename?: 'Invoice';
+  /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
 };
 
@@ -459,6 +521,7 @@ export type LineageEvent = {
   type: Scalars['String']['output'];
 };
 
+/** A project milestone with an amount, billed once approved (MILESTONE contracts). */
 export type Milestone = {
   __typename?: 'Milestone';
   /** The billing event that bills this milestone (READY or INVOICED), null while unbilled. */
@@ -526,8 +589,13 @@ export type MutationRunBillingArgs = {
   periodEnd: Scalars['Date']['input'];
 };
 
+/**
+ * A sales opportunity (owned by Salesforce). A closed-won opportunity converts once into a
+ * contract and a project.
+ */
 export type Opportunity = {
   __typename?: 'Opportunity';
+  /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
 };
 
@@ -551,11 +619,14 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
+/** A payment received against an invoice (reported by the ERP). */
 export type Payment = {
   __typename?: 'Payment';
+  /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
 };
 
+/** A delivery project (owned by the PSA) under one contract: budget, dates, status, and the work booked against it. */
 export type Project = {
   __typename?: 'Project';
   /** Billing events of this project. */
@@ -567,6 +638,7 @@ export type Project = {
 };
 
 
+/** A delivery project (owned by the PSA) under one contract: budget, dates, status, and the work booked against it. */
 export type ProjectBillingEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -576,6 +648,10 @@ export type ProjectBillingEventsArgs = {
   orderBy?: InputMaybe<BillingEventOrder>;
 };
 
+/**
+ * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
+ * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type Query = {
   __typename?: 'Query';
   /** One billing event by id; an unknown id answers null with a NOT_FOUND error, a malformed one BAD_USER_INPUT. */
@@ -586,6 +662,8 @@ export type Query = {
   billingRule?: Maybe<BillingRule>;
   /** Billing rules of all contracts (one per contract, ordered by contract id). */
   billingRules: BillingRuleConnection;
+  /** All fee schedule items of FIXED_FEE contracts (ordered by due date, then id). */
+  feeScheduleItems: FeeScheduleItemConnection;
   /**
    * The ordered chain of domain events and entities behind an entity, from the opportunity to the
    * payments. Pages of `first` events (default 500, at most 2000) after `afterEventId`.
@@ -598,11 +676,19 @@ export type Query = {
 };
 
 
+/**
+ * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
+ * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryBillingEventArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
+ * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryBillingEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -613,11 +699,19 @@ export type QueryBillingEventsArgs = {
 };
 
 
+/**
+ * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
+ * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryBillingRuleArgs = {
   contractId: Scalars['ID']['input'];
 };
 
 
+/**
+ * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
+ * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryBillingRulesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -627,6 +721,23 @@ export type QueryBillingRulesArgs = {
 };
 
 
+/**
+ * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
+ * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
+export type QueryFeeScheduleItemsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<FeeScheduleItemFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/**
+ * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
+ * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryLineageArgs = {
   afterEventId?: InputMaybe<Scalars['ID']['input']>;
   entityType: LineageEntityType;
@@ -635,11 +746,19 @@ export type QueryLineageArgs = {
 };
 
 
+/**
+ * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
+ * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QuerySyncExceptionArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
+ * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QuerySyncExceptionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -842,6 +961,7 @@ export type SyncExceptionOrderField =
   /** Due date (the SLA). */
   | 'DUE_AT';
 
+/** Hours a resource booked on a project on one day (owned by the PSA). */
 export type TimeEntry = {
   __typename?: 'TimeEntry';
   /** The billing event that bills this entry (READY or INVOICED), null while unbilled. */
@@ -1040,6 +1160,9 @@ export type ResolversTypes = ResolversObject<{
   Expense: ResolverTypeWrapper<ExpenseMapper>;
   ExternalSystem: ExternalSystem;
   FeeScheduleItem: ResolverTypeWrapper<FeeScheduleItemMapper>;
+  FeeScheduleItemConnection: ResolverTypeWrapper<Omit<FeeScheduleItemConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['FeeScheduleItemEdge']>, nodes: Array<ResolversTypes['FeeScheduleItem']> }>;
+  FeeScheduleItemEdge: ResolverTypeWrapper<Omit<FeeScheduleItemEdge, 'node'> & { node: ResolversTypes['FeeScheduleItem'] }>;
+  FeeScheduleItemFilter: FeeScheduleItemFilter;
   FeeScheduleStatus: FeeScheduleStatus;
   Invoice: ResolverTypeWrapper<InvoiceMapper>;
   Lineage: ResolverTypeWrapper<Lineage>;
@@ -1098,6 +1221,9 @@ export type ResolversParentTypes = ResolversObject<{
   Dispute: DisputeMapper;
   Expense: ExpenseMapper;
   FeeScheduleItem: FeeScheduleItemMapper;
+  FeeScheduleItemConnection: Omit<FeeScheduleItemConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['FeeScheduleItemEdge']>, nodes: Array<ResolversParentTypes['FeeScheduleItem']> };
+  FeeScheduleItemEdge: Omit<FeeScheduleItemEdge, 'node'> & { node: ResolversParentTypes['FeeScheduleItem'] };
+  FeeScheduleItemFilter: FeeScheduleItemFilter;
   Invoice: InvoiceMapper;
   Lineage: Lineage;
   Boolean: Scalars['Boolean']['output'];
@@ -1290,10 +1416,23 @@ export type ExpenseResolvers<ContextType = Context, ParentType extends Resolvers
 export type FeeScheduleItemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeeScheduleItem'] = ResolversParentTypes['FeeScheduleItem']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   billingEvent?: Resolver<Maybe<ResolversTypes['BillingEvent']>, ParentType, ContextType>;
+  contract?: Resolver<ResolversTypes['Contract'], ParentType, ContextType>;
   description?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   dueDate?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['FeeScheduleStatus'], ParentType, ContextType>;
+}>;
+
+export type FeeScheduleItemConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeeScheduleItemConnection'] = ResolversParentTypes['FeeScheduleItemConnection']> = ResolversObject<{
+  edges?: Resolver<Array<ResolversTypes['FeeScheduleItemEdge']>, ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['FeeScheduleItem']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type FeeScheduleItemEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeeScheduleItemEdge'] = ResolversParentTypes['FeeScheduleItemEdge']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['FeeScheduleItem'], ParentType, ContextType>;
 }>;
 
 export type InvoiceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Invoice'] = ResolversParentTypes['Invoice']> = ResolversObject<{
@@ -1375,6 +1514,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   billingEvents?: Resolver<ResolversTypes['BillingEventConnection'], ParentType, ContextType, Partial<QueryBillingEventsArgs>>;
   billingRule?: Resolver<Maybe<ResolversTypes['BillingRule']>, ParentType, ContextType, RequireFields<QueryBillingRuleArgs, 'contractId'>>;
   billingRules?: Resolver<ResolversTypes['BillingRuleConnection'], ParentType, ContextType, Partial<QueryBillingRulesArgs>>;
+  feeScheduleItems?: Resolver<ResolversTypes['FeeScheduleItemConnection'], ParentType, ContextType, Partial<QueryFeeScheduleItemsArgs>>;
   lineage?: Resolver<ResolversTypes['Lineage'], ParentType, ContextType, RequireFields<QueryLineageArgs, 'entityType' | 'id'>>;
   syncException?: Resolver<Maybe<ResolversTypes['SyncException']>, ParentType, ContextType, RequireFields<QuerySyncExceptionArgs, 'id'>>;
   syncExceptions?: Resolver<ResolversTypes['SyncExceptionConnection'], ParentType, ContextType, Partial<QuerySyncExceptionsArgs>>;
@@ -1488,6 +1628,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Dispute?: DisputeResolvers<ContextType>;
   Expense?: ExpenseResolvers<ContextType>;
   FeeScheduleItem?: FeeScheduleItemResolvers<ContextType>;
+  FeeScheduleItemConnection?: FeeScheduleItemConnectionResolvers<ContextType>;
+  FeeScheduleItemEdge?: FeeScheduleItemEdgeResolvers<ContextType>;
   Invoice?: InvoiceResolvers<ContextType>;
   Lineage?: LineageResolvers<ContextType>;
   LineageEntity?: LineageEntityResolvers<ContextType>;

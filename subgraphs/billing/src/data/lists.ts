@@ -3,12 +3,13 @@
  * id; every sort column is NOT NULL so keyset cursors stay exact.
  */
 
-import { billingEvent, contract, syncException } from "@pshub/db/schema";
+import { billingEvent, contract, feeScheduleItem, syncException } from "@pshub/db/schema";
 import type { ListSpec } from "@pshub/subgraph-kit";
-import { and, gte, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { and, gte, inArray, lt, lte, type SQL, sql } from "drizzle-orm";
 import type {
   BillingEventFilter,
   BillingRuleFilter,
+  FeeScheduleItemFilter,
   SyncExceptionFilter,
 } from "../__generated__/resolvers-types.ts";
 import { currencyArg, uuidArg } from "./sql-util.ts";
@@ -98,5 +99,25 @@ export const syncExceptionList: ListSpec<typeof syncException, SyncExceptionFilt
       f.overdue === true ? exceptionOverdueSql : undefined,
       f.overdue === false ? sql`not ${exceptionOverdueSql}` : undefined,
       f.dueBefore ? lt(syncException.dueAt, f.dueBefore) : undefined,
+    ),
+};
+
+export const feeScheduleItemList: ListSpec<typeof feeScheduleItem, FeeScheduleItemFilter> = {
+  name: "FeeScheduleItem",
+  table: feeScheduleItem,
+  id: feeScheduleItem.id,
+  orderFields: { DUE_DATE: feeScheduleItem.dueDate },
+  defaultOrder: { field: "DUE_DATE", direction: "ASC" },
+  where: (f) =>
+    and(
+      f.contractId
+        ? sql`${feeScheduleItem.contractId} = ${uuidArg("filter.contractId", f.contractId)}`
+        : undefined,
+      f.status ? inArray(feeScheduleItem.status, [...f.status]) : undefined,
+      f.dueFrom ? gte(feeScheduleItem.dueDate, f.dueFrom) : undefined,
+      f.dueTo ? lte(feeScheduleItem.dueDate, f.dueTo) : undefined,
+      f.currency
+        ? sql`${feeScheduleItem.currency} = ${currencyArg("filter.currency", f.currency)}`
+        : undefined,
     ),
 };

@@ -1,6 +1,11 @@
 import { fetchOne, paginate } from "@pshub/subgraph-kit";
 import type { QueryResolvers } from "../__generated__/resolvers-types.ts";
-import { billingEventList, billingRuleList, syncExceptionList } from "../data/lists.ts";
+import {
+  billingEventList,
+  billingRuleList,
+  feeScheduleItemList,
+  syncExceptionList,
+} from "../data/lists.ts";
 import { uuidArg } from "../data/sql-util.ts";
 
 export const Query: QueryResolvers = {
@@ -11,6 +16,8 @@ export const Query: QueryResolvers = {
     fetchOne(ctx.loaders.contract(), "Contract", uuidArg("contractId", contractId)),
   billingRules: (_, args, ctx, info) =>
     paginate(ctx.db, billingRuleList, args, { info, warn: ctx.warn }),
+  feeScheduleItems: (_, args, ctx, info) =>
+    paginate(ctx.db, feeScheduleItemList, args, { info, warn: ctx.warn }),
   syncException: (_, { id }, ctx) => fetchOne(ctx.loaders.syncException(), "SyncException", id),
   syncExceptions: (_, args, ctx, info) =>
     paginate(ctx.db, syncExceptionList, args, { info, warn: ctx.warn }),

@@ -24,6 +24,10 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/**
+ * One invoice-ready item: hours, an expense, a milestone, a fixed fee or a retainer period.
+ * The hub refuses to create two events for the same (sourceType, sourceId, period): an item is billed once.
+ */
 export type BillingEvent = {
   __typename?: 'BillingEvent';
   /** Canonical id (uuid). */
@@ -32,6 +36,10 @@ export type BillingEvent = {
   invoiceLine?: Maybe<InvoiceLine>;
 };
 
+/**
+ * The commercial terms a closed-won opportunity becomes: one billing model, a value, dates and
+ * payment terms, signed by one of the firm's legal entities.
+ */
 export type Contract = {
   __typename?: 'Contract';
   /** Canonical id (uuid). */
@@ -41,6 +49,10 @@ export type Contract = {
 };
 
 
+/**
+ * The commercial terms a closed-won opportunity becomes: one billing model, a value, dates and
+ * payment terms, signed by one of the firm's legal entities.
+ */
 export type ContractInvoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -50,6 +62,10 @@ export type ContractInvoicesArgs = {
   orderBy?: InputMaybe<InvoiceOrder>;
 };
 
+/**
+ * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
+ * a customer may have a parent and children.
+ */
 export type Customer = {
   __typename?: 'Customer';
   /** Canonical id (uuid). */
@@ -59,6 +75,10 @@ export type Customer = {
 };
 
 
+/**
+ * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
+ * a customer may have a parent and children.
+ */
 export type CustomerInvoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -402,6 +422,10 @@ export type InvoiceStatus =
   /** Cancelled; its billing events may be billed again. */
   | 'VOID';
 
+/**
+ * One of the firm's own invoicing companies: it fixes the invoice currency, tax jurisdiction and
+ * invoice numbering of the customers and contracts booked on it.
+ */
 export type LegalEntity = {
   __typename?: 'LegalEntity';
   /** Canonical id (uuid). */
@@ -607,6 +631,10 @@ export type PaymentFilter = {
   receivedTo?: InputMaybe<Scalars['Date']['input']>;
 };
 
+/**
+ * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
+ * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type Query = {
   __typename?: 'Query';
   /** One dispute by id; an unknown id answers null with a NOT_FOUND error, a malformed one BAD_USER_INPUT. */
@@ -628,11 +656,19 @@ export type Query = {
 };
 
 
+/**
+ * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
+ * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryDisputeArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
+ * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryDisputesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -642,16 +678,28 @@ export type QueryDisputesArgs = {
 };
 
 
+/**
+ * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
+ * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryInvoiceArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
+ * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryInvoiceLineArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
+ * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryInvoiceLinesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -661,6 +709,10 @@ export type QueryInvoiceLinesArgs = {
 };
 
 
+/**
+ * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
+ * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryInvoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -671,11 +723,19 @@ export type QueryInvoicesArgs = {
 };
 
 
+/**
+ * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
+ * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryPaymentArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/**
+ * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
+ * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ */
 export type QueryPaymentsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
