@@ -649,8 +649,8 @@ export type ProjectBillingEventsArgs = {
 };
 
 /**
- * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
- * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type Query = {
   __typename?: 'Query';
@@ -677,8 +677,8 @@ export type Query = {
 
 
 /**
- * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
- * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryBillingEventArgs = {
   id: Scalars['ID']['input'];
@@ -686,8 +686,8 @@ export type QueryBillingEventArgs = {
 
 
 /**
- * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
- * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryBillingEventsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -700,8 +700,8 @@ export type QueryBillingEventsArgs = {
 
 
 /**
- * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
- * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryBillingRuleArgs = {
   contractId: Scalars['ID']['input'];
@@ -709,8 +709,8 @@ export type QueryBillingRuleArgs = {
 
 
 /**
- * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
- * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryBillingRulesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -722,8 +722,8 @@ export type QueryBillingRulesArgs = {
 
 
 /**
- * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
- * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryFeeScheduleItemsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -735,8 +735,8 @@ export type QueryFeeScheduleItemsArgs = {
 
 
 /**
- * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
- * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryLineageArgs = {
   afterEventId?: InputMaybe<Scalars['ID']['input']>;
@@ -747,8 +747,8 @@ export type QueryLineageArgs = {
 
 
 /**
- * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
- * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QuerySyncExceptionArgs = {
   id: Scalars['ID']['input'];
@@ -756,8 +756,8 @@ export type QuerySyncExceptionArgs = {
 
 
 /**
- * Billing entry points: billing events, billing rules and the exception queue. Single fetches answer an unknown
- * id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QuerySyncExceptionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;

@@ -632,8 +632,8 @@ export type PaymentFilter = {
 };
 
 /**
- * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
- * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type Query = {
   __typename?: 'Query';
@@ -657,8 +657,8 @@ export type Query = {
 
 
 /**
- * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
- * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryDisputeArgs = {
   id: Scalars['ID']['input'];
@@ -666,8 +666,8 @@ export type QueryDisputeArgs = {
 
 
 /**
- * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
- * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryDisputesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -679,8 +679,8 @@ export type QueryDisputesArgs = {
 
 
 /**
- * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
- * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryInvoiceArgs = {
   id: Scalars['ID']['input'];
@@ -688,8 +688,8 @@ export type QueryInvoiceArgs = {
 
 
 /**
- * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
- * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryInvoiceLineArgs = {
   id: Scalars['ID']['input'];
@@ -697,8 +697,8 @@ export type QueryInvoiceLineArgs = {
 
 
 /**
- * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
- * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryInvoiceLinesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -710,8 +710,8 @@ export type QueryInvoiceLinesArgs = {
 
 
 /**
- * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
- * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryInvoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -724,8 +724,8 @@ export type QueryInvoicesArgs = {
 
 
 /**
- * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
- * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryPaymentArgs = {
   id: Scalars['ID']['input'];
@@ -733,8 +733,8 @@ export type QueryPaymentArgs = {
 
 
 /**
- * Invoice entry points: invoices, lines, payments and disputes. Single fetches answer an unknown id with null
- * and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
  */
 export type QueryPaymentsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
