@@ -4,10 +4,16 @@
  *
  *   where: (f) => and(anyOf(customer.status, f.status), equalsId(customer.legalEntityId, f.legalEntityId, "legalEntityId"))
  */
-import { eq, gte, ilike, inArray, isNotNull, isNull, lte, type SQL } from "drizzle-orm";
+import { eq, gte, ilike, isNotNull, isNull, lte, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { BadUserInputError } from "./errors.ts";
-import { isUuid } from "./loaders.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a syntactically valid uuid (any version). */
+export function isUuid(value: unknown): value is string {
+  return typeof value === "string" && UUID.test(value);
+}
 
 /** Throws BAD_USER_INPUT unless `value` is a uuid. */
 export function assertUuid(value: string, argumentName = "id"): string {
@@ -22,12 +28,26 @@ export function assertUuid(value: string, argumentName = "id"): string {
   return value;
 }
 
-/** column IN (values); an empty list matches nothing. */
+/** A Postgres array literal ('{"a","b"}') of the values, quoted and escaped. */
+export function arrayLiteral(values: readonly unknown[]): string {
+  return `{${values.map((v) => `"${String(v).replace(/["\\]/g, (c) => `\\${c}`)}"`).join(",")}}`;
+}
+
+/**
+ * `column = any($1::type[])` with the whole list as ONE bind value: the statement text is the
+ * same whatever the list's length, so postgres.js prepares it once (IN ($1, …, $n) would prepare
+ * a new statement per length). An empty list matches nothing.
+ */
+export function inList(column: PgColumn, values: readonly unknown[]): SQL {
+  return sql`${column} = any(${arrayLiteral(values)}::${sql.raw(column.getSQLType())}[])`;
+}
+
+/** column IN (values) when values are given; an empty list matches nothing. */
 export function anyOf<T>(
   column: PgColumn,
   values: readonly T[] | null | undefined,
 ): SQL | undefined {
-  return values == null ? undefined : inArray(column, values as T[]);
+  return values == null ? undefined : inList(column, values);
 }
 
 export function equals<T>(column: PgColumn, value: T | null | undefined): SQL | undefined {

@@ -5,6 +5,8 @@ import { eq, inArray } from "drizzle-orm";
 import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SubgraphContext } from "./context.ts";
+import { anyOf } from "./filters.ts";
+import { RequestLoaders } from "./loaders.ts";
 import { encodeCursor, type ListSpec, paginate } from "./pagination.ts";
 import { DecimalScalar } from "./scalars.ts";
 import { createSubgraphServer, listen, type RunningSubgraph } from "./server.ts";
@@ -308,6 +310,29 @@ describe("nested connections and loaders", () => {
       null,
     ]);
     expect(statements).toHaveLength(1);
+  });
+});
+
+describe("list parameters", () => {
+  it("a batch is one statement whose text does not depend on the batch size", async () => {
+    const loaders = new RequestLoaders(t.db);
+    statements.length = 0;
+    await loaders.byId(customer).loadMany(customerIds.slice(0, 2));
+    await loaders.byId(customer).loadMany(customerIds.slice(2, 9));
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toBe(statements[1]);
+  });
+
+  it("quotes list values: quotes, backslashes, commas and braces are matched literally", async () => {
+    const odd = ['Quote "Ltd"', "Back\\slash", "Comma, Inc", "{Brace}", "NULL"];
+    await t.db.insert(customer).values(odd.map((name) => ({ name, currency: "USD" })));
+    const rows = await t.db
+      .select({ name: customer.name })
+      .from(customer)
+      .where(anyOf(customer.name, odd));
+    expect(rows.map((r) => r.name).sort()).toEqual([...odd].sort());
+    expect(await t.db.select().from(customer).where(anyOf(customer.name, []))).toEqual([]);
+    await t.db.delete(customer).where(anyOf(customer.name, odd));
   });
 });
 

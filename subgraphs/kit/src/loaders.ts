@@ -6,10 +6,11 @@
  */
 import type { Db } from "@pshub/db";
 import DataLoader from "dataloader";
-import { getTableColumns, getTableName, inArray, sql, type TableConfig } from "drizzle-orm";
+import { getTableColumns, getTableName, sql, type TableConfig } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { GraphQLResolveInfo } from "graphql";
 import { BadUserInputError, NotFoundGraphQLError } from "./errors.ts";
+import { inList, isUuid } from "./filters.ts";
 import {
   type Connection,
   type ConnectionArgs,
@@ -21,13 +22,6 @@ import {
 } from "./pagination.ts";
 
 type AnyTable = PgTable<TableConfig>;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** True for a syntactically valid uuid (any version). */
-export function isUuid(value: unknown): value is string {
-  return typeof value === "string" && UUID.test(value);
-}
 
 export class RequestLoaders {
   private readonly cache = new Map<string, DataLoader<unknown, unknown, unknown>>();
@@ -66,7 +60,7 @@ export class RequestLoaders {
           ? await this.db
               .select()
               .from(table as AnyTable)
-              .where(inArray(column, valid))
+              .where(inList(column, valid))
           : [];
         const map = new Map(
           rows.map((row) => [String((row as Record<string, unknown>)[key]).toLowerCase(), row]),
@@ -88,7 +82,7 @@ export class RequestLoaders {
         const rows = await this.db
           .select({ ...getTableColumns(table as AnyTable), __key: sql<string>`${column}::text` })
           .from(table as AnyTable)
-          .where(inArray(column, [...new Set(keys)]))
+          .where(inList(column, [...new Set(keys)]))
           .orderBy(id);
         const map = new Map<string, Row<TTable>[]>();
         for (const { __key, ...row } of rows) {

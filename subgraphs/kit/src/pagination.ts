@@ -16,7 +16,6 @@ import {
   and,
   count,
   getTableColumns,
-  inArray,
   type SQL,
   sql,
   type Table,
@@ -32,6 +31,7 @@ import {
 } from "graphql";
 import { z } from "zod";
 import { BadUserInputError } from "./errors.ts";
+import { inList } from "./filters.ts";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -359,7 +359,7 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
     const parentIds = [...new Set(keys.map((k) => k.parentId))];
     const filterSql =
       first.args.filter != null && spec.where ? spec.where(first.args.filter) : undefined;
-    const scope = and(inArray(parentColumn, parentIds), filterSql);
+    const scope = and(inList(parentColumn, parentIds), filterSql);
     const dir = sql.raw(sqlDirection(page));
     const ranked = db
       .select({
@@ -382,13 +382,10 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
             })
             .from(table)
             .where(
-              inArray(
-                spec.id,
-                db
-                  .select({ id: ranked.id })
-                  .from(ranked)
-                  .where(sql`${ranked.rn} <= ${page.limit + 1}`),
-              ),
+              sql`${spec.id} in ${db
+                .select({ id: ranked.id })
+                .from(ranked)
+                .where(sql`${ranked.rn} <= ${page.limit + 1}`)}`,
             )
             .orderBy(...orderSql(anySpec, page));
     const countPromise = first.countTotal
