@@ -130,7 +130,7 @@ try {
     const child = spawnTs(
       "gateway",
       "gateway/src/main.ts",
-      { PORT: String(port), HOST: "127.0.0.1", ...subgraphEnv },
+      { PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: databaseUrl, ...subgraphEnv },
       // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles our gateway.
       process.env.BENCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
     );

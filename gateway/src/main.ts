@@ -2,9 +2,10 @@
  * The gateway process: `npm start` runs it after the four subgraphs (scripts/services.ts).
  * Reads PORT, SUBGRAPH_*_URL and GATEWAY_* (see env.ts); logs one line when listening.
  */
-import { createLogger, loadEnvOrExit } from "@pshub/db";
+import { createDbClient, createLogger, loadEnvOrExit, resolveDatabaseUrl } from "@pshub/db";
 import { gatewayEnvSchema } from "./env.ts";
 import { createGateway } from "./gateway.ts";
+import { attachSubscriptions } from "./subscriptions/index.ts";
 
 const env = loadEnvOrExit(gatewayEnvSchema);
 const log = createLogger("gateway", env.LOG_LEVEL);
@@ -28,6 +29,15 @@ const gateway = await createGateway({
   defaultMetrics: true,
   logger: log,
 });
+// Subscriptions (graphql-ws on the same port and path) read the outbox: one small pool.
+const database = await resolveDatabaseUrl(log);
+const client = createDbClient(database.url, { max: 4, applicationName: "pshub-gateway" });
+const subscriptions = await attachSubscriptions(gateway, {
+  sql: client.sql,
+  url: database.url,
+  log,
+});
+
 const { port } = await gateway.listen({ port: env.PORT, host: env.HOST });
 log.info(
   { port, supergraph: env.GATEWAY_SUPERGRAPH },
@@ -39,12 +49,17 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     if (stopping) return;
     stopping = true;
-    gateway.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        log.error({ err: error }, "close failed");
-        process.exit(1);
-      },
-    );
+    subscriptions
+      .close()
+      .then(() => gateway.close())
+      .then(() => client.close())
+      .then(() => database.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, "close failed");
+          process.exit(1);
+        },
+      );
   });
 }

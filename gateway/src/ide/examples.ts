@@ -77,7 +77,7 @@ query CustomerTree($id: ID!) {
     query: `# A lifecycle transition. A wrong transition answers with extensions.code INVALID_TRANSITION
 # and changes nothing; the same idempotency key replays the first answer.
 mutation IssueInvoice($id: ID!, $key: String) {
-  issueInvoice(id: $id, idempotencyKey: $key) {
+  issueInvoice(invoiceId: $id, idempotencyKey: $key) {
     id
     number
     status
@@ -90,14 +90,18 @@ mutation IssueInvoice($id: ID!, $key: String) {
   {
     title: "Subscription: invoice status",
     query: `# Streams every invoice status change over graphql-ws (same URL as /graphql, ws://).
-subscription InvoiceStatus {
-  invoiceStatusChanged {
-    invoice { number status total { amount currency } customer { name } }
-    from
-    to
+# Resume after a disconnect with afterEventId: the last eventId you saw.
+subscription InvoiceStatus($customerId: ID) {
+  invoiceStatusChanged(customerId: $customerId) {
+    eventId
+    occurredAt
+    previousStatus
+    status
+    invoice { number total { amount currency } customer { name } }
   }
 }
 `,
+    variables: `{ "customerId": null }`,
     headers,
   },
 ];
