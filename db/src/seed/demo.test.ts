@@ -9,6 +9,7 @@ import {
   seedIfEmpty,
 } from "./index.ts";
 import { salesforceChecksum } from "./random.ts";
+import { enterBulkLoad, verifyForeignKeys } from "./writer.ts";
 
 let a: TestDatabase;
 let b: TestDatabase;
@@ -185,6 +186,25 @@ describe("demo seed", () => {
       { max: number },
     ];
     expect(next).toBeGreaterThan(max);
+  });
+
+  it("bulk-load mode still refuses a broken foreign key (checked set-based before commit)", async () => {
+    const attempt = a.sql.begin(async (tx) => {
+      expect(await enterBulkLoad(tx)).toBe(true);
+      await tx`
+        insert into time_entry (project_id, resource_id, work_date, hours, bill_rate, currency)
+        select gen_random_uuid(), id, '2026-11-02', 1, 100, 'USD' from resource limit 1`;
+      await verifyForeignKeys(tx, ["time_entry"]);
+    });
+    await expect(attempt).rejects.toThrow(
+      /1 time_entry rows break foreign key time_entry_project_id/,
+    );
+    const [{ n }] = (await a.sql`
+      select count(*)::int as n from time_entry t
+      where not exists (select 1 from project p where p.id = t.project_id)`) as unknown as [
+      { n: number },
+    ];
+    expect(n).toBe(0);
   });
 
   it("does not reseed a database that has data, and --reset empties it", async () => {

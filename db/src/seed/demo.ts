@@ -50,7 +50,14 @@ import {
   TASKS,
   TITLES,
 } from "./words.ts";
-import { type Executor, type Row, RowSink } from "./writer.ts";
+import {
+  type Executor,
+  enterBulkLoad,
+  type Row,
+  RowSink,
+  TABLE_ORDER,
+  verifyForeignKeys,
+} from "./writer.ts";
 
 export interface SeedOptions {
   /** Size multiplier (default 1). */
@@ -148,7 +155,10 @@ export async function seedDemo(sql: Executor, options: SeedOptions = {}): Promis
     if (existing?.any) {
       throw new DatabaseNotEmptyError("the database already has customers; seed with --reset");
     }
-    return new DemoGenerator(tx, options).run();
+    const bulk = await enterBulkLoad(tx);
+    const result = await new DemoGenerator(tx, options).run();
+    if (bulk) await verifyForeignKeys(tx, TABLE_ORDER);
+    return result;
   });
   return { ...result, seconds: (performance.now() - started) / 1000 };
 }

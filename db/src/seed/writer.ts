@@ -94,3 +94,43 @@ export class RowSink {
     this.onFlush(written);
   }
 }
+
+/**
+ * Bulk-load mode for one transaction: when the role may (superuser), foreign-key triggers are
+ * switched off (`session_replication_role = replica`, as pg_restore does) and the keys are
+ * checked once, set-based, by {@link verifyForeignKeys} before commit. Returns whether it is on.
+ */
+export async function enterBulkLoad(tx: Executor): Promise<boolean> {
+  const [role] = await tx<{ super: boolean }[]>`
+    select rolsuper as super from pg_roles where rolname = current_user`;
+  if (!role?.super) return false;
+  await tx`set local session_replication_role = replica`;
+  return true;
+}
+
+/**
+ * Checks every foreign key of the given tables with one anti-join each; throws naming the first
+ * broken key (the caller's transaction then rolls back).
+ */
+export async function verifyForeignKeys(tx: Executor, tables: readonly string[]): Promise<void> {
+  const keys = await tx<
+    { child: string; column: string; parent: string; ref: string; name: string }[]
+  >`
+    select c.conrelid::regclass::text as child, a.attname as column,
+           c.confrelid::regclass::text as parent, r.attname as ref, c.conname as name
+    from pg_constraint c
+    join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+    join pg_attribute r on r.attrelid = c.confrelid and r.attnum = c.confkey[1]
+    where c.contype = 'f' and cardinality(c.conkey) = 1
+      and c.conrelid::regclass::text = any(${tables as string[]})`;
+  for (const key of keys) {
+    const [broken] = await tx.unsafe<{ n: number }[]>(
+      `select count(*)::int as n from ${key.child} c
+       where c."${key.column}" is not null
+         and not exists (select 1 from ${key.parent} p where p."${key.ref}" = c."${key.column}")`,
+    );
+    if (broken && broken.n > 0) {
+      throw new Error(`${broken.n} ${key.child} rows break foreign key ${key.name}`);
+    }
+  }
+}
