@@ -1,4 +1,4 @@
-import { contact, customer } from "@pshub/db/schema";
+import { contact, customer, taxRate } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { listen, type RunningSubgraph, undocumented } from "@pshub/subgraph-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -296,6 +296,31 @@ describe("bad input", () => {
     expect(r.errors).toBeUndefined();
     expect(r.data!.contacts.nodes).toHaveLength(Math.min(500, r.data!.contacts.totalCount));
     expect(JSON.stringify(r.extensions?.warnings)).toMatch(/capped at 500/);
+  });
+});
+
+describe("tax rates", () => {
+  it("lists rates by jurisdiction and date, exact to four decimals, and resolves them by key", async () => {
+    const rows = await t.db
+      .insert(taxRate)
+      .values([
+        { jurisdiction: "GB", rate: "0.1750", validFrom: "2008-01-01" },
+        { jurisdiction: "GB", rate: "0.2000", validFrom: "2011-01-04" },
+        { jurisdiction: "US-NY", rate: "0.0888", validFrom: "2020-01-01" },
+      ])
+      .returning({ id: taxRate.id });
+    const r = await run(
+      `query($r: [_Any!]!) {
+        gb: taxRates(filter: { jurisdiction: ["GB"], validFromFrom: "2010-01-01" }, orderBy: { field: VALID_FROM, direction: DESC }) { totalCount nodes { rate validFrom } }
+        _entities(representations: $r) { ... on TaxRate { jurisdiction rate } }
+      }`,
+      { r: [{ __typename: "TaxRate", id: rows[2]!.id }] },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data).toEqual({
+      gb: { totalCount: 1, nodes: [{ rate: "0.2000", validFrom: "2011-01-04" }] },
+      _entities: [{ jurisdiction: "US-NY", rate: "0.0888" }],
+    });
   });
 });
 

@@ -2,7 +2,7 @@
  * How each customer-subgraph table is listed: sort fields (GraphQL enum value → NOT NULL column)
  * and filters (GraphQL filter input → SQL). Used by top-level lists and nested connections alike.
  */
-import { contact, contract, customer, legalEntity, opportunity } from "@pshub/db/schema";
+import { contact, contract, customer, legalEntity, opportunity, taxRate } from "@pshub/db/schema";
 import {
   anyOf,
   atLeast,
@@ -20,6 +20,7 @@ import type {
   CustomerFilter,
   LegalEntityFilter,
   OpportunityFilter,
+  TaxRateFilter,
 } from "./__generated__/resolvers-types.ts";
 
 export const customerList: ListSpec<typeof customer, CustomerFilter> = {
@@ -126,5 +127,19 @@ export const legalEntityList: ListSpec<typeof legalEntity, LegalEntityFilter> = 
     and(
       anyOf(legalEntity.currency, f.currency),
       f.country == null ? undefined : or(...f.country.map((c) => ilike(legalEntity.country, c))),
+    ),
+};
+
+export const taxRateList: ListSpec<typeof taxRate, TaxRateFilter> = {
+  name: "TaxRate",
+  table: taxRate,
+  id: taxRate.id,
+  orderFields: { JURISDICTION: taxRate.jurisdiction, VALID_FROM: taxRate.validFrom },
+  defaultOrder: { field: "VALID_FROM", direction: "ASC" },
+  where: (f) =>
+    and(
+      anyOf(taxRate.jurisdiction, f.jurisdiction),
+      atLeast(taxRate.validFrom, f.validFromFrom),
+      atMost(taxRate.validFrom, f.validFromTo),
     ),
 };

@@ -1,4 +1,4 @@
-import { contact, contract, customer, legalEntity, opportunity } from "@pshub/db/schema";
+import { contact, contract, customer, legalEntity, opportunity, taxRate } from "@pshub/db/schema";
 import { fetchOne, paginate } from "@pshub/subgraph-kit";
 import type { QueryResolvers } from "../__generated__/resolvers-types.ts";
 import {
@@ -7,6 +7,7 @@ import {
   customerList,
   legalEntityList,
   opportunityList,
+  taxRateList,
 } from "../lists.ts";
 
 export const Query: QueryResolvers = {
@@ -22,4 +23,6 @@ export const Query: QueryResolvers = {
   legalEntity: (_, { id }, ctx) => fetchOne(ctx.loaders.byId(legalEntity), "LegalEntity", id),
   legalEntities: (_, args, ctx, info) =>
     paginate(ctx.db, legalEntityList, args, { info, warn: ctx.warn }),
+  taxRate: (_, { id }, ctx) => fetchOne(ctx.loaders.byId(taxRate), "TaxRate", id),
+  taxRates: (_, args, ctx, info) => paginate(ctx.db, taxRateList, args, { info, warn: ctx.warn }),
 };

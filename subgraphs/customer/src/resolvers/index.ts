@@ -6,6 +6,7 @@ import { LegalEntity } from "./LegalEntity.ts";
 import { Mutation } from "./Mutation.ts";
 import { Opportunity } from "./Opportunity.ts";
 import { Query } from "./Query.ts";
+import { TaxRate } from "./TaxRate.ts";
 
 export const resolvers: Resolvers = {
   Query,
@@ -14,5 +15,6 @@ export const resolvers: Resolvers = {
   Opportunity,
   Contract,
   LegalEntity,
+  TaxRate,
   ...(Object.keys(Mutation).length > 0 ? { Mutation } : {}),
 };
