@@ -810,9 +810,9 @@ class DemoGenerator {
     if (last < first) return;
     const billableModel = ctx.model === "TIME_AND_MATERIALS";
 
-    // Time: ~150–300 entries per project, fewer for short windows.
+    // Time: ~110–260 entries per project, fewer for short windows.
     const span = last - first + 1;
-    const target = Math.round(this.r.int(150, 300) * Math.min(1, span / 90));
+    const target = Math.round(this.r.int(110, 260) * Math.min(1, span / 90));
     for (let k = 0; k < target; k++) {
       let day = first + this.r.int(0, span - 1);
       while (!isWeekday(day) && day > first) day--;
