@@ -339,6 +339,27 @@ describe("bad input", () => {
     return { status: response.status, body: (await response.json()) as Result };
   }
 
+  it("answers entity representations without a string id with BAD_USER_INPUT on those entities only", async () => {
+    const { status, body } = await post({
+      query: `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Invoice { id } } }`,
+      variables: {
+        reps: [
+          { __typename: "Invoice" },
+          { __typename: "Invoice", id: 42 },
+          { __typename: "Invoice", id: invoiceIds[0] },
+        ],
+      },
+    });
+    expect(status).toBe(200);
+    expect(body.errors?.map((e) => [e.extensions?.code, (e as { path?: unknown[] }).path])).toEqual(
+      [
+        ["BAD_USER_INPUT", ["_entities", 0]],
+        ["BAD_USER_INPUT", ["_entities", 1]],
+      ],
+    );
+    expect(body.data?._entities).toEqual([null, null, { id: invoiceIds[0] }]);
+  });
+
   it("caps first: 100000 at 500 and says so, nested lists too", async () => {
     const result = await run(
       `{ invoices(first: 100000) { edges { node { lines(first: 9999) { totalCount } } } } }`,

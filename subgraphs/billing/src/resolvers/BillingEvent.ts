@@ -1,11 +1,11 @@
 import type { BillingEventResolvers } from "../__generated__/resolvers-types.ts";
-import type { BillingContext } from "../context.ts";
 import { money } from "../context.ts";
-import type { BillingEventMapper, EntityRef } from "../mappers.ts";
+import type { BillingEventMapper } from "../mappers.ts";
+import { referenceId } from "./refs.ts";
 
 export const BillingEvent: BillingEventResolvers = {
-  __resolveReference: (ref: EntityRef, ctx: BillingContext) =>
-    ctx.loaders.billingEvent().load(ref.id),
+  __resolveReference: async (ref, ctx) =>
+    ctx.loaders.billingEvent().load(referenceId(ref, "BillingEvent")),
   rate: (row: BillingEventMapper) => money(row.rate, row.currency),
   amount: (row: BillingEventMapper) => money(row.amount, row.currency),
   project: (row: BillingEventMapper) => (row.projectId ? { id: row.projectId } : null),

@@ -1,6 +1,6 @@
 import type { SyncExceptionResolvers } from "../__generated__/resolvers-types.ts";
-import type { BillingContext } from "../context.ts";
-import type { EntityRef, SyncExceptionEntityRef, SyncExceptionMapper } from "../mappers.ts";
+import type { SyncExceptionEntityRef, SyncExceptionMapper } from "../mappers.ts";
+import { referenceId } from "./refs.ts";
 
 /** sync_exception.entity_type (a table name) → the graph type that row is. */
 const ENTITY_TYPES: Record<string, SyncExceptionEntityRef["__typename"]> = {
@@ -18,8 +18,8 @@ const ENTITY_TYPES: Record<string, SyncExceptionEntityRef["__typename"]> = {
 };
 
 export const SyncException: SyncExceptionResolvers = {
-  __resolveReference: (ref: EntityRef, ctx: BillingContext) =>
-    ctx.loaders.syncException().load(ref.id),
+  __resolveReference: async (ref, ctx) =>
+    ctx.loaders.syncException().load(referenceId(ref, "SyncException")),
   entity: async (row, _, ctx) => {
     const typename = row.entityType ? ENTITY_TYPES[row.entityType] : undefined;
     if (!typename || !row.entityId) return null;

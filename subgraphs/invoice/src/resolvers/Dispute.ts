@@ -1,6 +1,7 @@
 import type { DisputeResolvers } from "../__generated__/resolvers-types.ts";
+import { referenceId } from "./refs.ts";
 
 export const Dispute: DisputeResolvers = {
-  __resolveReference: (ref, ctx) => ctx.loaders.dispute().load(ref.id),
+  __resolveReference: async (ref, ctx) => ctx.loaders.dispute().load(referenceId(ref, "Dispute")),
   invoice: (row, _, ctx) => ctx.loaders.referencedInvoice(row.invoiceId),
 };

@@ -3,6 +3,7 @@ import { money, sumDecimal } from "@pshub/subgraph-kit";
 import type { InvoiceResolvers } from "../__generated__/resolvers-types.ts";
 import { disputeList, linesOfInvoice, paymentList } from "../data/lists.ts";
 import type { InvoiceMapper } from "../mappers.ts";
+import { referenceId } from "./refs.ts";
 
 function negate(value: string): string {
   return value.startsWith("-") ? value.slice(1) : `-${value}`;
@@ -23,7 +24,7 @@ function overdue(row: InvoiceMapper): boolean {
 }
 
 export const Invoice: InvoiceResolvers = {
-  __resolveReference: (ref, ctx) => ctx.loaders.invoice().load(ref.id),
+  __resolveReference: async (ref, ctx) => ctx.loaders.invoice().load(referenceId(ref, "Invoice")),
   subtotal: (row: InvoiceMapper) => money(row.subtotal, row.currency),
   tax: (row: InvoiceMapper) => money(row.tax, row.currency),
   total: (row: InvoiceMapper) => money(row.total, row.currency),

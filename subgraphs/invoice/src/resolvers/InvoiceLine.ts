@@ -1,9 +1,11 @@
 import { money } from "@pshub/subgraph-kit";
 import type { InvoiceLineResolvers } from "../__generated__/resolvers-types.ts";
 import type { InvoiceLineMapper } from "../mappers.ts";
+import { referenceId } from "./refs.ts";
 
 export const InvoiceLine: InvoiceLineResolvers = {
-  __resolveReference: (ref, ctx) => ctx.loaders.invoiceLine().load(ref.id),
+  __resolveReference: async (ref, ctx) =>
+    ctx.loaders.invoiceLine().load(referenceId(ref, "InvoiceLine")),
   unitPrice: (row: InvoiceLineMapper) => money(row.unitPrice, row.currency),
   amount: (row: InvoiceLineMapper) => money(row.amount, row.currency),
   invoice: (row, _, ctx) => ctx.loaders.referencedInvoice(row.invoiceId),

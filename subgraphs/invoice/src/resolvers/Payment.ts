@@ -1,9 +1,10 @@
 import { money } from "@pshub/subgraph-kit";
 import type { PaymentResolvers } from "../__generated__/resolvers-types.ts";
 import type { PaymentMapper } from "../mappers.ts";
+import { referenceId } from "./refs.ts";
 
 export const Payment: PaymentResolvers = {
-  __resolveReference: (ref, ctx) => ctx.loaders.payment().load(ref.id),
+  __resolveReference: async (ref, ctx) => ctx.loaders.payment().load(referenceId(ref, "Payment")),
   amount: (row: PaymentMapper) => money(row.amount, row.currency),
   invoice: (row, _, ctx) => ctx.loaders.referencedInvoice(row.invoiceId),
 };

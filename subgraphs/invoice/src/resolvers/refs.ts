@@ -1,4 +1,4 @@
-import { isUuid } from "@pshub/subgraph-kit";
+import { BadUserInputError, isUuid } from "@pshub/subgraph-kit";
 import type { EntityRef } from "../mappers.ts";
 
 /**
@@ -7,4 +7,17 @@ import type { EntityRef } from "../mappers.ts";
  */
 export function stubReference(ref: EntityRef): EntityRef | null {
   return isUuid(ref.id) ? { id: ref.id.toLowerCase() } : null;
+}
+
+/**
+ * The key of a representation of an entity this subgraph owns. A representation without a string
+ * `id` is a client error (BAD_USER_INPUT on that entity), not a server fault.
+ */
+export function referenceId(ref: { id?: unknown }, typename: string): string {
+  if (typeof ref.id !== "string") {
+    throw new BadUserInputError(`${typename} representation needs "id" (a string)`, {
+      typename,
+    });
+  }
+  return ref.id;
 }
