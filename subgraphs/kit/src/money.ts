@@ -32,13 +32,19 @@ function fromUnits(units: bigint, scale: number): string {
   return `${negative ? "-" : ""}${whole}${scale ? `.${frac}` : ""}`;
 }
 
-/** a × b for two decimals with up to 2 places, rounded half away from zero to 2 places. */
+/**
+ * a × b for two decimals with up to 2 places, rounded to cents half-to-even — the hub's rounding
+ * rule for products (SQL `pshub_round_half_even`, see db/src/lifecycle/money.ts), so a time
+ * entry's amount equals the amount of the billing event that bills it.
+ */
 export function multiplyDecimal(a: string, b: string): string {
   const product = toUnits(a, 2) * toUnits(b, 2); // scale 4
   const negative = product < 0n;
   const abs = negative ? -product : product;
-  const rounded = (abs + 50n) / 100n;
-  return fromUnits(negative ? -rounded : rounded, 2);
+  let cents = abs / 100n;
+  const remainder = abs % 100n;
+  if (remainder > 50n || (remainder === 50n && cents % 2n === 1n)) cents += 1n;
+  return fromUnits(negative ? -cents : cents, 2);
 }
 
 /** Sum of decimals with up to 2 places, exact. */

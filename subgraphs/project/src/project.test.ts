@@ -98,6 +98,21 @@ beforeAll(async () => {
     status: "APPROVED",
   });
   const ex = await buildExpense(t.db, { projectId: p.id, resourceId: r.id, amount: "120.40" });
+  // Half-cent products, rejected so they do not disturb the hour totals above.
+  for (const [hours, billRate] of [
+    ["1.50", "0.99"],
+    ["2.50", "0.99"],
+    ["0.50", "0.01"],
+    ["3.30", "0.15"],
+  ] as const) {
+    await buildTimeEntry(t.db, {
+      projectId: p.id,
+      resourceId: r.id,
+      hours,
+      billRate,
+      status: "REJECTED",
+    });
+  }
   Object.assign(ids, {
     le: le.id,
     customer: cust.id,
@@ -234,6 +249,21 @@ describe("entity contract (_entities)", () => {
   });
 });
 
+describe("money", () => {
+  it("TimeEntry.amount equals the hub's SQL rounding (half-even) for every entry", async () => {
+    const r = await run(`{ timeEntries(first: 500) { nodes { id amount { amount } } } }`);
+    expect(r.errors).toBeUndefined();
+    const expected = await t.sql<{ id: string; amount: string }[]>`
+      select id::text, pshub_round_half_even(hours * bill_rate, 2)::numeric(18,2)::text as amount
+      from time_entry`;
+    const byId = new Map(expected.map((e) => [e.id, e.amount]));
+    const nodes = r.data!.timeEntries.nodes as { id: string; amount: { amount: string } }[];
+    expect(nodes).toHaveLength(expected.length);
+    for (const node of nodes) expect(node.amount.amount, node.id).toBe(byId.get(node.id));
+    expect(new Set(nodes.map((n) => n.amount.amount))).toContain("1.48");
+  });
+});
+
 describe("lists", () => {
   it("pages through every time entry exactly once in (work date, id) order", async () => {
     const seen: string[] = [];
@@ -245,7 +275,7 @@ describe("lists", () => {
         { after },
       );
       expect(r.errors).toBeUndefined();
-      expect(r.data!.timeEntries.totalCount).toBe(5 + BULK_PROJECTS * ENTRIES_PER_PROJECT);
+      expect(r.data!.timeEntries.totalCount).toBe(9 + BULK_PROJECTS * ENTRIES_PER_PROJECT);
       seen.push(...r.data!.timeEntries.edges.map((e: { node: { id: string } }) => e.node.id));
       after = r.data!.timeEntries.pageInfo.hasNextPage
         ? r.data!.timeEntries.pageInfo.endCursor
@@ -304,7 +334,7 @@ describe("lists", () => {
     const approvedPerProject = Math.ceil(ENTRIES_PER_PROJECT / 2);
     expect(r.data).toEqual({
       approved: { totalCount: BULK_PROJECTS * approvedPerProject },
-      ofCustomer: { totalCount: 5 },
+      ofCustomer: { totalCount: 9 },
       nonBillable: { totalCount: 1 },
       april2: { totalCount: BULK_PROJECTS * 2 },
       planned: { totalCount: BULK_PROJECTS / 3 },
