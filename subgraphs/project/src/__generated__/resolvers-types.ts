@@ -1039,7 +1039,7 @@ export type SubscriptionProjectStatusChangedArgs = {
 /** Hours a resource booked on a project on one day (owned by the PSA). */
 export type TimeEntry = {
   __typename?: 'TimeEntry';
-  /** hours × bill rate, rounded to cents (zero-rated entries give 0.00); what billing would charge if billable. */
+  /** hours × bill rate, rounded to cents half-to-even (the hub's rule); what billing charges for it if billable. */
   amount: Money;
   /** When it was approved; null until approved. */
   approvedAt?: Maybe<Scalars['DateTime']['output']>;
