@@ -303,7 +303,7 @@ describe("connections", () => {
     expect(await count({ issuedFrom: "2026-09-01", issuedTo: "2026-09-01" })).toBe(48);
     expect(await count({ dueTo: "2026-12-31" })).toBe(24);
     const [row] = await t.sql`select count(*)::int as n from invoice
-      where status not in ('DRAFT','PAID','VOID') and due_on < current_date and amount_paid < total`;
+      where status not in ('DRAFT','PAID','VOID') and due_on < (now() at time zone 'UTC')::date and amount_paid < total`;
     expect(await count({ overdue: true })).toBe(row!.n);
     expect(await count({ overdue: false })).toBe(INVOICES - row!.n);
     expect(await count({ customerId: customerA, currency: "USD" })).toBe(0);

@@ -978,7 +978,7 @@ export type TimeEntry = {
  *   once a billing run has turned them into events);
  * - expenses: APPROVED, billable expenses with no live billing event, on TIME_AND_MATERIALS and RETAINER contracts;
  * - milestones: APPROVED milestones with no live billing event, on MILESTONE contracts;
- * - fixed fees: SCHEDULED fee schedule items due today or earlier (contract and customer totals only);
+ * - fixed fees: SCHEDULED fee schedule items due today (UTC) or earlier (contract and customer totals only);
  * - ready: READY billing events (created by a billing run, not on an invoice yet).
  * Contract status is not a filter. Computed in SQL numeric; every amount has two decimals.
  */

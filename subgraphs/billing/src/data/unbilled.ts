@@ -69,7 +69,7 @@ export async function unbilledTotals(
         from fee_schedule_item f
         join contract c on c.id = f.contract_id
        where ${sql.raw(columns.contract)} = any(${keys})
-         and f.status = 'SCHEDULED' and f.due_date <= current_date
+         and f.status = 'SCHEDULED' and f.due_date <= (now() at time zone 'UTC')::date
          and c.billing_model = 'FIXED_FEE'
          and ${notBilled("FIXED_FEE", "f.id")}`
     : sql``;

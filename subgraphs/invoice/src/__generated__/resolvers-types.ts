@@ -201,7 +201,10 @@ export type Invoice = {
   number: Scalars['String']['output'];
   /** The dispute currently OPEN, if any (at most one). */
   openDispute?: Maybe<Dispute>;
-  /** True when a balance remains after the due date (and the invoice is not VOID). */
+  /**
+   * True when a balance remains after the due date (UTC) on an invoice that is out with the customer (not DRAFT,
+   * PAID or VOID).
+   */
   overdue: Scalars['Boolean']['output'];
   /** Payments received against it, oldest first. */
   payments: PaymentConnection;

@@ -34,8 +34,8 @@ function currencyIs(column: PgColumn, value: Maybe<string>): SQL | undefined {
   return eq(column, value);
 }
 
-/** A balance remains after the due date on an invoice that is out with the customer. */
-export const invoiceOverdueSql: SQL = sql`(${invoice.status} not in ('DRAFT', 'PAID', 'VOID') and ${invoice.dueOn} < current_date and ${invoice.amountPaid} < ${invoice.total})`;
+/** A balance remains after the due date (UTC) on an invoice that is out with the customer. */
+export const invoiceOverdueSql: SQL = sql`(${invoice.status} not in ('DRAFT', 'PAID', 'VOID') and ${invoice.dueOn} < (now() at time zone 'UTC')::date and ${invoice.amountPaid} < ${invoice.total})`;
 
 export type InvoiceFilterInput = InvoiceFilter;
 

@@ -14,7 +14,7 @@ function balance(row: InvoiceMapper): string {
   return sumDecimal([row.total, negate(row.amountPaid)]);
 }
 
-/** A balance remains after the due date on an invoice that is out with the customer. */
+/** A balance remains after the due date (UTC) on an invoice that is out with the customer. */
 function overdue(row: InvoiceMapper): boolean {
   if (row.status === "DRAFT" || row.status === "PAID" || row.status === "VOID") return false;
   if (!row.dueOn) return false;
