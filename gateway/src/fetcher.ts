@@ -3,6 +3,10 @@
  * implements the small part of `fetch` that @apollo/gateway's RemoteGraphQLDataSource uses
  * (POST a string body; read status, headers and a JSON or text body), without the per-request
  * cost of WHATWG streams (Node's fetch) or an HTTP cache layer (make-fetch-happen, the default).
+ *
+ * Identical query requests in flight at the same time (same URL, body and headers but the
+ * correlation id) share one subgraph round trip, as Hive Gateway's HTTP executor does by
+ * default. Mutations are never shared.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
@@ -25,11 +29,27 @@ export interface MinimalRequestInit {
 
 export type SubgraphFetcher = (url: string, init?: MinimalRequestInit) => Promise<MinimalResponse>;
 
+interface RawResponse {
+  status: number;
+  statusText: string;
+  headers: IncomingMessage["headers"];
+  text: string;
+}
+
+/** The correlation id differs per client request but does not change a read's answer. */
+const NOT_IN_DEDUPE_KEY = new Set(["x-correlation-id", "content-length"]);
+
+function isQuery(body: string): boolean {
+  return body.startsWith('{"query":"query') || body.startsWith('{"query":"{');
+}
+
 export function createSubgraphFetcher(
-  options: { maxSockets?: number; timeoutMs?: number } = {},
+  options: { maxSockets?: number; timeoutMs?: number; dedupe?: boolean } = {},
 ): SubgraphFetcher & {
   destroy(): void;
 } {
+  const dedupe = options.dedupe ?? true;
+  const inflight = new Map<string, Promise<RawResponse>>();
   const agentOptions = {
     keepAlive: true,
     maxSockets: options.maxSockets ?? 256,
@@ -39,11 +59,10 @@ export function createSubgraphFetcher(
   const httpsAgent = new HttpsAgent(agentOptions);
   const timeoutMs = options.timeoutMs ?? 30_000;
 
-  const fetcher = (url: string, init: MinimalRequestInit = {}) =>
-    new Promise<MinimalResponse>((resolve, reject) => {
+  const send = (url: string, init: MinimalRequestInit, body: string) =>
+    new Promise<RawResponse>((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === "https:";
-      const body = init.body ?? "";
       const req = (secure ? httpsRequest : httpRequest)(
         target,
         {
@@ -56,28 +75,14 @@ export function createSubgraphFetcher(
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
           res.on("error", reject);
-          res.on("end", () => {
-            const text = Buffer.concat(chunks).toString("utf8");
-            const status = res.statusCode ?? 0;
+          res.on("end", () =>
             resolve({
-              ok: status >= 200 && status < 300,
-              status,
+              status: res.statusCode ?? 0,
               statusText: res.statusMessage ?? "",
-              url,
-              headers: {
-                get: (name) => {
-                  const value = res.headers[name.toLowerCase()];
-                  return value === undefined
-                    ? null
-                    : Array.isArray(value)
-                      ? value.join(", ")
-                      : value;
-                },
-              },
-              text: async () => text,
-              json: async () => JSON.parse(text),
-            });
-          });
+              headers: res.headers,
+              text: Buffer.concat(chunks).toString("utf8"),
+            }),
+          );
         },
       );
       req.on("timeout", () =>
@@ -86,6 +91,39 @@ export function createSubgraphFetcher(
       req.on("error", reject);
       req.end(body);
     });
+
+  const toResponse = (url: string, raw: RawResponse): MinimalResponse => ({
+    ok: raw.status >= 200 && raw.status < 300,
+    status: raw.status,
+    statusText: raw.statusText,
+    url,
+    headers: {
+      get: (name) => {
+        const value = raw.headers[name.toLowerCase()];
+        return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+      },
+    },
+    text: async () => raw.text,
+    // Each caller parses its own copy: the gateway mutates what it receives.
+    json: async () => JSON.parse(raw.text),
+  });
+
+  const fetcher = async (url: string, init: MinimalRequestInit = {}): Promise<MinimalResponse> => {
+    const body = init.body ?? "";
+    if (!dedupe || !isQuery(body)) return toResponse(url, await send(url, init, body));
+    const headerKey = Object.entries(init.headers ?? {})
+      .filter(([name]) => !NOT_IN_DEDUPE_KEY.has(name.toLowerCase()))
+      .map(([name, value]) => `${name.toLowerCase()}:${value}`)
+      .sort()
+      .join("\n");
+    const key = `${url}\n${headerKey}\n${body}`;
+    let pending = inflight.get(key);
+    if (!pending) {
+      pending = send(url, init, body).finally(() => inflight.delete(key));
+      inflight.set(key, pending);
+    }
+    return toResponse(url, await pending);
+  };
 
   return Object.assign(fetcher, {
     destroy() {
