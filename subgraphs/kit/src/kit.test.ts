@@ -194,6 +194,13 @@ describe("keyset pagination", () => {
     expect(result.data!.customers.edges).toHaveLength(46);
   });
 
+  it("first: 0 gives no edges but a true hasNextPage and the count", async () => {
+    const result = await run(PAGE, { first: 0 });
+    expect(result.data!.customers.edges).toEqual([]);
+    expect(result.data!.customers.pageInfo.hasNextPage).toBe(true);
+    expect(result.data!.customers.totalCount).toBe(137);
+  });
+
   it("caps a huge page at 500 and says so in extensions.warnings", async () => {
     const result = await run(PAGE, { first: 100000 });
     expect(result.errors).toBeUndefined();

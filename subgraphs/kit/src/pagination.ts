@@ -295,18 +295,16 @@ export async function paginate<TTable extends AnyTable, TFilter>(
         .where(base)
         .then((r) => r[0]?.n ?? 0)
     : Promise.resolve(0);
-  const rowsPromise =
-    page.limit === 0 && !page.cursor
-      ? Promise.resolve([])
-      : db
-          .select({
-            ...getTableColumns(spec.table as AnyTable),
-            __sort: sql<string>`${page.column}::text`,
-          })
-          .from(spec.table as AnyTable)
-          .where(and(base, keysetCondition(anySpec, page)))
-          .orderBy(...orderSql(anySpec, page))
-          .limit(page.limit + 1);
+  // limit+1 rows: the extra one only tells hasNextPage (so `first: 0` still reads one row).
+  const rowsPromise = db
+    .select({
+      ...getTableColumns(spec.table as AnyTable),
+      __sort: sql<string>`${page.column}::text`,
+    })
+    .from(spec.table as AnyTable)
+    .where(and(base, keysetCondition(anySpec, page)))
+    .orderBy(...orderSql(anySpec, page))
+    .limit(page.limit + 1);
   const [rows, totalCount] = await Promise.all([rowsPromise, countPromise]);
   return toConnection(
     rows as WithSort<Row<TTable>>[],
@@ -371,23 +369,20 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
       .from(table)
       .where(and(scope, keysetCondition(anySpec, page)))
       .as("ranked");
-    const rowsPromise =
-      page.limit === 0 && !page.cursor
-        ? Promise.resolve([])
-        : db
-            .select({
-              ...getTableColumns(table),
-              __sort: sql<string>`${page.column}::text`,
-              __parent: sql<string>`${parentColumn}::text`,
-            })
-            .from(table)
-            .where(
-              sql`${spec.id} in ${db
-                .select({ id: ranked.id })
-                .from(ranked)
-                .where(sql`${ranked.rn} <= ${page.limit + 1}`)}`,
-            )
-            .orderBy(...orderSql(anySpec, page));
+    const rowsPromise = db
+      .select({
+        ...getTableColumns(table),
+        __sort: sql<string>`${page.column}::text`,
+        __parent: sql<string>`${parentColumn}::text`,
+      })
+      .from(table)
+      .where(
+        sql`${spec.id} in ${db
+          .select({ id: ranked.id })
+          .from(ranked)
+          .where(sql`${ranked.rn} <= ${page.limit + 1}`)}`,
+      )
+      .orderBy(...orderSql(anySpec, page));
     const countPromise = first.countTotal
       ? db
           .select({ parent: sql<string>`${parentColumn}::text`, n: count() })
