@@ -38,11 +38,16 @@ interface Launch {
   exited: Promise<number | null>;
 }
 
-function launch(env: Record<string, string>): Launch {
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/start.ts"], {
+/** The launcher itself, or with `viaNpm` the real `npm start` in its own process group. */
+function launch(env: Record<string, string>, viaNpm = false): Launch {
+  const [command, args] = viaNpm
+    ? ["npm", ["start", "--silent"]]
+    : [process.execPath, ["--import", "tsx", "scripts/start.ts"]];
+  const child = spawn(command, args, {
     cwd: repoRoot,
     env: { ...process.env, LOG_LEVEL: "info", NODE_ENV: "production", ...env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: viaNpm,
   });
   started.push(child);
   let output = "";
@@ -111,6 +116,16 @@ describe("npm start", () => {
     expect(after).toEqual(before);
     run.child.kill("SIGINT");
     expect(await run.exited).toBe(0);
+  });
+
+  it("npm start stops on Ctrl-C (SIGINT to its process group) with exit code 0", async () => {
+    const port = await freePort();
+    const run = launch({ DATABASE_URL: t.url, PORT: String(port), PSHUB_SERVICES: "none" }, true);
+    await waitFor(async () => ((await health(port))?.status === 200 ? true : undefined));
+    process.kill(-(run.child.pid as number), "SIGINT");
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain("pshub stopped");
+    expect(await health(port)).toBeUndefined();
   });
 
   it("refuses a port in use, naming it, before starting anything", async () => {

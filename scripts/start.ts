@@ -290,8 +290,14 @@ async function stopChild(r: Running): Promise<void> {
   clearTimeout(timer);
 }
 
-async function shutdown(code: number): Promise<never> {
-  if (!shuttingDown) {
+let stopping: Promise<never> | undefined;
+
+/**
+ * Stops everything once; later calls (npm forwards the Ctrl-C its process group already got, a
+ * child dies while stopping) wait for the same shutdown.
+ */
+function shutdown(code: number): Promise<never> {
+  stopping ??= (async () => {
     shuttingDown = true;
     log.info("stopping pshub");
     // The gateway first, then the subgraphs, then the database.
@@ -306,9 +312,10 @@ async function shutdown(code: number): Promise<never> {
         log.warn({ err: error }, "embedded Postgres did not stop cleanly"),
       );
     log.info(code === 0 ? "pshub stopped" : "pshub stopped after a failure");
-  }
-  await new Promise<void>((resolve) => log.flush(() => resolve()));
-  process.exit(code);
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
+    process.exit(code);
+  })();
+  return stopping;
 }
 
 function banner(url: string, embedded: boolean): string {
