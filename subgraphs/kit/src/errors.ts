@@ -41,11 +41,14 @@ const CLIENT_SQLSTATES = new Map<string, string>([
   ["40001", "CONFLICT"], // serialization_failure
 ]);
 
-function sqlState(error: unknown): string | undefined {
-  for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
+/** The Postgres error in a cause chain (drizzle wraps it in a "Failed query: …" error). */
+function postgresError(error: unknown): { code: string; message: string } | undefined {
+  for (let e: unknown = error, depth = 0; e && typeof e === "object" && depth < 5; depth++) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && "severity" in e) return code;
-    if (!("cause" in e)) break;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && "severity" in e) {
+      return { code, message: String((e as { message?: unknown }).message) };
+    }
+    e = (e as { cause?: unknown }).cause;
   }
   return undefined;
 }
@@ -77,15 +80,13 @@ export function formatSubgraphError(
       extensions: { ...domain.details, code: domain.code },
     };
   }
-  const state = sqlState(original);
-  if (state) {
-    const code = CLIENT_SQLSTATES.get(state);
+  const pg = postgresError(original);
+  if (pg) {
+    const code = CLIENT_SQLSTATES.get(pg.code);
     if (code) {
-      return {
-        ...formatted,
-        message: (original as Error).message,
-        extensions: { code, sqlState: state },
-      };
+      // The database's own message (e.g. 'invalid input syntax for type uuid: "x"'), never the
+      // SQL text of the failed query.
+      return { ...formatted, message: pg.message, extensions: { code, sqlState: pg.code } };
     }
   }
   const code = formatted.extensions?.code;
