@@ -14,12 +14,7 @@ import { ensureEmbeddedPostgres, repoRoot } from "../embedded.ts";
 import { dbEnv } from "../env.ts";
 import { migrationsFolder, runMigrations } from "../migrate.ts";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    pshubServerUrl: string;
-    pshubTemplateDb: string;
-  }
-}
+import "./provided-context.ts";
 
 function migrationsHash(): string {
   const hash = createHash("sha256");

@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
 import { inject } from "vitest";
+import "./provided-context.ts";
 import { type ClientOptions, createDbClient, type DbClient, withDatabase } from "../client.ts";
 
 export interface TestDatabase extends DbClient {
