@@ -1,8 +1,9 @@
 /**
- * `npm run bench -- gateway [--duration 5] [--connections 1,10,50]`
+ * `npm run bench -- gateway [--duration 5] [--connections 1,10,50] [--targets pshub,hive,…] [--no-record]`
  *
  * One query mix — 50 invoices with customer, contract, lines and payments; a customer tree; one
- * invoice by id — through (a) our gateway, (b) Hive Gateway on the same supergraph and the same
+ * invoice by id — through (a) our gateway, (a′) the same with subgraph request sharing off (the
+ * raw federation overhead), (b) Hive Gateway on the same supergraph and the same
  * subgraph processes, (c) the non-federated floor (one graphql-js schema, the same resolvers),
  * at each concurrency for a fixed duration. Prints req/s, p50, p99, errors and ratios, and
  * appends the table to bench/RESULTS.md.
@@ -43,7 +44,7 @@ const { values: args } = parseArgs({
     customers: { type: "string", default: "8" },
     "invoices-per-customer": { type: "string", default: "25" },
     /** Subset of targets, e.g. `pshub,floor` (the table then has blanks). */
-    targets: { type: "string", default: "pshub,hive,floor" },
+    targets: { type: "string", default: "pshub,pshub-nodedup,hive,floor" },
     /** Measure only; do not append to bench/RESULTS.md. */
     "no-record": { type: "boolean", default: false },
   },
@@ -125,22 +126,28 @@ try {
   writeFileSync(supergraphPath, composed.supergraphSdl);
 
   const targets: { key: string; label: string; url: string }[] = [];
-  if (wanted.has("pshub")) {
+  for (const [key, label, dedupe] of [
+    ["pshub", "(a) pshub gateway (@apollo/gateway)", "true"],
+    ["pshub-nodedup", "(a′) pshub gateway, subgraph request sharing off", "false"],
+  ] as const) {
+    if (!wanted.has(key)) continue;
     const port = await freePort();
     const child = spawnTs(
-      "gateway",
+      key,
       "gateway/src/main.ts",
-      { PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: databaseUrl, ...subgraphEnv },
+      {
+        PORT: String(port),
+        HOST: "127.0.0.1",
+        DATABASE_URL: databaseUrl,
+        GATEWAY_DEDUPE_SUBGRAPH_REQUESTS: dedupe,
+        ...subgraphEnv,
+      },
       // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles our gateway.
       process.env.BENCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
     );
     children.push(child);
     await waitUntil(child, httpOk(`http://127.0.0.1:${port}/healthz`));
-    targets.push({
-      key: "pshub",
-      label: "(a) pshub gateway (@apollo/gateway)",
-      url: `http://127.0.0.1:${port}/graphql`,
-    });
+    targets.push({ key, label, url: `http://127.0.0.1:${port}/graphql` });
   }
   if (wanted.has("hive")) {
     const port = await freePort();
@@ -173,11 +180,20 @@ try {
 
   // ---------------------------------------------------------------- same answers everywhere
   const mix = benchQueries({ customerId: first.customerId, invoiceId: first.invoiceIds[0] ?? "" });
-  const bodies = mix.map((operation) =>
+  // Each client cycles through the mix once per seeded customer, with that customer's tree and
+  // one of its invoices: the list is the same for everyone (a shared dashboard), the rest varies,
+  // so identical in-flight requests are not the common case.
+  const sequence = trees.flatMap((tree, i) =>
+    benchQueries({
+      customerId: tree.customerId,
+      invoiceId: tree.invoiceIds[i % tree.invoiceIds.length] ?? "",
+    }),
+  );
+  const bodies = sequence.map((operation) =>
     JSON.stringify({ query: operation.query, variables: operation.variables }),
   );
   const mismatches: string[] = [];
-  for (const operation of mix) {
+  for (const operation of sequence) {
     const answers = await Promise.all(
       targets.map(async (target) => {
         const response = await fetch(target.url, {
@@ -240,27 +256,26 @@ try {
   const find = (target: string, connections: number) =>
     rows.find((row) => row.target === target && row.connections === connections);
   const lines = [
-    "| clients | target | req/s | p50 ms | p99 ms | errors | pshub ÷ hive | pshub ÷ floor |",
+    "| clients | target | req/s | p50 ms | p99 ms | errors | ÷ hive | ÷ floor |",
     "|---:|---|---:|---:|---:|---:|---:|---:|",
   ];
   for (const connections of concurrencies) {
-    const ours = find("pshub", connections);
     for (const target of targets) {
       const row = find(target.key, connections);
       if (!row) continue;
-      const ratio = (other?: Row) =>
-        ours && other && other.rps > 0 ? (ours.rps / other.rps).toFixed(2) : "";
+      const ratio = (mine: Row, other?: Row) =>
+        other && other.rps > 0 ? (mine.rps / other.rps).toFixed(2) : "";
       lines.push(
         `| ${connections} | ${target.label} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ${
-          target.key === "pshub" ? ratio(find("hive", connections)) : ""
-        } | ${target.key === "pshub" ? ratio(find("floor", connections)) : ""} |`,
+          target.key.startsWith("pshub") ? ratio(row, find("hive", connections)) : ""
+        } | ${target.key.startsWith("pshub") ? ratio(row, find("floor", connections)) : ""} |`,
       );
     }
   }
   const table = lines.join("\n");
   const header = `## gateway — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}
 
-Query mix per client, in turn: ${mix.map((operation) => operation.description).join("; ")}.
+Query mix per client, in turn: ${mix.map((operation) => operation.description).join("; ")}; the tree and the invoice vary over the ${trees.length} seeded customers (${sequence.length} requests per cycle).
 ${duration} s per cell after a 1 s warm-up; autocannon in its own process; ${trees.length} customers, ${invoiceCount} invoices (3 lines, 1 payment each).
 Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the load generator, the gateway under test, the four subgraphs and Postgres share these cores.${
     mismatches.length

@@ -25,6 +25,11 @@ export const gatewayEnvSchema = z.object({
   GATEWAY_MAX_FIELDS: z.coerce.number().int().min(1).max(100_000).default(1500),
   /** Request body limit in bytes. */
   GATEWAY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
+  /** Identical in-flight subgraph queries share one round trip (see fetcher.ts). */
+  GATEWAY_DEDUPE_SUBGRAPH_REQUESTS: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((value) => value === "true"),
   /** Introspection (the IDE needs it); turn off for a locked-down deployment. */
   GATEWAY_INTROSPECTION: z
     .enum(["true", "false"])

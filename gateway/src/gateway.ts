@@ -70,6 +70,8 @@ export interface CreateGatewayOptions {
   logger?: Logger;
   /** Process metrics (CPU, memory, event loop) on /metrics besides the gateway's own (default false). */
   defaultMetrics?: boolean;
+  /** Identical in-flight subgraph queries share one round trip (default true). */
+  dedupeSubgraphRequests?: boolean;
   /** Replaces the HTTP client used to call subgraphs (default: node:http, keep-alive; see fetcher.ts). */
   fetcher?: SubgraphFetcher;
 }
@@ -176,7 +178,9 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   const urls = resolveSubgraphUrls(options.subgraphUrls);
   const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
-  const ownFetcher = options.fetcher ? undefined : createSubgraphFetcher();
+  const ownFetcher = options.fetcher
+    ? undefined
+    : createSubgraphFetcher({ dedupe: options.dedupeSubgraphRequests ?? true });
   const fetcher = options.fetcher ?? (ownFetcher as SubgraphFetcher);
   const mode = options.supergraph ?? "file";
 

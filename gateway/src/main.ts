@@ -27,6 +27,7 @@ const gateway = await createGateway({
   introspection: env.GATEWAY_INTROSPECTION,
   maxBodyBytes: env.GATEWAY_MAX_BODY_BYTES,
   defaultMetrics: true,
+  dedupeSubgraphRequests: env.GATEWAY_DEDUPE_SUBGRAPH_REQUESTS,
   logger: log,
 });
 // Subscriptions (graphql-ws on the same port and path) read the outbox: one small pool.
