@@ -241,9 +241,15 @@ export interface PreparedSubscription {
   key: string;
 }
 
+/** One result and its JSON, serialised once for every subscriber that shares it. */
+export interface SharedResult {
+  result: ExecutionResult;
+  json: string;
+}
+
 export class EventExecutor {
   private schema: GraphQLSchema;
-  private readonly results = new PromiseCache<ExecutionResult>(20_000);
+  private readonly results = new PromiseCache<SharedResult>(20_000);
   private readonly entities = new PromiseCache<{
     data?: Record<string, unknown> | null;
     errors?: readonly GraphQLFormattedError[];
@@ -282,9 +288,9 @@ export class EventExecutor {
   }
 
   /** The result of `sub` for `event`, shared with every identical subscription. */
-  result(sub: PreparedSubscription, event: EventValue): Promise<ExecutionResult> {
+  result(sub: PreparedSubscription, event: EventValue): Promise<SharedResult> {
     const { value, created } = this.results.getOrCreate(`${event.eventId}|${sub.key}`, () =>
-      this.run(sub, event),
+      this.run(sub, event).then((result) => ({ result, json: JSON.stringify(result) })),
     );
     if (!created) this.stats.sharedResults++;
     return value;

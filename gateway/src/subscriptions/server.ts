@@ -82,6 +82,8 @@ export interface SubscriptionServerOptions {
   maxRejectedSubscribes?: number;
   keepAliveMs?: number;
   maxPayloadBytes?: number;
+  /** Unsent bytes a connection may hold before its subscriptions end as lagging. */
+  maxBufferedBytes?: number;
   log?: Logger;
 }
 
@@ -115,6 +117,14 @@ interface SubscribeContext {
   prepared: PreparedSubscription;
   args: FieldArgs;
   afterEventId: number | null;
+  /** Sends one `next` message whose payload is already JSON (see stream()). */
+  sendNext(json: string): Promise<void>;
+}
+
+interface WsLike {
+  readyState: number;
+  bufferedAmount: number;
+  send(data: string): void;
 }
 
 const retryable = (message: string, code: string, extra: Record<string, unknown> = {}) =>
@@ -132,6 +142,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     scopeOf = (principal: string) => principal,
     maxSubscriptionsPerConnection = 50,
     maxRejectedSubscribes = 100,
+    maxBufferedBytes = 8_000_000,
   } = options;
 
   let executor: EventExecutor | undefined;
@@ -234,11 +245,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             if (!prepared.field.matches(args, event, eventFacts)) continue;
             const value = exec.eventValue(prepared, event, eventFacts);
             if (!value) continue;
-            const result = await exec.result(prepared, value);
+            const { json } = await exec.result(prepared, value);
             if (finished) return done;
+            // Sent here rather than yielded to graphql-ws: the payload is serialised once per
+            // event for every identical subscription, not once per subscriber.
+            await ctx.sendNext(json);
             lastEventId = event.id;
             delivered++;
-            return { done: false, value: result };
           }
         } catch (error) {
           finish();
@@ -276,7 +289,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       onClose(ctx) {
         if (ctx.extra.principal !== undefined) connections--;
       },
-      onSubscribe(ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] {
+      onSubscribe(ctx, id, payload): ExecutionArgs | readonly GraphQLError[] {
         const apiSchema = options.schema();
         if (!apiSchema) return [retryable("the graph is not loaded yet; retry", "UNAVAILABLE")];
         if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
@@ -350,10 +363,22 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           field,
           key: JSON.stringify([payload.query, payload.operationName ?? null, args, scope]),
         };
+        const socket = (ctx.extra as { socket?: WsLike }).socket;
+        const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
         const context: SubscribeContext = {
           prepared,
           args,
           afterEventId: after === undefined || after === null ? null : Number(after),
+          sendNext: async (json) => {
+            if (socket?.readyState !== 1) return;
+            // A client that does not read: its buffer grows; end it (it resumes with afterEventId).
+            if (socket.bufferedAmount > maxBufferedBytes)
+              throw retryable(
+                "this client is not reading its events fast enough; reconnect and resume with afterEventId",
+                "SUBSCRIPTION_LAGGING",
+              );
+            socket.send(`${prefix}${json}}`);
+          },
         };
         return {
           schema: apiSchema,
