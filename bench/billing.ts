@@ -101,7 +101,8 @@ async function seed(sql: postgres.Sql, contracts: number, entries: number) {
     insert into time_entry (project_id, resource_id, work_date, hours, billable, bill_rate, currency,
       status, approved_at, approved_by)
     select ps.ids[1 + i % ${contracts}], rs.ids[1 + i % 50], date '2026-01-01' + (i % 28),
-      0.25 * (1 + i % 32), i % 10 <> 0, 100 + (i % 7) * 12.35, 'USD', 'APPROVED', now(), 'bench'
+      0.25 * (1 + (i / 7) % 32), (i / ${contracts}) % 10 <> 0, 100 + (i % 7) * 12.35, 'USD',
+      'APPROVED', now(), 'bench'
     from generate_series(1, ${entries}) as i, ps, rs`);
   await sql.unsafe("vacuum analyze");
 }
@@ -131,7 +132,9 @@ try {
     await runMigrations(url);
     const client = createDbClient(url, { max: Number(args["invoice-concurrency"]) + 2 });
     try {
-      process.stdout.write(`scale ${scale}: seeding ${contracts} contracts, ${entries} time entries…\n`);
+      process.stdout.write(
+        `scale ${scale}: seeding ${contracts} contracts, ${entries} time entries…\n`,
+      );
       await seed(client.sql, contracts, entries);
 
       // The floor, twice (the first also warms the cache), rolled back; keep the faster.
@@ -157,7 +160,9 @@ try {
         execute(client.db, op.runBilling, { actor: "bench" }, { periodEnd: PERIOD_END }),
       );
       if (billing.value.eventsCreated !== floor!.value) {
-        throw new Error(`runBilling made ${billing.value.eventsCreated} events, the floor ${floor!.value}`);
+        throw new Error(
+          `runBilling made ${billing.value.eventsCreated} events, the floor ${floor!.value}`,
+        );
       }
 
       const ids = (await client.sql<{ id: string }[]>`select id from contract order by number`).map(
@@ -169,7 +174,12 @@ try {
         const worker = async () => {
           while (next < ids.length) {
             const contractId = ids[next++]!;
-            await execute(client.db, op.generateInvoice, { actor: "bench" }, { contractId, periodEnd: PERIOD_END });
+            await execute(
+              client.db,
+              op.generateInvoice,
+              { actor: "bench" },
+              { contractId, periodEnd: PERIOD_END },
+            );
           }
         };
         await Promise.all(Array.from({ length: Number(args["invoice-concurrency"]) }, worker));

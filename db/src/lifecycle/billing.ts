@@ -48,6 +48,9 @@ export const runBillingInput = z
     path: ["contractId"],
   });
 
+/** Events created by one run above which runBilling refreshes billing_event's statistics. */
+const ANALYZE_AFTER = 10_000;
+
 type Created = {
   source_type: string;
   currency: string;
@@ -85,6 +88,12 @@ export const runBilling = defineOperation({
       created.push(...(await tx.execute<Created>(statement)));
     }
     await markRetainerTimeBilled(tx, scope, periodEnd);
+    const total = created.reduce((n, row) => n + Number(row.n), 0);
+    if (total >= ANALYZE_AFTER) {
+      // A big run changes billing_event by orders of magnitude before autovacuum notices: fresh
+      // statistics keep the generateInvoice calls that follow on the (contract, status) index.
+      await tx.execute(sql`analyze billing_event`);
+    }
     const bySourceType: RunBillingResult["bySourceType"] = {
       TIME: 0,
       EXPENSE: 0,
