@@ -73,15 +73,41 @@ export class RowSink {
     return row;
   }
 
-  /** Flushes when enough rows are buffered; call between self-contained units of work. */
+  /**
+   * Hands the buffered rows to the database once enough are buffered, and returns while they are
+   * written, so generating the next rows overlaps with writing these (at most one batch in
+   * flight). Call between self-contained units of work; rows must not change after this.
+   */
   async maybeFlush(): Promise<void> {
-    if (this.buffered >= this.flushAt) await this.flush();
+    if (this.buffered < this.flushAt) return;
+    const batch = this.take();
+    await this.inFlight;
+    this.inFlight = this.write(batch);
+    // Handled when awaited by the next flush; this only keeps it from counting as unhandled.
+    this.inFlight.catch(() => {});
   }
 
+  /** Writes everything buffered and waits until it is written. */
   async flush(): Promise<void> {
+    const batch = this.take();
+    await this.inFlight;
+    this.inFlight = this.write(batch);
+    await this.inFlight;
+  }
+
+  private inFlight: Promise<void> = Promise.resolve();
+
+  private take(): Map<TableName, Row[]> {
+    const batch = new Map(this.buffers);
+    this.buffers.clear();
+    this.buffered = 0;
+    return batch;
+  }
+
+  private async write(batch: Map<TableName, Row[]>): Promise<void> {
     let written = 0;
     for (const table of TABLE_ORDER) {
-      const rows = this.buffers.get(table);
+      const rows = batch.get(table);
       if (!rows?.length) continue;
       for (let i = 0; i < rows.length; i += 5_000) {
         await insertRows(this.sql, table, rows.slice(i, i + 5_000));
@@ -89,8 +115,6 @@ export class RowSink {
       this.counts[table] = (this.counts[table] ?? 0) + rows.length;
       written += rows.length;
     }
-    this.buffers.clear();
-    this.buffered = 0;
     this.onFlush(written);
   }
 }
