@@ -12,7 +12,7 @@
  * processes over one seeded database (DATABASE_URL's server, or embedded Postgres).
  */
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { availableParallelism, cpus, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
@@ -277,10 +277,12 @@ try {
 
 Query mix per client, in turn: ${mix.map((operation) => operation.description).join("; ")}; the tree and the invoice vary over the ${trees.length} seeded customers (${sequence.length} requests per cycle).
 ${duration} s per cell after a 1 s warm-up; autocannon in its own process; ${trees.length} customers, ${invoiceCount} invoices (3 lines, 1 payment each).
-Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the load generator, the gateway under test, the four subgraphs and Postgres share these cores.${
+Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the load generator, the gateway under test, the four subgraphs and Postgres share these cores; load average ${loadavg()
+    .map((value) => value.toFixed(1))
+    .join(" ")} at the end of the run.${
     mismatches.length
       ? `\nAnswer mismatches: ${mismatches.join("; ")}.`
-      : "\nAll three targets returned identical data for every query in the mix."
+      : "\nAll targets returned identical data for every request of the mix (checked before the load)."
   }
 `;
   process.stdout.write(`\n${header}\n${table}\n`);
