@@ -26,6 +26,11 @@
  * | sync_exception.raised         | sync_exception | { owner, severity, code, entityType, entityId, message }  |
  * | sync_exception.status_changed | sync_exception | { from, to, owner, code, note }                           |
  *
+ * Set-based steps stay set-based: runBilling emits one billing_event.created per event (its
+ * sourceId names the time entry / expense / milestone / fee item / contract) and no separate
+ * event for the items it marks BILLED, except milestones (milestone.status_changed APPROVED →
+ * BILLED). generateInvoice emits invoice.created (lineCount), not one event per billing event.
+ *
  * `correlationId` is the lineage id: minted when an opportunity is converted, stored on the
  * contract and project and copied to billing events, invoices and payments, so
  * `lineage(entityType, id)` can answer the whole chain. `causationId` is the request's correlation

@@ -135,9 +135,15 @@ export const runBilling = defineOperation({
  * (`extraCtes`: more `name as (…)` CTEs over `ins`), and report counts per (source type,
  * currency, contract).
  */
-function insertEvents(ctx: OperationContext, candidates: SQL, extraCtes: SQL | null): SQL {
+function insertEvents(
+  ctx: OperationContext,
+  candidates: SQL,
+  extraCtes: SQL | null,
+  /** CTEs `candidates` reads from (data-modifying CTEs must be at the top level). */
+  leadingCtes?: SQL,
+): SQL {
   return sql`
-    with candidates as (${candidates}),
+    with ${leadingCtes ? sql`${leadingCtes}, ` : sql``}candidates as (${candidates}),
     ins as (
       insert into billing_event (contract_id, project_id, customer_id, source_type, source_id, period,
         description, quantity, rate, amount, currency, correlation_id)
@@ -161,24 +167,30 @@ function insertEvents(ctx: OperationContext, candidates: SQL, extraCtes: SQL | n
     from ins group by 1, 2, 3`;
 }
 
+/**
+ * T&M time, the bulk of a run: the eligible entries are marked BILLED in the same pass that reads
+ * them (UPDATE … RETURNING feeds the INSERT), so the rows are visited once. A concurrent run waits
+ * on the row locks, re-checks status = 'APPROVED' and skips them.
+ */
 function timeAndMaterials(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
   return insertEvents(
     ctx,
     sql`
-      select c.id as contract_id, te.project_id, c.customer_id, 'TIME' as source_type, te.id as source_id,
-        to_char(te.work_date, 'YYYY-MM') as period,
-        'Time ' || te.work_date || ': ' || te.hours || ' h' || coalesce(' - ' || te.description, '') as description,
-        te.hours as quantity, te.bill_rate as rate, pshub_round_half_even(te.hours * te.bill_rate, 2) as amount,
-        c.currency, c.correlation_id
-      from time_entry te
-      join project p on p.id = te.project_id
-      join contract c on c.id = p.contract_id
-      where te.status = 'APPROVED' and te.billable and te.work_date <= ${periodEnd}
-        and c.billing_model = 'TIME_AND_MATERIALS' and ${scope}`,
-    sql`marked as (
+      select contract_id, project_id, customer_id, 'TIME' as source_type, id as source_id,
+        to_char(work_date, 'YYYY-MM') as period,
+        'Time ' || work_date || ': ' || hours || ' h' || coalesce(' - ' || description, '') as description,
+        hours as quantity, bill_rate as rate, pshub_round_half_even(hours * bill_rate, 2) as amount,
+        currency, correlation_id
+      from billed`,
+    null,
+    sql`billed as (
         update time_entry te set status = 'BILLED', version = te.version + 1, updated_at = now()
-        from ins where ins.source_type = 'TIME' and te.id = ins.source_id and te.status = 'APPROVED'
-        returning 1)`,
+        from project p join contract c on c.id = p.contract_id
+        where p.id = te.project_id and te.status = 'APPROVED' and te.billable
+          and te.work_date <= ${periodEnd} and c.billing_model = 'TIME_AND_MATERIALS' and ${scope}
+        returning c.id as contract_id, te.project_id, c.customer_id, te.id, te.work_date, te.hours,
+          te.bill_rate, te.description, c.currency, c.correlation_id
+      )`,
   );
 }
 
