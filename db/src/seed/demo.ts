@@ -24,7 +24,7 @@ import { Random, salesforceId } from "./random.ts";
 import {
   addDays,
   addMonths,
-  applyRate,
+  applyRateHalfEven,
   at,
   dayNumber,
   fromCents,
@@ -720,6 +720,8 @@ class DemoGenerator {
       end,
       terms,
       lines: [],
+      retainerHours,
+      retainerTime: [],
     };
 
     const projectCount =
@@ -730,7 +732,10 @@ class DemoGenerator {
       this.project(ctx, projectStart, budgetHours, p === 0 ? feeAmounts : []);
     }
     if (model === "FIXED_FEE") this.feeSchedule(ctx, feeAmounts);
-    if (model === "RETAINER" && retainerAmount) this.retainer(ctx, retainerAmount);
+    if (model === "RETAINER" && retainerAmount) {
+      this.retainer(ctx, retainerAmount);
+      this.retainerOverage(ctx);
+    }
     this.invoices(ctx);
   }
 
@@ -808,7 +813,10 @@ class DemoGenerator {
     const first = dayNumber(start);
     const last = Math.min(dayNumber(ctx.end ?? this.today), dayNumber(this.today));
     if (last < first) return;
-    const billableModel = ctx.model === "TIME_AND_MATERIALS";
+    // Time and expenses are billed on T&M contracts; on retainers, expenses at cost and time
+    // beyond the retainer hours as overage (see retainerOverage). Other models: not billable.
+    const billableModel = ctx.model === "TIME_AND_MATERIALS" || ctx.model === "RETAINER";
+    ctx.firstProjectId ??= projectId;
 
     // Time: ~110–260 entries per project, fewer for short windows.
     const span = last - first + 1;
@@ -848,15 +856,15 @@ class DemoGenerator {
         this.sfId("a2T"),
         workDate,
       );
-      if (billable && (workStatus === "BILLED" || monthOf(workDate) === this.readyMonth)) {
-        if (workStatus !== "REJECTED") {
-          this.billingEvent(ctx, projectId, "TIME", entry.id as string, monthOf(workDate), {
-            description: `${a.resource.name}, ${workDate}: ${task}`,
-            quantity: hours,
-            rate: a.rate,
-            amount: multiply(hours, a.rate),
-          });
-        }
+      if (workStatus === "BILLED" && ctx.model === "TIME_AND_MATERIALS") {
+        this.billingEvent(ctx, projectId, "TIME", entry.id as string, monthOf(workDate), {
+          description: `Time ${workDate}: ${hours} h - ${task}`,
+          quantity: hours,
+          rate: a.rate,
+          amount: multiply(hours, a.rate),
+        });
+      } else if (workStatus === "BILLED") {
+        ctx.retainerTime.push({ id: entry.id as string, projectId, workDate, hours, rate: a.rate });
       }
     }
 
@@ -895,9 +903,9 @@ class DemoGenerator {
         this.sfId("a0N"),
         incurredOn,
       );
-      if (billable && workStatus !== "REJECTED" && monthOf(incurredOn) <= this.readyMonth) {
+      if (workStatus === "BILLED") {
         this.billingEvent(ctx, projectId, "EXPENSE", expense.id as string, monthOf(incurredOn), {
-          description: `${a.resource.name}, ${incurredOn}: ${description}`,
+          description: `Expense ${incurredOn}: ${kind.category} - ${description}`,
           quantity: "1.00",
           rate: fromCents(amount),
           amount,
@@ -923,7 +931,7 @@ class DemoGenerator {
     }
     if (month === this.readyMonth) {
       if (this.r.chance(0.03)) return { status: "REJECTED", approvedAt: null };
-      return { status: "APPROVED", approvedAt };
+      return { status: billable ? "BILLED" : "APPROVED", approvedAt };
     }
     if (dayNumber(date) > dayNumber(this.today) - 5 || this.r.chance(0.35)) {
       return { status: "SUBMITTED", approvedAt: null };
@@ -955,8 +963,7 @@ class DemoGenerator {
         completedOn = addDays(dueDate, -this.r.int(0, 5));
         approvedOn = earlier(addDays(completedOn, 2), this.today);
         const month = monthOf(approvedOn);
-        if (month <= this.invoicedThrough) status = "BILLED";
-        else if (month === this.readyMonth) status = "APPROVED";
+        if (month <= this.readyMonth) status = "BILLED";
         else status = this.r.chance(0.5) ? "APPROVED" : "COMPLETED";
         if (status === "COMPLETED") approvedOn = null;
       }
@@ -991,7 +998,7 @@ class DemoGenerator {
   private feeSchedule(ctx: ContractContext, amounts: bigint[]): void {
     amounts.forEach((amount, k) => {
       const dueDate = addMonths(ctx.start, k);
-      const billed = ctx.status !== "DRAFT" && monthOf(dueDate) <= this.invoicedThrough;
+      const billed = ctx.status !== "DRAFT" && monthOf(dueDate) <= this.readyMonth;
       const description = `Instalment ${k + 1} of ${amounts.length}`;
       const row = this.sink.push(
         "fee_schedule_item",
@@ -1006,8 +1013,8 @@ class DemoGenerator {
         }),
       );
       if (billed) {
-        this.billingEvent(ctx, null, "FIXED_FEE", row.id as string, "", {
-          description: `Fixed fee: ${description}`,
+        this.billingEvent(ctx, ctx.firstProjectId ?? null, "FIXED_FEE", row.id as string, "", {
+          description: `${description} (due ${dueDate})`,
           quantity: "1.00",
           rate: fromCents(amount),
           amount,
@@ -1026,11 +1033,39 @@ class DemoGenerator {
       month <= lastMonth;
       month = monthOf(addMonths(`${month}-01`, 1))
     ) {
-      this.billingEvent(ctx, null, "RETAINER", ctx.id, month, {
-        description: `Retainer ${month}`,
+      this.billingEvent(ctx, ctx.firstProjectId ?? null, "RETAINER", ctx.id, month, {
+        description: `Retainer ${month} (${ctx.retainerHours} h)`,
         quantity: "1.00",
         rate: amount,
         amount: toWhole(amount) * 100n,
+      });
+    }
+  }
+
+  /**
+   * Overage as runBilling computes it: per month, billed hours in work-date order; the part of
+   * each entry beyond the retainer hours becomes a TIME event at the entry's rate.
+   */
+  private retainerOverage(ctx: ContractContext): void {
+    const allowance = toCents(ctx.retainerHours ?? "0");
+    const entries = [...ctx.retainerTime].sort((x, y) =>
+      x.workDate === y.workDate ? (x.id < y.id ? -1 : 1) : x.workDate < y.workDate ? -1 : 1,
+    );
+    const used = new Map<string, bigint>();
+    for (const e of entries) {
+      const month = monthOf(e.workDate);
+      const hours = toCents(e.hours);
+      const cumulative = (used.get(month) ?? 0n) + hours;
+      used.set(month, cumulative);
+      const beyond = cumulative - allowance;
+      const overage = beyond <= 0n ? 0n : beyond < hours ? beyond : hours;
+      if (overage === 0n) continue;
+      const quantity = fromCents(overage);
+      this.billingEvent(ctx, e.projectId, "TIME", e.id, month, {
+        description: `Overage ${e.workDate}: ${quantity} h of ${e.hours} h`,
+        quantity,
+        rate: e.rate,
+        amount: multiply(quantity, e.rate),
       });
     }
   }
@@ -1092,13 +1127,15 @@ class DemoGenerator {
         ? (LATEST_INVOICE_STATUSES[
             this.next("latest-invoice", 0) % LATEST_INVOICE_STATUSES.length
           ] ?? "POSTED")
-        : this.r.weighted([
-            ["PAID", 78],
-            ["PARTIALLY_PAID", 6],
-            ["POSTED", 8],
-            ["DISPUTED", 4],
-            ["VOID", 4],
-          ] as const);
+        : this.next("older-invoice", 0) % 25 === 12
+          ? "VOID" // one in 25, so that even a small seed shows a voided and reissued invoice
+          : this.r.weighted([
+              ["PAID", 80],
+              ["PARTIALLY_PAID", 6],
+              ["POSTED", 8],
+              ["DISPUTED", 4],
+              ["VOID", 2],
+            ] as const);
       let issuedOn = addDays(lastDayOfMonth(period), 3);
       while (!isWeekday(dayNumber(issuedOn))) issuedOn = addDays(issuedOn, 1);
       if (status === "VOID") {
@@ -1120,7 +1157,11 @@ class DemoGenerator {
   ): void {
     const entity = ctx.customer.entity;
     const subtotal = events.reduce((sum, e) => sum + toCents(String(e.amount)), 0n);
-    const tax = applyRate(subtotal, entity.taxRate);
+    // As generateInvoice: tax per line, rounded half-even.
+    const tax = events.reduce(
+      (sum, e) => sum + applyRateHalfEven(toCents(String(e.amount)), entity.taxRate),
+      0n,
+    );
     const total = subtotal + tax;
     const issued = status !== "DRAFT";
     const posted = issued && status !== "ISSUED" && status !== "VOID";
@@ -1162,7 +1203,8 @@ class DemoGenerator {
         total: fromCents(total),
         amountPaid: fromCents(paid),
         issuedOn: issued ? issuedOn : null,
-        dueOn: issued ? dueOn : null,
+        // A draft is due after the terms from its generation, as generateInvoice sets it.
+        dueOn: issued ? dueOn : addDays(addDays(periodEnd, 1), ctx.terms),
         postedAt: posted ? at(addDays(issuedOn, 1), 10) : null,
         status,
         createdOn: addDays(periodEnd, 1),
@@ -1408,6 +1450,11 @@ interface ContractContext {
   terms: number;
   /** Invoiced billing events, grouped into invoices per month. */
   lines: PendingLine[];
+  retainerHours: string | null;
+  /** The contract's first project: contract-level events (fees, retainers) point to it. */
+  firstProjectId?: string;
+  /** BILLED time on a retainer contract, for the overage. */
+  retainerTime: { id: string; projectId: string; workDate: string; hours: string; rate: string }[];
 }
 
 /** "250.00" → 250n (whole units; rates are whole numbers in the demo). */

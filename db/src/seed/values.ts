@@ -21,11 +21,15 @@ export function multiply(quantity: string, rate: string): bigint {
   return (toCents(quantity) * toCents(rate) + 50n) / 100n;
 }
 
-/** amount × a four-decimal rate such as "0.0888", rounded half up to cents. */
-export function applyRate(cents: bigint, rate: string): bigint {
+/** amount × a four-decimal rate such as "0.0888", rounded half to even to cents. */
+export function applyRateHalfEven(cents: bigint, rate: string): bigint {
   const [whole = "0", fraction = ""] = rate.split(".");
   const rate4 = BigInt(whole) * 10_000n + BigInt(`${fraction}0000`.slice(0, 4));
-  return (cents * rate4 + 5_000n) / 10_000n;
+  const product = cents * rate4;
+  const quotient = product / 10_000n;
+  const remainder = product % 10_000n;
+  if (remainder > 5_000n || (remainder === 5_000n && quotient % 2n === 1n)) return quotient + 1n;
+  return quotient;
 }
 
 const DAY = 86_400_000;
