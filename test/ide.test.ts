@@ -8,14 +8,17 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { invoice } from "@pshub/db/schema";
+import { eq } from "drizzle-orm";
 import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCustomerTree } from "./support/builders.ts";
+import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let stack: Stack;
+let tree: CustomerTree;
 let browser: BrowserContext;
 let profile: string;
 
@@ -23,8 +26,8 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
   }
-  stack = await startStack({ ide: true });
-  await buildCustomerTree(stack.db, { invoices: 3, name: "Contoso UK" });
+  stack = await startStack({ ide: true, subscriptions: true });
+  tree = await buildCustomerTree(stack.db, { invoices: 3, name: "Contoso UK" });
   profile = mkdtempSync(join(tmpdir(), "pshub-ide-"));
   browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -117,5 +120,63 @@ describe("the IDE", () => {
     expect(existsSync("test-results/ide.png")).toBe(true);
     expect(offOrigin).toEqual([]);
     expect(pageErrors).toEqual([]);
+  });
+
+  it("streams an invoice subscription from the preloaded tab over graphql-ws", async () => {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(`${stack.origin}/`);
+    await page.waitForSelector(".graphiql-query-editor .CodeMirror", { timeout: 30_000 });
+    await page.locator(".graphiql-tab", { hasText: "InvoiceStatus" }).click();
+    await expect
+      .poll(() =>
+        page.evaluate(() =>
+          (
+            document.querySelector(".graphiql-query-editor .CodeMirror") as CodeMirrorHost
+          ).CodeMirror.getValue(),
+        ),
+      )
+      .toContain("subscription InvoiceStatus");
+    await page.click(".graphiql-execute-button");
+
+    // A draft invoice is issued through the gateway while the IDE listens.
+    const invoiceId = tree.invoiceIds[0] ?? "";
+    await stack.db
+      .update(invoice)
+      .set({ status: "DRAFT", amountPaid: "0", issuedOn: null, dueOn: null })
+      .where(eq(invoice.id, invoiceId));
+    await expect
+      .poll(
+        async () => {
+          const { json } = await stack.query(
+            "mutation($id: ID!) { issueInvoice(invoiceId: $id) { status } }",
+            { id: invoiceId },
+            { "x-pshub-principal": "ide-test" },
+          );
+          return json.data?.issueInvoice?.status ?? JSON.stringify(json.errors);
+        },
+        { timeout: 10_000 },
+      )
+      .toBe("ISSUED");
+
+    await page.waitForFunction(
+      () =>
+        (
+          (
+            document.querySelector(".graphiql-response .CodeMirror") as CodeMirrorHost | null
+          )?.CodeMirror.getValue() ?? ""
+        ).includes("ISSUED"),
+      null,
+      { timeout: 20_000 },
+    );
+    const text = await page.evaluate(() =>
+      (
+        document.querySelector(".graphiql-response .CodeMirror") as CodeMirrorHost
+      ).CodeMirror.getValue(),
+    );
+    const event = JSON.parse(text).data.invoiceStatusChanged;
+    expect(event.previousStatus).toBe("DRAFT");
+    expect(event.status).toBe("ISSUED");
+    expect(event.invoice.customer.name).toBe("Contoso UK");
+    await page.screenshot({ path: "test-results/ide-subscription.png" });
   });
 });

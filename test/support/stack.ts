@@ -16,6 +16,10 @@ import { createCustomerSubgraph } from "@pshub/subgraph-customer";
 import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
 import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
 import { createProjectSubgraph } from "@pshub/subgraph-project";
+import {
+  type AttachedSubscriptions,
+  attachSubscriptions,
+} from "../../gateway/src/subscriptions/index.ts";
 
 export interface GraphQLResponse {
   status: number;
@@ -44,7 +48,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(options: { ide?: boolean } = {}): Promise<Stack> {
+export async function startStack(
+  options: { ide?: boolean; subscriptions?: boolean } = {},
+): Promise<Stack> {
   let statements = 0;
   const database = await createTestDatabase({ onQuery: () => void statements++ });
   const { db } = database;
@@ -69,6 +75,9 @@ export async function startStack(options: { ide?: boolean } = {}): Promise<Stack
     },
     ide: options.ide ?? false,
   });
+  const subscriptions: AttachedSubscriptions | undefined = options.subscriptions
+    ? await attachSubscriptions(gateway, { sql: database.sql, url: database.url })
+    : undefined;
   const { url } = await gateway.listen({ port: 0 });
 
   const post = async (
@@ -104,6 +113,7 @@ export async function startStack(options: { ide?: boolean } = {}): Promise<Stack
     post,
     query: (query, variables, headers) => post({ query, variables }, headers),
     async stop() {
+      await subscriptions?.close();
       await gateway.close();
       await Promise.all(running.map((subgraph) => subgraph.close()));
       await database.drop();
