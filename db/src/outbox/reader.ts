@@ -22,9 +22,11 @@
  *    (pg_stat_activity.backend_xid, plus prepared transactions); once none of them is in
  *    progress any more, read again: an id still missing in that read (whose snapshot is newer
  *    than their end) belongs to a rollback, or was never used, and is skipped.
- *    (Snapshot xmin would also work but is cluster-wide: any long transaction in another
- *    database would stall us. The snapshot's xip list alone is wrong: transactions with xids at
- *    or above its xmax are in progress but not listed.)
+ *    A role that may not see other roles' backend_xid (it needs pg_read_all_stats) falls back to
+ *    a fence: a fresh xid, waited for until the snapshot xmin passes it; as correct, but xmin is
+ *    cluster-wide, so any long transaction in any database delays the decision. (The snapshot's
+ *    xip list alone is wrong: transactions with xids at or above its xmax are in progress but
+ *    not listed.)
  * LISTEN/NOTIFY only wakes the reader; a safety poll runs anyway, so a notification lost while
  * the listener reconnects delays an event by at most `safetyPollMs`, never loses it.
  */
@@ -73,6 +75,8 @@ export interface OutboxReaderOptions {
   startLookback?: number;
   /** application_name of the LISTEN connection (tests find it by this). */
   listenerName?: string;
+  /** How holes are judged (default: `transactions` when this role can see them, else `fence`). */
+  holeRule?: "transactions" | "fence";
 }
 
 /** A subscriber fell too far behind; it may resume with `afterEventId = lastEventId`. */
@@ -221,6 +225,8 @@ export class OutboxReader {
   private startupIds: Set<number> | null = null;
   private startupMax = 0;
   private holes: Hole[] = [];
+  /** Whether pg_stat_activity shows other roles' backend_xid (null: not checked yet). */
+  private canSeeTransactions: boolean | null = null;
   private readonly subscribers = new Set<Subscriber>();
 
   private listener: postgres.Sql | null = null;
@@ -246,6 +252,7 @@ export class OutboxReader {
     this.maxQueue = options.maxQueue ?? 10_000;
     this.startLookback = options.startLookback ?? 1000;
     this.listenerName = options.listenerName ?? "pshub-outbox-listener";
+    if (options.holeRule) this.canSeeTransactions = options.holeRule === "transactions";
   }
 
   /** Positions the frontier at the newest committed event and starts listening. */
@@ -382,16 +389,37 @@ export class OutboxReader {
     if (seen.waitFor === null) {
       if (Date.now() - seen.firstSeen < this.holeGraceMs) return false;
       seen.waitFor = await this.transactionsInProgress();
-    } else {
+    } else if (this.canSeeTransactions) {
       const now = await this.transactionsInProgress();
       for (const xid of seen.waitFor) if (!now.has(xid)) seen.waitFor.delete(xid);
+    } else {
+      const [fence] = seen.waitFor;
+      const [row] = await this.sql<{ done: boolean }[]>`
+        select pg_snapshot_xmin(pg_current_snapshot()) > ${fence ?? "0"}::xid8 as done`;
+      if (row?.done) seen.waitFor.clear();
     }
     // Decided on the next read, which begins after they ended.
     if (seen.waitFor.size === 0) seen.clear = true;
     return false;
   }
 
+  /**
+   * The transactions in progress in this database, or, when this role may not see other
+   * roles' backend_xid (it needs pg_read_all_stats), a fence: a fresh xid, above every
+   * transaction alive now; they are all over once the snapshot xmin passes it (slower: xmin is
+   * cluster-wide, so any long transaction anywhere delays the hole's decision).
+   */
   private async transactionsInProgress(): Promise<Set<string>> {
+    if (this.canSeeTransactions === null) {
+      const [row] = await this.sql<{ ok: boolean }[]>`
+        select coalesce((select rolsuper from pg_roles where rolname = current_user), false)
+          or pg_has_role(current_user, 'pg_read_all_stats', 'member') as ok`;
+      this.canSeeTransactions = row?.ok ?? false;
+    }
+    if (!this.canSeeTransactions) {
+      const [fence] = await this.sql<{ xid: string }[]>`select pg_current_xact_id()::text as xid`;
+      return new Set([fence?.xid ?? "0"]);
+    }
     const rows = await this.sql<{ xid: string }[]>`
       select backend_xid::text as xid from pg_stat_activity
       where datname = current_database() and backend_xid is not null
