@@ -195,6 +195,27 @@ describe("bad input: a clear GraphQL error with a code, never a 500", () => {
     expect(malformed.json.errors[0].extensions.code).toBe("BAD_USER_INPUT");
   });
 
+  it("rejects nested pages whose sizes multiply past the row limit with QUERY_TOO_COMPLEX", async () => {
+    const nested = "{ invoices(first: 500) { nodes { lines(first: 500) { nodes { id } } } } }";
+    const inline = await stack.query(nested);
+    expect(inline.status).toBe(400);
+    expect(inline.json.errors[0].extensions.code).toBe("QUERY_TOO_COMPLEX");
+    expect(inline.json.errors[0].extensions.actual).toBeGreaterThan(250_000);
+    const viaVariables = await stack.query(
+      "query($a: Int!, $b: Int!) { invoices(first: $a) { nodes { lines(first: $b) { nodes { id } } } } }",
+      { a: 1000, b: 1000 },
+    );
+    expect(viaVariables.status).toBe(400);
+    expect(viaVariables.json.errors[0].extensions.code).toBe("QUERY_TOO_COMPLEX");
+    // The same shape with BI-sized pages is fine.
+    const small = await stack.query(
+      "query($a: Int!, $b: Int!) { invoices(first: $a) { nodes { lines(first: $b) { nodes { id } } } } }",
+      { a: 50, b: 20 },
+    );
+    expect(small.status).toBe(200);
+    expect(small.json.errors).toBeUndefined();
+  });
+
   it("rejects a query deeper than the limit with QUERY_TOO_DEEP", async () => {
     const deep = `{ customer(id: "${big.customerId}") { ${"parent { ".repeat(30)}name${" }".repeat(30)} } }`;
     const { status, json } = await stack.query(deep);

@@ -23,6 +23,8 @@ export const gatewayEnvSchema = z.object({
   GATEWAY_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(30),
   /** Fields in the operation after expanding fragments. */
   GATEWAY_MAX_FIELDS: z.coerce.number().int().min(1).max(100_000).default(1500),
+  /** Estimated objects per query (nested page sizes multiply; see limits.ts). */
+  GATEWAY_MAX_ROWS: z.coerce.number().int().min(1).default(100_000),
   /** Request body limit in bytes. */
   GATEWAY_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_000_000),
   /** Identical in-flight subgraph queries share one round trip (see fetcher.ts). */

@@ -23,6 +23,7 @@ const gateway = await createGateway({
     maxDepth: env.GATEWAY_MAX_DEPTH,
     maxAliases: env.GATEWAY_MAX_ALIASES,
     maxFields: env.GATEWAY_MAX_FIELDS,
+    maxRows: env.GATEWAY_MAX_ROWS,
   },
   introspection: env.GATEWAY_INTROSPECTION,
   maxBodyBytes: env.GATEWAY_MAX_BODY_BYTES,
