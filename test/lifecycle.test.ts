@@ -25,14 +25,13 @@ let url: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  running = await Promise.all(
-    [
-      createCustomerSubgraph,
-      createProjectSubgraph,
-      createBillingSubgraph,
-      createInvoiceSubgraph,
-    ].map((create) => listen(create(t.db), { port: 0, host: "127.0.0.1" })),
-  );
+  const listenOn = { port: 0, host: "127.0.0.1" };
+  running = await Promise.all([
+    listen(createCustomerSubgraph(t.db), listenOn),
+    listen(createProjectSubgraph(t.db), listenOn),
+    listen(createBillingSubgraph(t.db), listenOn),
+    listen(createInvoiceSubgraph(t.db), listenOn),
+  ]);
   const [customer, project, billing, invoice] = running.map((r) => r.url);
   gateway = await createGateway({
     subgraphUrls: { customer: customer!, project: project!, billing: billing!, invoice: invoice! },
