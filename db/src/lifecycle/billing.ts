@@ -77,17 +77,25 @@ export const runBilling = defineOperation({
       and (${input.customerId ?? null}::uuid is null or c.customer_id = ${input.customerId ?? null}::uuid)`;
     const periodEnd = sql`${input.periodEnd}::date`;
     const created: Created[] = [];
-    for (const statement of [
-      timeAndMaterials(scope, periodEnd, ctx),
-      expenses(scope, periodEnd, ctx),
-      fixedFees(scope, periodEnd, ctx),
-      milestones(scope, ctx),
-      retainers(scope, periodEnd, ctx),
-      retainerOverage(scope, periodEnd, ctx),
-    ]) {
+    // Only the rules of the billing models in scope run (each rule scans its sources).
+    const [present] = await tx.execute<{ models: string[] | null }>(
+      sql`select array_agg(distinct c.billing_model::text) as models from contract c where ${scope}`,
+    );
+    const models = new Set(present?.models ?? []);
+    const statements: SQL[] = [];
+    if (models.has("TIME_AND_MATERIALS")) statements.push(timeAndMaterials(scope, periodEnd, ctx));
+    if (models.has("TIME_AND_MATERIALS") || models.has("RETAINER")) {
+      statements.push(expenses(scope, periodEnd, ctx));
+    }
+    if (models.has("FIXED_FEE")) statements.push(fixedFees(scope, periodEnd, ctx));
+    if (models.has("MILESTONE")) statements.push(milestones(scope, ctx));
+    if (models.has("RETAINER")) {
+      statements.push(retainers(scope, periodEnd, ctx), retainerOverage(scope, periodEnd, ctx));
+    }
+    for (const statement of statements) {
       created.push(...(await tx.execute<Created>(statement)));
     }
-    await markRetainerTimeBilled(tx, scope, periodEnd);
+    if (models.has("RETAINER")) await markRetainerTimeBilled(tx, scope, periodEnd);
     const total = created.reduce((n, row) => n + Number(row.n), 0);
     if (total >= ANALYZE_AFTER) {
       // A big run changes billing_event by orders of magnitude before autovacuum notices: fresh
