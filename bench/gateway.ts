@@ -102,11 +102,13 @@ try {
     const url = `http://127.0.0.1:${port}/graphql`;
     subgraphUrls[subgraph.name] = url;
     subgraphEnv[subgraph.urlEnv] = url;
-    const child = spawnTs(`subgraph-${subgraph.name}`, `subgraphs/${subgraph.name}/src/main.ts`, {
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      DATABASE_URL: databaseUrl,
-    });
+    const child = spawnTs(
+      `subgraph-${subgraph.name}`,
+      `subgraphs/${subgraph.name}/src/main.ts`,
+      { PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: databaseUrl },
+      // e.g. BENCH_SUBGRAPH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the subgraphs.
+      process.env.BENCH_SUBGRAPH_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
+    );
     children.push(child);
   }
   await Promise.all(
