@@ -163,6 +163,19 @@ describe("gateway over two subgraphs", () => {
     ]);
   });
 
+  it("serves GET /graphql (with a CSRF-safe header) and refuses it without one", async () => {
+    const query = encodeURIComponent("{ invoices { number } }");
+    const ok = await fetch(`${url}?query=${query}`, {
+      headers: { "apollo-require-preflight": "1" },
+    });
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as { data: unknown }).data).toEqual({
+      invoices: [{ number: "UK-1" }],
+    });
+    const blocked = await fetch(`${url}?query=${query}`);
+    expect(blocked.status).toBe(400);
+  });
+
   it("forwards the principal and a correlation id, and echoes the correlation id", async () => {
     seen.headers.length = 0;
     const correlationId = "0b7f3c52-6a41-4c1e-9d55-3f1f7a2b9e10";
