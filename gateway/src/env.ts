@@ -32,6 +32,10 @@ export const gatewayEnvSchema = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((value) => value === "true"),
+  /** HS256 secret for bearer tokens; unset (development) trusts the x-pshub-principal header. */
+  GATEWAY_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  GATEWAY_JWT_ISSUER: z.string().min(1).optional(),
+  GATEWAY_JWT_AUDIENCE: z.string().min(1).optional(),
   /** Introspection (the IDE needs it); turn off for a locked-down deployment. */
   GATEWAY_INTROSPECTION: z
     .enum(["true", "false"])

@@ -9,6 +9,7 @@ import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import { parse } from "graphql";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, type PshubGateway } from "./gateway.ts";
 import { handleGraphQL } from "./http.ts";
@@ -24,6 +25,15 @@ const invoiceSdl = `
   type Invoice @key(fields: "id") { id: ID! number: String! customer: Customer! }
   type Query { invoices: [Invoice!]! }
 `;
+
+function composeToy(): string {
+  const composed = composeServices([
+    { name: "customer", url: "http://127.0.0.1:1/graphql", typeDefs: parse(customerSdl) },
+    { name: "invoice", url: "http://127.0.0.1:1/graphql", typeDefs: parse(invoiceSdl) },
+  ]);
+  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join("\n"));
+  return composed.supergraphSdl;
+}
 
 interface Seen {
   headers: IncomingHttpHeaders[];
@@ -109,13 +119,8 @@ describe("gateway over two subgraphs", () => {
       },
       seen,
     );
-    const composed = composeServices([
-      { name: "customer", url: "http://127.0.0.1:1/graphql", typeDefs: parse(customerSdl) },
-      { name: "invoice", url: "http://127.0.0.1:1/graphql", typeDefs: parse(invoiceSdl) },
-    ]);
-    if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join("\n"));
     gw = await createGateway({
-      supergraph: { sdl: composed.supergraphSdl },
+      supergraph: { sdl: composeToy() },
       // The supergraph says port 1: the runtime URLs must win.
       subgraphUrls: { customer: customerSubgraph.url, invoice: invoiceSubgraph.url },
       limits: { maxDepth: 6, maxAliases: 3 },
@@ -311,6 +316,48 @@ describe("gateway over two subgraphs", () => {
       });
     } finally {
       await dev.close();
+    }
+  });
+
+  it("authenticates bearer tokens when a secret is set: sub is the principal, the header cannot spoof it", async () => {
+    const secret = "a-test-secret-that-is-long-enough-0123456789";
+    const secured = await createGateway({
+      supergraph: { sdl: composeToy() },
+      subgraphUrls: { customer: customerSubgraph.url, invoice: invoiceSubgraph.url },
+      auth: { jwtSecret: secret, issuer: "pshub-test" },
+      ide: false,
+    });
+    const { url: securedUrl } = await secured.listen({ port: 0 });
+    try {
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject("finance@example.com")
+        .setIssuer("pshub-test")
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(secret));
+      const send = (headers: Record<string, string>) =>
+        fetch(securedUrl, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...headers },
+          body: JSON.stringify({ query: '{ customer(id: "c1") { name } }' }),
+        });
+      seen.headers.length = 0;
+      const ok = await send({
+        authorization: `Bearer ${token}`,
+        "x-pshub-principal": "ceo@example.com",
+      });
+      expect(ok.status).toBe(200);
+      expect(seen.headers.at(-1)?.["x-pshub-principal"]).toBe("finance@example.com");
+
+      const spoofed = await send({ "x-pshub-principal": "ceo@example.com" });
+      expect(spoofed.status).toBe(200);
+      expect(seen.headers.at(-1)?.["x-pshub-principal"]).toBe("anonymous");
+
+      const bad = await send({ authorization: `Bearer ${token.slice(0, -4)}abcd` });
+      expect(bad.status).toBe(401);
+      expect(((await bad.json()) as any).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+    } finally {
+      await secured.close();
     }
   });
 

@@ -25,6 +25,7 @@ import {
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import type { Logger } from "@pshub/db";
 import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, print } from "graphql";
+import { type Authenticator, type AuthOptions, createAuthenticator } from "./auth.ts";
 import { SUPERGRAPH_PATH } from "./compose.ts";
 import { createSubgraphFetcher, type SubgraphFetcher } from "./fetcher.ts";
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "./http.ts";
@@ -70,6 +71,8 @@ export interface CreateGatewayOptions {
   logger?: Logger;
   /** Process metrics (CPU, memory, event loop) on /metrics besides the gateway's own (default false). */
   defaultMetrics?: boolean;
+  /** Bearer-token authentication (see auth.ts); without a secret the principal header is trusted. */
+  auth?: AuthOptions;
   /** Identical in-flight subgraph queries share one round trip (default true). */
   dedupeSubgraphRequests?: boolean;
   /** Replaces the HTTP client used to call subgraphs (default: node:http, keep-alive; see fetcher.ts). */
@@ -112,6 +115,8 @@ export interface PshubGateway {
   /** Runs one operation through the gateway (query planning, limits, forwarding). */
   execute(request: ExecuteRequest): Promise<ExecuteResult>;
   health(): Promise<HealthReport>;
+  /** The gateway's authentication, for other entry points on its port (graphql-ws connection_init). */
+  authenticate: Authenticator;
   /** Starts listening; port 0 picks a free one. */
   listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
@@ -158,18 +163,9 @@ const warningsPlugin: ApolloServerPlugin<GatewayContext> = {
 /** Correlation ids are uuids end to end (domain_event.correlation_id is a uuid column). */
 const CORRELATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-function contextFromRequest(req: IncomingMessage): GatewayContext {
-  const principalHeader = req.headers[PRINCIPAL_HEADER];
-  const principal =
-    typeof principalHeader === "string" && principalHeader.trim()
-      ? principalHeader.trim()
-      : "anonymous";
-  const correlationHeader = req.headers[CORRELATION_HEADER];
-  const correlationId =
-    typeof correlationHeader === "string" && CORRELATION_ID.test(correlationHeader)
-      ? correlationHeader
-      : randomUUID();
-  return { principal, correlationId, warnings: [] };
+function correlationIdOf(req: IncomingMessage): string {
+  const header = req.headers[CORRELATION_HEADER];
+  return typeof header === "string" && CORRELATION_ID.test(header) ? header : randomUUID();
 }
 
 export async function createGateway(options: CreateGatewayOptions = {}): Promise<PshubGateway> {
@@ -213,6 +209,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     schema = apiSchema;
   });
 
+  const authenticate = createAuthenticator(options.auth);
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
   const apolloServer = new ApolloServer<GatewayContext>({
     gateway,
@@ -270,8 +267,17 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
         res.end();
         return;
       }
-      const context = contextFromRequest(req);
-      const extraHeaders = { ...corsHeaders, [CORRELATION_HEADER]: context.correlationId };
+      const correlationId = correlationIdOf(req);
+      const extraHeaders = { ...corsHeaders, [CORRELATION_HEADER]: correlationId };
+      const auth = await authenticate(req.headers);
+      if (!auth.ok) {
+        sendGraphQLError(res, new HttpError(401, "UNAUTHENTICATED", auth.message), {
+          ...extraHeaders,
+          "www-authenticate": "Bearer",
+        });
+        return;
+      }
+      const context: GatewayContext = { principal: auth.principal, correlationId, warnings: [] };
       try {
         await handleGraphQL(apolloServer, req, res, async () => context, {
           maxBodyBytes,
@@ -386,6 +392,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     schema: () => schema,
     execute,
     health,
+    authenticate,
     async listen({ port = 0, host = "127.0.0.1" } = {}) {
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);

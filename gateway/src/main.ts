@@ -29,6 +29,11 @@ const gateway = await createGateway({
   maxBodyBytes: env.GATEWAY_MAX_BODY_BYTES,
   defaultMetrics: true,
   dedupeSubgraphRequests: env.GATEWAY_DEDUPE_SUBGRAPH_REQUESTS,
+  auth: {
+    jwtSecret: env.GATEWAY_JWT_SECRET,
+    issuer: env.GATEWAY_JWT_ISSUER,
+    audience: env.GATEWAY_JWT_AUDIENCE,
+  },
   logger: log,
 });
 // Subscriptions (graphql-ws on the same port and path) read the outbox: one small pool.
