@@ -2,18 +2,22 @@
  * @pshub/gateway — the composed graph on one port.
  *
  * For other parts of pshub:
- * - `createGateway(options)` → `{ httpServer, gateway, apolloServer, schema(), execute(), health(), listen(), close() }`.
- *   - `httpServer` (node:http) does not handle `upgrade`: attach a graphql-ws server to it,
- *     e.g. `new WebSocketServer({ server: gw.httpServer, path: "/graphql" })`.
+ * - `createGateway(options)` → `{ httpServer, gateway, apolloServer, schema(), execute(), health(),
+ *   authenticate(), listen(), close() }`.
+ *   - `httpServer` (node:http) does not handle `upgrade`: `attachSubscriptions(gw, …)`
+ *     (./subscriptions) puts the graphql-ws server on it (main.ts does).
  *   - `execute({ query, variables, operationName, principal, correlationId })` runs an operation
  *     through the gateway's own pipeline (query planning over the subgraphs, limits, header
- *     forwarding) and returns `{ data, errors, extensions }`: use it to resolve a subscription
- *     event's selection as a federated query.
- *   - `schema()` is the composed API schema (includes `Subscription`), for graphql-ws `schema`.
+ *     forwarding) and returns `{ data, errors, extensions }`: subscriptions resolve an event's
+ *     selection with it.
+ *   - `schema()` is the composed API schema (includes `Subscription`).
+ *   - `authenticate(headers)` is the gateway's rule for who is asking (auth.ts).
  * - `compose(readAllSubgraphSdl())` composes the SDL in subgraphs/<name>/*.graphql.
  */
+export * from "./auth.ts";
 export * from "./compose.ts";
 export * from "./env.ts";
+export * from "./fetcher.ts";
 export * from "./gateway.ts";
 export * from "./ide/examples.ts";
 export * from "./limits.ts";
