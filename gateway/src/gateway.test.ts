@@ -361,6 +361,30 @@ describe("gateway over two subgraphs", () => {
     }
   });
 
+  it("answers with a coded error, not a 500, when a subgraph is down", async () => {
+    const partial = await createGateway({
+      supergraph: { sdl: composeToy() },
+      // Nothing listens on port 9 of localhost.
+      subgraphUrls: { customer: "http://127.0.0.1:9/graphql", invoice: invoiceSubgraph.url },
+      ide: false,
+    });
+    const { url: partialUrl } = await partial.listen({ port: 0 });
+    try {
+      const response = await fetch(partialUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "{ invoices { number customer { name } } }" }),
+      });
+      expect(response.status).toBe(200);
+      const json = (await response.json()) as any;
+      expect(json.errors[0].message).toMatch(/ECONNREFUSED|connect/);
+      expect(json.errors[0].extensions.code).toBeTruthy();
+      expect((await fetch(`${new URL(partialUrl).origin}/healthz`)).status).toBe(503);
+    } finally {
+      await partial.close();
+    }
+  });
+
   it("executes operations for in-process callers (subscriptions) through the same pipeline", async () => {
     const result = await gw.execute({
       query: "{ invoices { customer { name } } }",
