@@ -15,12 +15,13 @@ import { parseArgs } from "node:util";
 import {
   createDbClient,
   createLogger,
+  execute,
+  operations as op,
   resolveDatabaseUrl,
   runMigrations,
   withDatabase,
 } from "@pshub/db";
 import postgres from "postgres";
-import { execute, operations as op } from "../db/src/lifecycle/index.ts";
 import { REPO_ROOT } from "./support/processes.ts";
 
 const { values: args } = parseArgs({

@@ -2,7 +2,15 @@
  * Quote to cash through the gateway: every lifecycle mutation in its owning subgraph, one
  * federated graph (composed at startup from the running subgraphs, so it tracks their SDL).
  */
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import {
+  addExpenses,
+  addTime,
+  createTestDatabase,
+  newResource,
+  seedBasics,
+  type TestDatabase,
+  wonOpportunity,
+} from "@pshub/db/testing";
 import { createGateway, type PshubGateway } from "@pshub/gateway";
 import { createBillingSubgraph } from "@pshub/subgraph-billing";
 import { createCustomerSubgraph } from "@pshub/subgraph-customer";
@@ -10,13 +18,6 @@ import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
 import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
 import { createProjectSubgraph } from "@pshub/subgraph-project";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  addExpenses,
-  addTime,
-  newResource,
-  seedBasics,
-  wonOpportunity,
-} from "../db/src/lifecycle/test-builders.ts";
 
 let t: TestDatabase;
 let gateway: PshubGateway;

@@ -7,6 +7,7 @@ export * from "./database-url.ts";
 export * from "./embedded.ts";
 export * from "./env.ts";
 export * from "./errors.ts";
+export * from "./lifecycle/index.ts";
 export * from "./logger.ts";
 export * from "./migrate.ts";
 export * as schema from "./schema.ts";

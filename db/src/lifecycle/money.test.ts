@@ -1,5 +1,6 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addMoney, fromCents, isZero, toCents } from "./money.ts";
+import { addMoney, fromCents, isZero, multiplyMoney, subtractMoney, toCents } from "./money.ts";
 
 describe("money in integer cents", () => {
   it("parses and prints decimal strings exactly", () => {
@@ -12,5 +13,51 @@ describe("money in integer cents", () => {
     expect(isZero("0.00")).toBe(true);
     expect(isZero("0.01")).toBe(false);
     expect(() => toCents("1.234")).toThrow(/not a money amount/);
+  });
+});
+
+describe("money arithmetic", () => {
+  it("multiplies exactly and rounds half to even", () => {
+    expect(multiplyMoney("7.50", "150.00")).toBe("1125.00");
+    expect(multiplyMoney("0.10", "0.10")).toBe("0.01");
+    expect(multiplyMoney("0.05", "0.10")).toBe("0.00"); // 0.005 → 0.00 (even)
+    expect(multiplyMoney("0.15", "0.10")).toBe("0.02"); // 0.015 → 0.02 (even)
+    expect(multiplyMoney("1.50", "0.99")).toBe("1.48"); // 1.485 → 1.48
+    expect(multiplyMoney("0.06", "0.10")).toBe("0.01");
+    expect(multiplyMoney("-0.15", "0.10")).toBe("-0.02");
+    expect(multiplyMoney("24", "999999999999.99")).toBe("23999999999999.76");
+  });
+
+  it("sums exactly where floats would not", () => {
+    expect(addMoney("0.10", "0.20")).toBe("0.30");
+    expect(addMoney()).toBe("0.00");
+    expect(addMoney("-1.5", "1")).toBe("-0.50");
+  });
+
+  it("agrees with a half-to-even reference for any amounts", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 10_000_00 }),
+        fc.integer({ min: 0, max: 2400 }),
+        (cents, hundredths) => {
+          const a = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
+          const b = `${Math.floor(hundredths / 100)}.${String(hundredths % 100).padStart(2, "0")}`;
+          const exact = BigInt(cents) * BigInt(hundredths); // scale 4
+          // half-to-even: compare twice the sub-cent remainder with one cent
+          const floor = exact / 100n;
+          const twice = 2n * (exact % 100n);
+          const rounded =
+            twice > 100n || (twice === 100n && floor % 2n === 1n) ? floor + 1n : floor;
+          expect(multiplyMoney(a, b)).toBe(
+            `${rounded / 100n}.${String(rounded % 100n).padStart(2, "0")}`,
+          );
+        },
+      ),
+    );
+  });
+
+  it("subtracts exactly", () => {
+    expect(subtractMoney("100.00", "33.33")).toBe("66.67");
+    expect(subtractMoney("0.30", "0.10")).toBe("0.20");
   });
 });

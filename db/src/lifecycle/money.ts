@@ -31,3 +31,22 @@ export function addMoney(...values: string[]): string {
 export function isZero(value: string): boolean {
   return toCents(value) === 0n;
 }
+
+/** a − b, exact. */
+export function subtractMoney(a: string, b: string): string {
+  return fromCents(toCents(a) - toCents(b));
+}
+
+/**
+ * a × b for two decimals with up to 2 places (e.g. hours × rate), rounded half to even to cents:
+ * the same result as SQL `pshub_round_half_even(a * b, 2)`.
+ */
+export function multiplyMoney(a: string, b: string): string {
+  const product = toCents(a) * toCents(b); // scale 4
+  const negative = product < 0n;
+  const abs = negative ? -product : product;
+  let cents = abs / 100n;
+  const remainder = abs % 100n;
+  if (remainder > 50n || (remainder === 50n && cents % 2n === 1n)) cents += 1n;
+  return fromCents(negative ? -cents : cents);
+}

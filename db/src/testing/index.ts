@@ -46,3 +46,5 @@ export async function createTestDatabase(options: ClientOptions = {}): Promise<T
     },
   };
 }
+/** Builders for lifecycle scenarios: legal entity + tax rate, won opportunities, time, expenses. */
+export * from "../lifecycle/test-builders.ts";

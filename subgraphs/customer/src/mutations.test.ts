@@ -1,9 +1,13 @@
 /** convertOpportunity through the customer subgraph (lifecycle mutations, db/src/lifecycle). */
 import { auditLog, contract, syncException } from "@pshub/db/schema";
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import {
+  createTestDatabase,
+  seedBasics,
+  type TestDatabase,
+  wonOpportunity,
+} from "@pshub/db/testing";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedBasics, wonOpportunity } from "../../../db/src/lifecycle/test-builders.ts";
 import { createCustomerSubgraph } from "./index.ts";
 
 let t: TestDatabase;

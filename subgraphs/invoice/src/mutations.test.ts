@@ -1,13 +1,15 @@
 /** Invoice lifecycle mutations through the invoice subgraph (db/src/lifecycle underneath). */
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execute, operations as op } from "../../../db/src/lifecycle/index.ts";
+
+import { execute, operations as op } from "@pshub/db";
 import {
   addTime,
+  createTestDatabase,
   newResource,
   seedBasics,
+  type TestDatabase,
   wonOpportunity,
-} from "../../../db/src/lifecycle/test-builders.ts";
+} from "@pshub/db/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInvoiceSubgraph } from "./index.ts";
 
 let t: TestDatabase;

@@ -9,6 +9,7 @@ import { Contract } from "./Contract.ts";
 import { Customer } from "./Customer.ts";
 import { Expense } from "./Expense.ts";
 import { FeeScheduleItem } from "./FeeScheduleItem.ts";
+import { lineage } from "./Lineage.ts";
 import { Milestone } from "./Milestone.ts";
 import { Mutation } from "./Mutation.ts";
 import { Project } from "./Project.ts";
@@ -18,7 +19,7 @@ import { TimeEntry } from "./TimeEntry.ts";
 import { UnbilledTotal } from "./UnbilledTotal.ts";
 
 export const resolvers: Resolvers = {
-  Query,
+  Query: { ...Query, lineage },
   BillingEvent,
   BillingRule,
   Contract,

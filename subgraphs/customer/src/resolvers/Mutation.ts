@@ -2,8 +2,7 @@
  * Lifecycle mutations of the customer subgraph (declared in ../../mutations.graphql): thin
  * wrappers over the db layer's operations, run as the caller's principal.
  */
-// TODO: import from "@pshub/db" once db/src/index.ts re-exports ./lifecycle/index.ts.
-import { executeAs, operations } from "../../../../db/src/lifecycle/index.ts";
+import { executeAs, operations } from "@pshub/db";
 import type { MutationResolvers } from "../__generated__/resolvers-types.ts";
 
 export const Mutation: MutationResolvers = {

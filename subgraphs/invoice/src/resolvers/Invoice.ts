@@ -1,17 +1,14 @@
+import { subtractMoney } from "@pshub/db";
 import { dispute, invoiceLine, payment } from "@pshub/db/schema";
-import { money, sumDecimal } from "@pshub/subgraph-kit";
+import { money } from "@pshub/subgraph-kit";
 import type { InvoiceResolvers } from "../__generated__/resolvers-types.ts";
 import { disputeList, linesOfInvoice, paymentList } from "../data/lists.ts";
 import type { InvoiceMapper } from "../mappers.ts";
 import { referenceId } from "./refs.ts";
 
-function negate(value: string): string {
-  return value.startsWith("-") ? value.slice(1) : `-${value}`;
-}
-
 /** total − amountPaid, exact (integer cents). */
 function balance(row: InvoiceMapper): string {
-  return sumDecimal([row.total, negate(row.amountPaid)]);
+  return subtractMoney(row.total, row.amountPaid);
 }
 
 /** A balance remains after the due date (UTC) on an invoice that is out with the customer. */

@@ -2,8 +2,7 @@
  * Lifecycle mutations of the invoice subgraph (declared in ../../mutations.graphql): thin
  * wrappers over the db layer's operations, run as the caller's principal.
  */
-// TODO: import from "@pshub/db" once db/src/index.ts re-exports ./lifecycle/index.ts.
-import { executeAs, operations as op } from "../../../../db/src/lifecycle/index.ts";
+import { executeAs, operations as op } from "@pshub/db";
 import type { MutationResolvers } from "../__generated__/resolvers-types.ts";
 
 export const Mutation: MutationResolvers = {

@@ -3,8 +3,7 @@
  * wrappers over the db layer's operations, run as the caller's principal. The single-item
  * mutations are the bulk operations with one id.
  */
-// TODO: import from "@pshub/db" once db/src/index.ts re-exports ./lifecycle/index.ts.
-import { executeAs, operations as op } from "../../../../db/src/lifecycle/index.ts";
+import { executeAs, operations as op } from "@pshub/db";
 import type { MutationResolvers } from "../__generated__/resolvers-types.ts";
 
 const first = <T>(rows: T[]): T => rows[0]!;

@@ -1,5 +1,6 @@
+import { multiplyMoney } from "@pshub/db";
 import { project, resource, timeEntry } from "@pshub/db/schema";
-import { money, multiplyDecimal } from "@pshub/subgraph-kit";
+import { money } from "@pshub/subgraph-kit";
 import type { TimeEntryResolvers } from "../__generated__/resolvers-types.ts";
 import { required } from "./refs.ts";
 
@@ -10,5 +11,5 @@ export const TimeEntry: TimeEntryResolvers = {
   resource: (t, _, ctx) =>
     ctx.loaders.byId(resource).load(t.resourceId).then(required("Resource", t.resourceId)),
   billRate: (t) => money(t.billRate, t.currency),
-  amount: (t) => money(multiplyDecimal(t.hours, t.billRate), t.currency),
+  amount: (t) => money(multiplyMoney(t.hours, t.billRate), t.currency),
 };

@@ -1,0 +1,21 @@
+/** `Query.lineage` (declared in ../../mutations.graphql): the ordered chain behind an entity. */
+import { type Lineage as LineageResult, lineage as lineageOf } from "@pshub/db";
+import type { QueryResolvers } from "../__generated__/resolvers-types.ts";
+
+export const lineage: QueryResolvers["lineage"] = async (_, args, ctx) => {
+  const result: LineageResult = await lineageOf(ctx.db, {
+    entityType: args.entityType.toLowerCase(),
+    id: args.id,
+    first: args.first ?? undefined,
+    afterEventId: args.afterEventId == null ? undefined : Number(args.afterEventId),
+  });
+  return {
+    ...result,
+    events: result.events.map((e) => ({
+      ...e,
+      id: String(e.id),
+      payload: JSON.stringify(e.payload),
+    })),
+    entities: result.entities.map((e) => ({ ...e, firstEventId: String(e.firstEventId) })),
+  };
+};
