@@ -157,6 +157,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   };
 
   const running = new Set<Running>();
+  const documents = new Map<
+    string,
+    { schema: GraphQLSchema; document: DocumentNode; errors: readonly GraphQLError[] }
+  >();
   let connections = 0;
   let delivered = 0;
   let closing = false;
@@ -300,17 +304,24 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             ),
           ]);
         }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          return reject(ctx, [badRequest((error as Error).message, "GRAPHQL_PARSE_FAILED")]);
+        // A reconnect storm sends the same few documents thousands of times: parse and
+        // validate each once per schema.
+        let checked = documents.get(payload.query);
+        if (!checked || checked.schema !== apiSchema) {
+          try {
+            const parsed = parse(payload.query);
+            checked = { schema: apiSchema, document: parsed, errors: validate(apiSchema, parsed) };
+          } catch (error) {
+            return reject(ctx, [badRequest((error as Error).message, "GRAPHQL_PARSE_FAILED")]);
+          }
+          documents.set(payload.query, checked);
+          if (documents.size > 1000) documents.delete(documents.keys().next().value as string);
         }
-        const validationErrors = validate(apiSchema, document);
-        if (validationErrors.length > 0)
+        const document = checked.document;
+        if (checked.errors.length > 0)
           return reject(
             ctx,
-            validationErrors.map((e) => badRequest(e.message, "GRAPHQL_VALIDATION_FAILED")),
+            checked.errors.map((e) => badRequest(e.message, "GRAPHQL_VALIDATION_FAILED")),
           );
         const operation = getOperationAST(document, payload.operationName);
         if (!operation)
