@@ -41,6 +41,8 @@ export interface AttachSubscriptionsOptions {
   log?: Logger;
   authenticate?: Authenticate;
   maxSubscriptionsPerConnection?: number;
+  /** Subscriptions this process serves in all. */
+  maxSubscriptions?: number;
   keepAliveMs?: number;
   /** Per-subscriber queue limit before it is ended as lagging. */
   maxQueue?: number;
@@ -70,6 +72,7 @@ export async function attachSubscriptions(
     facts: new EventFactsLoader(options.sql),
     authenticate: options.authenticate,
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,
+    maxSubscriptions: options.maxSubscriptions,
     keepAliveMs: options.keepAliveMs,
     log: options.log,
   });

@@ -78,6 +78,8 @@ export interface SubscriptionServerOptions {
   /** What results may be shared across (default: the principal itself). */
   scopeOf?: (principal: string) => string;
   maxSubscriptionsPerConnection?: number;
+  /** Subscriptions this process serves in all (default 50,000). */
+  maxSubscriptions?: number;
   /** Rejected subscribe messages a connection may send before it is closed (4429). */
   maxRejectedSubscribes?: number;
   keepAliveMs?: number;
@@ -143,6 +145,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     maxSubscriptionsPerConnection = 50,
     maxRejectedSubscribes = 100,
     maxBufferedBytes = 8_000_000,
+    maxSubscriptions = 50_000,
   } = options;
 
   let executor: EventExecutor | undefined;
@@ -296,6 +299,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       onSubscribe(ctx, id, payload): ExecutionArgs | readonly GraphQLError[] {
         const apiSchema = options.schema();
         if (!apiSchema) return [retryable("the graph is not loaded yet; retry", "UNAVAILABLE")];
+        if (running.size >= maxSubscriptions)
+          return [
+            retryable(
+              `this gateway serves its maximum of ${maxSubscriptions} subscriptions; retry later or on another gateway`,
+              "TOO_MANY_SUBSCRIPTIONS",
+            ),
+          ];
         if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
           return reject(ctx, [
             badRequest(
