@@ -148,7 +148,7 @@ async function runDriver() {
   const { SUBGRAPHS } = await import("@pshub/gateway");
   const { default: postgres } = await import("postgres");
   const { buildCustomerTree } = await import("../test/support/builders.ts");
-  const { execute, operations } = await import("../db/src/lifecycle/index.ts");
+  const { execute, operations } = await import("@pshub/db");
   const { freePort, httpOk, REPO_ROOT, spawnTs, waitUntil } = await import(
     "./support/processes.ts"
   );

@@ -4,6 +4,7 @@
  * (1001, going away) so clients reconnect elsewhere and resume.
  */
 import type { Db } from "@pshub/db";
+import { execute, operations } from "@pshub/db";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { createBillingSubgraph } from "@pshub/subgraph-billing";
 import { createCustomerSubgraph } from "@pshub/subgraph-customer";
@@ -14,7 +15,6 @@ import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type Child, freePort, httpOk, spawnTs, waitUntil } from "../bench/support/processes.ts";
-import { execute, operations } from "../db/src/lifecycle/index.ts";
 import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 
 let database: TestDatabase;

@@ -9,6 +9,7 @@
  * - two gateways on one database both deliver every event to their own subscribers.
  */
 import type { Db } from "@pshub/db";
+import { execute, operations } from "@pshub/db";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { compose, createGateway, type PshubGateway, readAllSubgraphSdl } from "@pshub/gateway";
 import { createBillingSubgraph } from "@pshub/subgraph-billing";
@@ -20,7 +21,6 @@ import type { ExecutionResult } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { execute, operations } from "../db/src/lifecycle/index.ts";
 import {
   type AttachedSubscriptions,
   attachSubscriptions,

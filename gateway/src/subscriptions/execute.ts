@@ -12,6 +12,8 @@
  * (event, entity selection, used variables, scope), as promises, so N identical subscribers cost
  * one execution and one federated fetch per event.
  */
+
+import type { DomainEventRecord, EventFacts } from "@pshub/db/outbox";
 import {
   buildSchema,
   type DocumentNode,
@@ -33,7 +35,6 @@ import {
   type VariableDefinitionNode,
   visit,
 } from "graphql";
-import type { DomainEventRecord, EventFacts } from "../../../db/src/outbox/index.ts";
 import { SUBSCRIPTION_FIELDS, type SubscriptionField } from "./fields.ts";
 
 /** Runs an operation through the gateway's own executor (planning, limits, forwarding). */

@@ -3,7 +3,7 @@
  * event carries (and the Query field that fetches it), and how the field's arguments filter.
  * Event types and payloads are those of db/src/domain-events.ts.
  */
-import type { DomainEventRecord, EventFacts, EventFilter } from "../../../db/src/outbox/index.ts";
+import type { DomainEventRecord, EventFacts, EventFilter } from "@pshub/db/outbox";
 
 export type FieldArgs = Record<string, unknown>;
 

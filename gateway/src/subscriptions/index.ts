@@ -7,8 +7,8 @@
 import type { Server } from "node:http";
 import type { ApolloGateway } from "@apollo/gateway";
 import type { Logger, Sql } from "@pshub/db";
+import { EventFactsLoader, OutboxReader } from "@pshub/db/outbox";
 import type { GraphQLSchema } from "graphql";
-import { EventFactsLoader, OutboxReader } from "../../../db/src/outbox/index.ts";
 import type { FederatedExecutor } from "./execute.ts";
 import {
   type Authenticate,

@@ -16,6 +16,12 @@
 import type { IncomingMessage, Server } from "node:http";
 import type { Logger } from "@pshub/db";
 import {
+  type EventFactsLoader,
+  OutboxClosedError,
+  type OutboxReader,
+  SubscriberLaggingError,
+} from "@pshub/db/outbox";
+import {
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
@@ -32,12 +38,6 @@ import {
 import type { Context } from "graphql-ws";
 import { useServer as attachGraphQLWs } from "graphql-ws/use/ws";
 import { WebSocketServer } from "ws";
-import {
-  type EventFactsLoader,
-  OutboxClosedError,
-  type OutboxReader,
-  SubscriberLaggingError,
-} from "../../../db/src/outbox/index.ts";
 import {
   EventExecutor,
   type FederatedExecutor,

@@ -5,12 +5,12 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { EventFactsLoader, OutboxReader } from "@pshub/db/outbox";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { buildSchema, type DocumentNode, type ExecutionResult, execute } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { EventFactsLoader, OutboxReader } from "../../../db/src/outbox/index.ts";
 import { createSubscriptionServer, type SubscriptionServer } from "./server.ts";
 
 const SDL = /* GraphQL */ `
