@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import { invoice } from "@pshub/db/schema";
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DeepInvoicesDocument } from "./__generated__/operations.ts";
 import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 
@@ -24,25 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-const DEEP_INVOICES = /* GraphQL */ `
-  query DeepInvoices($first: Int!) {
-    invoices(first: $first) {
-      totalCount
-      nodes {
-        number
-        status
-        total { amount currency }
-        customer { name parent { name } }
-        contract { number billingModel }
-        lines(first: 10) {
-          nodes { lineNo amount { amount } billingEvent { status project { name } } }
-        }
-        payments(first: 5) { nodes { amount { amount } receivedOn } }
-      }
-    }
-  }
-`;
 
 describe("federated queries through the gateway", () => {
   it("walks a customer tree across all four subgraphs in one request", async () => {
@@ -228,11 +210,11 @@ describe("no N+1", () => {
   it("runs the same number of SQL statements for 10 and for 50 invoices", async () => {
     const statementsFor = async (first: number) => {
       stack.resetSqlCount();
-      const { json } = await stack.query(DEEP_INVOICES, { first });
-      expect(json.errors).toBeUndefined();
-      expect(json.data.invoices.nodes).toHaveLength(first);
+      const { data, errors } = await stack.run(DeepInvoicesDocument, { first });
+      expect(errors).toBeUndefined();
+      expect(data?.invoices.nodes).toHaveLength(first);
       expect(
-        json.data.invoices.nodes[first - 1].lines.nodes[0].billingEvent.project.name,
+        data?.invoices.nodes[first - 1]?.lines.nodes[0]?.billingEvent.project?.name,
       ).toBeTruthy();
       return stack.sqlCount();
     };

@@ -22,3 +22,4 @@ export * from "./gateway.ts";
 export * from "./ide/examples.ts";
 export * from "./limits.ts";
 export * from "./subgraphs.ts";
+export * from "./subscriptions/index.ts";

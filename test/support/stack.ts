@@ -8,18 +8,21 @@
  *   await stack.stop();                     // in afterAll
  */
 
+import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { Db } from "@pshub/db";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { createGateway, type PshubGateway } from "@pshub/gateway";
+import {
+  type AttachedSubscriptions,
+  attachSubscriptions,
+  createGateway,
+  type PshubGateway,
+} from "@pshub/gateway";
 import { createBillingSubgraph } from "@pshub/subgraph-billing";
 import { createCustomerSubgraph } from "@pshub/subgraph-customer";
 import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
 import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
 import { createProjectSubgraph } from "@pshub/subgraph-project";
-import {
-  type AttachedSubscriptions,
-  attachSubscriptions,
-} from "../../gateway/src/subscriptions/index.ts";
+import { type GraphQLFormattedError, print } from "graphql";
 
 export interface GraphQLResponse {
   status: number;
@@ -45,6 +48,11 @@ export interface Stack {
     headers?: Record<string, string>,
   ): Promise<GraphQLResponse>;
   post(body: unknown, headers?: Record<string, string>): Promise<GraphQLResponse>;
+  /** A typed operation generated from test/operations (test/__generated__/operations.ts). */
+  run<TData, TVariables>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables: TVariables,
+  ): Promise<{ status: number; data?: TData; errors?: GraphQLFormattedError[] }>;
   stop(): Promise<void>;
 }
 
@@ -112,6 +120,10 @@ export async function startStack(
     },
     post,
     query: (query, variables, headers) => post({ query, variables }, headers),
+    async run(document, variables) {
+      const { status, json } = await post({ query: print(document), variables });
+      return { status, data: json.data ?? undefined, errors: json.errors };
+    },
     async stop() {
       await subscriptions?.close();
       await gateway.close();
