@@ -1,6 +1,7 @@
 /**
  * @pshub/subgraph-billing — billing events, billing rules per contract, unbilled totals and the
- * sync exception queue, as an Apollo Federation v2 subgraph.
+ * sync exception queue, and read-only lists of the hub's own tables (domain events, audit log,
+ * source links, sync cursors, inbox, outbound commands), as an Apollo Federation v2 subgraph.
  */
 import type { Db } from "@pshub/db";
 import {

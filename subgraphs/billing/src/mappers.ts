@@ -2,7 +2,18 @@
  * GraphQL type → the value its resolvers receive (codegen `mappers`). Owned types map to drizzle
  * rows; types owned by other subgraphs are key stubs `{ id }`.
  */
-import type { billingEvent, contract, feeScheduleItem, syncException } from "@pshub/db/schema";
+import type { LineageEvent } from "@pshub/db";
+import type {
+  auditLog,
+  billingEvent,
+  contract,
+  feeScheduleItem,
+  inboxEvent,
+  outboundCommand,
+  sourceLink,
+  syncCursor,
+  syncException,
+} from "@pshub/db/schema";
 import type { UnbilledRow } from "./data/unbilled.ts";
 
 export type BillingEventMapper = typeof billingEvent.$inferSelect;
@@ -11,6 +22,13 @@ export type SyncExceptionMapper = typeof syncException.$inferSelect;
 export type BillingRuleMapper = typeof contract.$inferSelect;
 export type FeeScheduleItemMapper = typeof feeScheduleItem.$inferSelect;
 export type UnbilledTotalMapper = UnbilledRow;
+/** A domain_event row (Query.domainEvents) or a lineage's event: bigserial id, jsonb payload. */
+export type LineageEventMapper = LineageEvent;
+export type AuditLogEntryMapper = typeof auditLog.$inferSelect;
+export type SourceLinkMapper = typeof sourceLink.$inferSelect;
+export type SyncCursorMapper = typeof syncCursor.$inferSelect;
+export type InboxEventMapper = typeof inboxEvent.$inferSelect;
+export type OutboundCommandMapper = typeof outboundCommand.$inferSelect;
 
 /** A reference to an entity another subgraph owns. */
 export interface EntityRef {

@@ -34,12 +34,27 @@ export function arrayLiteral(values: readonly unknown[]): string {
 }
 
 /**
+ * The type a value is cast to for `column`: its SQL type, except that the serial pseudo-types
+ * (`bigserial` keys of the outbox, inbox and audit log) are not castable and become their integer
+ * types.
+ */
+export function castType(column: PgColumn): string {
+  const type = column.getSQLType();
+  const serial: Record<string, string> = {
+    smallserial: "smallint",
+    serial: "integer",
+    bigserial: "bigint",
+  };
+  return serial[type] ?? type;
+}
+
+/**
  * `column = any($1::type[])` with the whole list as ONE bind value: the statement text is the
  * same whatever the list's length, so postgres.js prepares it once (IN ($1, …, $n) would prepare
  * a new statement per length). An empty list matches nothing.
  */
 export function inList(column: PgColumn, values: readonly unknown[]): SQL {
-  return sql`${column} = any(${arrayLiteral(values)}::${sql.raw(column.getSQLType())}[])`;
+  return sql`${column} = any(${arrayLiteral(values)}::${sql.raw(castType(column))}[])`;
 }
 
 /** column IN (values) when values are given; an empty list matches nothing. */

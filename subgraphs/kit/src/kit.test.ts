@@ -1,11 +1,11 @@
 import { createLogger, DomainError } from "@pshub/db";
-import { contact, customer, legalEntity } from "@pshub/db/schema";
+import { auditLog, contact, customer, legalEntity } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { eq, inArray } from "drizzle-orm";
 import { parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SubgraphContext } from "./context.ts";
-import { anyOf } from "./filters.ts";
+import { anyOf, castType, inList } from "./filters.ts";
 import { RequestLoaders } from "./loaders.ts";
 import { encodeCursor, type ListSpec, paginate } from "./pagination.ts";
 import { DecimalScalar } from "./scalars.ts";
@@ -437,4 +437,29 @@ it("the connection loader tolerates parents with no children", async () => {
   );
   expect(result.data!._entities[0].contacts).toEqual({ totalCount: 0, edges: [] });
   await t.db.delete(customer).where(eq(customer.id, c!.id));
+});
+
+it("pages and filters tables keyed by a bigserial (cast as bigint, not the serial pseudo-type)", async () => {
+  expect(castType(auditLog.id)).toBe("bigint");
+  expect(castType(customer.id)).toBe("uuid");
+  const rows = await t.db
+    .insert(auditLog)
+    .values([1, 2, 3].map((n) => ({ actor: "kit-test", operation: `op${n}`, outcome: "OK" })))
+    .returning({ id: auditLog.id });
+  const ids = rows.map((r) => r.id);
+  const spec: ListSpec<typeof auditLog> = {
+    name: "AuditLogEntry",
+    table: auditLog,
+    id: auditLog.id,
+    orderFields: { ID: auditLog.id },
+    defaultOrder: { field: "ID", direction: "ASC" },
+  };
+  const where = inList(auditLog.id, ids);
+  const first = await paginate(t.db, spec, { first: 2 }, { where });
+  expect(first.nodes.map((r) => r.id)).toEqual(ids.slice(0, 2));
+  expect(first.totalCount).toBe(3);
+  const rest = await paginate(t.db, spec, { first: 2, after: first.pageInfo.endCursor }, { where });
+  expect(rest.nodes.map((r) => r.id)).toEqual(ids.slice(2));
+  expect(rest.pageInfo.hasNextPage).toBe(false);
+  await t.db.delete(auditLog).where(where);
 });

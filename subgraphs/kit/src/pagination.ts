@@ -31,7 +31,7 @@ import {
 } from "graphql";
 import { z } from "zod";
 import { BadUserInputError } from "./errors.ts";
-import { inList } from "./filters.ts";
+import { castType, inList } from "./filters.ts";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -194,8 +194,8 @@ function sqlDirection(page: ResolvedPage): "asc" | "desc" {
 function keysetCondition(spec: ListSpec<AnyTable, never>, page: ResolvedPage): SQL | undefined {
   if (!page.cursor) return undefined;
   const op = sqlDirection(page) === "asc" ? sql.raw(">") : sql.raw("<");
-  const sortType = sql.raw(page.column.getSQLType());
-  const idType = sql.raw(spec.id.getSQLType());
+  const sortType = sql.raw(castType(page.column));
+  const idType = sql.raw(castType(spec.id));
   return sql`(${page.column}, ${spec.id}) ${op} (cast(${page.cursor.v} as ${sortType}), cast(${page.cursor.i} as ${idType}))`;
 }
 

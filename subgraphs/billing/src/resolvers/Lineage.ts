@@ -11,11 +11,8 @@ export const lineage: QueryResolvers["lineage"] = async (_, args, ctx) => {
   });
   return {
     ...result,
-    events: result.events.map((e) => ({
-      ...e,
-      id: String(e.id),
-      payload: JSON.stringify(e.payload),
-    })),
+    // LineageEvent's resolvers turn the id and payload into text (shared with Query.domainEvents).
+    events: result.events,
     entities: result.entities.map((e) => ({ ...e, firstEventId: String(e.firstEventId) })),
   };
 };

@@ -9,6 +9,14 @@ import { Contract } from "./Contract.ts";
 import { Customer } from "./Customer.ts";
 import { Expense } from "./Expense.ts";
 import { FeeScheduleItem } from "./FeeScheduleItem.ts";
+import {
+  AuditLogEntry,
+  hubTableQueries,
+  InboxEvent,
+  LineageEvent,
+  OutboundCommand,
+  SyncCursor,
+} from "./hub-tables.ts";
 import { lineage } from "./Lineage.ts";
 import { Milestone } from "./Milestone.ts";
 import { Mutation } from "./Mutation.ts";
@@ -19,7 +27,12 @@ import { TimeEntry } from "./TimeEntry.ts";
 import { UnbilledTotal } from "./UnbilledTotal.ts";
 
 export const resolvers: Resolvers = {
-  Query: { ...Query, lineage },
+  Query: { ...Query, ...hubTableQueries, lineage },
+  AuditLogEntry,
+  InboxEvent,
+  LineageEvent,
+  OutboundCommand,
+  SyncCursor,
   BillingEvent,
   BillingRule,
   Contract,

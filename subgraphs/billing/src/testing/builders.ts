@@ -5,21 +5,28 @@
  *   const b = builders(t.db);
  *   const { contract } = await b.contractWithProject({ billingModel: "TIME_AND_MATERIALS" });
  */
+import { randomUUID } from "node:crypto";
 import type { Db } from "@pshub/db";
 import {
+  auditLog,
   billingEvent,
   contract,
   customer,
   dispute,
+  domainEvent,
   expense,
   feeScheduleItem,
+  inboxEvent,
   invoice,
   invoiceLine,
   legalEntity,
   milestone,
+  outboundCommand,
   payment,
   project,
   resource,
+  sourceLink,
+  syncCursor,
   syncException,
   timeEntry,
 } from "@pshub/db/schema";
@@ -261,6 +268,83 @@ export function builders(db: Db) {
             message: "Could not map the record",
             remediation: "Fix the source record and retry",
             dueAt: new Date("2026-12-01T00:00:00Z"),
+            ...values,
+          })
+          .returning(),
+      ),
+
+    // The hub's own tables (Query.domainEvents, auditLog, sourceLinks, …).
+
+    domainEvent: (values: Partial<Insert<typeof domainEvent>> = {}) =>
+      one(
+        db
+          .insert(domainEvent)
+          .values({
+            type: "invoice.status_changed",
+            entityType: "invoice",
+            entityId: randomUUID(),
+            payload: { n: next() },
+            actor: "test",
+            ...values,
+          })
+          .returning(),
+      ),
+
+    auditLog: (values: Partial<Insert<typeof auditLog>> = {}) =>
+      one(
+        db
+          .insert(auditLog)
+          .values({ actor: "test", operation: "issueInvoice", outcome: "OK", ...values })
+          .returning(),
+      ),
+
+    sourceLink: (values: Partial<Insert<typeof sourceLink>> = {}) =>
+      one(
+        db
+          .insert(sourceLink)
+          .values({
+            entityType: "customer",
+            entityId: randomUUID(),
+            system: "SALESFORCE",
+            object: "Account",
+            externalId: `001-${next()}`,
+            ...values,
+          })
+          .returning(),
+      ),
+
+    syncCursor: (values: Partial<Insert<typeof syncCursor>> = {}) =>
+      one(
+        db
+          .insert(syncCursor)
+          .values({ connector: "salesforce", object: `Object${next()}`, ...values })
+          .returning(),
+      ),
+
+    inboxEvent: (values: Partial<Insert<typeof inboxEvent>> = {}) =>
+      one(
+        db
+          .insert(inboxEvent)
+          .values({
+            source: "salesforce",
+            dedupeKey: `dedupe-${next()}`,
+            object: "Opportunity",
+            payload: { n: next() },
+            ...values,
+          })
+          .returning(),
+      ),
+
+    outboundCommand: (values: Partial<Insert<typeof outboundCommand>> = {}) =>
+      one(
+        db
+          .insert(outboundCommand)
+          .values({
+            target: "ERP",
+            kind: "invoice.post",
+            idempotencyKey: `cmd-${next()}`,
+            entityType: "invoice",
+            entityId: randomUUID(),
             ...values,
           })
           .returning(),
