@@ -194,4 +194,45 @@ describe("npm start", () => {
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain("service customer exited unexpectedly (signal SIGKILL)");
   });
+
+  it("runs the whole hub (four subgraphs, then the gateway) and every service stops cleanly on SIGTERM", async () => {
+    const ports = {
+      PORT: await freePort(),
+      CUSTOMER_PORT: await freePort(),
+      PROJECT_PORT: await freePort(),
+      BILLING_PORT: await freePort(),
+      INVOICE_PORT: await freePort(),
+    };
+    const run = launch({
+      DATABASE_URL: t.url,
+      ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    });
+    const ok = await waitFor(async () => {
+      const h = await health(ports.PORT);
+      return h?.status === 200 ? h : undefined;
+    }, 90_000);
+    // The gateway owns /healthz now: every subgraph answers.
+    const subgraphs = (ok.body as { subgraphs: Record<string, { status: string }> }).subgraphs;
+    expect(Object.keys(subgraphs).sort()).toEqual(["billing", "customer", "invoice", "project"]);
+    expect(Object.values(subgraphs).map((s) => s.status)).toEqual(["ok", "ok", "ok", "ok"]);
+    const response = await fetch(`http://127.0.0.1:${ports.PORT}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: "{ invoices(first: 1) { totalCount nodes { customer { name } } } }",
+      }),
+    });
+    const body = (await response.json()) as {
+      data: { invoices: { totalCount: number; nodes: { customer: { name: string } }[] } };
+    };
+    expect(body.data.invoices.totalCount).toBeGreaterThan(0);
+    expect(body.data.invoices.nodes[0]?.customer.name).toBeTruthy();
+
+    const stoppedAt = Date.now();
+    run.child.kill("SIGTERM");
+    expect(await run.exited).toBe(0);
+    // Each service left on its own: none had to be killed after the shutdown timeout.
+    expect(run.output()).not.toContain("did not stop");
+    expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+  });
 });

@@ -215,6 +215,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     gateway,
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGINT/SIGTERM (ordered shutdown: subscriptions, then HTTP, then the pool).
+    stopOnTerminationSignals: false,
     // Compact JSON: Apollo's default pretty-prints, a third more bytes on big BI answers.
     stringifyResult: (value) => JSON.stringify(value),
     // The IDE and HTTP tools send JSON; GET requests need a preflight-forcing header (CSRF).

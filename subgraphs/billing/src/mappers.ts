@@ -30,10 +30,9 @@ export type SyncCursorMapper = typeof syncCursor.$inferSelect;
 export type InboxEventMapper = typeof inboxEvent.$inferSelect;
 export type OutboundCommandMapper = typeof outboundCommand.$inferSelect;
 
-/** A reference to an entity another subgraph owns. */
-export interface EntityRef {
-  id: string;
-}
+import type { EntityRef } from "@pshub/subgraph-kit";
+
+export type { EntityRef };
 export type CustomerMapper = EntityRef;
 export type ContractMapper = EntityRef;
 export type ProjectMapper = EntityRef;

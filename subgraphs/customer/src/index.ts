@@ -3,20 +3,29 @@
  * LegalEntity as an Apollo Federation v2 subgraph.
  */
 import type { Db } from "@pshub/db";
-import { createSubgraphServer, loadTypeDefs, type SubgraphServer } from "@pshub/subgraph-kit";
+import {
+  createSubgraphServer,
+  loadTypeDefs,
+  type SubgraphOptions,
+  type SubgraphServer,
+} from "@pshub/subgraph-kit";
 import { type CustomerLoaders, createCustomerLoaders } from "./loaders.ts";
 import { resolvers } from "./resolvers/index.ts";
 
 /** Every *.graphql of this subgraph (schema, mutations, subscriptions), concatenated. */
 export const typeDefs = loadTypeDefs(new URL("..", import.meta.url));
 
-export function createCustomerSubgraph(db: Db): SubgraphServer<CustomerLoaders> {
+export function createCustomerSubgraph(
+  db: Db,
+  options: Pick<SubgraphOptions<CustomerLoaders>, "logger" | "plugins"> = {},
+): SubgraphServer<CustomerLoaders> {
   return createSubgraphServer({
     name: "customer",
     typeDefs,
     resolvers,
     db,
     createLoaders: createCustomerLoaders,
+    ...options,
   });
 }
 

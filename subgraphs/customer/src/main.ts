@@ -1,31 +1,8 @@
 /**
- * Process entry of the customer subgraph: `tsx subgraphs/customer/src/main.ts`
- * (PORT, default 4001; DATABASE_URL, else embedded Postgres).
+ * Process entry of the customer subgraph: `tsx subgraphs/customer/src/main.ts` (PORT, default 4001;
+ * DATABASE_URL, else embedded Postgres). GET /healthz answers 200 once the database answers.
  */
-import { createDbClient, createLogger, loadEnvOrExit, resolveDatabaseUrl } from "@pshub/db";
-import { listen } from "@pshub/subgraph-kit";
-import { envSchema } from "./env.ts";
+import { runSubgraphProcess } from "@pshub/subgraph-kit";
 import { createCustomerSubgraph } from "./index.ts";
 
-const env = loadEnvOrExit(envSchema);
-const log = createLogger("subgraph-customer", env.LOG_LEVEL);
-const database = await resolveDatabaseUrl(log);
-const client = createDbClient(database.url, {
-  max: env.DB_POOL_MAX,
-  applicationName: "pshub-customer",
-});
-const server = createCustomerSubgraph(client.db);
-const running = await listen(server, { port: env.PORT, host: env.HOST });
-log.info({ url: running.url }, `customer subgraph listening on ${running.url}`);
-
-let stopping = false;
-for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  process.on(signal, async () => {
-    if (stopping) return;
-    stopping = true;
-    await running.close();
-    await client.close();
-    await database.stop();
-    process.exit(0);
-  });
-}
+await runSubgraphProcess({ name: "customer", defaultPort: 4001, create: createCustomerSubgraph });

@@ -9,10 +9,9 @@ export type InvoiceLineMapper = typeof invoiceLine.$inferSelect;
 export type PaymentMapper = typeof payment.$inferSelect;
 export type DisputeMapper = typeof dispute.$inferSelect;
 
-/** A reference to an entity another subgraph owns. */
-export interface EntityRef {
-  id: string;
-}
+import type { EntityRef } from "@pshub/subgraph-kit";
+
+export type { EntityRef };
 export type CustomerMapper = EntityRef;
 export type ContractMapper = EntityRef;
 export type LegalEntityMapper = EntityRef;

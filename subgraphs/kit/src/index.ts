@@ -9,6 +9,8 @@ export * from "./filters.ts";
 export * from "./loaders.ts";
 export * from "./money.ts";
 export * from "./pagination.ts";
+export * from "./process.ts";
+export * from "./references.ts";
 export * from "./scalars.ts";
 export * from "./server.ts";
 export * from "./type-defs.ts";

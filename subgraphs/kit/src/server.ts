@@ -78,6 +78,9 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
     schema,
     introspection: true,
     includeStacktraceInErrorResponses: false,
+    // The process entry (./process.ts) owns SIGINT/SIGTERM: Apollo's own handlers would stop the
+    // server a second time and re-raise the signal mid-shutdown.
+    stopOnTerminationSignals: false,
     // Apollo pretty-prints by default: compact JSON costs the gateway fewer bytes to parse.
     stringifyResult: (value) => JSON.stringify(value),
     formatError: (formatted, error) =>

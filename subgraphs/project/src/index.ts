@@ -3,20 +3,29 @@
  * as an Apollo Federation v2 subgraph.
  */
 import type { Db } from "@pshub/db";
-import { createSubgraphServer, loadTypeDefs, type SubgraphServer } from "@pshub/subgraph-kit";
+import {
+  createSubgraphServer,
+  loadTypeDefs,
+  type SubgraphOptions,
+  type SubgraphServer,
+} from "@pshub/subgraph-kit";
 import { createProjectLoaders, type ProjectLoaders } from "./loaders.ts";
 import { resolvers } from "./resolvers/index.ts";
 
 /** Every *.graphql of this subgraph (schema, mutations, subscriptions), concatenated. */
 export const typeDefs = loadTypeDefs(new URL("..", import.meta.url));
 
-export function createProjectSubgraph(db: Db): SubgraphServer<ProjectLoaders> {
+export function createProjectSubgraph(
+  db: Db,
+  options: Pick<SubgraphOptions<ProjectLoaders>, "logger" | "plugins"> = {},
+): SubgraphServer<ProjectLoaders> {
   return createSubgraphServer({
     name: "project",
     typeDefs,
     resolvers,
     db,
     createLoaders: createProjectLoaders,
+    ...options,
   });
 }
 

@@ -1,7 +1,7 @@
+import { referenceId } from "@pshub/subgraph-kit";
 import type { BillingEventResolvers } from "../__generated__/resolvers-types.ts";
 import { money } from "../context.ts";
 import type { BillingEventMapper } from "../mappers.ts";
-import { referenceId } from "./refs.ts";
 
 export const BillingEvent: BillingEventResolvers = {
   __resolveReference: async (ref, ctx) =>

@@ -1,8 +1,7 @@
 import { billingEvent } from "@pshub/db/schema";
-import { NotFoundGraphQLError } from "@pshub/subgraph-kit";
+import { NotFoundGraphQLError, stubReference } from "@pshub/subgraph-kit";
 import type { ContractResolvers } from "../__generated__/resolvers-types.ts";
 import { billingEventList } from "../data/lists.ts";
-import { stubReference } from "./refs.ts";
 
 export const Contract: ContractResolvers = {
   __resolveReference: stubReference,

@@ -1,7 +1,7 @@
 import { billingEvent } from "@pshub/db/schema";
+import { stubReference } from "@pshub/subgraph-kit";
 import type { ProjectResolvers } from "../__generated__/resolvers-types.ts";
 import { billingEventList } from "../data/lists.ts";
-import { stubReference } from "./refs.ts";
 
 export const Project: ProjectResolvers = {
   __resolveReference: stubReference,

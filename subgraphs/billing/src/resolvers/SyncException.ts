@@ -1,6 +1,6 @@
+import { referenceId } from "@pshub/subgraph-kit";
 import type { SyncExceptionResolvers } from "../__generated__/resolvers-types.ts";
 import type { SyncExceptionEntityRef, SyncExceptionMapper } from "../mappers.ts";
-import { referenceId } from "./refs.ts";
 
 /** sync_exception.entity_type (a table name) → the graph type that row is. */
 const ENTITY_TYPES: Record<string, SyncExceptionEntityRef["__typename"]> = {

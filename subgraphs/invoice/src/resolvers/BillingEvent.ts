@@ -1,5 +1,5 @@
+import { stubReference } from "@pshub/subgraph-kit";
 import type { BillingEventResolvers } from "../__generated__/resolvers-types.ts";
-import { stubReference } from "./refs.ts";
 
 export const BillingEvent: BillingEventResolvers = {
   __resolveReference: stubReference,

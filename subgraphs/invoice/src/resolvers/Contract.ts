@@ -1,7 +1,7 @@
 import { invoice } from "@pshub/db/schema";
+import { stubReference } from "@pshub/subgraph-kit";
 import type { ContractResolvers } from "../__generated__/resolvers-types.ts";
 import { invoiceList } from "../data/lists.ts";
-import { stubReference } from "./refs.ts";
 
 export const Contract: ContractResolvers = {
   __resolveReference: stubReference,

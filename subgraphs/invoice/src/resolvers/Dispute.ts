@@ -1,5 +1,5 @@
+import { referenceId } from "@pshub/subgraph-kit";
 import type { DisputeResolvers } from "../__generated__/resolvers-types.ts";
-import { referenceId } from "./refs.ts";
 
 export const Dispute: DisputeResolvers = {
   __resolveReference: async (ref, ctx) => ctx.loaders.dispute().load(referenceId(ref, "Dispute")),

@@ -1,10 +1,9 @@
 import { subtractMoney } from "@pshub/db";
 import { dispute, invoiceLine, payment } from "@pshub/db/schema";
-import { money } from "@pshub/subgraph-kit";
+import { money, referenceId } from "@pshub/subgraph-kit";
 import type { InvoiceResolvers } from "../__generated__/resolvers-types.ts";
 import { disputeList, linesOfInvoice, paymentList } from "../data/lists.ts";
 import type { InvoiceMapper } from "../mappers.ts";
-import { referenceId } from "./refs.ts";
 
 /** total − amountPaid, exact (integer cents). */
 function balance(row: InvoiceMapper): string {

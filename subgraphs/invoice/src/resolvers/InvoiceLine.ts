@@ -1,7 +1,6 @@
-import { money } from "@pshub/subgraph-kit";
+import { money, referenceId } from "@pshub/subgraph-kit";
 import type { InvoiceLineResolvers } from "../__generated__/resolvers-types.ts";
 import type { InvoiceLineMapper } from "../mappers.ts";
-import { referenceId } from "./refs.ts";
 
 export const InvoiceLine: InvoiceLineResolvers = {
   __resolveReference: async (ref, ctx) =>

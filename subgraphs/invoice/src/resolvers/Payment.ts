@@ -1,7 +1,6 @@
-import { money } from "@pshub/subgraph-kit";
+import { money, referenceId } from "@pshub/subgraph-kit";
 import type { PaymentResolvers } from "../__generated__/resolvers-types.ts";
 import type { PaymentMapper } from "../mappers.ts";
-import { referenceId } from "./refs.ts";
 
 export const Payment: PaymentResolvers = {
   __resolveReference: async (ref, ctx) => ctx.loaders.payment().load(referenceId(ref, "Payment")),

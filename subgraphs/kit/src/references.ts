@@ -1,8 +1,12 @@
-import { BadUserInputError, isUuid } from "@pshub/subgraph-kit";
-import type { EntityRef } from "../mappers.ts";
+/**
+ * Entity references between subgraphs: the stub a subgraph returns for a type another subgraph
+ * owns, and the key of a representation of a type it owns.
+ */
+import { BadUserInputError } from "./errors.ts";
+import { isUuid } from "./filters.ts";
 
 /**
- * `__resolveReference` of a type another subgraph owns: the key is all invoice needs. A key that
+ * `__resolveReference` of a type another subgraph owns: the key is all this subgraph needs. A key that
  * is not a uuid names nothing, so it resolves to null instead of failing the whole batch.
  */
 export function stubReference(ref: EntityRef): EntityRef | null {
@@ -20,4 +24,9 @@ export function referenceId(ref: { id?: unknown }, typename: string): string {
     });
   }
   return ref.id;
+}
+
+/** A reference to an entity another subgraph owns (the mapper of such a stub type). */
+export interface EntityRef {
+  id: string;
 }

@@ -1,0 +1,65 @@
+/**
+ * The process entry every subgraph shares: its environment (PORT with the subgraph's default,
+ * HOST, and the database settings), the database (DATABASE_URL, else embedded Postgres), one log
+ * line when listening, and a clean shutdown on SIGINT/SIGTERM (exit 0).
+ *
+ *   await runSubgraphProcess({ name: "billing", defaultPort: 4003, create: createBillingSubgraph });
+ */
+import {
+  createDbClient,
+  createLogger,
+  type Db,
+  dbEnvSchema,
+  type Logger,
+  loadEnvOrExit,
+  resolveDatabaseUrl,
+} from "@pshub/db";
+import { z } from "zod";
+import { listen, type RunningSubgraph, type SubgraphServer } from "./server.ts";
+
+/** A subgraph process's configuration: the db package's settings plus PORT and HOST. */
+export function subgraphEnvSchema(defaultPort: number) {
+  return dbEnvSchema.extend({
+    PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
+    HOST: z.string().min(1).default("127.0.0.1"),
+  });
+}
+
+export interface SubgraphProcessOptions {
+  name: string;
+  defaultPort: number;
+  // biome-ignore lint/suspicious/noExplicitAny: each subgraph has its own loader type
+  create: (db: Db, options: { logger: Logger }) => SubgraphServer<any>;
+}
+
+export async function runSubgraphProcess(
+  options: SubgraphProcessOptions,
+): Promise<RunningSubgraph> {
+  process.env.APOLLO_TELEMETRY_DISABLED ??= "1";
+  const env = loadEnvOrExit(subgraphEnvSchema(options.defaultPort));
+  const log = createLogger(`subgraph-${options.name}`, env.LOG_LEVEL);
+  const database = await resolveDatabaseUrl(log);
+  const client = createDbClient(database.url, {
+    max: env.DB_POOL_MAX,
+    applicationName: `pshub-${options.name}`,
+  });
+  const running = await listen(options.create(client.db, { logger: log }), {
+    port: env.PORT,
+    host: env.HOST,
+  });
+  log.info({ url: running.url }, `${options.name} subgraph listening on ${running.url}`);
+
+  let stopping = false;
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, async () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, "shutting down");
+      await running.close();
+      await client.close();
+      await database.stop();
+      process.exit(0);
+    });
+  }
+  return running;
+}
