@@ -32,6 +32,8 @@ export interface LineageEvent {
   payload: Record<string, unknown>;
   actor: string;
   causationId: string | null;
+  /** The lifecycle's correlation id (the same for every event of one chain). */
+  correlationId: string | null;
   occurredAt: Date;
 }
 
@@ -114,9 +116,10 @@ export async function lineage(
     payload: Record<string, unknown>;
     actor: string;
     causation_id: string | null;
+    correlation_id: string | null;
     occurred_at: string;
   }>(sql`
-    select id, type, entity_type, entity_id, payload, actor, causation_id, occurred_at
+    select id, type, entity_type, entity_id, payload, actor, causation_id, correlation_id, occurred_at
     from domain_event where ${where} and id > ${input.afterEventId}
     order by id limit ${input.first + 1}`);
   const entities = await db.execute<{
@@ -142,6 +145,7 @@ export async function lineage(
       payload: e.payload,
       actor: e.actor,
       causationId: e.causation_id,
+      correlationId: e.correlation_id,
       occurredAt: new Date(e.occurred_at),
     })),
     entities: entities.map((e) => ({

@@ -81,7 +81,7 @@ describe("billing mutations", () => {
   it("lineage answers the chain from the opportunity, in order", async () => {
     const result = await run(
       `query($id: ID!) { lineage(entityType: OPPORTUNITY, id: $id) {
-          correlationId hasMore events { id type entityType payload actor } entities { entityType eventCount } } }`,
+          correlationId hasMore events { id type entityType payload actor correlationId } entities { entityType eventCount } } }`,
       { id: opportunityId },
     );
     expect(result.errors).toBeUndefined();
@@ -91,6 +91,11 @@ describe("billing mutations", () => {
       entityType: "opportunity",
     });
     expect(chain.events.map((e: { type: string }) => e.type)).toContain("billing_event.created");
+    // Every event of the chain carries the chain's correlation id.
+    expect(chain.correlationId).toBeTruthy();
+    expect(new Set(chain.events.map((e: { correlationId: string }) => e.correlationId))).toEqual(
+      new Set([chain.correlationId]),
+    );
     const ids = chain.events.map((e: { id: string }) => Number(e.id));
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(JSON.parse(chain.events[0].payload)).toMatchObject({

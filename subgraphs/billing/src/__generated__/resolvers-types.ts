@@ -744,6 +744,11 @@ export type LineageEvent = {
   actor: Scalars['String']['output'];
   /** The request that caused it (its correlation id header). */
   causationId?: Maybe<Scalars['String']['output']>;
+  /**
+   * The lifecycle chain it belongs to: one id flows from the opportunity through the contract,
+   * project, billing events and invoice to the payments (filter domainEvents by it).
+   */
+  correlationId?: Maybe<Scalars['ID']['output']>;
   /** Id of the entity it is about. */
   entityId: Scalars['ID']['output'];
   /** Entity type it is about, e.g. "invoice". */
@@ -2202,6 +2207,7 @@ export type LineageEntityResolvers<ContextType = Context, ParentType extends Res
 export type LineageEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LineageEvent'] = ResolversParentTypes['LineageEvent']> = ResolversObject<{
   actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   causationId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  correlationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   entityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   entityType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

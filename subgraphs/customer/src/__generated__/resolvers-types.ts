@@ -703,9 +703,11 @@ export type Project = {
 };
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type Query = {
   __typename?: 'Query';
@@ -737,9 +739,11 @@ export type Query = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryContactArgs = {
   id: Scalars['ID']['input'];
@@ -747,9 +751,11 @@ export type QueryContactArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryContactsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -762,9 +768,11 @@ export type QueryContactsArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryContractArgs = {
   id: Scalars['ID']['input'];
@@ -772,9 +780,11 @@ export type QueryContractArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryContractsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -787,9 +797,11 @@ export type QueryContractsArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryCustomerArgs = {
   id: Scalars['ID']['input'];
@@ -797,9 +809,11 @@ export type QueryCustomerArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryCustomersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -812,9 +826,11 @@ export type QueryCustomersArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryLegalEntitiesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -827,9 +843,11 @@ export type QueryLegalEntitiesArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryLegalEntityArgs = {
   id: Scalars['ID']['input'];
@@ -837,9 +855,11 @@ export type QueryLegalEntityArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryOpportunitiesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -852,9 +872,11 @@ export type QueryOpportunitiesArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryOpportunityArgs = {
   id: Scalars['ID']['input'];
@@ -862,9 +884,11 @@ export type QueryOpportunityArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryTaxRateArgs = {
   id: Scalars['ID']['input'];
@@ -872,9 +896,11 @@ export type QueryTaxRateArgs = {
 
 
 /**
- * Commercial entry points: customers, contacts, opportunities, contracts, legal entities and tax rates.
- * Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with
- * first/after or last/before (at most 500 per page).
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryTaxRatesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;

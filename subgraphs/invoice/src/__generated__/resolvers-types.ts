@@ -637,6 +637,9 @@ export type PaymentFilter = {
 /**
  * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
  * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type Query = {
   __typename?: 'Query';
@@ -662,6 +665,9 @@ export type Query = {
 /**
  * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
  * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryDisputeArgs = {
   id: Scalars['ID']['input'];
@@ -671,6 +677,9 @@ export type QueryDisputeArgs = {
 /**
  * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
  * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryDisputesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -684,6 +693,9 @@ export type QueryDisputesArgs = {
 /**
  * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
  * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryInvoiceArgs = {
   id: Scalars['ID']['input'];
@@ -693,6 +705,9 @@ export type QueryInvoiceArgs = {
 /**
  * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
  * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryInvoiceLineArgs = {
   id: Scalars['ID']['input'];
@@ -702,6 +717,9 @@ export type QueryInvoiceLineArgs = {
 /**
  * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
  * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryInvoiceLinesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -715,6 +733,9 @@ export type QueryInvoiceLinesArgs = {
 /**
  * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
  * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryInvoicesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
@@ -729,6 +750,9 @@ export type QueryInvoicesArgs = {
 /**
  * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
  * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryPaymentArgs = {
   id: Scalars['ID']['input'];
@@ -738,6 +762,9 @@ export type QueryPaymentArgs = {
 /**
  * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
  * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
  */
 export type QueryPaymentsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;

@@ -758,7 +758,13 @@ export type ProjectStatus =
   /** Created (e.g. from a won opportunity), delivery not started. */
   | 'PLANNED';
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type Query = {
   __typename?: 'Query';
   /** One assignment by id. */
@@ -788,13 +794,25 @@ export type Query = {
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryAssignmentArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryAssignmentsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -805,13 +823,25 @@ export type QueryAssignmentsArgs = {
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryExpenseArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryExpensesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -822,13 +852,25 @@ export type QueryExpensesArgs = {
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryMilestoneArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryMilestonesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -839,13 +881,25 @@ export type QueryMilestonesArgs = {
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryProjectArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryProjectsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -856,13 +910,25 @@ export type QueryProjectsArgs = {
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryResourceArgs = {
   id: Scalars['ID']['input'];
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryResourcesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -873,7 +939,13 @@ export type QueryResourcesArgs = {
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryTimeEntriesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -884,7 +956,13 @@ export type QueryTimeEntriesArgs = {
 };
 
 
-/** Delivery entry points: projects, milestones, resources, assignments, time and expenses. Single fetches answer an unknown id with null and a NOT_FOUND error; lists page with first/after or last/before (at most 500 per page). */
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
 export type QueryTimeEntryArgs = {
   id: Scalars['ID']['input'];
 };
