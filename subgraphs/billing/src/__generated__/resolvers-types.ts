@@ -785,7 +785,8 @@ export type Money = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -808,7 +809,8 @@ export type Mutation = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type MutationResolveExceptionArgs = {
   exceptionId: Scalars['ID']['input'];
@@ -822,7 +824,8 @@ export type MutationResolveExceptionArgs = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type MutationRunBillingArgs = {
   contractId?: InputMaybe<Scalars['ID']['input']>;
@@ -1349,8 +1352,12 @@ export type SourceLinkOrderField =
   | 'LAST_SEEN_AT';
 
 /**
- * Live events, served by the gateway over graphql-ws on the same URL as queries (see the invoice
- * subgraph's Subscription for resume with `afterEventId`).
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
  */
 export type Subscription = {
   __typename?: 'Subscription';
@@ -1365,8 +1372,12 @@ export type Subscription = {
 
 
 /**
- * Live events, served by the gateway over graphql-ws on the same URL as queries (see the invoice
- * subgraph's Subscription for resume with `afterEventId`).
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
  */
 export type SubscriptionBillingEventCreatedArgs = {
   afterEventId?: InputMaybe<Scalars['ID']['input']>;
@@ -1375,8 +1386,12 @@ export type SubscriptionBillingEventCreatedArgs = {
 
 
 /**
- * Live events, served by the gateway over graphql-ws on the same URL as queries (see the invoice
- * subgraph's Subscription for resume with `afterEventId`).
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
  */
 export type SubscriptionSyncExceptionRaisedArgs = {
   afterEventId?: InputMaybe<Scalars['ID']['input']>;

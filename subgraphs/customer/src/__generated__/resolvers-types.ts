@@ -518,7 +518,8 @@ export type Money = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -537,7 +538,8 @@ export type Mutation = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type MutationConvertOpportunityArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -692,13 +694,10 @@ export type PageInfo = {
   startCursor?: Maybe<Scalars['String']['output']>;
 };
 
-/**
- * A project, owned by the project subgraph (here only its key, so that the conversion payload can
- * point at it; ask for its fields and the gateway fetches them from the project subgraph).
- */
+/** A delivery project (owned by the PSA) under one contract: budget, dates, status, and the work booked against it. */
 export type Project = {
   __typename?: 'Project';
-  /** The project's id. */
+  /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
 };
 

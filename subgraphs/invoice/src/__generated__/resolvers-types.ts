@@ -448,7 +448,8 @@ export type Money = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type Mutation = {
   __typename?: 'Mutation';
@@ -485,7 +486,8 @@ export type Mutation = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type MutationDisputeInvoiceArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -498,7 +500,8 @@ export type MutationDisputeInvoiceArgs = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type MutationGenerateInvoiceArgs = {
   contractId: Scalars['ID']['input'];
@@ -511,7 +514,8 @@ export type MutationGenerateInvoiceArgs = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type MutationIssueInvoiceArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -524,7 +528,8 @@ export type MutationIssueInvoiceArgs = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type MutationRecordPaymentArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -536,7 +541,8 @@ export type MutationRecordPaymentArgs = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type MutationResolveDisputeArgs = {
   disputeId: Scalars['ID']['input'];
@@ -549,7 +555,8 @@ export type MutationResolveDisputeArgs = {
  * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
  * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
  * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
- * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing.
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
  */
 export type MutationVoidInvoiceArgs = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;

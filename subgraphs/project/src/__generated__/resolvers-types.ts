@@ -96,7 +96,10 @@ export type AssignmentOrderField =
   /** By last change. */
   | 'UPDATED_AT';
 
-/** A contract (owned by the customer subgraph), with the projects that deliver it. */
+/**
+ * The commercial terms a closed-won opportunity becomes: one billing model, a value, dates and
+ * payment terms, signed by one of the firm's legal entities.
+ */
 export type Contract = {
   __typename?: 'Contract';
   /** Canonical id (uuid). */
@@ -106,7 +109,10 @@ export type Contract = {
 };
 
 
-/** A contract (owned by the customer subgraph), with the projects that deliver it. */
+/**
+ * The commercial terms a closed-won opportunity becomes: one billing model, a value, dates and
+ * payment terms, signed by one of the firm's legal entities.
+ */
 export type ContractProjectsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -116,7 +122,10 @@ export type ContractProjectsArgs = {
   orderBy?: InputMaybe<ProjectOrder>;
 };
 
-/** A customer (owned by the customer subgraph), with its projects. */
+/**
+ * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
+ * a customer may have a parent and children.
+ */
 export type Customer = {
   __typename?: 'Customer';
   /** Canonical id (uuid). */
@@ -126,7 +135,10 @@ export type Customer = {
 };
 
 
-/** A customer (owned by the customer subgraph), with its projects. */
+/**
+ * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
+ * a customer may have a parent and children.
+ */
 export type CustomerProjectsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -232,7 +244,10 @@ export type ExpenseOrderField =
   /** By last change. */
   | 'UPDATED_AT';
 
-/** A legal entity of the firm (owned by the customer subgraph), with the resources it employs. */
+/**
+ * One of the firm's own invoicing companies: it fixes the invoice currency, tax jurisdiction and
+ * invoice numbering of the customers and contracts booked on it.
+ */
 export type LegalEntity = {
   __typename?: 'LegalEntity';
   /** Canonical id (uuid). */
@@ -242,7 +257,10 @@ export type LegalEntity = {
 };
 
 
-/** A legal entity of the firm (owned by the customer subgraph), with the resources it employs. */
+/**
+ * One of the firm's own invoicing companies: it fixes the invoice currency, tax jurisdiction and
+ * invoice numbering of the customers and contracts booked on it.
+ */
 export type LegalEntityResourcesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   before?: InputMaybe<Scalars['String']['input']>;
@@ -1091,8 +1109,12 @@ export type ResourceOrderField =
   | 'UPDATED_AT';
 
 /**
- * Live events, served by the gateway over graphql-ws on the same URL as queries (see the invoice
- * subgraph's Subscription for resume with `afterEventId`).
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
  */
 export type Subscription = {
   __typename?: 'Subscription';
@@ -1105,8 +1127,12 @@ export type Subscription = {
 
 
 /**
- * Live events, served by the gateway over graphql-ws on the same URL as queries (see the invoice
- * subgraph's Subscription for resume with `afterEventId`).
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
  */
 export type SubscriptionProjectStatusChangedArgs = {
   afterEventId?: InputMaybe<Scalars['ID']['input']>;
