@@ -1,5 +1,6 @@
 import { billingEvent, syncException } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import type { OperationResult } from "@pshub/subgraph-kit";
 import {
   listen,
   type RunningSubgraph,
@@ -16,21 +17,8 @@ let server: SubgraphServer<BillingLoaders>;
 let running: RunningSubgraph;
 const statements: string[] = [];
 
-interface Result {
-  // biome-ignore lint/suspicious/noExplicitAny: test results are walked ad hoc
-  data?: Record<string, any> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-  extensions?: Record<string, unknown>;
-}
-
-async function run(query: string, variables: Record<string, unknown> = {}): Promise<Result> {
-  const response = await server.apollo.executeOperation(
-    { query, variables },
-    { contextValue: server.createContext() },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult as Result;
-}
+const run = (query: string, variables: Record<string, unknown> = {}) =>
+  server.execute(query, variables);
 
 /** Fixture: one T&M contract with every kind of unbilled and billed item. */
 let tm: Awaited<ReturnType<ReturnType<typeof builders>["contractWithProject"]>>;
@@ -420,7 +408,7 @@ describe("bad input", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as Result };
+    return { status: response.status, body: (await response.json()) as OperationResult };
   }
 
   it("caps first: 100000 at 500 and says so", async () => {

@@ -24,20 +24,8 @@ let t: TestDatabase;
 let server: SubgraphServer<BillingLoaders>;
 const statements: string[] = [];
 
-interface Result {
-  // biome-ignore lint/suspicious/noExplicitAny: test results are walked ad hoc
-  data?: Record<string, any> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
-
-async function run(query: string, variables: Record<string, unknown> = {}): Promise<Result> {
-  const response = await server.apollo.executeOperation(
-    { query, variables },
-    { contextValue: server.createContext() },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult as Result;
-}
+const run = (query: string, variables: Record<string, unknown> = {}) =>
+  server.execute(query, variables);
 
 const correlationId = randomUUID();
 const entityId = randomUUID();

@@ -36,20 +36,8 @@ afterAll(async () => {
   await t?.drop();
 });
 
-interface Result {
-  // biome-ignore lint/suspicious/noExplicitAny: results are walked ad hoc in assertions
-  data?: Record<string, any> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
-
-async function run(query: string, variables: Record<string, unknown> = {}): Promise<Result> {
-  const response = await server.apollo.executeOperation(
-    { query, variables },
-    { contextValue: server.createContext({ "x-pshub-principal": "billing@firm.test" }) },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult as Result;
-}
+const run = (query: string, variables: Record<string, unknown> = {}) =>
+  server.execute(query, variables, { "x-pshub-principal": "billing@firm.test" });
 
 const RUN = /* GraphQL */ `
   mutation($c: ID) {

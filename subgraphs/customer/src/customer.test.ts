@@ -1,5 +1,6 @@
 import { contact, customer, taxRate } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import type { OperationResult } from "@pshub/subgraph-kit";
 import { listen, type RunningSubgraph, undocumented } from "@pshub/subgraph-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCustomerSubgraph } from "./index.ts";
@@ -25,21 +26,8 @@ const ids = {} as {
   contract: string;
 };
 
-interface Result {
-  // biome-ignore lint/suspicious/noExplicitAny: results are walked ad hoc in assertions
-  data?: Record<string, any> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-  extensions?: Record<string, unknown>;
-}
-
-async function run(query: string, variables: Record<string, unknown> = {}): Promise<Result> {
-  const response = await server.apollo.executeOperation(
-    { query, variables },
-    { contextValue: server.createContext() },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult as Result;
-}
+const run = (query: string, variables: Record<string, unknown> = {}) =>
+  server.execute(query, variables);
 
 const BULK = 120;
 
@@ -180,7 +168,7 @@ describe("lists", () => {
     const forward: string[] = [];
     let after: string | null = null;
     do {
-      const r: Result = await run(
+      const r: OperationResult = await run(
         `query($after: String) { customers(first: 17, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
         { after },
       );
@@ -197,7 +185,7 @@ describe("lists", () => {
     const backward: string[] = [];
     let before: string | null = null;
     do {
-      const r: Result = await run(
+      const r: OperationResult = await run(
         `query($before: String) { customers(last: 23, before: $before) { nodes { id } pageInfo { hasPreviousPage startCursor } } }`,
         { before },
       );

@@ -1,5 +1,6 @@
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { builders } from "@pshub/subgraph-billing/testing";
+import type { OperationResult } from "@pshub/subgraph-kit";
 import {
   listen,
   type RunningSubgraph,
@@ -15,21 +16,8 @@ let server: SubgraphServer<InvoiceLoaders>;
 let running: RunningSubgraph;
 const statements: string[] = [];
 
-interface Result {
-  // biome-ignore lint/suspicious/noExplicitAny: test results are walked ad hoc
-  data?: Record<string, any> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-  extensions?: Record<string, unknown>;
-}
-
-async function run(query: string, variables: Record<string, unknown> = {}): Promise<Result> {
-  const response = await server.apollo.executeOperation(
-    { query, variables },
-    { contextValue: server.createContext() },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult as Result;
-}
+const run = (query: string, variables: Record<string, unknown> = {}) =>
+  server.execute(query, variables);
 
 const INVOICES = 60;
 let customerA: string;
@@ -336,7 +324,7 @@ describe("bad input", () => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as Result };
+    return { status: response.status, body: (await response.json()) as OperationResult };
   }
 
   it("answers entity representations without a string id with BAD_USER_INPUT on those entities only", async () => {

@@ -85,19 +85,8 @@ let server: ReturnType<typeof createSubgraphServer>;
 let running: RunningSubgraph;
 let customerIds: string[] = [];
 
-async function run(query: string, variables: Record<string, unknown> = {}) {
-  const response = await server.apollo.executeOperation(
-    { query, variables },
-    { contextValue: server.createContext({ "x-pshub-principal": "tester" }) },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult as {
-    // biome-ignore lint/suspicious/noExplicitAny: test results are walked ad hoc
-    data?: Record<string, any>;
-    errors?: { message: string; extensions?: Record<string, unknown> }[];
-    extensions?: Record<string, unknown>;
-  };
-}
+const run = (query: string, variables: Record<string, unknown> = {}) =>
+  server.execute(query, variables, { "x-pshub-principal": "tester" });
 
 beforeAll(async () => {
   t = await createTestDatabase({ onQuery: (q) => statements.push(q) });

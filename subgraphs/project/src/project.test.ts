@@ -1,5 +1,6 @@
 import { timeEntry } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import type { OperationResult } from "@pshub/subgraph-kit";
 import { listen, type RunningSubgraph, undocumented } from "@pshub/subgraph-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createProjectSubgraph } from "./index.ts";
@@ -31,21 +32,8 @@ const ids = {} as Record<
   string
 >;
 
-interface Result {
-  // biome-ignore lint/suspicious/noExplicitAny: results are walked ad hoc in assertions
-  data?: Record<string, any> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-  extensions?: Record<string, unknown>;
-}
-
-async function run(query: string, variables: Record<string, unknown> = {}): Promise<Result> {
-  const response = await server.apollo.executeOperation(
-    { query, variables },
-    { contextValue: server.createContext() },
-  );
-  if (response.body.kind !== "single") throw new Error("expected a single result");
-  return response.body.singleResult as Result;
-}
+const run = (query: string, variables: Record<string, unknown> = {}) =>
+  server.execute(query, variables);
 
 const BULK_PROJECTS = 30;
 const ENTRIES_PER_PROJECT = 9;
@@ -270,7 +258,7 @@ describe("lists", () => {
     let after: string | null = null;
     let pages = 0;
     do {
-      const r: Result = await run(
+      const r: OperationResult = await run(
         `query($after: String) { timeEntries(first: 40, after: $after) { totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
         { after },
       );
@@ -297,7 +285,7 @@ describe("lists", () => {
     const seen: string[] = [];
     let before: string | null = null;
     do {
-      const r: Result = await run(
+      const r: OperationResult = await run(
         `query($id: ID!, $before: String) { project(id: $id) { timeEntries(last: 4, before: $before, orderBy: { field: WORK_DATE, direction: DESC }) { totalCount nodes { id } pageInfo { hasPreviousPage startCursor } } } }`,
         { id: projectId, before },
       );
