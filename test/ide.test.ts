@@ -5,57 +5,38 @@
  * screenshot to test-results/ide.png. Every request must stay on the gateway's origin: the IDE
  * works offline.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { existsSync, mkdirSync } from "node:fs";
 import { invoice } from "@pshub/db/schema";
 import { eq } from "drizzle-orm";
-import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
+import {
+  type Browser,
+  editorText,
+  launchBrowser,
+  QUERY_EDITOR,
+  waitForResponse,
+} from "./support/ide.ts";
 import { type Stack, startStack } from "./support/stack.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 let stack: Stack;
 let tree: CustomerTree;
-let browser: BrowserContext;
-let profile: string;
+let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-  }
+  browser = await launchBrowser();
   stack = await startStack({ ide: true, subscriptions: true });
   tree = await buildCustomerTree(stack.db, { invoices: 3, name: "Contoso UK" });
-  profile = mkdtempSync(join(tmpdir(), "pshub-ide-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-    viewport: { width: 1440, height: 900 },
-  });
 });
 
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
-
-type CodeMirrorHost = Element & { CodeMirror: { getValue(): string } };
 
 describe("the IDE", () => {
   it("runs the preloaded federated BI query, shows the docs, and stays on its own origin", async () => {
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    const page = await browser.page();
     const offOrigin: string[] = [];
     const pageErrors: string[] = [];
     page.on("request", (request) => {
@@ -65,43 +46,21 @@ describe("the IDE", () => {
     page.on("pageerror", (error) => pageErrors.push(error.message));
 
     await page.goto(`${stack.origin}/playground`);
-    await page.waitForSelector(".graphiql-query-editor .CodeMirror", { timeout: 30_000 });
+    await page.waitForSelector(QUERY_EDITOR, { timeout: 30_000 });
     // The example tabs are there: the BI query (active), the customer tree, a mutation, a subscription.
     await expect.poll(() => page.locator(".graphiql-tab").count()).toBe(4);
-    const query = await page.evaluate(() =>
-      (
-        document.querySelector(".graphiql-query-editor .CodeMirror") as CodeMirrorHost
-      ).CodeMirror.getValue(),
-    );
+    const query = await editorText(page, QUERY_EDITOR);
     expect(query).toContain("query OpenInvoices");
 
     // The headers editor is open with the principal header, for auth.
-    const headers = await page.evaluate(
-      () =>
-        (
-          document.querySelector(
-            ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror",
-          ) as CodeMirrorHost | null
-        )?.CodeMirror.getValue() ?? "",
+    const headers = await editorText(
+      page,
+      ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror",
     );
     expect(headers).toContain("x-pshub-principal");
 
     await page.click(".graphiql-execute-button");
-    await page.waitForFunction(
-      () =>
-        (
-          (
-            document.querySelector(".graphiql-response .CodeMirror") as CodeMirrorHost | null
-          )?.CodeMirror.getValue() ?? ""
-        ).includes("totalCount"),
-      null,
-      { timeout: 30_000 },
-    );
-    const text = await page.evaluate(() =>
-      (
-        document.querySelector(".graphiql-response .CodeMirror") as CodeMirrorHost
-      ).CodeMirror.getValue(),
-    );
+    const text = await waitForResponse(page, "totalCount", 30_000);
     const result = JSON.parse(text);
     expect(result.errors).toBeUndefined();
     expect(result.data.invoices.totalCount).toBe(3);
@@ -123,19 +82,11 @@ describe("the IDE", () => {
   });
 
   it("streams an invoice subscription from the preloaded tab over graphql-ws", async () => {
-    const page = browser.pages()[0] ?? (await browser.newPage());
+    const page = await browser.page();
     await page.goto(`${stack.origin}/`);
-    await page.waitForSelector(".graphiql-query-editor .CodeMirror", { timeout: 30_000 });
+    await page.waitForSelector(QUERY_EDITOR, { timeout: 30_000 });
     await page.locator(".graphiql-tab", { hasText: "InvoiceStatus" }).click();
-    await expect
-      .poll(() =>
-        page.evaluate(() =>
-          (
-            document.querySelector(".graphiql-query-editor .CodeMirror") as CodeMirrorHost
-          ).CodeMirror.getValue(),
-        ),
-      )
-      .toContain("subscription InvoiceStatus");
+    await expect.poll(() => editorText(page, QUERY_EDITOR)).toContain("subscription InvoiceStatus");
     await page.click(".graphiql-execute-button");
 
     // A draft invoice is issued through the gateway while the IDE listens.
@@ -158,21 +109,7 @@ describe("the IDE", () => {
       )
       .toBe("ISSUED");
 
-    await page.waitForFunction(
-      () =>
-        (
-          (
-            document.querySelector(".graphiql-response .CodeMirror") as CodeMirrorHost | null
-          )?.CodeMirror.getValue() ?? ""
-        ).includes("ISSUED"),
-      null,
-      { timeout: 20_000 },
-    );
-    const text = await page.evaluate(() =>
-      (
-        document.querySelector(".graphiql-response .CodeMirror") as CodeMirrorHost
-      ).CodeMirror.getValue(),
-    );
+    const text = await waitForResponse(page, "ISSUED", 20_000);
     const event = JSON.parse(text).data.invoiceStatusChanged;
     expect(event.previousStatus).toBe("DRAFT");
     expect(event.status).toBe("ISSUED");

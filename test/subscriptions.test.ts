@@ -11,7 +11,14 @@
 import type { Db } from "@pshub/db";
 import { execute, operations } from "@pshub/db";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { compose, createGateway, type PshubGateway, readAllSubgraphSdl } from "@pshub/gateway";
+import {
+  type AttachedSubscriptions,
+  attachSubscriptions,
+  compose,
+  createGateway,
+  type PshubGateway,
+  readAllSubgraphSdl,
+} from "@pshub/gateway";
 import { createBillingSubgraph } from "@pshub/subgraph-billing";
 import { createCustomerSubgraph } from "@pshub/subgraph-customer";
 import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
@@ -21,10 +28,6 @@ import type { ExecutionResult } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import {
-  type AttachedSubscriptions,
-  attachSubscriptions,
-} from "../gateway/src/subscriptions/index.ts";
 import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 
 interface Gw {

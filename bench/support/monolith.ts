@@ -13,11 +13,11 @@ import { fileURLToPath } from "node:url";
 import { mergeTypeDefs } from "@graphql-tools/merge";
 import { makeExecutableSchema } from "@graphql-tools/schema";
 import type { Db } from "@pshub/db";
-import { createBillingSubgraph } from "@pshub/subgraph-billing";
-import { createCustomerSubgraph } from "@pshub/subgraph-customer";
-import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
+import { resolvers as billingResolvers, createBillingSubgraph } from "@pshub/subgraph-billing";
+import { createCustomerSubgraph, resolvers as customerResolvers } from "@pshub/subgraph-customer";
+import { createInvoiceSubgraph, resolvers as invoiceResolvers } from "@pshub/subgraph-invoice";
 import { loadTypeDefs, scalarResolvers } from "@pshub/subgraph-kit";
-import { createProjectSubgraph } from "@pshub/subgraph-project";
+import { createProjectSubgraph, resolvers as projectResolvers } from "@pshub/subgraph-project";
 import {
   type DocumentNode,
   defaultFieldResolver,
@@ -27,10 +27,6 @@ import {
   Kind,
   visit,
 } from "graphql";
-import { resolvers as billingResolvers } from "../../subgraphs/billing/src/resolvers/index.ts";
-import { resolvers as customerResolvers } from "../../subgraphs/customer/src/resolvers/index.ts";
-import { resolvers as invoiceResolvers } from "../../subgraphs/invoice/src/resolvers/index.ts";
-import { resolvers as projectResolvers } from "../../subgraphs/project/src/resolvers/index.ts";
 
 type ModuleName = "customer" | "project" | "billing" | "invoice";
 type AnyResolverMap = Record<string, Record<string, unknown>>;

@@ -34,3 +34,4 @@ export function createBillingSubgraph(
     ...options,
   });
 }
+export { resolvers };

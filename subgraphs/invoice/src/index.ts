@@ -32,3 +32,4 @@ export function createInvoiceSubgraph(
     ...options,
   });
 }
+export { resolvers };
