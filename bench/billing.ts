@@ -17,9 +17,8 @@ import {
   createLogger,
   execute,
   operations as op,
+  recreateDatabase,
   resolveDatabaseUrl,
-  runMigrations,
-  withDatabase,
 } from "@pshub/db";
 import postgres from "postgres";
 import { REPO_ROOT } from "./support/processes.ts";
@@ -125,12 +124,7 @@ try {
     const contracts = Math.max(1, Math.round(Number(args.contracts) * scale));
     const entries = Math.max(1, Math.round(Number(args.entries) * scale));
     const benchDb = "pshub_bench_billing";
-    const admin = postgres(server.url, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists "${benchDb}" with (force)`);
-    await admin.unsafe(`create database "${benchDb}"`);
-    await admin.end({ timeout: 5 });
-    const url = withDatabase(server.url, benchDb);
-    await runMigrations(url);
+    const url = await recreateDatabase(server.url, benchDb);
     const client = createDbClient(url, { max: Number(args["invoice-concurrency"]) + 2 });
     try {
       process.stdout.write(

@@ -15,15 +15,8 @@ import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import {
-  createDbClient,
-  createLogger,
-  resolveDatabaseUrl,
-  runMigrations,
-  withDatabase,
-} from "@pshub/db";
+import { createDbClient, createLogger, recreateDatabase, resolveDatabaseUrl } from "@pshub/db";
 import { compose, readAllSubgraphSdl, SUBGRAPHS } from "@pshub/gateway";
-import postgres from "postgres";
 import { buildCustomerTree } from "../test/support/builders.ts";
 import {
   type Child,
@@ -71,12 +64,7 @@ try {
   // ---------------------------------------------------------------- database: fresh and seeded
   const server = await resolveDatabaseUrl(log);
   const benchDb = "pshub_bench_gateway";
-  const admin = postgres(server.url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`drop database if exists "${benchDb}" with (force)`);
-  await admin.unsafe(`create database "${benchDb}"`);
-  await admin.end({ timeout: 5 });
-  const databaseUrl = withDatabase(server.url, benchDb);
-  await runMigrations(databaseUrl);
+  const databaseUrl = await recreateDatabase(server.url, benchDb);
   const seedClient = createDbClient(databaseUrl, { max: 2 });
   const trees = [];
   for (let i = 0; i < Number(args.customers); i++) {

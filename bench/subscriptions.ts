@@ -143,10 +143,10 @@ async function runClients() {
 
 // =============================================================================== driver
 async function runDriver() {
-  const { createDbClient, createLogger, resolveDatabaseUrl, runMigrations, withDatabase } =
-    await import("@pshub/db");
+  const { createDbClient, createLogger, recreateDatabase, resolveDatabaseUrl } = await import(
+    "@pshub/db"
+  );
   const { SUBGRAPHS } = await import("@pshub/gateway");
-  const { default: postgres } = await import("postgres");
   const { buildCustomerTree } = await import("../test/support/builders.ts");
   const { execute, operations } = await import("@pshub/db");
   const { freePort, httpOk, REPO_ROOT, spawnTs, waitUntil } = await import(
@@ -171,12 +171,7 @@ async function runDriver() {
     // ------------------------------------------------------------ database: fresh and seeded
     const server = await resolveDatabaseUrl(log);
     const benchDb = "pshub_bench_subscriptions";
-    const admin = postgres(server.url, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`drop database if exists "${benchDb}" with (force)`);
-    await admin.unsafe(`create database "${benchDb}"`);
-    await admin.end({ timeout: 5 });
-    const databaseUrl = withDatabase(server.url, benchDb);
-    await runMigrations(databaseUrl);
+    const databaseUrl = await recreateDatabase(server.url, benchDb);
     const db = createDbClient(databaseUrl, { max: 4 });
     const tree = await buildCustomerTree(db.db, {
       invoices: 60,

@@ -37,3 +37,22 @@ export async function ensureDatabase(url: string, database: string): Promise<voi
     await admin.end({ timeout: 5 });
   }
 }
+
+/**
+ * Drops `database` on the server of `url` if it exists, creates it empty, applies the migrations,
+ * and returns its URL (benchmarks and the test template start from this).
+ */
+export async function recreateDatabase(url: string, database: string): Promise<string> {
+  const quoted = `"${database.replaceAll('"', '""')}"`;
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists ${quoted} with (force)`);
+    await admin.unsafe(`create database ${quoted}`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  const target = new URL(url);
+  target.pathname = `/${database}`;
+  await runMigrations(target.toString());
+  return target.toString();
+}

@@ -12,7 +12,7 @@ import type { TestProject } from "vitest/node";
 import { withDatabase } from "../client.ts";
 import { ensureEmbeddedPostgres, repoRoot } from "../embedded.ts";
 import { dbEnv } from "../env.ts";
-import { migrationsFolder, runMigrations } from "../migrate.ts";
+import { migrationsFolder, recreateDatabase } from "../migrate.ts";
 
 import "./provided-context.ts";
 
@@ -53,9 +53,7 @@ export default async function setup(project: TestProject) {
     const exists = await admin`select 1 from pg_database where datname = ${template}`;
     if (exists.length === 0) {
       const building = `${template}_build`;
-      await admin.unsafe(`drop database if exists "${building}" with (force)`);
-      await admin.unsafe(`create database "${building}"`);
-      await runMigrations(withDatabase(serverUrl, building));
+      await recreateDatabase(serverUrl, building);
       await admin.unsafe(`alter database "${building}" rename to "${template}"`);
     }
     // Leftovers of earlier runs that were killed before their teardown.
