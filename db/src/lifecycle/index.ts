@@ -39,6 +39,7 @@ export * from "./lineage.ts";
 export * from "./machines.ts";
 export * from "./money.ts";
 export * from "./operation.ts";
+export * from "./overdue.ts";
 
 export const operations = {
   convertOpportunity,

@@ -3,7 +3,7 @@
  * the billing-specific batches. Every batch is ONE SQL statement; ids that are not uuids resolve
  * to null / [] without reaching the database.
  */
-import type { Db } from "@pshub/db";
+import { type Db, syncExceptionsOverdue } from "@pshub/db";
 import { billingEvent, contract, syncException } from "@pshub/db/schema";
 import { isUuid, RequestLoaders } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
@@ -33,6 +33,13 @@ export class BillingLoaders extends RequestLoaders {
 
   syncException() {
     return this.byId(syncException);
+  }
+
+  /** Is the sync exception overdue? (the database's rule and clock) */
+  syncExceptionOverdue() {
+    return this.memo("syncExceptionOverdue", () =>
+      uuidLoader<boolean>((ids) => syncExceptionsOverdue(this.db, ids), false),
+    );
   }
 
   contract() {

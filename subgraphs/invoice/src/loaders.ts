@@ -3,7 +3,7 @@
  * invoice-specific batches. Every batch is ONE SQL statement; ids that are not uuids resolve to
  * null without reaching the database.
  */
-import type { Db } from "@pshub/db";
+import { type Db, invoicesOverdue } from "@pshub/db";
 import { dispute, invoice, invoiceLine, payment } from "@pshub/db/schema";
 import { isUuid, RequestLoaders } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
@@ -41,6 +41,11 @@ export class InvoiceLoaders extends RequestLoaders {
     const row = await this.invoice().load(id);
     if (!row) throw new Error(`invoice ${id} is referenced but does not exist`);
     return row;
+  }
+
+  /** Is the invoice overdue? (the database's rule and clock) */
+  overdue() {
+    return this.memo("overdue", () => uuidLoader<boolean>((ids) => invoicesOverdue(this.db, ids)));
   }
 
   invoiceLine() {

@@ -1497,7 +1497,10 @@ export type SyncException = {
   inboxEventId?: Maybe<Scalars['Int']['output']>;
   /** What went wrong, for a person. */
   message: Scalars['String']['output'];
-  /** True when still OPEN or RETRYING after dueAt. */
+  /**
+   * True when still OPEN or RETRYING after dueAt. Judged by the database's clock, by the same rule as the `overdue`
+   * filter.
+   */
   overdue: Scalars['Boolean']['output'];
   /** Who has to act. */
   owner: ExceptionOwner;

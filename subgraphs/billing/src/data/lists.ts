@@ -3,9 +3,10 @@
  * id; every sort column is NOT NULL so keyset cursors stay exact.
  */
 
+import { syncExceptionOverdueSql } from "@pshub/db";
 import { billingEvent, contract, feeScheduleItem, syncException } from "@pshub/db/schema";
 import type { ListSpec } from "@pshub/subgraph-kit";
-import { and, gte, inArray, lt, lte, type SQL, sql } from "drizzle-orm";
+import { and, gte, inArray, lt, lte, sql } from "drizzle-orm";
 import type {
   BillingEventFilter,
   BillingRuleFilter,
@@ -77,9 +78,6 @@ export const billingRuleList: ListSpec<typeof contract, BillingRuleFilterInput> 
 
 export type SyncExceptionFilterInput = SyncExceptionFilter;
 
-/** OPEN or RETRYING past its due date. */
-export const exceptionOverdueSql: SQL = sql`(${syncException.status} in ('OPEN', 'RETRYING') and ${syncException.dueAt} < now())`;
-
 export const syncExceptionList: ListSpec<typeof syncException, SyncExceptionFilterInput> = {
   name: "SyncException",
   table: syncException,
@@ -96,8 +94,8 @@ export const syncExceptionList: ListSpec<typeof syncException, SyncExceptionFilt
         ? sql`${syncException.entityId} = ${uuidArg("filter.entityId", f.entityId)}`
         : undefined,
       f.sourceSystem ? sql`${syncException.sourceSystem} = ${f.sourceSystem}` : undefined,
-      f.overdue === true ? exceptionOverdueSql : undefined,
-      f.overdue === false ? sql`not ${exceptionOverdueSql}` : undefined,
+      f.overdue === true ? syncExceptionOverdueSql : undefined,
+      f.overdue === false ? sql`not ${syncExceptionOverdueSql}` : undefined,
       f.dueBefore ? lt(syncException.dueAt, f.dueBefore) : undefined,
     ),
 };

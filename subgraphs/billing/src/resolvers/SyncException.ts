@@ -1,6 +1,6 @@
 import { referenceId } from "@pshub/subgraph-kit";
 import type { SyncExceptionResolvers } from "../__generated__/resolvers-types.ts";
-import type { SyncExceptionEntityRef, SyncExceptionMapper } from "../mappers.ts";
+import type { SyncExceptionEntityRef } from "../mappers.ts";
 
 /** sync_exception.entity_type (a table name) → the graph type that row is. */
 const ENTITY_TYPES: Record<string, SyncExceptionEntityRef["__typename"]> = {
@@ -28,6 +28,6 @@ export const SyncException: SyncExceptionResolvers = {
     const event = await ctx.loaders.billingEvent().load(row.entityId);
     return event ? { ...event, __typename: typename } : null;
   },
-  overdue: (row: SyncExceptionMapper) =>
-    (row.status === "OPEN" || row.status === "RETRYING") && row.dueAt.getTime() < Date.now(),
+  // The database decides (one definition, its clock): @pshub/db syncExceptionOverdueSql.
+  overdue: (row, _, ctx) => ctx.loaders.syncExceptionOverdue().load(row.id),
 };

@@ -203,7 +203,7 @@ export type Invoice = {
   openDispute?: Maybe<Dispute>;
   /**
    * True when a balance remains after the due date (UTC) on an invoice that is out with the customer (not DRAFT,
-   * PAID or VOID).
+   * PAID or VOID). Judged by the database's clock, by the same rule as the `overdue` filter.
    */
   overdue: Scalars['Boolean']['output'];
   /** Payments received against it, oldest first. */

@@ -3,6 +3,7 @@
  * id; every sort column is NOT NULL so keyset cursors stay exact (so invoices sort by creation,
  * number or total, not by the nullable issue/due dates; filter on those instead).
  */
+import { invoiceOverdueSql } from "@pshub/db";
 import { dispute, invoice, invoiceLine, payment } from "@pshub/db/schema";
 import {
   anyOf,
@@ -34,9 +35,6 @@ function currencyIs(column: PgColumn, value: Maybe<string>): SQL | undefined {
   return eq(column, value);
 }
 
-/** A balance remains after the due date (UTC) on an invoice that is out with the customer. */
-export const invoiceOverdueSql: SQL = sql`(${invoice.status} not in ('DRAFT', 'PAID', 'VOID') and ${invoice.dueOn} < (now() at time zone 'UTC')::date and ${invoice.amountPaid} < ${invoice.total})`;
-
 export type InvoiceFilterInput = InvoiceFilter;
 
 export const invoiceList: ListSpec<typeof invoice, InvoiceFilterInput> = {
@@ -56,11 +54,7 @@ export const invoiceList: ListSpec<typeof invoice, InvoiceFilterInput> = {
       atMost(invoice.issuedOn, f.issuedTo),
       atLeast(invoice.dueOn, f.dueFrom),
       atMost(invoice.dueOn, f.dueTo),
-      f.overdue == null
-        ? undefined
-        : f.overdue
-          ? invoiceOverdueSql
-          : sql`not coalesce(${invoiceOverdueSql}, false)`,
+      f.overdue == null ? undefined : f.overdue ? invoiceOverdueSql : sql`not ${invoiceOverdueSql}`,
     ),
 };
 

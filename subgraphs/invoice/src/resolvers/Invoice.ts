@@ -10,15 +10,6 @@ function balance(row: InvoiceMapper): string {
   return subtractMoney(row.total, row.amountPaid);
 }
 
-/** A balance remains after the due date (UTC) on an invoice that is out with the customer. */
-function overdue(row: InvoiceMapper): boolean {
-  if (row.status === "DRAFT" || row.status === "PAID" || row.status === "VOID") return false;
-  if (!row.dueOn) return false;
-  const today = new Date().toISOString().slice(0, 10);
-  const remaining = balance(row);
-  return row.dueOn < today && !remaining.startsWith("-") && /[1-9]/.test(remaining);
-}
-
 export const Invoice: InvoiceResolvers = {
   __resolveReference: async (ref, ctx) => ctx.loaders.invoice().load(referenceId(ref, "Invoice")),
   subtotal: (row: InvoiceMapper) => money(row.subtotal, row.currency),
@@ -26,7 +17,9 @@ export const Invoice: InvoiceResolvers = {
   total: (row: InvoiceMapper) => money(row.total, row.currency),
   amountPaid: (row: InvoiceMapper) => money(row.amountPaid, row.currency),
   balanceDue: (row: InvoiceMapper) => money(balance(row), row.currency),
-  overdue,
+  // The database decides (one definition, its clock): @pshub/db invoiceOverdueSql.
+  overdue: async (row: InvoiceMapper, _, ctx) =>
+    (await ctx.loaders.overdue().load(row.id)) === true,
   customer: (row: InvoiceMapper) => ({ id: row.customerId }),
   contract: (row: InvoiceMapper) => ({ id: row.contractId }),
   legalEntity: (row: InvoiceMapper) => ({ id: row.legalEntityId }),
