@@ -2,9 +2,15 @@
  * Relay keyset pagination over drizzle tables.
  *
  * A page is ordered by (sort column, id), both in the requested direction, and a cursor is the
- * opaque base64url of { field, direction, sort value as Postgres text, id }: the next page is
- * `(sort, id) > (cursor.sort, cursor.id)` — stable under inserts, no OFFSET. Sort columns must be
- * NOT NULL. `totalCount` is one `count(*)` statement, run only when the client selects it.
+ * opaque base64url of { field, direction, sort value as Postgres text (or null), id }: the next
+ * page is `(sort, id) > (cursor.sort, cursor.id)` — stable under inserts, no OFFSET.
+ *
+ * A nullable sort column puts its NULLs last in both directions (ASC NULLS LAST, DESC NULLS LAST)
+ * and the keyset condition handles them explicitly: after a non-null cursor come the greater
+ * values and then every NULL; after a NULL cursor, only NULLs with a greater id. A backward page
+ * reads the reverse order (NULLs first) and is flipped afterwards. NOT NULL columns keep the plain
+ * row comparison and plain ORDER BY, so their indexes serve the page as before.
+ * `totalCount` is one `count(*)` statement, run only when the client selects it.
  *
  * Nested connections (Customer.contacts, Project.timeEntries, …) go through
  * {@link createConnectionLoader}: all parents of a batch are paged in ONE statement with
@@ -70,7 +76,7 @@ export interface Connection<T> {
 
 type AnyTable = PgTable<TableConfig>;
 
-/** How one table is listed: its sort fields (GraphQL enum value → NOT NULL column) and filter. */
+/** How one table is listed: its sort fields (GraphQL enum value → column) and filter. */
 export interface ListSpec<TTable extends AnyTable, TFilter = unknown> {
   /** Entity name, used in messages and loader keys, e.g. "Customer". */
   name: string;
@@ -102,7 +108,8 @@ export interface PageOptions {
 const cursorSchema = z.object({
   f: z.string(),
   d: z.enum(["ASC", "DESC"]),
-  v: z.string(),
+  /** The sort value as Postgres text; null for a row whose (nullable) sort column is NULL. */
+  v: z.string().nullable(),
   i: z.string().min(1),
 });
 type CursorData = z.infer<typeof cursorSchema>;
@@ -191,20 +198,44 @@ function sqlDirection(page: ResolvedPage): "asc" | "desc" {
   return asc ? "asc" : "desc";
 }
 
+/** NULLs sort last in the requested direction, so a backward page (read reversed) meets them first. */
+function nullable(page: ResolvedPage): boolean {
+  return !page.column.notNull;
+}
+
 function keysetCondition(spec: ListSpec<AnyTable, never>, page: ResolvedPage): SQL | undefined {
   if (!page.cursor) return undefined;
-  const op = sqlDirection(page) === "asc" ? sql.raw(">") : sql.raw("<");
-  const sortType = sql.raw(castType(page.column));
+  const op = sql.raw(sqlDirection(page) === "asc" ? ">" : "<");
   const idType = sql.raw(castType(spec.id));
-  return sql`(${page.column}, ${spec.id}) ${op} (cast(${page.cursor.v} as ${sortType}), cast(${page.cursor.i} as ${idType}))`;
+  const id = sql`cast(${page.cursor.i} as ${idType})`;
+  const column = page.column;
+  if (page.cursor.v === null) {
+    if (!nullable(page)) {
+      throw new BadUserInputError(
+        `\`${page.backward ? "before" : "after"}\` is not a valid cursor for ${spec.name} ordered by ${page.field}`,
+        { argumentName: page.backward ? "before" : "after" },
+      );
+    }
+    // Forward: only the NULLs after this one remain. Backward (NULLs first): the NULLs before
+    // this one, then every non-null value.
+    return page.backward
+      ? sql`(${column} is not null or ${spec.id} ${op} ${id})`
+      : sql`(${column} is null and ${spec.id} ${op} ${id})`;
+  }
+  const sortType = sql.raw(castType(column));
+  const after = sql`(${column}, ${spec.id}) ${op} (cast(${page.cursor.v} as ${sortType}), ${id})`;
+  // A row comparison with a NULL column is NULL (not true): forward, the NULLs still follow.
+  return nullable(page) && !page.backward ? sql`(${after} or ${column} is null)` : after;
 }
 
+/** ORDER BY terms: (sort, id) in the read direction, NULLs last for the requested direction. */
 function orderSql(spec: ListSpec<AnyTable, never>, page: ResolvedPage): SQL[] {
   const dir = sql.raw(sqlDirection(page));
-  return [sql`${page.column} ${dir}`, sql`${spec.id} ${dir}`];
+  const nulls = nullable(page) ? sql.raw(page.backward ? " nulls first" : " nulls last") : sql``;
+  return [sql`${page.column} ${dir}${nulls}`, sql`${spec.id} ${dir}`];
 }
 
-type WithSort<T> = T & { __sort: string };
+type WithSort<T> = T & { __sort: string | null };
 
 /** Turns up to limit+1 rows (in SQL order) into a connection. */
 function toConnection<T extends Record<string, unknown>>(
@@ -299,7 +330,7 @@ export async function paginate<TTable extends AnyTable, TFilter>(
   const rowsPromise = db
     .select({
       ...getTableColumns(spec.table as AnyTable),
-      __sort: sql<string>`${page.column}::text`,
+      __sort: sql<string | null>`${page.column}::text`,
     })
     .from(spec.table as AnyTable)
     .where(and(base, keysetCondition(anySpec, page)))
@@ -358,11 +389,11 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
     const filterSql =
       first.args.filter != null && spec.where ? spec.where(first.args.filter) : undefined;
     const scope = and(inList(parentColumn, parentIds), filterSql);
-    const dir = sql.raw(sqlDirection(page));
+    const [sortTerm, idTerm] = orderSql(anySpec, page);
     const ranked = db
       .select({
         id: spec.id,
-        rn: sql<number>`row_number() over (partition by ${parentColumn} order by ${page.column} ${dir}, ${spec.id} ${dir})`.as(
+        rn: sql<number>`row_number() over (partition by ${parentColumn} order by ${sortTerm}, ${idTerm})`.as(
           "rn",
         ),
       })
@@ -372,7 +403,7 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
     const rowsPromise = db
       .select({
         ...getTableColumns(table),
-        __sort: sql<string>`${page.column}::text`,
+        __sort: sql<string | null>`${page.column}::text`,
         __parent: sql<string>`${parentColumn}::text`,
       })
       .from(table)

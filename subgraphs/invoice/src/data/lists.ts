@@ -1,7 +1,7 @@
 /**
  * How invoice's tables are listed (Relay connections): sort fields and filters. Ties are broken by
- * id; every sort column is NOT NULL so keyset cursors stay exact (so invoices sort by creation,
- * number or total, not by the nullable issue/due dates; filter on those instead).
+ * id; nullable sort columns (a draft's issue and due dates) sort last in both directions (the
+ * kit's keyset pagination handles them).
  */
 import { invoiceOverdueSql } from "@pshub/db";
 import { dispute, invoice, invoiceLine, payment } from "@pshub/db/schema";
@@ -41,7 +41,13 @@ export const invoiceList: ListSpec<typeof invoice, InvoiceFilterInput> = {
   name: "Invoice",
   table: invoice,
   id: invoice.id,
-  orderFields: { CREATED_AT: invoice.createdAt, NUMBER: invoice.number, TOTAL: invoice.total },
+  orderFields: {
+    CREATED_AT: invoice.createdAt,
+    ISSUED_ON: invoice.issuedOn,
+    DUE_ON: invoice.dueOn,
+    NUMBER: invoice.number,
+    TOTAL: invoice.total,
+  },
   defaultOrder: { field: "CREATED_AT", direction: "ASC" },
   where: (f) =>
     and(
