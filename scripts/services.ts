@@ -44,6 +44,13 @@ export const services: ServiceSpec[] = [
     healthPath: "/healthz",
   },
   {
+    name: "ops",
+    entry: "subgraphs/ops/src/main.ts",
+    port: 4005,
+    portEnv: "OPS_PORT",
+    healthPath: "/healthz",
+  },
+  {
     name: "gateway",
     entry: "gateway/src/main.ts",
     port: 4000,

@@ -8,6 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { services } from "./services.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 let t: TestDatabase;
@@ -195,27 +196,23 @@ describe("npm start", () => {
     expect(run.output()).toContain("service customer exited unexpectedly (signal SIGKILL)");
   });
 
-  it("runs the whole hub (four subgraphs, then the gateway) and every service stops cleanly on SIGTERM", async () => {
-    const ports = {
-      PORT: await freePort(),
-      CUSTOMER_PORT: await freePort(),
-      PROJECT_PORT: await freePort(),
-      BILLING_PORT: await freePort(),
-      INVOICE_PORT: await freePort(),
-    };
+  it("runs the whole hub (the subgraphs, then the gateway) and every service stops cleanly on SIGTERM", async () => {
+    const ports: Record<string, number> = {};
+    for (const service of services) ports[service.portEnv] = await freePort();
     const run = launch({
       DATABASE_URL: t.url,
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     });
     const ok = await waitFor(async () => {
-      const h = await health(ports.PORT);
+      const h = await health(ports.PORT!);
       return h?.status === 200 ? h : undefined;
     }, 90_000);
     // The gateway owns /healthz now: every subgraph answers.
     const subgraphs = (ok.body as { subgraphs: Record<string, { status: string }> }).subgraphs;
-    expect(Object.keys(subgraphs).sort()).toEqual(["billing", "customer", "invoice", "project"]);
-    expect(Object.values(subgraphs).map((s) => s.status)).toEqual(["ok", "ok", "ok", "ok"]);
-    const response = await fetch(`http://127.0.0.1:${ports.PORT}/graphql`, {
+    const subgraphNames = services.filter((s) => s.name !== "gateway").map((s) => s.name);
+    expect(Object.keys(subgraphs).sort()).toEqual([...subgraphNames].sort());
+    expect(Object.values(subgraphs).map((s) => s.status)).toEqual(subgraphNames.map(() => "ok"));
+    const response = await fetch(`http://127.0.0.1:${ports.PORT!}/graphql`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({

@@ -1,11 +1,11 @@
 /**
- * The federated graph end to end: the four subgraphs and the gateway in this process over one
- * real Postgres test database. Federated queries across all four subgraphs, paging through every
+ * The federated graph end to end: every subgraph and the gateway in this process over one
+ * real Postgres test database. Federated queries across the subgraphs, paging through every
  * row, bad input (coded errors, never a 500), and the N+1 guard (SQL statements per request do
  * not grow with the number of rows).
  */
 import { randomUUID } from "node:crypto";
-import { invoice } from "@pshub/db/schema";
+import { invoice, syncException } from "@pshub/db/schema";
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeepInvoicesDocument } from "./__generated__/operations.ts";
@@ -27,7 +27,7 @@ afterAll(async () => {
 });
 
 describe("federated queries through the gateway", () => {
-  it("walks a customer tree across all four subgraphs in one request", async () => {
+  it("walks a customer tree across the subgraphs in one request", async () => {
     const { status, json } = await stack.query(
       /* GraphQL */ `
         query Tree($id: ID!) {
@@ -95,6 +95,51 @@ describe("federated queries through the gateway", () => {
       expect(node.lines.nodes).toHaveLength(2);
       expect(node.lines.nodes[0].billingEvent.project.name).toBe("Data platform migration");
     }
+  });
+
+  it("resolves an exception's entity (ops) with the fields of its owner (billing, invoice)", async () => {
+    const eventId = small.billingEventIds[0]!;
+    const invoiceId = small.invoiceIds[0]!;
+    await stack.db.insert(syncException).values(
+      [
+        ["billing_event", eventId],
+        ["invoice", invoiceId],
+      ].map(([entityType, entityId]) => ({
+        owner: "FINANCE" as const,
+        code: "WRITE_BACK_REJECTED",
+        message: "The ERP refused the record",
+        remediation: "Fix it in the ERP and retry",
+        dueAt: new Date("2026-12-01T00:00:00Z"),
+        entityType,
+        entityId,
+      })),
+    );
+    const { json } = await stack.query(
+      /* GraphQL */ `
+        query($id: ID!) {
+          syncExceptions(filter: { entityId: $id }) {
+            nodes { entity { __typename ... on BillingEvent { amount { amount currency } project { name } } } }
+          }
+          invoiceExceptions: syncExceptions(filter: { entityType: "invoice" }) {
+            nodes { entity { ... on Invoice { id customer { name } } } }
+          }
+        }
+      `,
+      { id: eventId },
+    );
+    expect(json.errors).toBeUndefined();
+    expect(json.data.syncExceptions.nodes).toEqual([
+      {
+        entity: {
+          __typename: "BillingEvent",
+          amount: { amount: "1200.00", currency: "GBP" },
+          project: { name: "Data platform migration" },
+        },
+      },
+    ]);
+    expect(json.data.invoiceExceptions.nodes).toEqual([
+      { entity: { id: invoiceId, customer: { name: "Fabrikam" } } },
+    ]);
   });
 
   it("pages through every invoice with first/after: each row once, none missed", async () => {

@@ -12,30 +12,19 @@ import {
   wonOpportunity,
 } from "@pshub/db/testing";
 import { createGateway, type PshubGateway } from "@pshub/gateway";
-import { createBillingSubgraph } from "@pshub/subgraph-billing";
-import { createCustomerSubgraph } from "@pshub/subgraph-customer";
-import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
-import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
-import { createProjectSubgraph } from "@pshub/subgraph-project";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningSubgraphs, startSubgraphs } from "./support/subgraphs.ts";
 
 let t: TestDatabase;
 let gateway: PshubGateway;
-let running: RunningSubgraph[] = [];
+let subgraphs: RunningSubgraphs | undefined;
 let url: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  const listenOn = { port: 0, host: "127.0.0.1" };
-  running = await Promise.all([
-    listen(createCustomerSubgraph(t.db), listenOn),
-    listen(createProjectSubgraph(t.db), listenOn),
-    listen(createBillingSubgraph(t.db), listenOn),
-    listen(createInvoiceSubgraph(t.db), listenOn),
-  ]);
-  const [customer, project, billing, invoice] = running.map((r) => r.url);
+  subgraphs = await startSubgraphs(t.db);
   gateway = await createGateway({
-    subgraphUrls: { customer: customer!, project: project!, billing: billing!, invoice: invoice! },
+    subgraphUrls: subgraphs.urls,
     supergraph: "introspect",
     ide: false,
   });
@@ -43,7 +32,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gateway?.close();
-  await Promise.all(running.map((r) => r.close()));
+  await subgraphs?.close();
   await t?.drop();
 });
 

@@ -6,19 +6,15 @@
 import type { Db } from "@pshub/db";
 import { execute, operations } from "@pshub/db";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { createBillingSubgraph } from "@pshub/subgraph-billing";
-import { createCustomerSubgraph } from "@pshub/subgraph-customer";
-import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
-import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
-import { createProjectSubgraph } from "@pshub/subgraph-project";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type Child, freePort, httpOk, spawnTs, waitUntil } from "../bench/support/processes.ts";
 import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
+import { type RunningSubgraphs, startSubgraphs } from "./support/subgraphs.ts";
 
 let database: TestDatabase;
-let subgraphs: RunningSubgraph[] = [];
+let subgraphs: RunningSubgraphs | undefined;
 const gateways: { child: Child; port: number }[] = [];
 let tree: CustomerTree;
 const clients: Client[] = [];
@@ -26,13 +22,7 @@ const clients: Client[] = [];
 beforeAll(async () => {
   database = await createTestDatabase();
   const db: Db = database.db;
-  subgraphs = await Promise.all([
-    listen(createCustomerSubgraph(db), { port: 0, host: "127.0.0.1" }),
-    listen(createProjectSubgraph(db), { port: 0, host: "127.0.0.1" }),
-    listen(createBillingSubgraph(db), { port: 0, host: "127.0.0.1" }),
-    listen(createInvoiceSubgraph(db), { port: 0, host: "127.0.0.1" }),
-  ]);
-  const [customer, project, billing, invoice] = subgraphs.map((s) => s.url);
+  subgraphs = await startSubgraphs(db);
   tree = await buildCustomerTree(db, { invoices: 4, name: "Contoso Twin" });
   for (const name of ["gateway-a", "gateway-b"]) {
     const port = await freePort();
@@ -40,10 +30,7 @@ beforeAll(async () => {
       PORT: String(port),
       HOST: "127.0.0.1",
       DATABASE_URL: database.url,
-      SUBGRAPH_CUSTOMER_URL: customer ?? "",
-      SUBGRAPH_PROJECT_URL: project ?? "",
-      SUBGRAPH_BILLING_URL: billing ?? "",
-      SUBGRAPH_INVOICE_URL: invoice ?? "",
+      ...subgraphs.env,
       NODE_ENV: "test",
     });
     gateways.push({ child, port });
@@ -58,7 +45,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const client of clients) await client.dispose();
   await Promise.all(gateways.map(({ child }) => child.stop()));
-  await Promise.all(subgraphs.map((s) => s.close()));
+  await subgraphs?.close();
   await database?.drop();
 });
 

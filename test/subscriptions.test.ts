@@ -1,5 +1,5 @@
 /**
- * Live subscriptions end to end: the four subgraphs and two gateways in this process over one
+ * Live subscriptions end to end: every subgraph and two gateways in this process over one
  * real Postgres test database, the supergraph composed from subgraphs/<name>/*.graphql (with the
  * subscription SDL), events produced by the real lifecycle operations (db/src/lifecycle).
  *
@@ -19,16 +19,12 @@ import {
   type PshubGateway,
   readAllSubgraphSdl,
 } from "@pshub/gateway";
-import { createBillingSubgraph } from "@pshub/subgraph-billing";
-import { createCustomerSubgraph } from "@pshub/subgraph-customer";
-import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
-import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
-import { createProjectSubgraph } from "@pshub/subgraph-project";
 import type { ExecutionResult } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
+import { type RunningSubgraphs, startSubgraphs } from "./support/subgraphs.ts";
 
 interface Gw {
   gateway: PshubGateway;
@@ -37,7 +33,7 @@ interface Gw {
 }
 
 let database: TestDatabase;
-let subgraphs: RunningSubgraph[] = [];
+let subgraphs: RunningSubgraphs | undefined;
 let gateways: Gw[] = [];
 let tree: CustomerTree;
 const clients: Client[] = [];
@@ -59,19 +55,8 @@ async function startGateway(supergraphSdl: string, urls: Record<string, string>)
 beforeAll(async () => {
   database = await createTestDatabase({ max: 20 });
   const db: Db = database.db;
-  subgraphs = await Promise.all([
-    listen(createCustomerSubgraph(db), { port: 0, host: "127.0.0.1" }),
-    listen(createProjectSubgraph(db), { port: 0, host: "127.0.0.1" }),
-    listen(createBillingSubgraph(db), { port: 0, host: "127.0.0.1" }),
-    listen(createInvoiceSubgraph(db), { port: 0, host: "127.0.0.1" }),
-  ]);
-  const [customer, project, billing, invoice] = subgraphs.map((s) => s.url) as [
-    string,
-    string,
-    string,
-    string,
-  ];
-  const urls = { customer, project, billing, invoice };
+  subgraphs = await startSubgraphs(db);
+  const { urls } = subgraphs;
   const composed = compose(readAllSubgraphSdl(urls));
   if (!composed.ok) throw new Error(`composition failed: ${composed.errors.join("; ")}`);
   gateways = [
@@ -87,7 +72,7 @@ afterAll(async () => {
     await gw.subscriptions.close();
     await gw.gateway.close();
   }
-  await Promise.all(subgraphs.map((s) => s.close()));
+  await subgraphs?.close();
   await database?.drop();
 });
 

@@ -267,8 +267,14 @@ describe("gateway over two subgraphs", () => {
     expect(report.schema).toBe(true);
     expect(report.subgraphs.customer.status).toBe("ok");
     expect(report.subgraphs.invoice.status).toBe("ok");
-    // project and billing point at their default ports, where nothing runs in this test.
-    expect(Object.keys(report.subgraphs)).toEqual(["customer", "project", "billing", "invoice"]);
+    // project, billing and ops point at their default ports, where nothing runs in this test.
+    expect(Object.keys(report.subgraphs)).toEqual([
+      "customer",
+      "project",
+      "billing",
+      "invoice",
+      "ops",
+    ]);
     const ready = await fetch(`${origin}/readyz`);
     expect(ready.status).toBe(200);
   });

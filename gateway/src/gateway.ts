@@ -1,5 +1,5 @@
 /**
- * The pshub gateway: @apollo/gateway over the four subgraphs, served by @apollo/server 5 on a
+ * The pshub gateway: @apollo/gateway over the subgraphs (subgraphs.ts), served by @apollo/server 5 on a
  * plain node:http server, with the IDE, health endpoints and query limits.
  *
  *   const gw = await createGateway({ subgraphUrls });
@@ -58,7 +58,7 @@ export interface CreateGatewayOptions {
   subgraphUrls?: SubgraphUrls;
   /**
    * `file` (default): gateway/supergraph.graphql; `introspect`: compose at startup from the
-   * running subgraphs (those in `subgraphUrls`, else all four); or a supergraph SDL string.
+   * running subgraphs (those in `subgraphUrls`, else all of them); or a supergraph SDL string.
    */
   supergraph?: "file" | "introspect" | { sdl: string };
   pollIntervalInMs?: number;
@@ -183,7 +183,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   const supergraphSdl =
     mode === "introspect"
       ? new IntrospectAndCompose({
-          // The subgraphs given explicitly, or all four at their default URLs.
+          // The subgraphs given explicitly, or all of them at their default URLs.
           subgraphs: SUBGRAPHS.filter(
             (subgraph) =>
               !options.subgraphUrls || options.subgraphUrls[subgraph.name] !== undefined,

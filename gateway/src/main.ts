@@ -1,5 +1,5 @@
 /**
- * The gateway process: `npm start` runs it after the four subgraphs (scripts/services.ts).
+ * The gateway process: `npm start` runs it after the subgraphs (scripts/services.ts).
  * Reads PORT, SUBGRAPH_*_URL and GATEWAY_* (see env.ts); logs one line when listening.
  */
 import { createDbClient, createLogger, loadEnvOrExit, resolveDatabaseUrl } from "@pshub/db";
@@ -16,6 +16,7 @@ const gateway = await createGateway({
     project: env.SUBGRAPH_PROJECT_URL,
     billing: env.SUBGRAPH_BILLING_URL,
     invoice: env.SUBGRAPH_INVOICE_URL,
+    ops: env.SUBGRAPH_OPS_URL,
   },
   supergraph: env.GATEWAY_SUPERGRAPH,
   pollIntervalInMs: env.GATEWAY_POLL_INTERVAL_MS,

@@ -23,6 +23,11 @@ export const SUBGRAPHS = [
     urlEnv: "SUBGRAPH_INVOICE_URL",
     defaultUrl: "http://127.0.0.1:4004/graphql",
   },
+  {
+    name: "ops",
+    urlEnv: "SUBGRAPH_OPS_URL",
+    defaultUrl: "http://127.0.0.1:4005/graphql",
+  },
 ] as const;
 
 export type SubgraphName = (typeof SUBGRAPHS)[number]["name"];

@@ -1,7 +1,7 @@
 /**
- * The whole graph in one test process: the four subgraphs on port 0 over one test database,
- * and the gateway on port 0 pointed at them. Every SQL statement of the four subgraphs goes
- * through one counter (for N+1 guards).
+ * The whole graph in one test process: every subgraph on port 0 over one test database
+ * (./subgraphs.ts), and the gateway on port 0 pointed at them. Every SQL statement of the
+ * subgraphs goes through one counter (for N+1 guards).
  *
  *   const stack = await startStack();      // in beforeAll
  *   const { json } = await stack.query("{ invoices(first: 5) { totalCount } }");
@@ -16,13 +16,11 @@ import {
   attachSubscriptions,
   createGateway,
   type PshubGateway,
+  type SubgraphName,
 } from "@pshub/gateway";
-import { createBillingSubgraph } from "@pshub/subgraph-billing";
-import { createCustomerSubgraph } from "@pshub/subgraph-customer";
-import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
-import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
-import { createProjectSubgraph } from "@pshub/subgraph-project";
+import type { RunningSubgraph } from "@pshub/subgraph-kit";
 import { type GraphQLFormattedError, print } from "graphql";
+import { startSubgraphs } from "./subgraphs.ts";
 
 export interface GraphQLResponse {
   status: number;
@@ -38,8 +36,8 @@ export interface Stack {
   /** http://127.0.0.1:<port>/graphql */
   url: string;
   origin: string;
-  subgraphs: Record<"customer" | "project" | "billing" | "invoice", RunningSubgraph>;
-  /** SQL statements run by the four subgraphs since the last reset. */
+  subgraphs: Record<SubgraphName, RunningSubgraph>;
+  /** SQL statements run by the subgraphs since the last reset. */
   sqlCount(): number;
   resetSqlCount(): void;
   query(
@@ -62,25 +60,9 @@ export async function startStack(
   let statements = 0;
   const database = await createTestDatabase({ onQuery: () => void statements++ });
   const { db } = database;
-  const running = await Promise.all([
-    listen(createCustomerSubgraph(db), { port: 0, host: "127.0.0.1" }),
-    listen(createProjectSubgraph(db), { port: 0, host: "127.0.0.1" }),
-    listen(createBillingSubgraph(db), { port: 0, host: "127.0.0.1" }),
-    listen(createInvoiceSubgraph(db), { port: 0, host: "127.0.0.1" }),
-  ]);
-  const [customer, project, billing, invoice] = running as [
-    RunningSubgraph,
-    RunningSubgraph,
-    RunningSubgraph,
-    RunningSubgraph,
-  ];
+  const subgraphs = await startSubgraphs(db);
   const gateway = await createGateway({
-    subgraphUrls: {
-      customer: customer.url,
-      project: project.url,
-      billing: billing.url,
-      invoice: invoice.url,
-    },
+    subgraphUrls: subgraphs.urls,
     ide: options.ide ?? false,
   });
   const subscriptions: AttachedSubscriptions | undefined = options.subscriptions
@@ -113,7 +95,7 @@ export async function startStack(
     gateway,
     url,
     origin: new URL(url).origin,
-    subgraphs: { customer, project, billing, invoice },
+    subgraphs: subgraphs.running,
     sqlCount: () => statements,
     resetSqlCount: () => {
       statements = 0;
@@ -127,7 +109,7 @@ export async function startStack(
     async stop() {
       await subscriptions?.close();
       await gateway.close();
-      await Promise.all(running.map((subgraph) => subgraph.close()));
+      await subgraphs.close();
       await database.drop();
     },
   };

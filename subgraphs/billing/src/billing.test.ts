@@ -1,4 +1,4 @@
-import { billingEvent, syncException } from "@pshub/db/schema";
+import { billingEvent } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import type { OperationResult } from "@pshub/subgraph-kit";
 import {
@@ -124,17 +124,6 @@ beforeAll(async () => {
     pageEventIds.push(row.id);
   }
 
-  // Exception queue: 3 owners × statuses.
-  const owners = ["FINANCE", "PROJECT_OPS", "SALES_OPS", "INTEGRATION"] as const;
-  for (let i = 0; i < 12; i++) {
-    await b.syncException({
-      owner: owners[i % 4],
-      severity: i % 3 === 0 ? "HIGH" : "LOW",
-      status: i < 8 ? "OPEN" : "RESOLVED",
-      dueAt: new Date(Date.UTC(2026, 0, 1 + i) + (i < 4 ? 0 : 365 * 86400_000 * 10)),
-    });
-  }
-
   server = createBillingSubgraph(t.db);
   running = await listen(server, { port: 0 });
 });
@@ -213,12 +202,10 @@ describe("schema", () => {
 describe("entities (_entities contract test)", () => {
   it("resolves owned entities by key, and stubs of others with billing's fields", async () => {
     const [event] = await t.db.select().from(billingEvent).limit(1);
-    const [exception] = await t.db.select().from(syncException).limit(1);
     const result = await run(
       `query($reps: [_Any!]!) { _entities(representations: $reps) {
         __typename
         ... on BillingEvent { id status amount { amount currency } contract { id } customer { id } }
-        ... on SyncException { id owner code remediation dueAt overdue }
         ... on TimeEntry { id billingEvent { id amount { amount } } }
         ... on Milestone { id billingEvent { id } }
         ... on Contract { id billingRule { billingModel rateSource summary totalValue { amount }
@@ -227,7 +214,6 @@ describe("entities (_entities contract test)", () => {
       {
         reps: [
           { __typename: "BillingEvent", id: event!.id },
-          { __typename: "SyncException", id: exception!.id },
           { __typename: "TimeEntry", id: tmTimeBilled },
           { __typename: "Milestone", id: milestoneId },
           { __typename: "Contract", id: fixed.contract.id },
@@ -238,19 +224,13 @@ describe("entities (_entities contract test)", () => {
       },
     );
     expect(result.errors).toBeUndefined();
-    const [e, x, te, m, c, missing, malformed, badStub] = result.data?._entities ?? [];
+    const [e, te, m, c, missing, malformed, badStub] = result.data?._entities ?? [];
     expect(e).toMatchObject({
       __typename: "BillingEvent",
       id: event!.id,
       amount: { amount: event!.amount, currency: "EUR" },
       contract: { id: event!.contractId },
     });
-    expect(x).toMatchObject({
-      __typename: "SyncException",
-      id: exception!.id,
-      code: "MAPPING_FAILED",
-    });
-    expect(typeof x.overdue).toBe("boolean");
     expect(te.billingEvent.amount.amount).toBe("750.00");
     expect(m).toEqual({ __typename: "Milestone", id: milestoneId, billingEvent: null });
     expect(c.billingRule).toMatchObject({
@@ -343,28 +323,6 @@ describe("connections", () => {
     expect(seen).toEqual(pageEventIds);
   });
 
-  it("serves the exception queue by owner, status and severity, earliest due first", async () => {
-    const result = await run(
-      `{ syncExceptions(filter: { owner: [FINANCE, PROJECT_OPS], status: [OPEN] }, first: 50) {
-        totalCount nodes { owner status dueAt overdue } } }`,
-    );
-    expect(result.errors).toBeUndefined();
-    const conn = result.data?.syncExceptions;
-    expect(conn.totalCount).toBe(4);
-    const due = conn.nodes.map((n: { dueAt: string }) => n.dueAt);
-    expect(due).toEqual([...due].sort());
-    expect(conn.nodes.map((n: { overdue: boolean }) => n.overdue)).toEqual([
-      true,
-      true,
-      false,
-      false,
-    ]);
-    const overdue = await run(
-      `{ syncExceptions(filter: { overdue: true, severity: [HIGH] }) { totalCount } }`,
-    );
-    expect(overdue.data?.syncExceptions.totalCount).toBe(2);
-  });
-
   it("pages every fee schedule item, filtered by contract, status and due date", async () => {
     const seen: string[] = [];
     let after: string | null = null;
@@ -426,7 +384,6 @@ describe("bad input", () => {
       ],
       [`{ billingEvent(id: "nope") { id } }`, {}, "BAD_USER_INPUT"],
       [`{ billingEvent(id: "00000000-0000-4000-8000-000000000000") { id } }`, {}, "NOT_FOUND"],
-      [`{ syncException(id: "00000000-0000-4000-8000-000000000000") { id } }`, {}, "NOT_FOUND"],
       [
         `{ billingRule(contractId: "00000000-0000-4000-8000-000000000000") { summary } }`,
         {},
@@ -435,16 +392,6 @@ describe("bad input", () => {
       [`{ billingEvents(filter: { customerId: "x" }) { totalCount } }`, {}, "BAD_USER_INPUT"],
       [`{ billingEvents(filter: { currency: "euro" }) { totalCount } }`, {}, "BAD_USER_INPUT"],
       [`{ billingEvents(first: -3) { totalCount } }`, {}, "BAD_USER_INPUT"],
-      [
-        `query($d: DateTime) { syncExceptions(filter: { dueBefore: $d }) { totalCount } }`,
-        { d: "yesterday" },
-        "BAD_USER_INPUT",
-      ],
-      [
-        `{ syncExceptions(filter: { dueBefore: "yesterday" }) { totalCount } }`,
-        {},
-        "GRAPHQL_VALIDATION_FAILED",
-      ],
     ];
     for (const [query, variables, code] of cases) {
       const { status, body } = await post({ query, variables });
@@ -484,40 +431,5 @@ describe("statement count", () => {
     const many = await count(40);
     expect(many).toBe(few);
     expect(many).toBeLessThanOrEqual(12);
-  });
-});
-
-describe("SyncException.entity", () => {
-  it("points at the entity concerned: a stub for others' types, the row for billing events", async () => {
-    const b = builders(t.db);
-    const [event] = await t.db.select().from(billingEvent).limit(1);
-    const invoiceId = "11111111-1111-4111-8111-111111111111";
-    const rows = await Promise.all([
-      b.syncException({ owner: "SALES_OPS", entityType: "invoice", entityId: invoiceId }),
-      b.syncException({ owner: "SALES_OPS", entityType: "billing_event", entityId: event!.id }),
-      b.syncException({ owner: "SALES_OPS", entityType: "time_entry", entityId: tmTimeBilled }),
-      b.syncException({ owner: "SALES_OPS", entityType: "ledger", entityId: invoiceId }),
-      b.syncException({ owner: "SALES_OPS" }),
-    ]);
-    const result = await run(
-      `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on SyncException {
-        entityType
-        entity {
-          __typename
-          ... on Invoice { id }
-          ... on BillingEvent { id amount { amount } }
-          ... on TimeEntry { id billingEvent { amount { amount } } }
-        }
-      } } }`,
-      { reps: rows.map((row) => ({ __typename: "SyncException", id: row.id })) },
-    );
-    expect(result.errors).toBeUndefined();
-    expect(result.data?._entities.map((e: { entity: unknown }) => e.entity)).toEqual([
-      { __typename: "Invoice", id: invoiceId },
-      { __typename: "BillingEvent", id: event!.id, amount: { amount: event!.amount } },
-      { __typename: "TimeEntry", id: tmTimeBilled, billingEvent: { amount: { amount: "750.00" } } },
-      null,
-      null,
-    ]);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * @pshub/subgraph-billing — billing events, billing rules per contract, unbilled totals and the
- * sync exception queue, and read-only lists of the hub's own tables (domain events, audit log,
- * source links, sync cursors, inbox, outbound commands), as an Apollo Federation v2 subgraph.
+ * @pshub/subgraph-billing — billing events, billing rules per contract and unbilled totals, as an
+ * Apollo Federation v2 subgraph. (The exception queue, lineage and the hub's own tables are the
+ * ops subgraph's.)
  */
 import type { Db } from "@pshub/db";
 import {

@@ -3,9 +3,9 @@
  * the billing-specific batches. Every batch is ONE SQL statement; ids that are not uuids resolve
  * to null / [] without reaching the database.
  */
-import { type Db, syncExceptionsOverdue } from "@pshub/db";
-import { billingEvent, contract, syncException } from "@pshub/db/schema";
-import { isUuid, RequestLoaders } from "@pshub/subgraph-kit";
+import type { Db } from "@pshub/db";
+import { billingEvent, contract } from "@pshub/db/schema";
+import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
 import {
   feeScheduleByContract,
@@ -16,30 +16,9 @@ import { type UnbilledRow, type UnbilledScope, unbilledTotals } from "./data/unb
 
 type SourceType = (typeof billingEvent.$inferSelect)["sourceType"];
 
-/** A loader over a batch function, answering `empty` for keys that are not uuids. */
-function uuidLoader<V>(batch: (ids: string[]) => Promise<V[]>, empty: V): DataLoader<string, V> {
-  return new DataLoader<string, V>(async (keys) => {
-    const valid = keys.filter(isUuid);
-    const values = valid.length ? await batch(valid) : [];
-    const byKey = new Map(valid.map((key, i) => [key, values[i] as V]));
-    return keys.map((key) => (byKey.has(key) ? (byKey.get(key) as V) : empty));
-  });
-}
-
 export class BillingLoaders extends RequestLoaders {
   billingEvent() {
     return this.byId(billingEvent);
-  }
-
-  syncException() {
-    return this.byId(syncException);
-  }
-
-  /** Is the sync exception overdue? (the database's rule and clock) */
-  syncExceptionOverdue() {
-    return this.memo("syncExceptionOverdue", () =>
-      uuidLoader<boolean>((ids) => syncExceptionsOverdue(this.db, ids), false),
-    );
   }
 
   contract() {

@@ -1,4 +1,4 @@
-/** runBilling, resolveException and lineage through the billing subgraph (db/src/lifecycle). */
+/** runBilling through the billing subgraph (db/src/lifecycle). */
 
 import { execute, operations as op } from "@pshub/db";
 import {
@@ -15,14 +15,13 @@ import { createBillingSubgraph } from "./index.ts";
 let t: TestDatabase;
 let server: ReturnType<typeof createBillingSubgraph>;
 let contractId: string;
-let opportunityId: string;
 
 beforeAll(async () => {
   t = await createTestDatabase();
   server = createBillingSubgraph(t.db);
   const ctx = { actor: "setup" };
   const basics = await seedBasics(t.db);
-  opportunityId = await wonOpportunity(t.db, basics);
+  const opportunityId = await wonOpportunity(t.db, basics);
   const conv = await execute(t.db, op.convertOpportunity, ctx, { opportunityId });
   await execute(t.db, op.activateProject, ctx, { projectId: conv.project.id });
   const ids = await addTime(t.db, conv.project.id, await newResource(t.db), [
@@ -64,54 +63,5 @@ describe("billing mutations", () => {
       `mutation { runBilling(contractId: "${contractId}", customerId: "${contractId}", periodEnd: "2026-01-31") { eventsCreated } }`,
     );
     expect(both.errors![0]!.extensions).toMatchObject({ code: "VALIDATION_FAILED" });
-  });
-
-  it("lineage answers the chain from the opportunity, in order", async () => {
-    const result = await run(
-      `query($id: ID!) { lineage(entityType: OPPORTUNITY, id: $id) {
-          correlationId hasMore events { id type entityType payload actor correlationId } entities { entityType eventCount } } }`,
-      { id: opportunityId },
-    );
-    expect(result.errors).toBeUndefined();
-    const chain = result.data!.lineage;
-    expect(chain.events[0]).toMatchObject({
-      type: "opportunity.converted",
-      entityType: "opportunity",
-    });
-    expect(chain.events.map((e: { type: string }) => e.type)).toContain("billing_event.created");
-    // Every event of the chain carries the chain's correlation id.
-    expect(chain.correlationId).toBeTruthy();
-    expect(new Set(chain.events.map((e: { correlationId: string }) => e.correlationId))).toEqual(
-      new Set([chain.correlationId]),
-    );
-    const ids = chain.events.map((e: { id: string }) => Number(e.id));
-    expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(JSON.parse(chain.events[0].payload)).toMatchObject({
-      from: "CLOSED_WON",
-      to: "CONVERTED",
-    });
-    expect(chain.entities.map((e: { entityType: string }) => e.entityType)).toEqual(
-      expect.arrayContaining(["opportunity", "contract", "project", "time_entry", "billing_event"]),
-    );
-  });
-
-  it("resolveException closes an exception once", async () => {
-    const basics = await seedBasics(t.db);
-    const oppId = await wonOpportunity(t.db, basics, { billingModel: null });
-    const failed = await execute(
-      t.db,
-      op.convertOpportunity,
-      { actor: "setup" },
-      { opportunityId: oppId },
-    ).catch((e: { details: Record<string, unknown> }) => e.details);
-    const exceptionId = (failed as { exceptionId: string }).exceptionId;
-    const MUT = `mutation($id: ID!) { resolveException(exceptionId: $id, note: "model set") { id status resolvedBy } }`;
-    const resolved = await run(MUT, { id: exceptionId });
-    expect(resolved.data!.resolveException).toMatchObject({
-      status: "RESOLVED",
-      resolvedBy: "billing@firm.test",
-    });
-    const again = await run(MUT, { id: exceptionId });
-    expect(again.errors![0]!.extensions).toMatchObject({ code: "INVALID_TRANSITION" });
   });
 });

@@ -5,21 +5,9 @@
  */
 import { type Db, invoicesOverdue } from "@pshub/db";
 import { dispute, invoice, invoiceLine, payment } from "@pshub/db/schema";
-import { isUuid, RequestLoaders } from "@pshub/subgraph-kit";
+import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
 import { liveLinesByBillingEvent, openDisputesByInvoice } from "./data/batches.ts";
-
-/** A loader over a batch function, answering null for keys that are not uuids. */
-function uuidLoader<V>(
-  batch: (ids: string[]) => Promise<(V | null)[]>,
-): DataLoader<string, V | null> {
-  return new DataLoader<string, V | null>(async (keys) => {
-    const valid = keys.filter(isUuid);
-    const values = valid.length ? await batch(valid) : [];
-    const byKey = new Map(valid.map((key, i) => [key, values[i] ?? null]));
-    return keys.map((key) => byKey.get(key) ?? null);
-  });
-}
 
 export class InvoiceLoaders extends RequestLoaders {
   invoice() {
@@ -45,7 +33,9 @@ export class InvoiceLoaders extends RequestLoaders {
 
   /** Is the invoice overdue? (the database's rule and clock) */
   overdue() {
-    return this.memo("overdue", () => uuidLoader<boolean>((ids) => invoicesOverdue(this.db, ids)));
+    return this.memo("overdue", () =>
+      uuidLoader<boolean | null>((ids) => invoicesOverdue(this.db, ids), null),
+    );
   }
 
   invoiceLine() {
@@ -63,14 +53,14 @@ export class InvoiceLoaders extends RequestLoaders {
   /** The live invoice line of a billing event. */
   liveLineByBillingEvent() {
     return this.memo("liveLineByBillingEvent", () =>
-      uuidLoader((ids) => liveLinesByBillingEvent(this.db, ids)),
+      uuidLoader((ids) => liveLinesByBillingEvent(this.db, ids), null),
     );
   }
 
   /** The OPEN dispute of an invoice. */
   openDisputeByInvoice() {
     return this.memo("openDisputeByInvoice", () =>
-      uuidLoader((ids) => openDisputesByInvoice(this.db, ids)),
+      uuidLoader((ids) => openDisputesByInvoice(this.db, ids), null),
     );
   }
 }

@@ -23,6 +23,23 @@ import {
 
 type AnyTable = PgTable<TableConfig>;
 
+/**
+ * A loader over a batch function that takes uuids and answers one value per id, in order. Keys
+ * that are not uuids answer `empty` without reaching the database (so a malformed id in a
+ * reference or a parent row is "nothing there", not a SQL error).
+ */
+export function uuidLoader<V>(
+  batch: (ids: string[]) => Promise<V[]>,
+  empty: V,
+): DataLoader<string, V> {
+  return new DataLoader<string, V>(async (keys) => {
+    const valid = keys.filter(isUuid);
+    const values = valid.length ? await batch(valid) : [];
+    const byKey = new Map(valid.map((key, i) => [key, values[i] as V]));
+    return keys.map((key) => (byKey.has(key) ? (byKey.get(key) as V) : empty));
+  });
+}
+
 export class RequestLoaders {
   private readonly cache = new Map<string, DataLoader<unknown, unknown, unknown>>();
 

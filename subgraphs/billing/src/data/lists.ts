@@ -3,15 +3,13 @@
  * id; every sort column is NOT NULL so keyset cursors stay exact.
  */
 
-import { syncExceptionOverdueSql } from "@pshub/db";
-import { billingEvent, contract, feeScheduleItem, syncException } from "@pshub/db/schema";
+import { billingEvent, contract, feeScheduleItem } from "@pshub/db/schema";
 import type { ListSpec } from "@pshub/subgraph-kit";
 import { and, gte, inArray, lt, lte, sql } from "drizzle-orm";
 import type {
   BillingEventFilter,
   BillingRuleFilter,
   FeeScheduleItemFilter,
-  SyncExceptionFilter,
 } from "../__generated__/resolvers-types.ts";
 import { currencyArg, uuidArg } from "./sql-util.ts";
 
@@ -73,30 +71,6 @@ export const billingRuleList: ListSpec<typeof contract, BillingRuleFilterInput> 
       f.currency
         ? sql`${contract.currency} = ${currencyArg("filter.currency", f.currency)}`
         : undefined,
-    ),
-};
-
-export type SyncExceptionFilterInput = SyncExceptionFilter;
-
-export const syncExceptionList: ListSpec<typeof syncException, SyncExceptionFilterInput> = {
-  name: "SyncException",
-  table: syncException,
-  id: syncException.id,
-  orderFields: { DUE_AT: syncException.dueAt, CREATED_AT: syncException.createdAt },
-  defaultOrder: { field: "DUE_AT", direction: "ASC" },
-  where: (f) =>
-    and(
-      f.owner ? inArray(syncException.owner, [...f.owner]) : undefined,
-      f.status ? inArray(syncException.status, [...f.status]) : undefined,
-      f.severity ? inArray(syncException.severity, [...f.severity]) : undefined,
-      f.entityType != null ? sql`${syncException.entityType} = ${f.entityType}` : undefined,
-      f.entityId
-        ? sql`${syncException.entityId} = ${uuidArg("filter.entityId", f.entityId)}`
-        : undefined,
-      f.sourceSystem ? sql`${syncException.sourceSystem} = ${f.sourceSystem}` : undefined,
-      f.overdue === true ? syncExceptionOverdueSql : undefined,
-      f.overdue === false ? sql`not ${syncExceptionOverdueSql}` : undefined,
-      f.dueBefore ? lt(syncException.dueAt, f.dueBefore) : undefined,
     ),
 };
 

@@ -19,5 +19,4 @@ export const Mutation: MutationResolvers = {
       contracts: result.contractIds.map((id) => ({ id })),
     };
   },
-  resolveException: (_, args, ctx) => executeAs(ctx, op.resolveException, args),
 };

@@ -1,11 +1,6 @@
 import { fetchOne, paginate } from "@pshub/subgraph-kit";
 import type { QueryResolvers } from "../__generated__/resolvers-types.ts";
-import {
-  billingEventList,
-  billingRuleList,
-  feeScheduleItemList,
-  syncExceptionList,
-} from "../data/lists.ts";
+import { billingEventList, billingRuleList, feeScheduleItemList } from "../data/lists.ts";
 import { uuidArg } from "../data/sql-util.ts";
 
 export const Query: QueryResolvers = {
@@ -18,7 +13,4 @@ export const Query: QueryResolvers = {
     paginate(ctx.db, billingRuleList, args, { info, warn: ctx.warn }),
   feeScheduleItems: (_, args, ctx, info) =>
     paginate(ctx.db, feeScheduleItemList, args, { info, warn: ctx.warn }),
-  syncException: (_, { id }, ctx) => fetchOne(ctx.loaders.syncException(), "SyncException", id),
-  syncExceptions: (_, args, ctx, info) =>
-    paginate(ctx.db, syncExceptionList, args, { info, warn: ctx.warn }),
 };

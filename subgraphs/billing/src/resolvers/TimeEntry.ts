@@ -1,7 +1,7 @@
+import type { EntityRef } from "@pshub/subgraph-kit";
 import { stubReference } from "@pshub/subgraph-kit";
 import type { TimeEntryResolvers } from "../__generated__/resolvers-types.ts";
 import type { BillingContext } from "../context.ts";
-import type { EntityRef } from "../mappers.ts";
 
 export const TimeEntry: TimeEntryResolvers = {
   __resolveReference: stubReference,

@@ -12,7 +12,7 @@ import {
   sourceLink,
   syncCursor,
 } from "@pshub/db/schema";
-import { BadUserInputError, type ListSpec } from "@pshub/subgraph-kit";
+import { assertUuid, BadUserInputError, type ListSpec } from "@pshub/subgraph-kit";
 import { and, eq, gt, gte, inArray, lt } from "drizzle-orm";
 import type {
   AuditLogFilter,
@@ -22,7 +22,6 @@ import type {
   SourceLinkFilter,
   SyncCursorFilter,
 } from "../__generated__/resolvers-types.ts";
-import { uuidArg } from "./sql-util.ts";
 
 /** Checks a bigserial id argument (e.g. afterEventId). */
 function serialArg(name: string, value: string): number {
@@ -45,10 +44,10 @@ export const domainEventList: ListSpec<typeof domainEvent, DomainEventFilter> = 
       f.type != null ? eq(domainEvent.type, f.type) : undefined,
       f.entityType != null ? eq(domainEvent.entityType, f.entityType) : undefined,
       f.entityId != null
-        ? eq(domainEvent.entityId, uuidArg("filter.entityId", f.entityId))
+        ? eq(domainEvent.entityId, assertUuid(f.entityId, "filter.entityId"))
         : undefined,
       f.correlationId != null
-        ? eq(domainEvent.correlationId, uuidArg("filter.correlationId", f.correlationId))
+        ? eq(domainEvent.correlationId, assertUuid(f.correlationId, "filter.correlationId"))
         : undefined,
       f.occurredFrom ? gte(domainEvent.occurredAt, f.occurredFrom) : undefined,
       f.occurredTo ? lt(domainEvent.occurredAt, f.occurredTo) : undefined,
@@ -70,10 +69,10 @@ export const auditLogList: ListSpec<typeof auditLog, AuditLogFilter> = {
       f.operation != null ? eq(auditLog.operation, f.operation) : undefined,
       f.entityType != null ? eq(auditLog.entityType, f.entityType) : undefined,
       f.entityId != null
-        ? eq(auditLog.entityId, uuidArg("filter.entityId", f.entityId))
+        ? eq(auditLog.entityId, assertUuid(f.entityId, "filter.entityId"))
         : undefined,
       f.correlationId != null
-        ? eq(auditLog.correlationId, uuidArg("filter.correlationId", f.correlationId))
+        ? eq(auditLog.correlationId, assertUuid(f.correlationId, "filter.correlationId"))
         : undefined,
       f.outcome != null ? eq(auditLog.outcome, f.outcome) : undefined,
       f.from ? gte(auditLog.at, f.from) : undefined,
@@ -93,7 +92,7 @@ export const sourceLinkList: ListSpec<typeof sourceLink, SourceLinkFilter> = {
       f.object != null ? eq(sourceLink.object, f.object) : undefined,
       f.entityType != null ? eq(sourceLink.entityType, f.entityType) : undefined,
       f.entityId != null
-        ? eq(sourceLink.entityId, uuidArg("filter.entityId", f.entityId))
+        ? eq(sourceLink.entityId, assertUuid(f.entityId, "filter.entityId"))
         : undefined,
       f.externalId != null ? eq(sourceLink.externalId, f.externalId) : undefined,
     ),
@@ -140,7 +139,7 @@ export const outboundCommandList: ListSpec<typeof outboundCommand, OutboundComma
       f.kind != null ? eq(outboundCommand.kind, f.kind) : undefined,
       f.entityType != null ? eq(outboundCommand.entityType, f.entityType) : undefined,
       f.entityId != null
-        ? eq(outboundCommand.entityId, uuidArg("filter.entityId", f.entityId))
+        ? eq(outboundCommand.entityId, assertUuid(f.entityId, "filter.entityId"))
         : undefined,
     ),
 };

@@ -1,9 +1,9 @@
 import { referenceId } from "@pshub/subgraph-kit";
 import type { SyncExceptionResolvers } from "../__generated__/resolvers-types.ts";
-import type { SyncExceptionEntityRef } from "../mappers.ts";
+import type { SyncExceptionEntityMapper } from "../mappers.ts";
 
 /** sync_exception.entity_type (a table name) → the graph type that row is. */
-const ENTITY_TYPES: Record<string, SyncExceptionEntityRef["__typename"]> = {
+const ENTITY_TYPES: Record<string, SyncExceptionEntityMapper["__typename"]> = {
   customer: "Customer",
   contract: "Contract",
   opportunity: "Opportunity",
@@ -20,13 +20,11 @@ const ENTITY_TYPES: Record<string, SyncExceptionEntityRef["__typename"]> = {
 export const SyncException: SyncExceptionResolvers = {
   __resolveReference: async (ref, ctx) =>
     ctx.loaders.syncException().load(referenceId(ref, "SyncException")),
-  entity: async (row, _, ctx) => {
+  // A key stub: the entity's owning subgraph resolves the fields the client selects.
+  entity: (row) => {
     const typename = row.entityType ? ENTITY_TYPES[row.entityType] : undefined;
     if (!typename || !row.entityId) return null;
-    if (typename !== "BillingEvent") return { __typename: typename, id: row.entityId };
-    // Billing owns BillingEvent: resolve the row here, not a stub.
-    const event = await ctx.loaders.billingEvent().load(row.entityId);
-    return event ? { ...event, __typename: typename } : null;
+    return { __typename: typename, id: row.entityId };
   },
   // The database decides (one definition, its clock): @pshub/db syncExceptionOverdueSql.
   overdue: (row, _, ctx) => ctx.loaders.syncExceptionOverdue().load(row.id),

@@ -3,14 +3,14 @@
  * application clock that drifts cannot make a row's flag disagree with the list it is in.
  */
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { builders } from "@pshub/subgraph-billing/testing";
 import type { SubgraphServer } from "@pshub/subgraph-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { createBillingSubgraph } from "./index.ts";
-import type { BillingLoaders } from "./loaders.ts";
-import { builders } from "./testing/builders.ts";
+import { createOpsSubgraph } from "./index.ts";
+import type { OpsLoaders } from "./loaders.ts";
 
 let t: TestDatabase;
-let server: SubgraphServer<BillingLoaders>;
+let server: SubgraphServer<OpsLoaders>;
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -22,7 +22,7 @@ beforeAll(async () => {
   for (const offset of [-3600_000, 3600_000]) {
     await b.syncException({ status: "OPEN", dueAt: new Date(Number(now!.ms) + offset) });
   }
-  server = createBillingSubgraph(t.db);
+  server = createOpsSubgraph(t.db);
 });
 
 afterEach(() => {

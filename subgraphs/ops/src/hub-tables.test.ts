@@ -1,5 +1,5 @@
 /**
- * The hub's own tables through the billing subgraph: every row of domain_event, audit_log,
+ * The hub's own tables through the ops subgraph: every row of domain_event, audit_log,
  * source_link, sync_cursor, inbox_event and outbound_command can be paged through, filtered, and
  * a page costs the same number of statements whatever its size.
  */
@@ -13,15 +13,15 @@ import {
   syncCursor,
 } from "@pshub/db/schema";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { builders } from "@pshub/subgraph-billing/testing";
 import { encodeCursor, type SubgraphServer, undocumented } from "@pshub/subgraph-kit";
 import { asc, desc } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createBillingSubgraph } from "./index.ts";
-import type { BillingLoaders } from "./loaders.ts";
-import { builders } from "./testing/builders.ts";
+import { createOpsSubgraph } from "./index.ts";
+import type { OpsLoaders } from "./loaders.ts";
 
 let t: TestDatabase;
-let server: SubgraphServer<BillingLoaders>;
+let server: SubgraphServer<OpsLoaders>;
 const statements: string[] = [];
 
 const run = (query: string, variables: Record<string, unknown> = {}) =>
@@ -32,7 +32,7 @@ const entityId = randomUUID();
 
 beforeAll(async () => {
   t = await createTestDatabase({ onQuery: (q) => statements.push(q) });
-  server = createBillingSubgraph(t.db);
+  server = createOpsSubgraph(t.db);
   const b = builders(t.db);
   for (let n = 0; n < 7; n++) {
     // Sequential inserts: bigserial ids and timestamps in insertion order.

@@ -1,0 +1,24 @@
+/**
+ * Ops's per-request DataLoaders: the kit's generic ones (rows by id) and the overdue flags. Every batch is ONE SQL
+ * statement; ids that are not uuids resolve to null without reaching the database.
+ */
+import { type Db, syncExceptionsOverdue } from "@pshub/db";
+import { syncException } from "@pshub/db/schema";
+import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
+
+export class OpsLoaders extends RequestLoaders {
+  syncException() {
+    return this.byId(syncException);
+  }
+
+  /** Is the sync exception overdue? (the database's rule and clock) */
+  syncExceptionOverdue() {
+    return this.memo("syncExceptionOverdue", () =>
+      uuidLoader<boolean>((ids) => syncExceptionsOverdue(this.db, ids), false),
+    );
+  }
+}
+
+export function createOpsLoaders(db: Db, warn: (message: string) => void): OpsLoaders {
+  return new OpsLoaders(db, warn);
+}

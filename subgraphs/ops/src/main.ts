@@ -1,0 +1,8 @@
+/**
+ * Process entry of the ops subgraph: `tsx subgraphs/ops/src/main.ts` (PORT, default 4005;
+ * DATABASE_URL, else embedded Postgres). GET /healthz answers 200 once the database answers.
+ */
+import { runSubgraphProcess } from "@pshub/subgraph-kit";
+import { createOpsSubgraph } from "./index.ts";
+
+await runSubgraphProcess({ name: "ops", defaultPort: 4005, create: createOpsSubgraph });

@@ -1,0 +1,9 @@
+import { fetchOne, paginate } from "@pshub/subgraph-kit";
+import type { QueryResolvers } from "../__generated__/resolvers-types.ts";
+import { syncExceptionList } from "../data/exceptions.ts";
+
+export const Query: QueryResolvers = {
+  syncException: (_, { id }, ctx) => fetchOne(ctx.loaders.syncException(), "SyncException", id),
+  syncExceptions: (_, args, ctx, info) =>
+    paginate(ctx.db, syncExceptionList, args, { info, warn: ctx.warn }),
+};

@@ -1,0 +1,28 @@
+/** Ops's resolver map: one file per type (the hub tables' small types share hub-tables.ts). */
+import type { Resolvers } from "../__generated__/resolvers-types.ts";
+import {
+  AuditLogEntry,
+  hubTableQueries,
+  InboxEvent,
+  LineageEvent,
+  OutboundCommand,
+  SyncCursor,
+} from "./hub-tables.ts";
+import { lineage } from "./Lineage.ts";
+import { Mutation } from "./Mutation.ts";
+import { Query } from "./Query.ts";
+import { SyncException } from "./SyncException.ts";
+
+export const resolvers: Resolvers = {
+  Query: { ...Query, ...hubTableQueries, lineage },
+  Mutation,
+  AuditLogEntry,
+  InboxEvent,
+  LineageEvent,
+  OutboundCommand,
+  SyncCursor,
+  SyncException,
+  SyncExceptionEntity: {
+    __resolveType: (entity) => entity.__typename,
+  },
+};
