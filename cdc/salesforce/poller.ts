@@ -1,0 +1,492 @@
+/**
+ * The SOQL poller for one object of a Salesforce org (CRM or Certinia), one page per pollOnce:
+ *
+ * 1. Full load (first sync): a high-water mark H = newest SystemModstamp, then every row with
+ *    SystemModstamp <= H — Bulk API 2.0 query job above `bulkThreshold` rows (results paged by
+ *    Sforce-Locator), REST query below (nextRecordsUrl paging). The job id / locator / next URL
+ *    and the loaded count ride in the cursor, so a restart resumes. At the end the loaded count
+ *    must equal SELECT COUNT() … WHERE SystemModstamp <= H exactly, or the load starts over.
+ * 2. Incremental: keyset on (SystemModstamp, Id) — WHERE SystemModstamp > T OR (SystemModstamp = T
+ *    AND Id > I) ORDER BY SystemModstamp, Id LIMIT n — so rows sharing a timestamp across a page
+ *    boundary are not skipped. When caught up: a lookback sweep (commit lag: a row can become
+ *    visible with a stamp older than the cursor), deletes from queryAll (IsDeleted = true) and
+ *    the delete log (sobject().deleted()); INVALID_REPLICATION_DATE (purged log) → a full
+ *    reconciliation of the object's ids against the hub's links.
+ *
+ * Every page goes to Ingest together with the cursor that covers it (one transaction).
+ */
+import type { Record as JsRecord } from "jsforce";
+import HttpApi from "jsforce/lib/http-api.js";
+import type {
+  CursorUpdate,
+  InboundRecord,
+  PollContext,
+  PollResult,
+  SourceSystem,
+} from "../engine/types.ts";
+import {
+  ApiPausedError,
+  errorCodeOf,
+  SalesforceApiError,
+  type SalesforceClient,
+} from "./client.ts";
+import { dateTime, soqlDateTime, soqlString } from "./values.ts";
+
+export interface PollerOptions {
+  connector: string;
+  system: SourceSystem;
+  object: string;
+  /** Source fields to read (Id, SystemModstamp, LastModifiedById are added). */
+  fields: string[];
+  pageSize: number;
+  bulkThreshold: number;
+  lookbackMs: number;
+  /** How often the lookback sweep and the delete checks run while caught up. */
+  sweepEveryMs: number;
+  /** External ids the hub links for this object (reconciliation after a purged delete log). */
+  knownExternalIds?: (object: string) => Promise<string[]>;
+  log?: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+export interface ObjectCursor {
+  phase?: "full" | "incremental";
+  full?: {
+    hwm: string | null;
+    mode: "bulk" | "rest";
+    jobId?: string;
+    locator?: string;
+    nextRecordsUrl?: string;
+    started?: boolean;
+    loaded: number;
+    expected: number;
+    attempts: number;
+    checkStartedAt: string;
+  };
+  ts?: string;
+  id?: string;
+  deletedTs?: string;
+  deletedCheckedUntil?: string;
+  sweptAt?: string;
+}
+
+const SYSTEM_FIELDS = ["Id", "SystemModstamp", "LastModifiedById"];
+
+export class ObjectPoller {
+  readonly selectFields: string[];
+
+  constructor(
+    private readonly client: SalesforceClient,
+    readonly options: PollerOptions,
+  ) {
+    this.selectFields = [...new Set([...SYSTEM_FIELDS, ...options.fields])];
+  }
+
+  private get soqlFields() {
+    return this.selectFields.join(", ");
+  }
+
+  /** A source row as an inbound record; `incremental` rows carry LastModifiedById for loop
+   *  prevention (a full load records everything). */
+  toRecord(row: JsRecord, incremental: boolean): InboundRecord {
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(row))
+      if (k !== "attributes") fields[k] = v === "" ? null : v;
+    const id = String(fields.Id);
+    const stamp = dateTime(fields.SystemModstamp) ?? undefined;
+    return {
+      system: this.options.system,
+      object: this.options.object,
+      externalId: id,
+      op: "UPSERT",
+      fields,
+      sourceModifiedAt: stamp,
+      ...(incremental && typeof fields.LastModifiedById === "string"
+        ? { modifiedBy: fields.LastModifiedById }
+        : {}),
+      dedupeKey: `${this.options.object}:${id}:${stamp ?? ""}`,
+    };
+  }
+
+  deleteRecord(id: string, at: string | undefined, modifiedBy?: string): InboundRecord {
+    return {
+      system: this.options.system,
+      object: this.options.object,
+      externalId: id,
+      op: "DELETE",
+      fields: { Id: id, IsDeleted: true },
+      sourceModifiedAt: at,
+      ...(modifiedBy ? { modifiedBy } : {}),
+      dedupeKey: `${this.options.object}:${id}:deleted`,
+    };
+  }
+
+  private cursorUpdate(cursor: ObjectCursor, lagMs?: number): CursorUpdate {
+    return {
+      connector: this.options.connector,
+      object: this.options.object,
+      cursor: cursor as Record<string, unknown>,
+      ...(lagMs !== undefined ? { lagMs } : {}),
+    };
+  }
+
+  private budget(): PollResult["apiBudget"] {
+    return this.client.apiUsage;
+  }
+
+  async pollOnce(ctx: PollContext): Promise<PollResult> {
+    const cursor = { ...(ctx.cursor as ObjectCursor) };
+    try {
+      if (cursor.phase !== "incremental") return await this.fullLoadStep(cursor, ctx);
+      return await this.incrementalStep(cursor, ctx);
+    } catch (err) {
+      if (err instanceof ApiPausedError) {
+        return { records: 0, more: false, pausedUntil: err.until, apiBudget: this.budget() };
+      }
+      throw err;
+    }
+  }
+
+  async count(where: string): Promise<number> {
+    const res = await this.client.call((c) =>
+      c.query(`SELECT COUNT() FROM ${this.options.object}${where ? ` WHERE ${where}` : ""}`),
+    );
+    return res.totalSize;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Full load
+  // ---------------------------------------------------------------------------------------------
+
+  private hwmWhere(hwm: string | null): string {
+    return hwm === null ? "" : `SystemModstamp <= ${soqlDateTime(hwm)}`;
+  }
+
+  private async fullLoadStep(cursor: ObjectCursor, ctx: PollContext): Promise<PollResult> {
+    const o = this.options;
+    if (!cursor.full) {
+      const newest = await this.client.call((c) =>
+        c.query(`SELECT Id, SystemModstamp FROM ${o.object} ORDER BY SystemModstamp DESC LIMIT 1`),
+      );
+      const hwm = dateTime(newest.records[0]?.SystemModstamp) ?? null;
+      const expected = hwm === null ? 0 : await this.count(this.hwmWhere(hwm));
+      cursor.phase = "full";
+      cursor.full = {
+        hwm,
+        mode: expected > o.bulkThreshold ? "bulk" : "rest",
+        loaded: 0,
+        expected,
+        attempts: ((ctx.cursor as ObjectCursor).full?.attempts ?? 0) + 1,
+        checkStartedAt: new Date().toISOString(),
+      };
+      await ctx.ingest([], this.cursorUpdate(cursor));
+      o.log?.("full load started", { object: o.object, expected, mode: cursor.full.mode });
+      return { records: 0, more: true, apiBudget: this.budget() };
+    }
+    const full = cursor.full;
+    if (full.hwm === null) return this.finishFullLoad(cursor, ctx, 0);
+    const soql = `SELECT ${this.soqlFields} FROM ${o.object} WHERE ${this.hwmWhere(full.hwm)}`;
+    let rows: JsRecord[] = [];
+    let done = false;
+    if (full.mode === "rest") {
+      let page: { records: JsRecord[]; done: boolean; nextRecordsUrl?: string };
+      try {
+        page = full.nextRecordsUrl
+          ? await this.client.call((c) => c.request(full.nextRecordsUrl!))
+          : full.started
+            ? { records: [], done: true }
+            : await this.client.call((c) => c.query(soql, { autoFetch: false }));
+      } catch (err) {
+        if (errorCodeOf(err) !== "INVALID_QUERY_LOCATOR") throw err;
+        o.log?.("query locator expired; restarting the full load", { object: o.object });
+        return this.restartFullLoad(ctx);
+      }
+      rows = page.records;
+      full.started = true;
+      full.nextRecordsUrl = page.done ? undefined : page.nextRecordsUrl;
+      done = page.done || !page.nextRecordsUrl;
+    } else {
+      if (!full.jobId) {
+        const job = await this.client.call((c) =>
+          c.request<{ id: string }>({
+            method: "POST",
+            url: `/services/data/v${c.version}/jobs/query`,
+            body: JSON.stringify({ operation: "query", query: soql }),
+            headers: { "Content-Type": "application/json; charset=utf-8" },
+          }),
+        );
+        full.jobId = job.id;
+        await ctx.ingest([], this.cursorUpdate(cursor));
+        return { records: 0, more: true, apiBudget: this.budget() };
+      }
+      let info: { state: string };
+      try {
+        info = await this.client.call((c) =>
+          c.request<{ state: string }>(`/services/data/v${c.version}/jobs/query/${full.jobId}`),
+        );
+      } catch (err) {
+        if (errorCodeOf(err) !== "NOT_FOUND") throw err;
+        o.log?.("bulk query job is gone; restarting the full load", {
+          object: o.object,
+          jobId: full.jobId,
+        });
+        return this.restartFullLoad(ctx);
+      }
+      if (info.state === "Failed" || info.state === "Aborted") {
+        o.log?.("bulk query job ended without results; restarting", {
+          object: o.object,
+          state: info.state,
+        });
+        return this.restartFullLoad(ctx);
+      }
+      if (info.state !== "JobComplete") {
+        await new Promise((r) => setTimeout(r, 200));
+        return { records: 0, more: true, apiBudget: this.budget() };
+      }
+      const page = await this.bulkResults(full.jobId, full.locator);
+      rows = page.records;
+      full.locator = page.locator;
+      done = page.locator === undefined;
+    }
+    const records = rows.map((row) => this.toRecord(row, false));
+    full.loaded += records.length;
+    if (done) return this.finishFullLoad(cursor, ctx, records.length, records);
+    await ctx.ingest(records, this.cursorUpdate(cursor));
+    return { records: records.length, more: true, apiBudget: this.budget() };
+  }
+
+  /** One page of Bulk API 2.0 query results (CSV) and the next Sforce-Locator. */
+  private async bulkResults(
+    jobId: string,
+    locator: string | undefined,
+  ): Promise<{ records: JsRecord[]; locator?: string }> {
+    return this.client.call(async (conn) => {
+      let next: string | undefined;
+      const api = new HttpApi(conn, { responseType: "text/csv" });
+      api.on("response", (res: { headers: Record<string, string> }) => {
+        next = res.headers["sforce-locator"];
+      });
+      const params = new URLSearchParams({ maxRecords: String(this.options.pageSize) });
+      if (locator) params.set("locator", locator);
+      const rows = (await api.request({
+        method: "GET",
+        url: `${conn.instanceUrl}/services/data/v${conn.version}/jobs/query/${jobId}/results?${params}`,
+        headers: { Accept: "text/csv" },
+      })) as JsRecord[] | string;
+      const records = typeof rows === "string" ? [] : rows;
+      return { records, locator: next && next !== "null" ? next : undefined };
+    });
+  }
+
+  private async restartFullLoad(ctx: PollContext): Promise<PollResult> {
+    const attempts = (ctx.cursor as ObjectCursor).full?.attempts ?? 0;
+    await ctx.ingest(
+      [],
+      this.cursorUpdate({ phase: "full", ...(attempts ? { full: undefined } : {}) }),
+    );
+    return { records: 0, more: true, apiBudget: this.budget() };
+  }
+
+  private async finishFullLoad(
+    cursor: ObjectCursor,
+    ctx: PollContext,
+    n: number,
+    records: InboundRecord[] = [],
+  ): Promise<PollResult> {
+    const full = cursor.full!;
+    const o = this.options;
+    const now = full.hwm === null ? 0 : await this.count(this.hwmWhere(full.hwm));
+    if (full.loaded !== full.expected && full.loaded !== now) {
+      if (full.attempts >= 3) {
+        await ctx.ingest(records, this.cursorUpdate({ phase: "full" }));
+        throw new SalesforceApiError(
+          `full load of ${o.object}: loaded ${full.loaded} records but the source counts ${now} (${full.expected} at the start); giving up after ${full.attempts} attempts`,
+          "FULL_LOAD_COUNT_MISMATCH",
+        );
+      }
+      o.log?.("full load count mismatch; loading again", {
+        object: o.object,
+        loaded: full.loaded,
+        expected: full.expected,
+        now,
+      });
+      await ctx.ingest(
+        records,
+        this.cursorUpdate({
+          phase: "full",
+          full: {
+            ...full,
+            jobId: undefined,
+            locator: undefined,
+            nextRecordsUrl: undefined,
+            started: false,
+            loaded: 0,
+            expected: now,
+          },
+        }),
+      );
+      return { records: n, more: true, apiBudget: this.budget() };
+    }
+    const next: ObjectCursor = {
+      phase: "incremental",
+      ts: full.hwm ?? "1970-01-01T00:00:00.000Z",
+      id: "",
+      deletedTs: full.hwm ?? "1970-01-01T00:00:00.000Z",
+      deletedCheckedUntil: full.checkStartedAt,
+      sweptAt: new Date().toISOString(),
+    };
+    await ctx.ingest(records, this.cursorUpdate(next));
+    o.log?.("full load complete", { object: o.object, loaded: full.loaded });
+    return { records: n, more: true, apiBudget: this.budget() };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Incremental
+  // ---------------------------------------------------------------------------------------------
+
+  private async incrementalStep(cursor: ObjectCursor, ctx: PollContext): Promise<PollResult> {
+    const o = this.options;
+    const ts = cursor.ts ?? "1970-01-01T00:00:00.000Z";
+    const lit = soqlDateTime(ts);
+    const where = cursor.id
+      ? `(SystemModstamp > ${lit} OR (SystemModstamp = ${lit} AND Id > ${soqlString(cursor.id)}))`
+      : `SystemModstamp >= ${lit}`;
+    const soql = `SELECT ${this.soqlFields} FROM ${o.object} WHERE ${where} ORDER BY SystemModstamp ASC, Id ASC LIMIT ${o.pageSize}`;
+    const res = await this.client.call((c) =>
+      c.query(soql, { autoFetch: true, maxFetch: o.pageSize }),
+    );
+    const rows = res.records as JsRecord[];
+    const records = rows.map((row) => this.toRecord(row, true));
+    const last = records.at(-1);
+    if (last) {
+      cursor.ts = last.sourceModifiedAt;
+      cursor.id = last.externalId;
+    }
+    const lagMs = last?.sourceModifiedAt
+      ? Math.max(0, Date.now() - Date.parse(last.sourceModifiedAt))
+      : undefined;
+    if (records.length >= o.pageSize) {
+      await ctx.ingest(records, this.cursorUpdate(cursor, lagMs));
+      return { records: records.length, more: true, apiBudget: this.budget() };
+    }
+    // Caught up: the lookback sweep and deletes, at most every sweepEveryMs.
+    const extra: InboundRecord[] = [];
+    const due = !cursor.sweptAt || Date.now() - Date.parse(cursor.sweptAt) >= o.sweepEveryMs;
+    if (due) {
+      extra.push(...(await this.lookback(cursor)));
+      extra.push(...(await this.deletes(cursor, ctx)));
+      cursor.sweptAt = new Date().toISOString();
+    }
+    await ctx.ingest([...records, ...extra], this.cursorUpdate(cursor, lagMs ?? 0));
+    return { records: records.length + extra.length, more: false, apiBudget: this.budget() };
+  }
+
+  /** Rows whose stamp is inside the lookback window behind the cursor (commit lag); ones the
+   *  inbox has already seen are duplicates by their dedupe key. */
+  private async lookback(cursor: ObjectCursor): Promise<InboundRecord[]> {
+    const o = this.options;
+    const to = cursor.ts ?? new Date().toISOString();
+    const from = new Date(Date.parse(to) - o.lookbackMs).toISOString();
+    const soql = `SELECT ${this.soqlFields} FROM ${o.object} WHERE SystemModstamp >= ${soqlDateTime(from)} AND SystemModstamp <= ${soqlDateTime(to)} ORDER BY SystemModstamp ASC, Id ASC`;
+    const res = await this.client.call((c) => c.query(soql, { autoFetch: true, maxFetch: 50_000 }));
+    return (res.records as JsRecord[]).map((row) => this.toRecord(row, true));
+  }
+
+  private async deletes(cursor: ObjectCursor, ctx: PollContext): Promise<InboundRecord[]> {
+    const o = this.options;
+    const out: InboundRecord[] = [];
+    // Soft deletes still in the recycle bin.
+    const since = soqlDateTime(cursor.deletedTs ?? "1970-01-01T00:00:00.000Z");
+    const bin = await this.client.call((c) =>
+      c
+        .query(
+          `SELECT Id, SystemModstamp, LastModifiedById FROM ${o.object} WHERE IsDeleted = true AND SystemModstamp >= ${since} ORDER BY SystemModstamp ASC, Id ASC`,
+          { autoFetch: true, maxFetch: 100_000 },
+        )
+        .scanAll(true),
+    );
+    for (const row of bin.records as JsRecord[]) {
+      const at = dateTime(row.SystemModstamp) ?? undefined;
+      out.push(
+        this.deleteRecord(
+          String(row.Id),
+          at,
+          typeof row.LastModifiedById === "string" ? row.LastModifiedById : undefined,
+        ),
+      );
+      if (at && (!cursor.deletedTs || at > cursor.deletedTs)) cursor.deletedTs = at;
+    }
+    // The delete log (also records emptied from the recycle bin); needs a window over a minute.
+    const start = cursor.deletedCheckedUntil ?? new Date(Date.now() - 86_400_000).toISOString();
+    const end = new Date();
+    if (end.getTime() - Date.parse(start) > 61_000) {
+      try {
+        const res = await this.client.call((c) =>
+          c.sobject(o.object).deleted(start, end.toISOString()),
+        );
+        for (const d of res.deletedRecords)
+          out.push(this.deleteRecord(d.id, dateTime(d.deletedDate) ?? undefined));
+        cursor.deletedCheckedUntil = dateTime(res.latestDateCovered) ?? end.toISOString();
+      } catch (err) {
+        if (errorCodeOf(err) !== "INVALID_REPLICATION_DATE") throw err;
+        o.log?.("delete log purged; reconciling every id", {
+          object: o.object,
+          error: (err as Error).message,
+        });
+        out.push(...(await this.reconcile(ctx)));
+        cursor.deletedCheckedUntil = end.toISOString();
+      }
+    }
+    return out;
+  }
+
+  /** Full reconciliation: every id the hub links for this object that the source no longer has
+   *  becomes a delete. */
+  async reconcile(_ctx: PollContext): Promise<InboundRecord[]> {
+    const o = this.options;
+    if (!o.knownExternalIds) {
+      o.log?.("no link reader configured: deletes missed by the purged log cannot be reconciled", {
+        object: o.object,
+      });
+      return [];
+    }
+    const res = await this.client.call((c) =>
+      c.query(`SELECT Id FROM ${o.object}`, { autoFetch: true, maxFetch: 10_000_000 }),
+    );
+    const present = new Set((res.records as JsRecord[]).map((r) => String(r.Id)));
+    const known = await o.knownExternalIds(o.object);
+    const gone = known.filter((id) => !present.has(id.split(":")[0]!));
+    const ids = [...new Set(gone.map((id) => id.split(":")[0]!))];
+    o.log?.("reconciled", {
+      object: o.object,
+      source: present.size,
+      hub: known.length,
+      deleted: ids.length,
+    });
+    return ids.map((id) => this.deleteRecord(id, new Date().toISOString()));
+  }
+
+  /** Reads records by id now (resync, CDC gap events). */
+  async fetchByIds(ids: string[]): Promise<InboundRecord[]> {
+    const out: InboundRecord[] = [];
+    for (let i = 0; i < ids.length; i += 200) {
+      const chunk = ids.slice(i, i + 200);
+      const res = await this.client.call((c) =>
+        c.query(
+          `SELECT ${this.soqlFields} FROM ${this.options.object} WHERE Id IN (${chunk.map(soqlString).join(", ")})`,
+          { autoFetch: true, maxFetch: 1000 },
+        ),
+      );
+      out.push(...(res.records as JsRecord[]).map((row) => this.toRecord(row, true)));
+    }
+    return out;
+  }
+
+  /** Records changed since `sinceIso` (CDC overflow or an expired replay id). */
+  async fetchChangedSince(sinceIso: string): Promise<InboundRecord[]> {
+    const soql = `SELECT ${this.soqlFields} FROM ${this.options.object} WHERE SystemModstamp >= ${soqlDateTime(sinceIso)} ORDER BY SystemModstamp ASC, Id ASC`;
+    const res = await this.client.call((c) =>
+      c.query(soql, { autoFetch: true, maxFetch: 1_000_000 }),
+    );
+    return (res.records as JsRecord[]).map((row) => this.toRecord(row, true));
+  }
+}

@@ -1,0 +1,280 @@
+/**
+ * Change Data Capture over jsforce's streaming client (CometD / Bayeux via faye, long-polling).
+ *
+ * - Resumes from the replay id stored in sync_cursor (connector, channel): jsforce's Replay
+ *   extension sends it as ext.replay on /meta/subscribe. Each event is ingested together with
+ *   its replay id as the cursor (one transaction), strictly in arrival order; a replay id never
+ *   moves backwards (duplicate or out-of-order deliveries).
+ * - CREATE / UPDATE / UNDELETE → UPSERT (UPDATE is partial: only the changed fields, merged),
+ *   DELETE → DELETE; commitUser / changeOrigin (client=<ours>) identify pshub's own changes.
+ * - GAP_* events carry no data: their records are re-fetched by id. GAP_OVERFLOW: the entity's
+ *   changes since the event's commit time (minus the lookback) are re-fetched. An expired replay
+ *   id (subscribe refused with "replayId … invalid") re-fetches every tracked object's changes
+ *   since the last event seen and resubscribes for new events.
+ * - Authentication failures (advice reconnect: none) re-authenticate and reconnect.
+ * The poller keeps running: it is the safety net for anything the stream misses.
+ */
+import type { Client, Subscription } from "faye";
+import { StreamingExtension } from "jsforce/lib/api/streaming.js";
+import type { CursorUpdate, InboundRecord, Ingest, SourceSystem } from "../engine/types.ts";
+import type { SalesforceClient } from "./client.ts";
+import type { ObjectPoller } from "./poller.ts";
+import { dateTime } from "./values.ts";
+
+export interface StreamOptions {
+  connector: string;
+  channel: string;
+  /** Object name → its poller (fields, system, re-fetch). */
+  pollers: Map<string, { poller: ObjectPoller; system: SourceSystem }>;
+  lookbackMs: number;
+  clientName: string;
+  ownUserId?: () => string | undefined;
+  readCursor: (connector: string, object: string) => Promise<Record<string, unknown> | undefined>;
+  log?: (message: string, detail?: Record<string, unknown>) => void;
+}
+
+interface CdcMessage {
+  payload: Record<string, unknown> & {
+    ChangeEventHeader: {
+      entityName: string;
+      recordIds: string[];
+      changeType: string;
+      changeOrigin?: string;
+      commitTimestamp: number;
+      commitUser?: string;
+    };
+  };
+  event: { replayId: number };
+}
+
+export class ChangeStream {
+  private fayeClient?: Client;
+  private subscription?: Subscription;
+  private queue: Promise<void> = Promise.resolve();
+  private replayId = -1;
+  private lastCommit?: string;
+  private stopped = false;
+  private ingest?: Ingest;
+  /** Events handled (for status and tests). */
+  events = 0;
+  gaps = 0;
+  resubscribes = 0;
+  lastError?: string;
+
+  constructor(
+    private readonly client: SalesforceClient,
+    private readonly options: StreamOptions,
+  ) {
+    client.onReauthenticate(() => {
+      if (!this.stopped && this.fayeClient) void this.reconnect("session renewed");
+    });
+  }
+
+  async start(ingest: Ingest): Promise<void> {
+    this.ingest = ingest;
+    const stored = await this.options.readCursor(this.options.connector, this.options.channel);
+    if (typeof stored?.replayId === "number") this.replayId = stored.replayId;
+    if (typeof stored?.commitTimestamp === "string") this.lastCommit = stored.commitTimestamp;
+    await this.client.connect();
+    await this.subscribe();
+  }
+
+  private async subscribe(): Promise<void> {
+    if (this.stopped) return;
+    const o = this.options;
+    const replay = new StreamingExtension.Replay(o.channel, this.replayId);
+    const authFailure = new StreamingExtension.AuthFailure(() => {
+      void this.onAuthFailure();
+    });
+    const fayeClient = this.client.conn.streaming.createClient([replay, authFailure]);
+    this.fayeClient = fayeClient;
+    const subscription = fayeClient.subscribe(o.channel, (message: CdcMessage) => {
+      this.enqueue(message);
+    });
+    this.subscription = subscription;
+    await subscription.then(
+      () => undefined,
+      (error: { message?: string } | string) => {
+        const text = typeof error === "string" ? error : (error?.message ?? String(error));
+        void this.onSubscribeError(text);
+      },
+    );
+  }
+
+  private async onSubscribeError(text: string): Promise<void> {
+    this.lastError = text;
+    if (/replayId/i.test(text)) {
+      this.options.log?.("stored replay id is no longer retained; re-fetching changes", {
+        replayId: this.replayId,
+        error: text,
+      });
+      await this.teardown();
+      this.replayId = -1;
+      this.resubscribes += 1;
+      await this.subscribe();
+      await this.refetchSince(this.lastCommit);
+      return;
+    }
+    if (/401|Authentication invalid|Handshake denied/i.test(text)) {
+      await this.onAuthFailure();
+      return;
+    }
+    this.options.log?.("CDC subscription refused", { error: text });
+  }
+
+  private async onAuthFailure(): Promise<void> {
+    if (this.stopped) return;
+    try {
+      await this.client.call((c) => c.request("/services/data"));
+    } catch (err) {
+      this.lastError = (err as Error).message;
+    }
+    await this.reconnect("authentication failed");
+  }
+
+  private async reconnect(reason: string): Promise<void> {
+    this.options.log?.("CDC reconnecting", { reason, replayId: this.replayId });
+    await this.teardown();
+    this.resubscribes += 1;
+    await this.subscribe();
+  }
+
+  private async teardown(): Promise<void> {
+    try {
+      this.subscription?.cancel();
+    } catch {}
+    try {
+      (this.fayeClient as unknown as { disconnect?(): void } | undefined)?.disconnect?.();
+    } catch {}
+    this.subscription = undefined;
+    this.fayeClient = undefined;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.teardown();
+    await this.queue.catch(() => {});
+  }
+
+  /** Waits until every event received so far is ingested. */
+  async drain(): Promise<void> {
+    await this.queue;
+  }
+
+  private enqueue(message: CdcMessage): void {
+    this.queue = this.queue
+      .then(() => this.handle(message))
+      .catch((err) => {
+        this.lastError = (err as Error).message;
+        this.options.log?.(
+          "CDC event could not be recorded; resubscribing from the stored replay id",
+          { error: this.lastError },
+        );
+        void this.restartFromStored();
+      });
+  }
+
+  private async restartFromStored(): Promise<void> {
+    const stored = await this.options
+      .readCursor(this.options.connector, this.options.channel)
+      .catch(() => undefined);
+    if (typeof stored?.replayId === "number") this.replayId = stored.replayId;
+    await this.reconnect("ingest failed");
+  }
+
+  private cursor(replayId: number): CursorUpdate {
+    const next = Math.max(replayId, this.replayId);
+    return {
+      connector: this.options.connector,
+      object: this.options.channel,
+      cursor: { replayId: next, ...(this.lastCommit ? { commitTimestamp: this.lastCommit } : {}) },
+    };
+  }
+
+  private async handle(message: CdcMessage): Promise<void> {
+    const header = message.payload.ChangeEventHeader;
+    const replayId = message.event.replayId;
+    const target = this.options.pollers.get(header.entityName);
+    const commitIso = new Date(header.commitTimestamp).toISOString();
+    if (!this.lastCommit || commitIso > this.lastCommit) this.lastCommit = commitIso;
+    this.events += 1;
+    let records: InboundRecord[] = [];
+    if (target) {
+      const { poller, system } = target;
+      const type = header.changeType;
+      if (type.startsWith("GAP_")) {
+        this.gaps += 1;
+        if (type === "GAP_OVERFLOW" || header.recordIds.length === 0) {
+          const since = new Date(header.commitTimestamp - this.options.lookbackMs).toISOString();
+          records = await poller.fetchChangedSince(since);
+        } else {
+          records = await poller.fetchByIds(header.recordIds);
+          if (type === "GAP_DELETE") {
+            const present = new Set(records.map((r) => r.externalId));
+            records.push(
+              ...header.recordIds
+                .filter((id) => !present.has(id))
+                .map((id) => poller.deleteRecord(id, commitIso)),
+            );
+          }
+        }
+      } else {
+        const own = this.isOwn(header);
+        const modifiedBy = own
+          ? (this.options.ownUserId?.() ?? header.commitUser)
+          : header.commitUser;
+        const { ChangeEventHeader: _h, ...body } = message.payload;
+        const fields = flatten(body);
+        for (const id of header.recordIds) {
+          if (type === "DELETE") {
+            records.push(poller.deleteRecord(id, commitIso, modifiedBy));
+            continue;
+          }
+          const stamp = dateTime(fields.LastModifiedDate) ?? commitIso;
+          records.push({
+            system,
+            object: header.entityName,
+            externalId: id,
+            op: "UPSERT",
+            fields: { ...fields, Id: id },
+            partial: type === "UPDATE",
+            sourceModifiedAt: stamp,
+            ...(modifiedBy ? { modifiedBy } : {}),
+            dedupeKey: `${header.entityName}:${id}:${stamp}`,
+          });
+        }
+      }
+    }
+    await this.ingest!(records, this.cursor(replayId));
+    if (replayId > this.replayId) this.replayId = replayId;
+  }
+
+  private isOwn(header: CdcMessage["payload"]["ChangeEventHeader"]): boolean {
+    const own = this.options.ownUserId?.();
+    if (own && header.commitUser === own) return true;
+    return (
+      !!header.changeOrigin && header.changeOrigin.includes(`client=${this.options.clientName}`)
+    );
+  }
+
+  /** After an expired replay id: every tracked object's changes since the last event seen. */
+  private async refetchSince(since: string | undefined): Promise<void> {
+    const from = new Date(
+      (since ? Date.parse(since) : Date.now()) - this.options.lookbackMs,
+    ).toISOString();
+    for (const { poller } of this.options.pollers.values()) {
+      const records = await poller.fetchChangedSince(from);
+      if (records.length > 0) await this.ingest!(records);
+    }
+  }
+}
+
+/** CDC compound fields (Contact Name: { FirstName, LastName }) become their component fields. */
+function flatten(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (v && typeof v === "object" && !Array.isArray(v)) Object.assign(out, v);
+    else out[k] = v;
+  }
+  return out;
+}
