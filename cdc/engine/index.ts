@@ -1,6 +1,7 @@
 /**
- * @pshub/cdc — the sync engine's public API (see ../README.md, "Engine API"). Connectors import
- * their shapes from here; the engine's runtime (ingest, applier, pollers, leader lock) lands behind
- * the same exports.
+ * @pshub/cdc — the sync engine's public API (see ../README.md, "Engine API"): the shapes
+ * connectors implement (./types.ts), the engine that drives them, and the applier.
  */
+export * from "./applier.ts";
+export * from "./engine.ts";
 export type * from "./types.ts";

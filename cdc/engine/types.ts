@@ -124,6 +124,9 @@ export interface CanonicalChange {
   /** A canonical id the source record carries (e.g. NetSuite externalId = the hub's invoice id):
    *  used to link an existing row when no source_link exists yet. */
   matchId?: string;
+  /** A natural key to link an existing unlinked row by, e.g. { field: "email", value } for a
+   *  resource, "code" for a project, "number" for a contract or invoice, "erpId" for a payment. */
+  matchOn?: { field: string; value: string };
   /** May the engine create the canonical row when nothing links to it? Default true. When false,
    *  an unknown record becomes a sync_exception (e.g. an invoice the hub never issued). */
   create?: boolean;
@@ -221,8 +224,11 @@ export interface AppliedChange {
 
 /**
  * After-apply hook: runs in the batch's transaction after the canonical rows are written, e.g.
- * an Opportunity applied as Closed Won runs convertOpportunity. A hook that throws fails the
- * inbox row it was called for (its changes roll back to a savepoint), not the whole batch.
+ * an Opportunity applied as Closed Won runs convertOpportunity. Each call runs in its own
+ * savepoint: a hook that throws rolls back only its own changes; the record stays APPLIED, the
+ * failure is added to its inbox reason and raised as a sync_exception (a RemediableError's own
+ * exception — owner, remediation — or an INTEGRATION one). The next change of the record runs
+ * the hook again (the fix in the source re-triggers it).
  */
 export type AfterApply = (tx: Tx, applied: AppliedChange) => Promise<void>;
 

@@ -25,6 +25,7 @@
  * | dispute.resolved              | dispute        | { invoiceId, resolution }                                 |
  * | sync_exception.raised         | sync_exception | { owner, severity, code, entityType, entityId, message }  |
  * | sync_exception.status_changed | sync_exception | { from, to, owner, code, note }                           |
+ * | <entity>.synced               | <entity>       | { created, fields: string[], system, object, externalId } (inbound sync wrote the row; state changes are status_changed events) |
  *
  * Set-based steps stay set-based: runBilling emits one billing_event.created per event (its
  * sourceId names the time entry / expense / milestone / fee item / contract) and no separate
@@ -57,7 +58,23 @@ export type DomainEventType =
   | "dispute.opened"
   | "dispute.resolved"
   | "sync_exception.raised"
-  | "sync_exception.status_changed";
+  | "sync_exception.status_changed"
+  | `${SyncedEntityType}.synced`;
+
+/** Entity types inbound sync writes (db/src/sync/entities.ts). */
+type SyncedEntityType =
+  | "customer"
+  | "contact"
+  | "opportunity"
+  | "contract"
+  | "project"
+  | "milestone"
+  | "resource"
+  | "assignment"
+  | "time_entry"
+  | "expense"
+  | "invoice"
+  | "payment";
 
 export interface DomainEventInput {
   type: DomainEventType;

@@ -19,6 +19,7 @@
 import { sql } from "drizzle-orm";
 import {
   type AnyPgColumn,
+  bigint,
   bigserial,
   boolean,
   char,
@@ -646,6 +647,9 @@ export const sourceLink = pgTable(
     externalId: text().notNull(),
     createdAt: timestamptz().notNull().defaultNow(),
     lastSeenAt: timestamptz().notNull().defaultNow(),
+    /** The source's modification time of the last change applied through this link: an older
+     *  change arriving later (out of order, replayed) is skipped as stale. */
+    sourceModifiedAt: timestamptz(),
   },
   (t) => [
     uniqueIndex("source_link_entity_system_key").on(t.entityType, t.entityId, t.system),
@@ -665,6 +669,20 @@ export const syncCursor = pgTable(
     lastErrorAt: timestamptz(),
     lastError: text(),
     lagMs: integer(),
+    /** Counters for syncStatus: records ingested (in), canonical rows written (out), records
+     *  that failed, and fields ignored because this source does not own them. */
+    recordsIn: bigint({ mode: "number" }).notNull().default(0),
+    recordsOut: bigint({ mode: "number" }).notNull().default(0),
+    errorCount: bigint({ mode: "number" }).notNull().default(0),
+    ignoredFields: bigint({ mode: "number" }).notNull().default(0),
+    /** API budget as the source last reported it (e.g. Sforce-Limit-Info api-usage=used/limit). */
+    apiBudgetUsed: integer(),
+    apiBudgetLimit: integer(),
+    /** The source asked us to back off (rate limit, daily budget) until then. */
+    pausedUntil: timestamptz(),
+    /** Which process polls this object now (leader lock holder), and when it last polled. */
+    leader: text(),
+    lastPollAt: timestamptz(),
     updatedAt: timestamptz().notNull().defaultNow(),
   },
   (t) => [uniqueIndex("sync_cursor_connector_object_key").on(t.connector, t.object)],
@@ -685,10 +703,25 @@ export const inboxEvent = pgTable(
     error: text(),
     receivedAt: timestamptz().notNull().defaultNow(),
     processedAt: timestamptz(),
+    system: externalSystem(),
+    /** Why the event is in its state: what was applied, why skipped, why it failed or waits. */
+    reason: text(),
+    /** RECEIVED and waiting for a parent record that has not arrived: `SYSTEM:object:externalId`.
+     *  Retried when that parent is applied (and at least every few minutes). */
+    waitingFor: text(),
+    nextAttemptAt: timestamptz(),
+    /** The canonical row the event was applied to. */
+    entityType: text(),
+    entityId: uuid(),
+    sourceModifiedAt: timestamptz(),
+    /** Fields the source sent but does not own (DESIGN "which system owns which state"). */
+    ignoredFields: text().array(),
   },
   (t) => [
     uniqueIndex("inbox_event_source_dedupe_key").on(t.source, t.dedupeKey),
     index("inbox_event_status_idx").on(t.status),
+    index("inbox_event_waiting_for_idx").on(t.waitingFor).where(sql`${t.waitingFor} is not null`),
+    index("inbox_event_received_idx").on(t.id).where(sql`${t.status} = 'RECEIVED'`),
   ],
 );
 
@@ -777,6 +810,33 @@ export const syncException = pgTable(
     index("sync_exception_owner_status_idx").on(t.owner, t.status),
     index("sync_exception_entity_idx").on(t.entityType, t.entityId),
   ],
+);
+
+export const resyncState = pgEnum("resync_state", ["PENDING", "DONE", "FAILED"]);
+
+/**
+ * resyncEntity: a request to re-fetch one record from its source now. The ops subgraph inserts it
+ * (and NOTIFYs 'pshub_resync'); the CDC process claims it (FOR UPDATE SKIP LOCKED), calls the
+ * connector's fetchOne, ingests the record and records the outcome.
+ */
+export const resyncRequest = pgTable(
+  "resync_request",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    entityType: text().notNull(),
+    entityId: uuid().notNull(),
+    system: externalSystem().notNull(),
+    object: text().notNull(),
+    externalId: text().notNull(),
+    requestedBy: text().notNull(),
+    state: resyncState().notNull().default("PENDING"),
+    attempts: integer().notNull().default(0),
+    result: text(),
+    inboxEventId: bigint({ mode: "number" }),
+    createdAt: timestamptz().notNull().defaultNow(),
+    completedAt: timestamptz(),
+  },
+  (t) => [index("resync_request_pending_idx").on(t.createdAt).where(sql`${t.state} = 'PENDING'`)],
 );
 
 /** Stored results of idempotent operations: same key + same request → same response. */

@@ -1,0 +1,467 @@
+/**
+ * The applier on real Postgres: ingest → apply, with small mappers defined here (the real ones
+ * live in cdc/<system>): parents that arrive later, field ownership, unmappable records, stale
+ * and duplicate changes, PSA approvals as lifecycle transitions, one transaction per batch.
+ */
+import { execute, operations, schema } from "@pshub/db";
+import {
+  createTestDatabase,
+  newResource,
+  seedBasics,
+  type TestDatabase,
+  wonOpportunity,
+} from "@pshub/db/testing";
+import { and, eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Applier } from "./applier.ts";
+import { createIngest } from "./engine.ts";
+import type { InboundRecord, Mapper } from "./types.ts";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+const accountMapper: Mapper = {
+  system: "SALESFORCE",
+  object: "Account",
+  entityType: "customer",
+  requiredFields: ["Name", "CurrencyIsoCode", "ParentId"],
+  parse(r) {
+    const name = r.fields.Name;
+    if (!r.partial && (typeof name !== "string" || name.trim() === "")) {
+      return {
+        kind: "failure",
+        failure: {
+          field: "Name",
+          owner: "SALES_OPS",
+          message: `Account ${r.externalId} has no Name`,
+          remediation: `Give Account ${r.externalId} a Name in Salesforce.`,
+        },
+      };
+    }
+    const fields: Record<string, unknown> = {};
+    if ("Name" in r.fields) fields.name = name;
+    if ("CurrencyIsoCode" in r.fields) fields.currency = r.fields.CurrencyIsoCode;
+    return {
+      kind: "changes",
+      changes: [
+        {
+          entityType: "customer",
+          system: "SALESFORCE",
+          object: "Account",
+          externalId: r.externalId,
+          fields,
+          parents: r.fields.ParentId
+            ? [
+                {
+                  field: "parentId",
+                  system: "SALESFORCE",
+                  object: "Account",
+                  externalId: String(r.fields.ParentId),
+                  entityType: "customer",
+                },
+              ]
+            : [],
+          deleted: r.op === "DELETE",
+        },
+      ],
+    };
+  },
+};
+
+/** An ERP customer: linked by the hub id it carries, owns none of the customer's fields. */
+const erpCustomerMapper: Mapper = {
+  system: "ERP",
+  object: "customer",
+  entityType: "customer",
+  requiredFields: [],
+  parse: (r) => ({
+    kind: "changes",
+    changes: [
+      {
+        entityType: "customer",
+        system: "ERP",
+        object: "customer",
+        externalId: r.externalId,
+        fields: { name: r.fields.companyname, currency: r.fields.currency },
+        matchId: r.fields.externalid as string | undefined,
+        create: false,
+      },
+    ],
+  }),
+};
+
+const timeMapper: Mapper = {
+  system: "PSA",
+  object: "Timecard",
+  entityType: "time_entry",
+  requiredFields: [],
+  parse: (r) => ({
+    kind: "changes",
+    changes: [
+      {
+        entityType: "time_entry",
+        system: "PSA",
+        object: "Timecard",
+        externalId: r.externalId,
+        fields: {
+          workDate: r.fields.date,
+          hours: r.fields.hours,
+          billRate: "150.00",
+          currency: "USD",
+          billable: true,
+          resourceId: r.fields.resourceId,
+        },
+        matchOn: undefined,
+        parents: [
+          {
+            field: "projectId",
+            system: "PSA",
+            object: "Project",
+            externalId: String(r.fields.project),
+            entityType: "project",
+          },
+        ],
+        state: r.fields.status as string,
+      },
+    ],
+  }),
+};
+
+const projectLinkMapper: Mapper = {
+  system: "PSA",
+  object: "Project",
+  entityType: "project",
+  requiredFields: [],
+  parse: (r) => ({
+    kind: "changes",
+    changes: [
+      {
+        entityType: "project",
+        system: "PSA",
+        object: "Project",
+        externalId: r.externalId,
+        fields: { name: r.fields.name, code: r.fields.code },
+        matchOn: { field: "code", value: String(r.fields.code) },
+        create: false,
+        state: r.fields.status as string | undefined,
+      },
+    ],
+  }),
+};
+
+const mappers = [accountMapper, erpCustomerMapper, timeMapper, projectLinkMapper];
+let seq = 0;
+function rec(
+  system: InboundRecord["system"],
+  object: string,
+  externalId: string,
+  fields: Record<string, unknown>,
+  extra: Partial<InboundRecord> = {},
+): InboundRecord {
+  const at = extra.sourceModifiedAt ?? new Date(Date.UTC(2026, 0, 1, 0, 0, seq++)).toISOString();
+  return {
+    system,
+    object,
+    externalId,
+    op: "UPSERT",
+    fields,
+    sourceModifiedAt: at,
+    dedupeKey: `${object}:${externalId}:${at}`,
+    ...extra,
+  };
+}
+
+async function inbox(source: string, dedupeKey: string) {
+  const [row] = await t.db
+    .select()
+    .from(schema.inboxEvent)
+    .where(and(eq(schema.inboxEvent.source, source), eq(schema.inboxEvent.dedupeKey, dedupeKey)));
+  return row!;
+}
+
+async function customerByLink(externalId: string) {
+  const [row] = await t.db.execute<{
+    id: string;
+    name: string;
+    parent_id: string | null;
+    status: string;
+  }>(sql`
+    select c.id, c.name, c.parent_id, c.status from customer c join source_link l on l.entity_id = c.id
+    where l.system = 'SALESFORCE' and l.object = 'Account' and l.external_id = ${externalId}`);
+  return row;
+}
+
+describe("applier", () => {
+  it("creates, waits for a parent that arrives later, then applies the child; one cursor per ingest", async () => {
+    const ingest = createIngest(t, "salesforce");
+    const applier = new Applier(t, { mappers });
+    const child = rec("SALESFORCE", "Account", "001CHILD", {
+      Name: "Child Co",
+      CurrencyIsoCode: "USD",
+      ParentId: "001PARENT",
+    });
+    await ingest([child], {
+      connector: "salesforce",
+      object: "Account",
+      cursor: { at: child.sourceModifiedAt },
+    });
+    await applier.drain();
+    const waiting = await inbox("salesforce", child.dedupeKey);
+    expect(waiting.status).toBe("RECEIVED");
+    expect(waiting.waitingFor).toBe("SALESFORCE:Account:001PARENT");
+    expect(waiting.reason).toMatch(/waiting for customer/);
+    expect(await customerByLink("001CHILD")).toBeUndefined();
+
+    const parent = rec("SALESFORCE", "Account", "001PARENT", {
+      Name: "Parent Co",
+      CurrencyIsoCode: "USD",
+    });
+    await ingest([parent]);
+    const stats = await applier.drain();
+    expect(stats.applied).toBe(2);
+    const p = await customerByLink("001PARENT");
+    const c = await customerByLink("001CHILD");
+    expect(c?.parent_id).toBe(p?.id);
+    expect((await inbox("salesforce", child.dedupeKey)).status).toBe("APPLIED");
+    expect((await inbox("salesforce", child.dedupeKey)).reason).toMatch(/created customer/);
+    const [cursor] = await t.db
+      .select()
+      .from(schema.syncCursor)
+      .where(
+        and(eq(schema.syncCursor.connector, "salesforce"), eq(schema.syncCursor.object, "Account")),
+      );
+    expect(cursor?.cursor).toEqual({ at: child.sourceModifiedAt });
+    expect(cursor?.recordsIn).toBe(2);
+    expect(cursor?.recordsOut).toBe(2);
+    const events = await t.db
+      .select()
+      .from(schema.domainEvent)
+      .where(eq(schema.domainEvent.entityId, c!.id));
+    expect(events.map((e) => e.type)).toContain("customer.synced");
+  });
+
+  it("a duplicate is not recorded twice; a stale change is skipped; partial changes merge", async () => {
+    const ingest = createIngest(t, "salesforce");
+    const applier = new Applier(t, { mappers });
+    const v2 = rec(
+      "SALESFORCE",
+      "Account",
+      "001STALE",
+      { Name: "Second", CurrencyIsoCode: "EUR" },
+      { sourceModifiedAt: "2026-02-02T00:00:00.000Z" },
+    );
+    expect(await ingest([v2, v2])).toEqual({ received: 1, duplicates: 1 });
+    await applier.drain();
+    const v1 = rec(
+      "SALESFORCE",
+      "Account",
+      "001STALE",
+      { Name: "First", CurrencyIsoCode: "USD" },
+      { sourceModifiedAt: "2026-02-01T00:00:00.000Z" },
+    );
+    await ingest([v1]);
+    await applier.drain();
+    expect((await inbox("salesforce", v1.dedupeKey)).status).toBe("SKIPPED");
+    expect((await inbox("salesforce", v1.dedupeKey)).reason).toMatch(/stale/);
+    expect((await customerByLink("001STALE"))?.name).toBe("Second");
+    const partial = rec(
+      "SALESFORCE",
+      "Account",
+      "001STALE",
+      { Name: "Third" },
+      { partial: true, sourceModifiedAt: "2026-02-03T00:00:00.000Z" },
+    );
+    await ingest([partial]);
+    await applier.drain();
+    const [row] = await t.db
+      .select()
+      .from(schema.customer)
+      .where(eq(schema.customer.id, (await customerByLink("001STALE"))!.id));
+    expect(row?.name).toBe("Third");
+    expect(row?.currency).toBe("EUR");
+  });
+
+  it("field ownership: the ERP's change to a Salesforce-owned field is ignored and counted", async () => {
+    const basics = await seedBasics(t.db);
+    const ingest = createIngest(t, "netsuite");
+    const applier = new Applier(t, { mappers });
+    const r = rec("ERP", "customer", "77", {
+      companyname: "Renamed In ERP",
+      currency: "USD",
+      externalid: basics.customerId,
+    });
+    await ingest([r]);
+    await applier.drain();
+    const row = await inbox("netsuite", r.dedupeKey);
+    expect(row.status).toBe("SKIPPED");
+    expect(row.ignoredFields).toEqual(["name"]);
+    expect(row.reason).toMatch(/ignored \(not owned by ERP\): name/);
+    const [c] = await t.db
+      .select()
+      .from(schema.customer)
+      .where(eq(schema.customer.id, basics.customerId));
+    expect(c?.name).not.toBe("Renamed In ERP");
+    const [link] = await t.db
+      .select()
+      .from(schema.sourceLink)
+      .where(and(eq(schema.sourceLink.system, "ERP"), eq(schema.sourceLink.externalId, "77")));
+    expect(link?.entityId).toBe(basics.customerId);
+    const [cursor] = await t.db
+      .select()
+      .from(schema.syncCursor)
+      .where(
+        and(eq(schema.syncCursor.connector, "netsuite"), eq(schema.syncCursor.object, "customer")),
+      );
+    expect(cursor?.ignoredFields).toBe(1);
+  });
+
+  it("an unmappable record fails with an owned exception naming record and field; the raw payload stays", async () => {
+    const ingest = createIngest(t, "salesforce");
+    const applier = new Applier(t, { mappers });
+    const r = rec("SALESFORCE", "Account", "001NONAME", { Name: "", CurrencyIsoCode: "USD" });
+    await ingest([r]);
+    const stats = await applier.drain();
+    expect(stats.failed).toBe(1);
+    const row = await inbox("salesforce", r.dedupeKey);
+    expect(row.status).toBe("FAILED");
+    expect(row.reason).toMatch(/mapping failed on Name/);
+    expect((row.payload as InboundRecord).fields).toEqual(r.fields);
+    const [ex] = await t.db
+      .select()
+      .from(schema.syncException)
+      .where(eq(schema.syncException.inboxEventId, row.id));
+    expect(ex?.owner).toBe("SALES_OPS");
+    expect(ex?.remediation).toMatch(/Account 001NONAME/);
+    expect(ex?.sourceRef).toBe("Account:001NONAME");
+    // An ERP record that matches nothing: FINANCE-owned? No: the ERP customer's owner is FINANCE.
+    const orphan = rec("ERP", "customer", "404", { companyname: "Nobody", currency: "USD" });
+    await createIngest(t, "netsuite")([orphan]);
+    await applier.drain();
+    const o = await inbox("netsuite", orphan.dedupeKey);
+    expect(o.status).toBe("FAILED");
+    const [ex2] = await t.db
+      .select()
+      .from(schema.syncException)
+      .where(eq(schema.syncException.inboxEventId, o.id));
+    expect(ex2?.owner).toBe("FINANCE");
+    expect(ex2?.remediation).toMatch(/External ID/);
+  });
+
+  it("PSA approvals arrive as the lifecycle's transitions (time_entry.status_changed), set-based", async () => {
+    const basics = await seedBasics(t.db);
+    const opp = await wonOpportunity(t.db, basics);
+    const ctx = { actor: "test" };
+    const converted = await execute(t.db, operations.convertOpportunity, ctx, {
+      opportunityId: opp,
+    });
+    await execute(t.db, operations.activateProject, ctx, { projectId: converted.project.id });
+    const resourceId = await newResource(t.db);
+    const ingest = createIngest(t, "certinia");
+    const applier = new Applier(t, { mappers });
+    // The time arrives before its project is linked: it waits.
+    const cards = [1, 2, 3].map((i) =>
+      rec("PSA", "Timecard", `TC${i}`, {
+        date: "2026-03-0" + i,
+        hours: "8.00",
+        project: "PRJ1",
+        resourceId,
+        status: "SUBMITTED",
+      }),
+    );
+    await ingest(cards);
+    await applier.drain();
+    expect((await inbox("certinia", cards[0]!.dedupeKey)).waitingFor).toBe("PSA:Project:PRJ1");
+    await ingest([
+      rec("PSA", "Project", "PRJ1", { name: converted.project.name, code: converted.project.code }),
+    ]);
+    await applier.drain();
+    const linked = await t.db.execute<{ id: string; status: string }>(sql`
+      select t.id, t.status from time_entry t join source_link l on l.entity_id = t.id
+      where l.system = 'PSA' and l.object = 'Timecard' order by l.external_id`);
+    expect(linked.map((r) => r.status)).toEqual(["SUBMITTED", "SUBMITTED", "SUBMITTED"]);
+    // Approved in the PSA.
+    const approvals = [1, 2, 3].map((i) =>
+      rec("PSA", "Timecard", `TC${i}`, {
+        date: "2026-03-0" + i,
+        hours: "8.00",
+        project: "PRJ1",
+        resourceId,
+        status: i === 3 ? "REJECTED" : "APPROVED",
+      }),
+    );
+    await ingest(approvals);
+    await applier.drain();
+    const after = await t.db.execute<{ status: string; approved_by: string | null }>(sql`
+      select t.status, t.approved_by from time_entry t join source_link l on l.entity_id = t.id
+      where l.system = 'PSA' and l.object = 'Timecard' order by l.external_id`);
+    expect(after.map((r) => r.status)).toEqual(["APPROVED", "APPROVED", "REJECTED"]);
+    expect(after[0]?.approved_by).toBe("cdc:certinia");
+    const events = await t.db.execute<{ n: number }>(sql`
+      select count(*)::int as n from domain_event where type = 'time_entry.status_changed'
+        and entity_id in (select entity_id from source_link where object = 'Timecard')`);
+    expect(events[0]?.n).toBe(3);
+    expect((await inbox("certinia", approvals[0]!.dedupeKey)).reason).toMatch(
+      /SUBMITTED → APPROVED/,
+    );
+    // A PSA that says APPROVED again after BILLED-like progress: not a second transition.
+    await ingest([
+      rec("PSA", "Timecard", "TC1", {
+        date: "2026-03-01",
+        hours: "8.00",
+        project: "PRJ1",
+        resourceId,
+        status: "APPROVED",
+      }),
+    ]);
+    await applier.drain();
+    const again = await t.db.execute<{ n: number }>(sql`
+      select count(*)::int as n from domain_event where type = 'time_entry.status_changed'
+        and entity_id in (select entity_id from source_link where object = 'Timecard')`);
+    expect(again[0]?.n).toBe(3);
+  });
+
+  it("a transition the machine refuses fails that record alone, with a PROJECT_OPS exception", async () => {
+    const basics = await seedBasics(t.db);
+    const opp = await wonOpportunity(t.db, basics);
+    const converted = await execute(
+      t.db,
+      operations.convertOpportunity,
+      { actor: "test" },
+      { opportunityId: opp },
+    );
+    const resourceId = await newResource(t.db);
+    const ingest = createIngest(t, "certinia2");
+    const applier = new Applier(t, { mappers });
+    await ingest([rec("PSA", "Project", "PRJ2", { name: "x", code: converted.project.code })]);
+    const ok = rec("PSA", "Timecard", "TC-OK", {
+      date: "2026-04-01",
+      hours: "4.00",
+      project: "PRJ2",
+      resourceId,
+      status: "APPROVED",
+    });
+    const bad = rec("PSA", "Timecard", "TC-BAD", {
+      date: "2026-04-01",
+      hours: "30.00",
+      project: "PRJ2",
+      resourceId,
+      status: "SUBMITTED",
+    });
+    await ingest([ok, bad]);
+    await applier.drain();
+    expect((await inbox("certinia2", ok.dedupeKey)).status).toBe("APPLIED");
+    const failed = await inbox("certinia2", bad.dedupeKey);
+    expect(failed.status).toBe("FAILED");
+    expect(failed.reason).toMatch(/time_entry_hours_range|refused/);
+    const [ex] = await t.db
+      .select()
+      .from(schema.syncException)
+      .where(eq(schema.syncException.inboxEventId, failed.id));
+    expect(ex?.owner).toBe("PROJECT_OPS");
+  });
+});

@@ -1,0 +1,288 @@
+/**
+ * The applier: inbox → mappers → ONE transaction per batch. Claims RECEIVED rows (FOR UPDATE SKIP
+ * LOCKED, so appliers in several processes never take the same row), maps each with its
+ * (system, object) mapper, applies the canonical changes set-based through db's
+ * `sync.applySyncChanges` (source links, domain events, state transitions, field ownership),
+ * runs the after-apply hooks, raises sync exceptions for what cannot be applied (raw payload
+ * stays in the inbox for replay), wakes records waiting for a parent applied in this batch, and
+ * writes every inbox outcome with its reason.
+ */
+import { type DbClient, type Logger, sync } from "@pshub/db";
+import type { AfterApplyHook, AppliedChange, InboundRecord, Mapper, MapResult } from "./types.ts";
+
+export interface ApplierOptions {
+  mappers: Mapper[];
+  hooks?: AfterApplyHook[];
+  /** Inbox rows per transaction (default 500). */
+  batchSize?: number;
+  logger?: Logger;
+}
+
+export interface ApplyStats {
+  batches: number;
+  applied: number;
+  skipped: number;
+  failed: number;
+  waiting: number;
+}
+
+type Tx = Parameters<Parameters<DbClient["db"]["transaction"]>[0]>[0];
+
+export function mapperKey(system: string, object: string): string {
+  return `${system}|${object}`;
+}
+
+export class Applier {
+  private readonly mappers = new Map<string, Mapper>();
+  private readonly hooks: AfterApplyHook[];
+  private readonly batchSize: number;
+
+  constructor(
+    private readonly client: DbClient,
+    options: ApplierOptions,
+  ) {
+    for (const m of options.mappers) this.mappers.set(mapperKey(m.system, m.object), m);
+    this.hooks = options.hooks ?? [];
+    this.batchSize = options.batchSize ?? 500;
+    this.logger = options.logger;
+  }
+
+  private readonly logger?: Logger;
+
+  addMappers(mappers: Mapper[]): void {
+    for (const m of mappers) this.mappers.set(mapperKey(m.system, m.object), m);
+  }
+
+  /** Applies batches until no due RECEIVED row is left; returns what it did. */
+  async drain(maxBatches = Number.POSITIVE_INFINITY): Promise<ApplyStats> {
+    const total: ApplyStats = { batches: 0, applied: 0, skipped: 0, failed: 0, waiting: 0 };
+    while (total.batches < maxBatches) {
+      const stats = await this.applyBatch();
+      if (stats.claimed === 0) break;
+      total.batches++;
+      total.applied += stats.applied;
+      total.skipped += stats.skipped;
+      total.failed += stats.failed;
+      total.waiting += stats.waiting;
+      if (stats.claimed < this.batchSize && stats.woken === 0) break;
+    }
+    return total;
+  }
+
+  /** One transaction: claim, map, apply, hooks, exceptions, outcomes. */
+  async applyBatch(): Promise<ApplyStats & { claimed: number; woken: number }> {
+    return this.client.db.transaction(async (tx) => {
+      const rows = await sync.claimInbox(tx, this.batchSize);
+      const stats = {
+        claimed: rows.length,
+        batches: 1,
+        applied: 0,
+        skipped: 0,
+        failed: 0,
+        waiting: 0,
+        woken: 0,
+      };
+      if (rows.length === 0) return stats;
+      const outcomes = new Map<number, sync.InboxOutcome>();
+      const failures: {
+        row: sync.InboxRow;
+        record?: InboundRecord;
+        failure: sync.SyncFailure;
+        entityType?: string;
+        entityId?: string;
+      }[] = [];
+      // Per source, so each operation runs as that connector (actor `cdc:<source>`).
+      const bySource = new Map<string, sync.InboxRow[]>();
+      for (const r of rows) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+      const appliedKeys: string[] = [];
+      for (const [source, sourceRows] of bySource) {
+        const ctx = { actor: `cdc:${source}`, requestId: null };
+        const changes: sync.SyncChangeInput[] = [];
+        const records = new Map<number, InboundRecord>();
+        for (const row of sourceRows) {
+          const record = row.payload as InboundRecord;
+          records.set(row.id, record);
+          const mapped = this.map(record);
+          if (mapped.kind === "skip") {
+            outcomes.set(row.id, { id: row.id, status: "SKIPPED", reason: mapped.reason });
+          } else if (mapped.kind === "failure") {
+            const f = mapped.failure;
+            const failure: sync.SyncFailure = {
+              code: f.code ?? "MAPPING_INVALID_FIELD",
+              owner: f.owner ?? "INTEGRATION",
+              field: f.field,
+              message: f.message,
+              remediation: f.remediation,
+            };
+            outcomes.set(row.id, {
+              id: row.id,
+              status: "FAILED",
+              reason: `mapping failed on ${f.field}: ${f.message}`,
+            });
+            failures.push({ row, record, failure });
+          } else if (mapped.changes.length === 0) {
+            outcomes.set(row.id, {
+              id: row.id,
+              status: "SKIPPED",
+              reason: "maps to nothing the hub tracks",
+            });
+          } else {
+            for (const c of mapped.changes) {
+              changes.push({
+                inboxId: row.id,
+                entityType: c.entityType,
+                system: c.system,
+                object: c.object,
+                externalId: c.externalId,
+                fields: c.fields,
+                parents: c.parents,
+                state: c.state,
+                matchId: c.matchId,
+                matchOn: c.matchOn,
+                create: c.create,
+                deleted: c.deleted,
+                sourceModifiedAt: record.sourceModifiedAt ?? null,
+              });
+            }
+          }
+        }
+        const results = await sync.applySyncChanges(tx, ctx, changes);
+        // Several changes of one record: FAILED beats WAITING beats APPLIED beats SKIPPED.
+        const rank = { FAILED: 3, WAITING: 2, APPLIED: 1, SKIPPED: 0 } as const;
+        const perRow = new Map<number, sync.ChangeOutcome[]>();
+        for (const r of results) perRow.set(r.inboxId, [...(perRow.get(r.inboxId) ?? []), r]);
+        for (const [inboxId, list] of perRow) {
+          const worst = list.reduce((a, b) => (rank[b.status] > rank[a.status] ? b : a));
+          const reasons = list.map((o) =>
+            list.length > 1 ? `${o.entityType}: ${o.reason}` : o.reason,
+          );
+          const row = sourceRows.find((r) => r.id === inboxId)!;
+          const hookNotes: string[] = [];
+          for (const o of list) {
+            if (o.status === "APPLIED" && o.entityId) {
+              const change = changes.find(
+                (c) => c.inboxId === inboxId && c.entityType === o.entityType,
+              )!;
+              appliedKeys.push(sync.parentKey(change.system, change.object, change.externalId));
+              hookNotes.push(
+                ...(await this.runHooks(tx, ctx.actor, o, change, records.get(inboxId)!)),
+              );
+            } else if (o.status === "SKIPPED" && o.entityId) {
+              const change = changes.find(
+                (c) => c.inboxId === inboxId && c.entityType === o.entityType,
+              )!;
+              appliedKeys.push(sync.parentKey(change.system, change.object, change.externalId));
+            }
+            if (o.status === "FAILED" && o.failure) {
+              failures.push({
+                row,
+                record: records.get(inboxId),
+                failure: o.failure,
+                entityType: o.entityType,
+                entityId: o.entityId,
+              });
+            }
+          }
+          outcomes.set(inboxId, {
+            id: inboxId,
+            status: worst.status,
+            reason: [...reasons, ...hookNotes].join(" | "),
+            waitingFor: worst.waitingFor ?? null,
+            entityType: list.find((o) => o.entityId)?.entityType ?? worst.entityType,
+            entityId: list.find((o) => o.entityId)?.entityId ?? null,
+            ignoredFields: list.flatMap((o) => o.ignoredFields ?? []),
+          });
+        }
+      }
+      for (const f of failures) {
+        await sync.raiseSyncException(tx, {
+          owner: f.failure.owner,
+          severity: "MEDIUM",
+          code: f.failure.code,
+          entityType: f.entityId ? f.entityType : null,
+          entityId: f.entityId ?? null,
+          sourceSystem: f.record?.system ?? f.row.system ?? null,
+          sourceRef: `${f.row.object}:${f.row.externalId ?? ""}`,
+          inboxEventId: f.row.id,
+          message: f.failure.message,
+          remediation: f.failure.remediation,
+          actor: `cdc:${f.row.source}`,
+        });
+      }
+      stats.woken = await sync.wakeWaiting(tx, [...new Set(appliedKeys)]);
+      const list = [...outcomes.values()];
+      await sync.recordInboxOutcomes(tx, list);
+      for (const o of list) {
+        if (o.status === "APPLIED") stats.applied++;
+        else if (o.status === "SKIPPED") stats.skipped++;
+        else if (o.status === "FAILED") stats.failed++;
+        else stats.waiting++;
+      }
+      this.logger?.debug({ ...stats }, "applied inbox batch");
+      return stats;
+    });
+  }
+
+  private map(record: InboundRecord): MapResult {
+    const mapper = this.mappers.get(mapperKey(record?.system, record?.object));
+    if (!mapper)
+      return { kind: "skip", reason: `no mapper for ${record?.system} ${record?.object}` };
+    try {
+      return mapper.parse(record);
+    } catch (error) {
+      return {
+        kind: "failure",
+        failure: {
+          field: "(record)",
+          code: "MAPPER_CRASHED",
+          message: `the ${record.system} ${record.object} mapper threw: ${(error as Error).message}`,
+          remediation: `A defect in pshub's ${record.object} mapper: report it to the integration team with inbox record ${record.object} ${record.externalId}; replay it after the fix.`,
+        },
+      };
+    }
+  }
+
+  private async runHooks(
+    tx: Tx,
+    actor: string,
+    outcome: sync.ChangeOutcome,
+    change: sync.SyncChangeInput,
+    record: InboundRecord,
+  ): Promise<string[]> {
+    const notes: string[] = [];
+    const hooks = this.hooks.filter(
+      (h) => !h.entityTypes || h.entityTypes.includes(outcome.entityType),
+    );
+    if (hooks.length === 0) return notes;
+    const applied: AppliedChange = {
+      entityType: outcome.entityType,
+      entityId: outcome.entityId!,
+      created: outcome.created ?? false,
+      changedFields: outcome.changedFields ?? [],
+      transition: outcome.transition,
+      change: { ...change, system: record.system },
+      inboxEventId: outcome.inboxId,
+    };
+    for (const hook of hooks) {
+      try {
+        await tx.transaction((sp) => hook.run(sp, applied));
+      } catch (error) {
+        const remediable = error instanceof sync.RemediableError ? error : undefined;
+        notes.push(`hook ${hook.name} failed: ${(error as Error).message}`);
+        await sync.raiseSyncException(tx, {
+          ...(remediable?.exception ?? {
+            owner: "INTEGRATION",
+            code: "HOOK_FAILED",
+            entityType: outcome.entityType,
+            entityId: outcome.entityId,
+            message: `after-apply hook ${hook.name} failed on ${outcome.entityType} ${outcome.entityId}: ${(error as Error).message}`,
+            remediation: `Check ${outcome.entityType} ${outcome.entityId} (from ${record.system} ${record.object} ${record.externalId}); a new change of the record in the source runs ${hook.name} again.`,
+          }),
+          inboxEventId: outcome.inboxId,
+          actor,
+        });
+      }
+    }
+    return notes;
+  }
+}

@@ -1,0 +1,321 @@
+/**
+ * The sync engine of one CDC process: per connector an Ingest (inbox + cursor in one
+ * transaction), per (connector, object) a poll loop that runs only while this process holds the
+ * object's leader lock, one applier loop (woken by NOTIFY 'pshub_inbox', and every
+ * `applyIntervalMs`), and the resync loop (NOTIFY 'pshub_resync': resyncEntity requests).
+ */
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { type DbClient, type Logger, sync } from "@pshub/db";
+import { Applier, type ApplyStats } from "./applier.ts";
+import type {
+  AfterApplyHook,
+  Connector,
+  CursorUpdate,
+  InboundRecord,
+  Ingest,
+  IngestResult,
+  Mapper,
+} from "./types.ts";
+
+export interface EngineOptions {
+  client: DbClient;
+  /** For the leader session's dedicated connection. */
+  databaseUrl: string;
+  connectors: Connector[];
+  /** Mappers besides the connectors' own (e.g. the webhook receiver's). */
+  mappers?: Mapper[];
+  hooks?: AfterApplyHook[];
+  logger: Logger;
+  /** Default poll interval per object (ms). */
+  pollIntervalMs?: number;
+  /** How often a follower tries to take over a leader lock (ms). */
+  leaderRetryMs?: number;
+  applyIntervalMs?: number;
+  batchSize?: number;
+  /** Name of this process in sync_cursor.leader. */
+  processName?: string;
+  /** false: record only, do not apply (tests of the inbox alone). */
+  apply?: boolean;
+}
+
+/** Creates the Ingest of one connector: inbox rows + cursor in ONE transaction. */
+export function createIngest(client: DbClient, connector: string): Ingest {
+  return async (records: InboundRecord[], cursor?: CursorUpdate): Promise<IngestResult> => {
+    const result = await client.db.transaction((tx) =>
+      sync.writeInbox(
+        tx,
+        connector,
+        records.map((r) => ({
+          dedupeKey: r.dedupeKey,
+          system: r.system,
+          object: r.object,
+          externalId: r.externalId,
+          payload: r,
+          sourceModifiedAt: r.sourceModifiedAt ?? null,
+        })),
+        cursor,
+      ),
+    );
+    return { received: result.received, duplicates: result.duplicates };
+  };
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+export class SyncEngine {
+  readonly applier: Applier;
+  readonly processName: string;
+  private readonly leader: sync.LeaderSession;
+  private readonly stopping = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private wakeApplier?: () => void;
+  private wakeResync?: () => void;
+  private unlisten: (() => Promise<void>)[] = [];
+  private readonly ingests = new Map<string, Ingest>();
+
+  constructor(private readonly options: EngineOptions) {
+    this.applier = new Applier(options.client, {
+      mappers: [...options.connectors.flatMap((c) => c.mappers), ...(options.mappers ?? [])],
+      hooks: options.hooks,
+      batchSize: options.batchSize,
+      logger: options.logger,
+    });
+    this.processName =
+      options.processName ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.leader = sync.createLeaderSession(options.databaseUrl, {
+      applicationName: "pshub-cdc-leader",
+    });
+  }
+
+  /** The Ingest of a connector (or of any named source, e.g. "webhooks"). */
+  ingestFor(connector: string): Ingest {
+    let ingest = this.ingests.get(connector);
+    if (!ingest) {
+      ingest = createIngest(this.options.client, connector);
+      this.ingests.set(connector, ingest);
+    }
+    return ingest;
+  }
+
+  /** Keys of the leader locks this process holds (`connector:object`). */
+  leading(): string[] {
+    return this.leader.held();
+  }
+
+  async start(): Promise<void> {
+    const { client, connectors, logger } = this.options;
+    const signal = this.stopping.signal;
+    const inbox = await client.sql.listen(sync.INBOX_CHANNEL, () => this.wakeApplier?.());
+    const resync = await client.sql.listen(sync.RESYNC_CHANNEL, () => this.wakeResync?.());
+    this.unlisten.push(
+      () => inbox.unlisten(),
+      () => resync.unlisten(),
+    );
+    for (const c of connectors) {
+      await c.start?.({ ingest: this.ingestFor(c.name), signal });
+      for (const object of c.objects) this.loops.push(this.pollLoop(c, object));
+    }
+    if (this.options.apply !== false) this.loops.push(this.applyLoop());
+    this.loops.push(this.resyncLoop());
+    this.loops.push(this.heartbeatLoop());
+    logger.info(
+      {
+        connectors: connectors.map((c) => `${c.name}(${c.objects.join(",")})`),
+        process: this.processName,
+      },
+      "sync engine started",
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.wakeApplier?.();
+    this.wakeResync?.();
+    await Promise.allSettled(this.loops);
+    for (const u of this.unlisten) await u().catch(() => {});
+    for (const c of this.options.connectors) await c.stop().catch(() => {});
+    await this.leader.close();
+  }
+
+  /** Applies everything due now (tests, and the applier loop). */
+  applyNow(): Promise<ApplyStats> {
+    return this.applier.drain();
+  }
+
+  private async heartbeatLoop(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      await sleep(this.options.leaderRetryMs ?? 2_000, signal);
+      await this.leader.heartbeat().catch(() => {});
+    }
+  }
+
+  private async pollLoop(connector: Connector, object: string): Promise<void> {
+    const { client, logger } = this.options;
+    const stop = this.stopping.signal;
+    const key = `${connector.name}:${object}`;
+    const interval = connector.pollIntervalMs ?? this.options.pollIntervalMs ?? 5_000;
+    const retry = this.options.leaderRetryMs ?? 2_000;
+    let failures = 0;
+    while (!stop.aborted) {
+      let leading = false;
+      try {
+        leading = await this.leader.tryAcquire(key);
+      } catch (error) {
+        logger.warn({ err: error, key }, "leader lock attempt failed");
+      }
+      if (!leading) {
+        await sleep(retry, stop);
+        continue;
+      }
+      const lockSignal = this.leader.signal(key);
+      const signal = lockSignal ? AbortSignal.any([stop, lockSignal]) : stop;
+      const { cursor, pausedUntil } = await client.db.transaction((tx) =>
+        sync.readSyncCursor(tx, connector.name, object),
+      );
+      if (pausedUntil && pausedUntil.getTime() > Date.now()) {
+        await sleep(Math.min(pausedUntil.getTime() - Date.now(), interval), signal);
+        continue;
+      }
+      try {
+        const result = await connector.pollOnce(object, {
+          cursor,
+          ingest: this.ingestFor(connector.name),
+          signal,
+        });
+        failures = 0;
+        await client.db.transaction((tx) =>
+          sync.recordPoll(tx, {
+            connector: connector.name,
+            object,
+            ok: true,
+            pausedUntil: result.pausedUntil ?? null,
+            apiBudget: result.apiBudget ?? null,
+            leader: this.processName,
+          }),
+        );
+        if (result.more && !result.pausedUntil) continue;
+        await sleep(interval, signal);
+      } catch (error) {
+        failures++;
+        const message = (error as Error)?.message ?? String(error);
+        logger.warn({ key, err: message, failures }, "poll failed");
+        await client.db
+          .transaction((tx) =>
+            sync.recordPoll(tx, {
+              connector: connector.name,
+              object,
+              ok: false,
+              error: message.slice(0, 2000),
+              leader: this.processName,
+            }),
+          )
+          .catch(() => {});
+        // Exponential backoff, capped at a minute.
+        await sleep(Math.min(60_000, interval * 2 ** Math.min(failures, 6)), signal);
+      }
+    }
+    await this.leader.release(key).catch(() => {});
+  }
+
+  private async applyLoop(): Promise<void> {
+    const signal = this.stopping.signal;
+    const interval = this.options.applyIntervalMs ?? 1_000;
+    while (!signal.aborted) {
+      const woken = new Promise<void>((resolve) => {
+        this.wakeApplier = resolve;
+      });
+      try {
+        await this.applier.drain();
+      } catch (error) {
+        this.options.logger.error({ err: error }, "applying the inbox failed; retrying");
+      }
+      await Promise.race([woken, sleep(interval, signal)]);
+    }
+  }
+
+  /** resyncEntity requests: fetchOne from the connector, ingest, record the outcome. */
+  async resyncNow(): Promise<number> {
+    const { client, connectors } = this.options;
+    const systems = [...new Set(connectors.map((c) => c.system))];
+    if (systems.length === 0) return 0;
+    const claimed = await client.db.transaction((tx) => sync.claimResyncs(tx, systems));
+    for (const r of claimed) {
+      const connector = connectors.find(
+        (c) => c.system === r.system && c.mappers.some((m) => m.object === r.object),
+      );
+      let outcome: {
+        state: "DONE" | "FAILED" | "PENDING";
+        result: string;
+        inboxEventId?: number | null;
+      };
+      if (!connector) {
+        outcome = { state: "FAILED", result: `no connector here reads ${r.system} ${r.object}` };
+      } else {
+        try {
+          const record = await connector.fetchOne(r.object, r.externalId);
+          if (!record) {
+            outcome = {
+              state: "DONE",
+              result: `${r.system} ${r.object} ${r.externalId} no longer exists in the source`,
+            };
+          } else {
+            const ids = await client.db.transaction((tx) =>
+              sync.writeInbox(tx, connector.name, [
+                {
+                  dedupeKey: `resync:${r.id}`,
+                  system: record.system,
+                  object: record.object,
+                  externalId: record.externalId,
+                  payload: { ...record, dedupeKey: `resync:${r.id}` },
+                  sourceModifiedAt: record.sourceModifiedAt ?? null,
+                },
+              ]),
+            );
+            outcome = {
+              state: "DONE",
+              result: `fetched and queued as inbox event ${ids.ids[0]}`,
+              inboxEventId: ids.ids[0] ?? null,
+            };
+          }
+        } catch (error) {
+          const message = (error as Error)?.message ?? String(error);
+          outcome =
+            r.attempts >= 5
+              ? { state: "FAILED", result: message }
+              : { state: "PENDING", result: `retrying: ${message}` };
+        }
+      }
+      await client.db.transaction((tx) => sync.completeResync(tx, r.id, outcome));
+    }
+    return claimed.length;
+  }
+
+  private async resyncLoop(): Promise<void> {
+    const signal = this.stopping.signal;
+    while (!signal.aborted) {
+      const woken = new Promise<void>((resolve) => {
+        this.wakeResync = resolve;
+      });
+      try {
+        await this.resyncNow();
+      } catch (error) {
+        this.options.logger.error({ err: error }, "resync failed; retrying");
+      }
+      await Promise.race([woken, sleep(5_000, signal)]);
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Two engines on one database: exactly one polls each (connector, object); when the leader's
+ * session dies, the other takes over. Real Postgres, real advisory locks.
+ */
+import { createLogger } from "@pshub/db";
+import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { SyncEngine } from "./engine.ts";
+import type { Connector } from "./types.ts";
+
+let t: TestDatabase;
+beforeAll(async () => {
+  t = await createTestDatabase();
+});
+afterAll(async () => {
+  await t?.drop();
+});
+
+function counting(name: string, polls: string[]): Connector {
+  return {
+    name: "fake",
+    system: "ERP",
+    objects: ["thing"],
+    mappers: [],
+    pollIntervalMs: 20,
+    async pollOnce() {
+      polls.push(name);
+      return { records: 0, more: false };
+    },
+    fetchOne: async () => undefined,
+    stop: async () => {},
+  };
+}
+
+const waitFor = async (check: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+it("one poller per (connector, object) across two engines; the follower takes over", async () => {
+  const logger = createLogger("test", "silent");
+  const polls: string[] = [];
+  const a = new SyncEngine({
+    client: t,
+    databaseUrl: t.url,
+    connectors: [counting("a", polls)],
+    logger,
+    leaderRetryMs: 50,
+    processName: "a",
+  });
+  const b = new SyncEngine({
+    client: t,
+    databaseUrl: t.url,
+    connectors: [counting("b", polls)],
+    logger,
+    leaderRetryMs: 50,
+    processName: "b",
+  });
+  try {
+    await a.start();
+    await waitFor(() => polls.length > 0);
+    await b.start();
+    await waitFor(() => polls.length > 20);
+    expect(new Set(polls)).toEqual(new Set(["a"]));
+    expect(a.leading()).toEqual(["fake:thing"]);
+    expect(b.leading()).toEqual([]);
+    const [row] = await t.db.execute<{ leader: string }>(
+      sql`select leader from sync_cursor where connector = 'fake'`,
+    );
+    expect(row?.leader).toBe("a");
+    // The leader's lock connection dies (as with kill -9): PostgreSQL frees the lock.
+    await t.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity
+      where application_name = 'pshub-cdc-leader' and datname = current_database()
+        and pid in (select pid from pg_locks where locktype = 'advisory' and granted)`);
+    const before = polls.length;
+    await waitFor(() => polls.slice(before).includes("b"));
+    await waitFor(() => a.leading().length === 0);
+    const after = polls.length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(new Set(polls.slice(after))).toEqual(new Set(["b"]));
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});

@@ -1,0 +1,306 @@
+/**
+ * The inbox (inbound side of the outbox pattern): every inbound change is recorded as received,
+ * unique per (source, dedupe_key), raw payload kept for replay. Writes are set-based (one
+ * statement per batch, jsonb_to_recordset) and take the caller's transaction, so a connector's
+ * cursor is stored in the same transaction as the records it covers.
+ *
+ * States: RECEIVED (to apply; with `waiting_for` set it waits for a parent record), APPLIED,
+ * SKIPPED (duplicate change, stale, unchanged, or deliberately not tracked), FAILED (mapping or
+ * domain rule refused it; a sync_exception names the fix; webhooks refused at the door are FAILED
+ * rows too, with the HTTP status in `reason`). `reason` always says why.
+ */
+import { sql } from "drizzle-orm";
+import type { Tx } from "../client.ts";
+import type { SyncSystem } from "./entities.ts";
+import { pgArray } from "./sql-array.ts";
+
+/** Wake-up channel for appliers (payload: the source). Rows are read from the table. */
+export const INBOX_CHANNEL = "pshub_inbox";
+
+export interface InboxRecordInput {
+  dedupeKey: string;
+  /** null for deliveries refused before their source could be trusted. */
+  system: SyncSystem | null;
+  object: string;
+  externalId: string | null;
+  /** The whole inbound record as received (kept for replay). */
+  payload: unknown;
+  sourceModifiedAt?: string | null;
+  /** Normally RECEIVED; webhooks refused at the door are written FAILED with a reason. */
+  status?: "RECEIVED" | "FAILED";
+  reason?: string | null;
+}
+
+export interface CursorInput {
+  connector: string;
+  object: string;
+  cursor: Record<string, unknown>;
+  lagMs?: number | null;
+}
+
+export interface InboxRow {
+  id: number;
+  source: string;
+  dedupeKey: string;
+  object: string;
+  externalId: string | null;
+  system: SyncSystem | null;
+  payload: unknown;
+  attempts: number;
+  waitingFor: string | null;
+  sourceModifiedAt: string | null;
+}
+
+/**
+ * Records a batch of inbound changes for one source (connector) and, when given, its cursor —
+ * in the caller's transaction. Duplicates (same source + dedupe key, also within the batch) are
+ * not recorded again. Counts `records_in` per object on the cursor rows. Sends a wake-up NOTIFY.
+ */
+export async function writeInbox(
+  tx: Tx,
+  source: string,
+  records: InboxRecordInput[],
+  cursor?: CursorInput,
+): Promise<{ received: number; duplicates: number; ids: number[] }> {
+  let ids: number[] = [];
+  if (records.length > 0) {
+    const rows = records.map((r) => ({
+      dedupe_key: r.dedupeKey,
+      system: r.system,
+      object: r.object,
+      external_id: r.externalId,
+      payload: r.payload,
+      source_modified_at: r.sourceModifiedAt ?? null,
+      status: r.status ?? "RECEIVED",
+      reason: r.reason ?? null,
+    }));
+    const inserted = await tx.execute<{ id: string; object: string }>(sql`
+      insert into inbox_event (source, dedupe_key, system, object, external_id, payload,
+        source_modified_at, status, reason, processed_at)
+      select ${source}, r.dedupe_key, r.system::external_system, r.object, r.external_id, r.payload,
+        r.source_modified_at, r.status::inbox_status, r.reason,
+        case when r.status = 'RECEIVED' then null else now() end
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(dedupe_key text, system text,
+        object text, external_id text, payload jsonb, source_modified_at timestamptz, status text,
+        reason text)
+      on conflict (source, dedupe_key) do nothing
+      returning id, object`);
+    ids = inserted.map((r) => Number(r.id));
+    const perObject = new Map<string, number>();
+    for (const r of inserted) perObject.set(r.object, (perObject.get(r.object) ?? 0) + 1);
+    if (perObject.size > 0) {
+      const counts = [...perObject].map(([object, n]) => ({ object, n }));
+      await tx.execute(sql`
+        insert into sync_cursor (connector, object, records_in)
+        select ${source}, c.object, c.n from jsonb_to_recordset(${JSON.stringify(counts)}::jsonb)
+          as c(object text, n int)
+        on conflict (connector, object) do update
+          set records_in = sync_cursor.records_in + excluded.records_in, updated_at = now()`);
+    }
+    await tx.execute(sql`select pg_notify(${INBOX_CHANNEL}, ${source})`);
+  }
+  if (cursor) await saveCursor(tx, cursor);
+  return { received: ids.length, duplicates: records.length - ids.length, ids };
+}
+
+/** Stores a cursor (and marks a successful poll). Use in the transaction of the data it covers. */
+export async function saveCursor(tx: Tx, cursor: CursorInput): Promise<void> {
+  await tx.execute(sql`
+    insert into sync_cursor (connector, object, cursor, lag_ms, last_success_at, last_poll_at)
+    values (${cursor.connector}, ${cursor.object}, ${JSON.stringify(cursor.cursor)}::jsonb,
+      ${cursor.lagMs ?? null}, now(), now())
+    on conflict (connector, object) do update set cursor = excluded.cursor,
+      lag_ms = coalesce(excluded.lag_ms, sync_cursor.lag_ms), last_success_at = now(),
+      last_poll_at = now(), updated_at = now()`);
+}
+
+/** The stored cursor of (connector, object), {} when none. */
+export async function readCursor(
+  tx: Tx,
+  connector: string,
+  object: string,
+): Promise<Record<string, unknown>> {
+  const [row] = await tx.execute<{ cursor: Record<string, unknown> }>(sql`
+    select cursor from sync_cursor where connector = ${connector} and object = ${object}`);
+  return row?.cursor ?? {};
+}
+
+/** The cursor and the back-off of (connector, object), for a poll loop. */
+export async function readSyncCursor(
+  tx: Tx,
+  connector: string,
+  object: string,
+): Promise<{ cursor: Record<string, unknown>; pausedUntil: Date | null }> {
+  const [row] = await tx.execute<{
+    cursor: Record<string, unknown>;
+    paused_until: string | null;
+  }>(sql`
+    select cursor, paused_until::text from sync_cursor
+    where connector = ${connector} and object = ${object}`);
+  return {
+    cursor: row?.cursor ?? {},
+    pausedUntil: row?.paused_until ? new Date(row.paused_until) : null,
+  };
+}
+
+export interface PollStatusInput {
+  connector: string;
+  object: string;
+  /** A poll that read nothing still counts as a success (the source answered). */
+  ok: boolean;
+  error?: string | null;
+  pausedUntil?: Date | null;
+  apiBudget?: { used: number; limit: number } | null;
+  leader?: string | null;
+}
+
+/** Records the outcome of one poll for syncStatus (not the cursor: that moves with data only). */
+export async function recordPoll(tx: Tx, input: PollStatusInput): Promise<void> {
+  await tx.execute(sql`
+    insert into sync_cursor (connector, object, last_poll_at, last_success_at, last_error_at,
+      last_error, paused_until, api_budget_used, api_budget_limit, leader)
+    values (${input.connector}, ${input.object}, now(),
+      case when ${input.ok} then now() end, case when ${input.ok} then null else now() end,
+      ${input.error ?? null}, ${input.pausedUntil ?? null}, ${input.apiBudget?.used ?? null},
+      ${input.apiBudget?.limit ?? null}, ${input.leader ?? null})
+    on conflict (connector, object) do update set last_poll_at = now(),
+      last_success_at = case when ${input.ok} then now() else sync_cursor.last_success_at end,
+      last_error_at = case when ${input.ok} then sync_cursor.last_error_at else now() end,
+      last_error = case when ${input.ok} then sync_cursor.last_error else excluded.last_error end,
+      error_count = sync_cursor.error_count + case when ${input.ok} then 0 else 1 end,
+      paused_until = excluded.paused_until,
+      api_budget_used = coalesce(excluded.api_budget_used, sync_cursor.api_budget_used),
+      api_budget_limit = coalesce(excluded.api_budget_limit, sync_cursor.api_budget_limit),
+      leader = coalesce(excluded.leader, sync_cursor.leader), updated_at = now()`);
+}
+
+/**
+ * Claims up to `limit` RECEIVED inbox rows that are due (not waiting, or waiting and due for a
+ * periodic retry), oldest first, locked FOR UPDATE SKIP LOCKED: several appliers never take the
+ * same row. Call inside the batch's transaction.
+ */
+export async function claimInbox(tx: Tx, limit: number): Promise<InboxRow[]> {
+  const rows = await tx.execute<{
+    id: string;
+    source: string;
+    dedupe_key: string;
+    object: string;
+    external_id: string | null;
+    system: SyncSystem | null;
+    payload: unknown;
+    attempts: number;
+    waiting_for: string | null;
+    source_modified_at: string | null;
+  }>(sql`
+    select id, source, dedupe_key, object, external_id, system, payload, attempts, waiting_for,
+      source_modified_at::text
+    from inbox_event
+    where status = 'RECEIVED' and (next_attempt_at is null or next_attempt_at <= now())
+    order by id
+    limit ${limit}
+    for update skip locked`);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    source: r.source,
+    dedupeKey: r.dedupe_key,
+    object: r.object,
+    externalId: r.external_id,
+    system: r.system,
+    payload: r.payload,
+    attempts: r.attempts,
+    waitingFor: r.waiting_for,
+    sourceModifiedAt: r.source_modified_at,
+  }));
+}
+
+export type InboxOutcomeStatus = "APPLIED" | "SKIPPED" | "FAILED" | "WAITING";
+
+export interface InboxOutcome {
+  id: number;
+  status: InboxOutcomeStatus;
+  reason: string;
+  /** WAITING: `SYSTEM:object:externalId` of the missing parent. */
+  waitingFor?: string | null;
+  entityType?: string | null;
+  entityId?: string | null;
+  ignoredFields?: string[];
+}
+
+/** How long a waiting record sleeps before a periodic retry (it is also woken by its parent). */
+export const WAITING_RETRY_SECONDS = 300;
+
+/**
+ * Writes every outcome of a batch in one statement, and the per-object counters (records out,
+ * errors, ignored fields) on the sync cursors. WAITING rows stay RECEIVED with `waiting_for`.
+ */
+export async function recordInboxOutcomes(tx: Tx, outcomes: InboxOutcome[]): Promise<void> {
+  if (outcomes.length === 0) return;
+  const rows = outcomes.map((o) => ({
+    id: o.id,
+    status: o.status === "WAITING" ? "RECEIVED" : o.status,
+    reason: o.reason,
+    waiting_for: o.status === "WAITING" ? (o.waitingFor ?? null) : null,
+    entity_type: o.entityType ?? null,
+    entity_id: o.entityId ?? null,
+    ignored: o.ignoredFields?.length ? o.ignoredFields : null,
+    error: o.status === "FAILED" ? o.reason : null,
+  }));
+  await tx.execute(sql`
+    with v as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id bigint,
+        status text, reason text, waiting_for text, entity_type text, entity_id uuid,
+        ignored text[], error text)
+    ), updated as (
+      update inbox_event e set status = v.status::inbox_status, reason = v.reason,
+        waiting_for = v.waiting_for, entity_type = coalesce(v.entity_type, e.entity_type),
+        entity_id = coalesce(v.entity_id, e.entity_id), ignored_fields = v.ignored,
+        error = v.error, attempts = e.attempts + 1,
+        processed_at = case when v.status = 'RECEIVED' then null else now() end,
+        next_attempt_at = case when v.status = 'RECEIVED'
+          then now() + make_interval(secs => ${WAITING_RETRY_SECONDS}) end
+      from v where e.id = v.id
+      returning e.source, e.object, v.status, coalesce(cardinality(v.ignored), 0) as ignored
+    ), counts as (
+      select source, object, count(*) filter (where status = 'APPLIED') as applied,
+        count(*) filter (where status = 'FAILED') as failed, sum(ignored) as ignored
+      from updated group by source, object
+    )
+    insert into sync_cursor (connector, object, records_out, error_count, ignored_fields)
+    select source, object, applied, failed, ignored from counts
+    on conflict (connector, object) do update set
+      records_out = sync_cursor.records_out + excluded.records_out,
+      error_count = sync_cursor.error_count + excluded.error_count,
+      ignored_fields = sync_cursor.ignored_fields + excluded.ignored_fields,
+      updated_at = now()`);
+}
+
+/**
+ * Wakes the records waiting for any of these parents (`SYSTEM:object:externalId`): they become
+ * due now. Returns how many were woken.
+ */
+export async function wakeWaiting(tx: Tx, parents: string[]): Promise<number> {
+  if (parents.length === 0) return 0;
+  const woken = await tx.execute(sql`
+    update inbox_event set next_attempt_at = null
+    where status = 'RECEIVED' and waiting_for = any(${pgArray(parents)}::text[])
+    returning id`);
+  return woken.length;
+}
+
+/** The key a waiting record names its missing parent by. */
+export function parentKey(system: string, object: string, externalId: string): string {
+  return `${system}:${object}:${externalId}`;
+}
+
+/** Puts FAILED inbox rows back to RECEIVED (replay after a fix at the source or the mapper). */
+export async function replayInbox(tx: Tx, ids: number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await tx.execute(sql`
+    update inbox_event set status = 'RECEIVED', next_attempt_at = null, waiting_for = null,
+      reason = 'replay requested', processed_at = null
+    where id = any(${pgArray(ids)}::bigint[]) and status in ('FAILED', 'SKIPPED')
+      and payload ? 'system'
+    returning id`);
+  await tx.execute(sql`select pg_notify(${INBOX_CHANNEL}, 'replay')`);
+  return rows.length;
+}
