@@ -15,6 +15,8 @@
  *
  * Every page goes to Ingest together with the cursor that covers it (one transaction).
  */
+
+import { createHash } from "node:crypto";
 import type { Record as JsRecord } from "jsforce";
 import HttpApi from "jsforce/lib/http-api.js";
 import type {
@@ -71,6 +73,14 @@ export interface ObjectCursor {
 
 const SYSTEM_FIELDS = ["Id", "SystemModstamp", "LastModifiedById"];
 
+function contentHash(fields: Record<string, unknown>): string {
+  const keys = Object.keys(fields).sort();
+  return createHash("sha1")
+    .update(JSON.stringify(keys.map((k) => [k, fields[k]])))
+    .digest("base64url")
+    .slice(0, 12);
+}
+
 export class ObjectPoller {
   readonly selectFields: string[];
 
@@ -103,7 +113,9 @@ export class ObjectPoller {
       ...(incremental && typeof fields.LastModifiedById === "string"
         ? { modifiedBy: fields.LastModifiedById }
         : {}),
-      dedupeKey: `${this.options.object}:${id}:${stamp ?? ""}`,
+      // SystemModstamp has second precision: the content tells two same-second versions apart,
+      // and the same version read twice (lookback, overlapping pages) is one inbox row.
+      dedupeKey: `${this.options.object}:${id}:${stamp ?? ""}:${contentHash(fields)}`,
     };
   }
 

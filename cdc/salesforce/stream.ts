@@ -93,7 +93,9 @@ export class ChangeStream {
     });
     this.subscription = subscription;
     await subscription.then(
-      () => undefined,
+      () => {
+        this.connectedAt = new Date().toISOString();
+      },
       (error: { message?: string } | string) => {
         const text = typeof error === "string" ? error : (error?.message ?? String(error));
         void this.onSubscribeError(text);
@@ -124,19 +126,33 @@ export class ChangeStream {
 
   private async onAuthFailure(): Promise<void> {
     if (this.stopped) return;
+    const before = this.client.reauthentications;
     try {
+      // Any REST call re-authenticates on INVALID_SESSION_ID (and reconnects us through
+      // onReauthenticate).
       await this.client.call((c) => c.request("/services/data"));
     } catch (err) {
       this.lastError = (err as Error).message;
     }
-    await this.reconnect("authentication failed");
+    if (this.client.reauthentications === before) await this.reconnect("authentication failed");
   }
 
-  private async reconnect(reason: string): Promise<void> {
-    this.options.log?.("CDC reconnecting", { reason, replayId: this.replayId });
-    await this.teardown();
-    this.resubscribes += 1;
-    await this.subscribe();
+  private reconnecting?: Promise<void>;
+  private connectedAt?: string;
+
+  private reconnect(reason: string): Promise<void> {
+    this.reconnecting ??= (async () => {
+      this.options.log?.("CDC reconnecting", { reason, replayId: this.replayId });
+      const since = this.connectedAt;
+      await this.teardown();
+      await this.subscribe();
+      this.resubscribes += 1;
+      // No event seen yet: nothing to replay from, so read what changed while disconnected.
+      if (this.replayId === -1 && since) await this.refetchSince(since);
+    })().finally(() => {
+      this.reconnecting = undefined;
+    });
+    return this.reconnecting;
   }
 
   private async teardown(): Promise<void> {
@@ -240,7 +256,8 @@ export class ChangeStream {
             partial: type === "UPDATE",
             sourceModifiedAt: stamp,
             ...(modifiedBy ? { modifiedBy } : {}),
-            dedupeKey: `${header.entityName}:${id}:${stamp}`,
+            // Two changes of one record can share a second: the replay id tells them apart.
+            dedupeKey: `cdc:${replayId}:${id}`,
           });
         }
       }
