@@ -8,11 +8,11 @@ import { composeServices } from "@apollo/composition";
 import { ApolloServer } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
+import { handleGraphQL } from "@pshub/subgraph-kit/http";
 import { parse } from "graphql";
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createGateway, type PshubGateway } from "./gateway.ts";
-import { handleGraphQL } from "./http.ts";
 
 const customerSdl = `
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])

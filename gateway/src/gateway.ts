@@ -24,11 +24,11 @@ import {
 } from "@apollo/gateway";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import type { Logger } from "@pshub/db";
+import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "@pshub/subgraph-kit/http";
 import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, print } from "graphql";
 import { type Authenticator, type AuthOptions, createAuthenticator } from "./auth.ts";
 import { SUPERGRAPH_PATH } from "./compose.ts";
 import { createSubgraphFetcher, type SubgraphFetcher } from "./fetcher.ts";
-import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "./http.ts";
 import { ideBundle } from "./ide/bundle.ts";
 import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
 import { ideHtml } from "./ide/html.ts";

@@ -470,6 +470,30 @@ describe("HTTP adapter", () => {
     expect(badJson.status).toBe(400);
     expect(JSON.stringify(await badJson.json())).toMatch(/BAD_REQUEST/);
 
+    // The same adapter as the gateway's (./http.ts): empty and oversized bodies are coded 4xx.
+    const empty = await fetch(running.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "",
+    });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { errors: { extensions: unknown }[] }).errors[0]).toMatchObject(
+      {
+        extensions: { code: "BAD_REQUEST" },
+      },
+    );
+    const tooBig = await fetch(running.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: `{ whoami } #${"x".repeat(1024 * 1024)}` }),
+    });
+    expect(tooBig.status).toBe(413);
+    expect(
+      ((await tooBig.json()) as { errors: { extensions: unknown }[] }).errors[0],
+    ).toMatchObject({
+      extensions: { code: "PAYLOAD_TOO_LARGE" },
+    });
+
     const unknownField = await fetch(running.url, {
       method: "POST",
       headers: { "content-type": "application/json" },

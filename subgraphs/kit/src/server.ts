@@ -1,20 +1,14 @@
 /**
- * The subgraph bootstrap: an Apollo server over `buildSubgraphSchema`, served by a small
- * node:http adapter (Apollo Server 5 has no framework adapter in core).
+ * The subgraph bootstrap: an Apollo server over `buildSubgraphSchema`, served on node:http by the
+ * kit's adapter (./http.ts; Apollo Server 5 has no framework adapter in core).
  *
  *   const server = createSubgraphServer({ name: "customer", typeDefs, resolvers, db });
  *   const { url, close } = await listen(server, { port: 0 });
  */
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  ApolloServer,
-  type ApolloServerPlugin,
-  type BaseContext,
-  HeaderMap,
-  type HTTPGraphQLRequest,
-} from "@apollo/server";
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
@@ -23,6 +17,7 @@ import { sql } from "drizzle-orm";
 import type { DocumentNode, GraphQLSchema } from "graphql";
 import { CORRELATION_HEADER, PRINCIPAL_HEADER, type SubgraphContext } from "./context.ts";
 import { formatSubgraphError } from "./errors.ts";
+import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "./http.ts";
 import { RequestLoaders } from "./loaders.ts";
 import { scalarResolvers } from "./scalars.ts";
 
@@ -144,7 +139,7 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
 }
 
 // ---------------------------------------------------------------------------------------------
-// node:http adapter
+// node:http serving (the adapter itself is ./http.ts, shared with the gateway)
 // ---------------------------------------------------------------------------------------------
 
 export interface ListenOptions {
@@ -159,59 +154,6 @@ export interface RunningSubgraph {
   url: string;
   port: number;
   close(): Promise<void>;
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, `request body exceeds ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-  });
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
-  res.end(JSON.stringify(body));
-}
-
-function sendError(res: ServerResponse, status: number, code: string, message: string) {
-  sendJson(res, status, { errors: [{ message, extensions: { code } }] });
-}
-
-async function parseRequestBody(
-  req: IncomingMessage,
-  headers: HeaderMap,
-  limit: number,
-): Promise<unknown> {
-  if (req.method !== "POST") return undefined;
-  const text = await readBody(req, limit);
-  const type = headers.get("content-type") ?? "";
-  if (!type.includes("json")) return text;
-  if (text.trim() === "") throw new HttpError(400, "request body is empty; send a JSON object");
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new HttpError(400, `request body is not valid JSON: ${(error as Error).message}`);
-  }
 }
 
 /** Serves the subgraph at /graphql (POST and GET) and /healthz on a node:http server. */
@@ -241,48 +183,29 @@ export async function listen<L extends RequestLoaders>(
         }
       }
       if (url.pathname !== "/graphql") {
-        return sendError(res, 404, "NOT_FOUND", `no route ${url.pathname}; use /graphql`);
-      }
-      if (req.method !== "GET" && req.method !== "POST") {
-        res.setHeader("allow", "GET, POST");
-        return sendError(res, 405, "METHOD_NOT_ALLOWED", "use GET or POST");
-      }
-      const headers = new HeaderMap();
-      for (const [key, value] of Object.entries(req.headers)) {
-        if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
-      }
-      const body = await parseRequestBody(req, headers, limit);
-      const httpGraphQLRequest: HTTPGraphQLRequest = {
-        method: req.method.toUpperCase(),
-        headers,
-        search: url.search,
-        body,
-      };
-      const plain = Object.fromEntries(headers);
-      const response = await apollo.executeHTTPGraphQLRequest({
-        httpGraphQLRequest,
-        context: async () => server.createContext(plain),
-      });
-      for (const [key, value] of response.headers) res.setHeader(key, value);
-      res.statusCode = response.status ?? 200;
-      if (response.body.kind === "complete") {
-        res.end(response.body.string);
-      } else {
-        for await (const chunk of response.body.asyncIterator) res.write(chunk);
-        res.end();
-      }
-    } catch (error) {
-      if (error instanceof HttpError) {
-        return sendError(
+        return sendGraphQLError(
           res,
-          error.status,
-          error.status === 413 ? "PAYLOAD_TOO_LARGE" : "BAD_REQUEST",
-          error.message,
+          new HttpError(404, "NOT_FOUND", `no route ${url.pathname}; use /graphql`),
         );
       }
+      if (req.method !== "GET" && req.method !== "POST") {
+        return sendGraphQLError(res, new HttpError(405, "METHOD_NOT_ALLOWED", "use GET or POST"), {
+          allow: "GET, POST",
+        });
+      }
+      await handleGraphQL(
+        apollo,
+        req,
+        res,
+        async (headers) => server.createContext(Object.fromEntries(headers)),
+        { maxBodyBytes: limit },
+      );
+    } catch (error) {
+      if (error instanceof HttpError) return sendGraphQLError(res, error);
       logger.error({ err: error }, "request failed");
-      if (!res.headersSent) sendError(res, 500, "INTERNAL_SERVER_ERROR", "Internal server error");
-      else res.end();
+      if (!res.headersSent) {
+        sendGraphQLError(res, new HttpError(500, "INTERNAL_SERVER_ERROR", "Internal server error"));
+      } else res.end();
     }
   });
 

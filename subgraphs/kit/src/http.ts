@@ -1,11 +1,14 @@
 /**
- * A small node:http adapter over @apollo/server 5's `executeHTTPGraphQLRequest` (Apollo Server
- * has no built-in adapter for plain node:http). Bodies are read up to a limit and parsed as JSON
- * when the content type says so; anything malformed is a 400 with a coded GraphQL error.
+ * The one node:http adapter over @apollo/server 5's `executeHTTPGraphQLRequest` (Apollo Server 5
+ * has no adapter for plain node:http in core), used by every subgraph (./server.ts `listen`) and
+ * by the gateway. Bodies are read up to a limit and parsed as JSON when the content type says so;
+ * a body that is too large, empty or malformed is an {@link HttpError} the caller answers with
+ * {@link sendGraphQLError} (413 PAYLOAD_TOO_LARGE, 400 BAD_REQUEST): never a 500.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ApolloServer, type BaseContext, HeaderMap } from "@apollo/server";
 
+/** A failure before Apollo Server sees the request: an HTTP status and a GraphQL error code. */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -16,21 +19,29 @@ export class HttpError extends Error {
   }
 }
 
+/** The request body as text; over `maxBytes` (declared or streamed) is a 413. */
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > maxBytes) {
-    throw new HttpError(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${maxBytes} bytes`);
-  }
+  const tooLarge = () =>
+    new HttpError(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${maxBytes} bytes`);
+  if (Number(req.headers["content-length"] ?? 0) > maxBytes) throw tooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > maxBytes) {
-      throw new HttpError(413, "PAYLOAD_TOO_LARGE", `request body exceeds ${maxBytes} bytes`);
-    }
+    if (size > maxBytes) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The request's headers as Apollo's HeaderMap (repeated headers joined with ", "). */
+export function headerMapOf(req: IncomingMessage): HeaderMap {
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    headers.set(name, Array.isArray(value) ? value.join(", ") : value);
+  }
+  return headers;
 }
 
 export function sendJson(
@@ -62,40 +73,50 @@ export function sendGraphQLError(
   );
 }
 
+async function parseBody(
+  req: IncomingMessage,
+  headers: HeaderMap,
+  maxBytes: number,
+): Promise<unknown> {
+  if (req.method !== "POST") return undefined;
+  const raw = await readBody(req, maxBytes);
+  if (!(headers.get("content-type") ?? "").includes("json")) return raw;
+  if (raw.trim() === "") {
+    throw new HttpError(400, "BAD_REQUEST", "request body is empty; send a JSON object");
+  }
+  try {
+    return JSON.parse(raw);
+  } catch (error) {
+    throw new HttpError(
+      400,
+      "BAD_REQUEST",
+      `request body is not valid JSON: ${(error as Error).message}`,
+    );
+  }
+}
+
 /**
  * Runs one HTTP request through Apollo Server and writes the response (complete or incremental).
+ * `context` receives the request's headers. Throws {@link HttpError} for a body it cannot read.
  */
 export async function handleGraphQL<TContext extends BaseContext>(
   server: ApolloServer<TContext>,
   req: IncomingMessage,
   res: ServerResponse,
-  context: () => Promise<TContext>,
+  context: (headers: HeaderMap) => Promise<TContext>,
   options: { maxBodyBytes: number; extraHeaders?: Record<string, string> },
 ): Promise<void> {
-  const headers = new HeaderMap();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    headers.set(name, Array.isArray(value) ? value.join(", ") : value);
-  }
+  const headers = headerMapOf(req);
   const url = new URL(req.url ?? "/", "http://localhost");
-  let body: unknown;
-  if (req.method === "POST") {
-    const raw = await readBody(req, options.maxBodyBytes);
-    const contentType = headers.get("content-type") ?? "";
-    if (contentType.includes("json")) {
-      try {
-        body = raw.length ? JSON.parse(raw) : undefined;
-      } catch {
-        throw new HttpError(400, "BAD_REQUEST", "request body is not valid JSON");
-      }
-    } else {
-      body = raw;
-    }
-  }
-
+  const body = await parseBody(req, headers, options.maxBodyBytes);
   const response = await server.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
-    context,
+    httpGraphQLRequest: {
+      method: (req.method ?? "GET").toUpperCase(),
+      headers,
+      search: url.search,
+      body,
+    },
+    context: () => context(headers),
   });
 
   const outHeaders: Record<string, string> = { ...options.extraHeaders };
