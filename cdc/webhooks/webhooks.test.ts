@@ -1,0 +1,243 @@
+/**
+ * Signed webhooks over real HTTP into real Postgres: accepted only when durably in the inbox,
+ * applied asynchronously by the applier; duplicates, out-of-order, stale, badly signed, oversize
+ * and malformed deliveries — nothing applied twice, nothing unsigned.
+ */
+import { execute, operations, schema } from "@pshub/db";
+import {
+  createTestDatabase,
+  newResource,
+  seedBasics,
+  type TestDatabase,
+  wonOpportunity,
+} from "@pshub/db/testing";
+import { and, eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Applier } from "../engine/applier.ts";
+import { newWebhookSecret, WebhookSender } from "../sandbox/webhooks/sender.ts";
+import { webhookMappers } from "./events.ts";
+import { WEBHOOK_SOURCE, WebhookReceiver } from "./receiver.ts";
+
+let t: TestDatabase;
+let receiver: WebhookReceiver;
+let sender: WebhookSender;
+let url: string;
+const oldSecret = newWebhookSecret();
+const newSecret = newWebhookSecret();
+let applier: Applier;
+let projectCode: string;
+let resourceEmail: string;
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  receiver = new WebhookReceiver({
+    client: t,
+    secrets: [newSecret, oldSecret],
+    maxBodyBytes: 4096,
+  });
+  const port = await receiver.listen(0);
+  url = `http://127.0.0.1:${port}/webhooks`;
+  sender = new WebhookSender(url, newSecret);
+  applier = new Applier(t, { mappers: webhookMappers });
+  const basics = await seedBasics(t.db);
+  const opp = await wonOpportunity(t.db, basics);
+  const converted = await execute(
+    t.db,
+    operations.convertOpportunity,
+    { actor: "test" },
+    { opportunityId: opp },
+  );
+  projectCode = converted.project.code;
+  const resourceId = await newResource(t.db);
+  const [r] = await t.db.select().from(schema.resource).where(eq(schema.resource.id, resourceId));
+  resourceEmail = r!.email;
+});
+afterAll(async () => {
+  await receiver?.close();
+  await t?.drop();
+});
+
+const entry = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  project_id: "P-1",
+  resource_id: "R-1",
+  work_date: "2026-05-04",
+  hours: "7.50",
+  bill_rate: "150.00",
+  currency: "USD",
+  ...extra,
+});
+
+async function timeEntry(externalId: string) {
+  const [row] = await t.db.execute<{ id: string; status: string; hours: string }>(sql`
+    select t.id, t.status, t.hours from time_entry t join source_link l on l.entity_id = t.id
+    where l.system = 'PSA' and l.object = 'time_entry' and l.external_id = ${externalId}`);
+  return row;
+}
+
+async function inboxRow(dedupeKey: string) {
+  const [row] = await t.db
+    .select()
+    .from(schema.inboxEvent)
+    .where(
+      and(eq(schema.inboxEvent.source, WEBHOOK_SOURCE), eq(schema.inboxEvent.dedupeKey, dedupeKey)),
+    );
+  return row;
+}
+
+describe("signed webhooks", () => {
+  it("records a signed event (2xx after commit), waits for its project, applies it when the project arrives", async () => {
+    const first = await sender.send("time_entry.submitted", entry("TE-1"));
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ received: true, duplicate: false });
+    expect((await inboxRow(first.id))?.status).toBe("RECEIVED");
+    await applier.drain();
+    expect((await inboxRow(first.id))?.waitingFor).toBe("PSA:project:P-1");
+    expect(await timeEntry("TE-1")).toBeUndefined();
+    // The old secret still verifies while secrets rotate.
+    const project = await new WebhookSender(url, oldSecret).send("project.updated", {
+      id: "P-1",
+      code: projectCode,
+    });
+    expect(project.status).toBe(200);
+    expect(
+      (
+        await sender.send("resource.updated", {
+          id: "R-1",
+          email: resourceEmail,
+          name: "Ann",
+          role: "Consultant",
+          bill_rate: "150.00",
+          cost_rate: "90.00",
+          currency: "USD",
+        })
+      ).status,
+    ).toBe(200);
+    await applier.drain();
+    expect((await timeEntry("TE-1"))?.status).toBe("SUBMITTED");
+    expect((await inboxRow(first.id))?.status).toBe("APPLIED");
+  });
+
+  it("a redelivery (same webhook-id) is answered 200 and recorded and applied once", async () => {
+    const a = await sender.send("time_entry.submitted", entry("TE-2"));
+    const b = await sender.send("time_entry.submitted", entry("TE-2", { hours: "9.00" }), {
+      id: a.id,
+    });
+    expect(b.status).toBe(200);
+    expect(b.body).toMatchObject({ duplicate: true });
+    await applier.drain();
+    const rows = await t.db
+      .select()
+      .from(schema.inboxEvent)
+      .where(eq(schema.inboxEvent.dedupeKey, a.id));
+    expect(rows).toHaveLength(1);
+    expect((await timeEntry("TE-2"))?.hours).toBe("7.50");
+  });
+
+  it("out of order: an older change after a newer one is skipped as stale; one transition", async () => {
+    const approved = await sender.send(
+      "time_entry.approved",
+      entry("TE-3", { updated_at: "2026-05-05T10:00:00Z" }),
+    );
+    await applier.drain();
+    const submitted = await sender.send(
+      "time_entry.submitted",
+      entry("TE-3", { updated_at: "2026-05-05T09:00:00Z" }),
+    );
+    await applier.drain();
+    expect((await timeEntry("TE-3"))?.status).toBe("APPROVED");
+    expect((await inboxRow(submitted.id))?.status).toBe("SKIPPED");
+    expect((await inboxRow(submitted.id))?.reason).toMatch(/stale/);
+    expect((await inboxRow(approved.id))?.reason).toMatch(/SUBMITTED → APPROVED/);
+    const te = await timeEntry("TE-3");
+    const [n] = await t.db.execute<{ n: number }>(sql`select count(*)::int as n from domain_event
+      where entity_id = ${te!.id} and type = 'time_entry.status_changed'`);
+    expect(n?.n).toBe(1);
+    // Both in one batch: merged in source-time order, so the newer state wins as well.
+    await sender.send("time_entry.approved", entry("TE-4", { updated_at: "2026-05-06T10:00:00Z" }));
+    await sender.send(
+      "time_entry.submitted",
+      entry("TE-4", { updated_at: "2026-05-06T09:00:00Z" }),
+    );
+    await applier.drain();
+    expect((await timeEntry("TE-4"))?.status).toBe("APPROVED");
+  });
+
+  it("refuses bad signatures, stale timestamps, oversize, malformed JSON and missing headers: 4xx, recorded, nothing applied", async () => {
+    const before = await t.db.execute<{ n: number }>(
+      sql`select count(*)::int as n from time_entry`,
+    );
+    const cases = [
+      [
+        await sender.send("time_entry.approved", entry("TE-X1"), { secret: newWebhookSecret() }),
+        401,
+        "BAD_SIGNATURE",
+      ],
+      [
+        await sender.send("time_entry.approved", entry("TE-X2"), {
+          tamper: (b) => b.replace("7.50", "70.50"),
+        }),
+        401,
+        "BAD_SIGNATURE",
+      ],
+      [
+        await sender.send("time_entry.approved", entry("TE-X3"), {
+          timestamp: new Date(Date.now() - 10 * 60_000),
+        }),
+        401,
+        "STALE_TIMESTAMP",
+      ],
+      [
+        await sender.send("time_entry.approved", entry("TE-X4"), {
+          timestamp: new Date(Date.now() + 10 * 60_000),
+        }),
+        401,
+        "STALE_TIMESTAMP",
+      ],
+      [
+        await sender.send("time_entry.approved", entry("TE-X5", { description: "x".repeat(5000) })),
+        413,
+        "PAYLOAD_TOO_LARGE",
+      ],
+      [
+        await sender.send("time_entry.approved", {}, { rawBody: "{not json" }),
+        400,
+        "MALFORMED_JSON",
+      ],
+      [
+        await sender.send("time_entry.approved", entry("TE-X6"), { omitHeaders: true }),
+        400,
+        "MISSING_SIGNATURE_HEADERS",
+      ],
+      [await sender.send("ledger.exploded", { id: "1" }), 422, "UNKNOWN_EVENT"],
+    ] as const;
+    for (const [res, status, code] of cases) {
+      expect(res.status, code).toBe(status);
+      expect(res.body).toMatchObject({ error: { code } });
+    }
+    await applier.drain();
+    const after = await t.db.execute<{ n: number }>(sql`select count(*)::int as n from time_entry`);
+    expect(after[0]?.n).toBe(before[0]?.n);
+    const refused = await t.db.execute<{ reason: string; status: string }>(sql`
+      select reason, status from inbox_event where source = ${WEBHOOK_SOURCE} and object = '(refused)' order by id`);
+    expect(refused.map((r) => r.reason.split(":")[0])).toEqual(
+      cases.map(([, s, c]) => `${s} ${c}`),
+    );
+    expect(new Set(refused.map((r) => r.status))).toEqual(new Set(["FAILED"]));
+  });
+
+  it("a signed event with a bad value fails with a PROJECT_OPS exception naming the field", async () => {
+    const res = await sender.send("time_entry.submitted", entry("TE-BAD", { hours: "lots" }));
+    expect(res.status).toBe(200);
+    await applier.drain();
+    const row = await inboxRow(res.id);
+    expect(row?.status).toBe("FAILED");
+    const [ex] = await t.db
+      .select()
+      .from(schema.syncException)
+      .where(eq(schema.syncException.inboxEventId, row!.id));
+    expect(ex?.owner).toBe("PROJECT_OPS");
+    expect(ex?.message).toMatch(/data\.hours/);
+    expect(ex?.remediation).toMatch(/time_entry TE-BAD/);
+  });
+});
