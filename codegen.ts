@@ -2,7 +2,8 @@
  * GraphQL Code Generator for the whole repo (`npm run codegen`; CI re-runs it and fails on a diff).
  *
  * - Every subgraphs/<name>/ folder with *.graphql files gets
- *   subgraphs/<name>/src/__generated__/resolvers-types.ts (federation: true). Its mappers come
+ *   subgraphs/<name>/src/__generated__/resolvers-types.ts (federation: true), from the kit's
+ *   shared sdl/common.graphql and the folder's own *.graphql. Its mappers come
  *   from subgraphs/<name>/src/mappers.ts by convention: `export type XMapper` maps GraphQL type X;
  *   its context type is `Context` from src/context.ts when that exists, else the kit's.
  * - When gateway/api-schema.graphql and test/operations/**\/*.graphql exist: typed operations in
@@ -14,6 +15,9 @@ import type { CodegenConfig } from "@graphql-codegen/cli";
 import type { Types } from "@graphql-codegen/plugin-helpers";
 
 const root = import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname);
+
+/** The SDL every subgraph shares (the kit's COMMON_SDL_FILE), part of each subgraph's schema. */
+const COMMON_SDL = "subgraphs/kit/sdl/common.graphql";
 
 /** Federation v2 directives the subgraphs import with @link (codegen itself only knows v1's). */
 const federationV2 = /* GraphQL */ `
@@ -68,7 +72,7 @@ function subgraphTargets(): Types.Config["generates"] {
     const sdl = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".graphql")) : [];
     if (sdl.length === 0) continue;
     generates[`subgraphs/${name}/src/__generated__/resolvers-types.ts`] = {
-      schema: [...sdl.sort().map((f) => `subgraphs/${name}/${f}`), federationV2],
+      schema: [COMMON_SDL, ...sdl.sort().map((f) => `subgraphs/${name}/${f}`), federationV2],
       plugins: [
         {
           add: {

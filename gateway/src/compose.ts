@@ -1,11 +1,12 @@
 /**
- * Build-time composition: every subgraph's SDL (all *.graphql files in subgraphs/<name>/,
- * sorted and concatenated) → the supergraph SDL and the client-facing API schema.
+ * Build-time composition: every subgraph's SDL (the kit's shared sdl/common.graphql, then all
+ * *.graphql files in subgraphs/<name>/, sorted and concatenated) → the supergraph SDL and the
+ * client-facing API schema.
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { composeServices } from "@apollo/composition";
+import { readSubgraphSdlText, subgraphSdlFiles } from "@pshub/subgraph-kit";
 import { parse, printSchema } from "graphql";
 import { SUBGRAPHS, type SubgraphName, type SubgraphUrls } from "./subgraphs.ts";
 
@@ -20,21 +21,16 @@ export interface SubgraphSdl {
   files: string[];
 }
 
-/** Reads subgraphs/<name>/*.graphql, sorted by file name, concatenated. */
+/** Reads subgraphs/<name>/*.graphql (after the kit's shared SDL), sorted by file name, concatenated. */
 export function readSubgraphSdl(
   name: SubgraphName,
   root = REPO_ROOT,
 ): { sdl: string; files: string[] } {
   const folder = join(root, "subgraphs", name);
-  let entries: string[];
-  try {
-    entries = readdirSync(folder);
-  } catch {
-    return { sdl: "", files: [] };
-  }
-  const files = entries.filter((file) => file.endsWith(".graphql")).sort();
-  const sdl = files.map((file) => readFileSync(join(folder, file), "utf8")).join("\n");
-  return { sdl, files: files.map((file) => join("subgraphs", name, file)) };
+  return {
+    sdl: readSubgraphSdlText(folder),
+    files: subgraphSdlFiles(folder).map((file) => relative(root, file)),
+  };
 }
 
 export function readAllSubgraphSdl(urls: SubgraphUrls = {}, root = REPO_ROOT): SubgraphSdl[] {

@@ -4,18 +4,41 @@ import { fileURLToPath } from "node:url";
 import { type DocumentNode, parse } from "graphql";
 
 /**
- * Every *.graphql file in a subgraph folder (schema.graphql, mutations.graphql,
- * subscriptions.graphql, …), sorted by name and concatenated into one document.
- * `dir` is a folder path or a file: URL (e.g. `new URL("..", import.meta.url)`).
+ * The SDL every subgraph shares: the scalars (Decimal, Date, DateTime), Money, PageInfo and
+ * OrderDirection. It is part of every subgraph's SDL wherever that SDL is read (here, the
+ * gateway's composition, codegen.ts).
  */
-export function loadTypeDefs(dir: string | URL): DocumentNode {
+export const COMMON_SDL_FILE = fileURLToPath(new URL("../sdl/common.graphql", import.meta.url));
+
+/**
+ * The SDL files of a subgraph folder, in the order they are concatenated: the shared
+ * {@link COMMON_SDL_FILE} first, then every *.graphql in the folder (schema.graphql,
+ * mutations.graphql, subscriptions.graphql, one file per type…) sorted by name.
+ * `dir` is a folder path or a file: URL (e.g. `new URL("..", import.meta.url)`).
+ * An empty list when the folder has no *.graphql (or does not exist).
+ */
+export function subgraphSdlFiles(dir: string | URL): string[] {
   const folder = dir instanceof URL || dir.startsWith("file:") ? fileURLToPath(dir) : dir;
-  const files = readdirSync(folder)
-    .filter((file) => file.endsWith(".graphql"))
-    .sort();
-  if (files.length === 0) throw new Error(`no *.graphql files in ${folder}`);
-  const source = files
-    .map((file) => `# ${file}\n${readFileSync(path.join(folder, file), "utf8")}`)
+  let entries: string[];
+  try {
+    entries = readdirSync(folder);
+  } catch {
+    return [];
+  }
+  const own = entries.filter((file) => file.endsWith(".graphql")).sort();
+  return own.length === 0 ? [] : [COMMON_SDL_FILE, ...own.map((file) => path.join(folder, file))];
+}
+
+/** The SDL files of a subgraph folder ({@link subgraphSdlFiles}) as one text. */
+export function readSubgraphSdlText(dir: string | URL): string {
+  return subgraphSdlFiles(dir)
+    .map((file) => `# ${path.basename(file)}\n${readFileSync(file, "utf8")}`)
     .join("\n");
+}
+
+/** Every SDL file of a subgraph folder ({@link subgraphSdlFiles}), parsed as one document. */
+export function loadTypeDefs(dir: string | URL): DocumentNode {
+  const source = readSubgraphSdlText(dir);
+  if (!source) throw new Error(`no *.graphql files in ${String(dir)}`);
   return parse(source);
 }
