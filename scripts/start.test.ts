@@ -3,7 +3,9 @@
  * free ports.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
@@ -39,14 +41,24 @@ interface Launch {
   exited: Promise<number | null>;
 }
 
-/** The launcher itself, or with `viaNpm` the real `npm start` in its own process group. */
-function launch(env: Record<string, string>, viaNpm = false): Launch {
+/**
+ * The launcher itself, or with `viaNpm` the real `npm start` in its own process group. A variable
+ * given as undefined is removed from the environment.
+ */
+function launch(env: Record<string, string | undefined>, viaNpm = false): Launch {
   const [command, args] = viaNpm
     ? ["npm", ["start", "--silent"]]
     : [process.execPath, ["--import", "tsx", "scripts/start.ts"]];
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    LOG_LEVEL: "info",
+    NODE_ENV: "production",
+    ...env,
+  };
+  for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
   const child = spawn(command, args, {
     cwd: repoRoot,
-    env: { ...process.env, LOG_LEVEL: "info", NODE_ENV: "production", ...env },
+    env: merged,
     stdio: ["ignore", "pipe", "pipe"],
     detached: viaNpm,
   });
@@ -231,5 +243,86 @@ describe("npm start", () => {
     // Each service left on its own: none had to be killed after the shutdown timeout.
     expect(run.output()).not.toContain("did not stop");
     expect(Date.now() - stoppedAt).toBeLessThan(8_000);
+  });
+
+  describe("on embedded Postgres (no DATABASE_URL)", () => {
+    const dirs: string[] = [];
+    afterAll(() => {
+      for (const dir of dirs) {
+        // A failed run may leave the detached server up: stop it (it is this test's own).
+        const pidFile = path.join(dir, "pg", "postmaster.pid");
+        if (existsSync(pidFile)) {
+          const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+          try {
+            if (pid > 0) process.kill(pid, "SIGINT");
+          } catch {
+            // already gone
+          }
+        }
+      }
+      setTimeout(() => {
+        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      }, 2_000).unref();
+    });
+
+    // Ctrl-C on the whole hub (the user's case), SIGTERM on one service.
+    for (const [signal, services] of [
+      ["SIGINT", undefined],
+      ["SIGTERM", "customer"],
+    ] as const) {
+      it(`npm start (${services ?? "every service"}) on a fresh data folder stops on ${signal} to its process group: services, then the database, exit 0`, async () => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), "pshub-embedded-"));
+        dirs.push(dir);
+        const dataDir = path.join(dir, "pg");
+        const ports: Record<string, string> = {};
+        for (const name of [
+          "PORT",
+          "CUSTOMER_PORT",
+          "PROJECT_PORT",
+          "BILLING_PORT",
+          "INVOICE_PORT",
+        ])
+          ports[name] = String(await freePort());
+        const port = Number(ports.PORT);
+        const run = launch(
+          {
+            DATABASE_URL: undefined,
+            PSHUB_DATA_DIR: dataDir,
+            ...ports,
+            PSHUB_SERVICES: services,
+            PSHUB_SEED: services ? "none" : "demo",
+          },
+          true,
+        );
+        await waitFor(
+          async () => ((await health(port))?.status === 200 ? true : undefined),
+          120_000,
+        );
+        await waitFor(async () => (run.output().includes("pshub is up") ? true : undefined));
+        expect(run.output()).toContain("(embedded)");
+        const pid = Number(
+          readFileSync(path.join(dataDir, "postmaster.pid"), "utf8").split("\n")[0],
+        );
+        expect(pid).toBeGreaterThan(0);
+        // Out of the launcher's process group: a Ctrl-C in the terminal does not reach it.
+        const pgid = (p: number) =>
+          Number(execFileSync("ps", ["-o", "pgid=", "-p", String(p)], { encoding: "utf8" }).trim());
+        expect(pgid(pid)).not.toBe(pgid(run.child.pid as number));
+        // As a terminal's Ctrl-C does: the signal goes to the whole foreground process group.
+        process.kill(-(run.child.pid as number), signal);
+        expect(await run.exited).toBe(0);
+        const output = run.output();
+        expect(output).toContain("pshub stopped");
+        // The database stopped last: after the service, before the launcher's last line.
+        const serviceStopped = output.indexOf("[customer]", output.indexOf("stopping pshub"));
+        const dbStopped = output.indexOf("embedded Postgres stopped");
+        expect(dbStopped).toBeGreaterThan(output.indexOf("stopping pshub"));
+        expect(serviceStopped === -1 || serviceStopped < dbStopped).toBe(true);
+        expect(output.indexOf("pshub stopped")).toBeGreaterThan(dbStopped);
+        expect(output).not.toMatch(/terminating connection due to administrator command|57P01/);
+        expect(existsSync(path.join(dataDir, "postmaster.pid"))).toBe(false);
+        expect(() => process.kill(pid, 0)).toThrow();
+      }, 180_000);
+    }
   });
 });

