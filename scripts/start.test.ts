@@ -266,31 +266,24 @@ describe("npm start", () => {
     });
 
     // Ctrl-C on the whole hub (the user's case), SIGTERM on one service.
-    for (const [signal, services] of [
+    for (const [signal, selected] of [
       ["SIGINT", undefined],
       ["SIGTERM", "customer"],
     ] as const) {
-      it(`npm start (${services ?? "every service"}) on a fresh data folder stops on ${signal} to its process group: services, then the database, exit 0`, async () => {
+      it(`npm start (${selected ?? "every service"}) on a fresh data folder stops on ${signal} to its process group: services, then the database, exit 0`, async () => {
         const dir = mkdtempSync(path.join(os.tmpdir(), "pshub-embedded-"));
         dirs.push(dir);
         const dataDir = path.join(dir, "pg");
         const ports: Record<string, string> = {};
-        for (const name of [
-          "PORT",
-          "CUSTOMER_PORT",
-          "PROJECT_PORT",
-          "BILLING_PORT",
-          "INVOICE_PORT",
-        ])
-          ports[name] = String(await freePort());
+        for (const service of services) ports[service.portEnv] = String(await freePort());
         const port = Number(ports.PORT);
         const run = launch(
           {
             DATABASE_URL: undefined,
             PSHUB_DATA_DIR: dataDir,
             ...ports,
-            PSHUB_SERVICES: services,
-            PSHUB_SEED: services ? "none" : "demo",
+            PSHUB_SERVICES: selected,
+            PSHUB_SEED: selected ? "none" : "demo",
           },
           true,
         );

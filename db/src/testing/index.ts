@@ -31,6 +31,10 @@ export async function createTestDatabase(options: ClientOptions = {}): Promise<T
   }
   const url = withDatabase(serverUrl, name);
   const client = createDbClient(url, { applicationName: `pshub-test-${name}`, ...options });
+  // Hold a connection from the start: another run's global setup drops test databases nobody is
+  // connected to (leftovers of killed runs), and a file whose first query comes late (a child
+  // process connects first) would lose its database to it.
+  await client.sql`select 1`;
   return {
     ...client,
     url,
