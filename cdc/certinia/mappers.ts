@@ -66,8 +66,8 @@ export function certiniaMappers(ctx: MapperContext): Mapper[] {
       entityType: "project",
       body(r) {
         const fields: Record<string, unknown> = {};
-        r.put(fields, "name", "name", text);
-        r.put(fields, "startDate", "startDate", date);
+        r.putIfSet(fields, "name", "name", text);
+        r.putIfSet(fields, "startDate", "startDate", date);
         r.put(fields, "endDate", "endDate", date);
         r.put(fields, "budgetHours", "budgetHours", (v) => decimal(v));
         const code = r.has("code") ? r.value("code", text) : null;
@@ -96,10 +96,10 @@ export function certiniaMappers(ctx: MapperContext): Mapper[] {
         const fields: Record<string, unknown> = {};
         const parents: ParentRef[] = [];
         parentRef(r, "projectId", "projectId", PROJECT, parents, fields);
-        r.put(fields, "name", "name", text);
+        r.putIfSet(fields, "name", "name", text);
         r.put(fields, "amount", "amount", (v) => decimal(v) ?? "0");
-        r.put(fields, "currency", "currency", text);
-        r.put(fields, "dueDate", "dueDate", date);
+        r.putIfSet(fields, "currency", "currency", text);
+        r.putIfSet(fields, "dueDate", "dueDate", date);
         r.put(fields, "completedOn", "completedOn", date);
         let state = r.has("status")
           ? (r.picklist("status", "pse__Milestone__c.status", "PROJECT_OPS") ?? undefined)
@@ -167,7 +167,7 @@ export function certiniaMappers(ctx: MapperContext): Mapper[] {
             r.value("billRate", (v) => decimal(v)),
             "PROJECT_OPS",
           );
-        r.put(common, "currency", "currency", text);
+        r.putIfSet(common, "currency", "currency", text);
         r.put(common, "description", "description", text);
         const actor = r.record.modifiedBy ?? text(r.record.fields.LastModifiedById) ?? undefined;
         const stateFields = status
@@ -239,7 +239,7 @@ export function certiniaMappers(ctx: MapperContext): Mapper[] {
         const parents: ParentRef[] = [];
         parentRef(r, "projectId", "projectId", PROJECT, parents, fields);
         parentRef(r, "resourceId", "resourceId", RESOURCE, parents, fields);
-        r.put(fields, "incurredOn", "incurredOn", date);
+        r.putIfSet(fields, "incurredOn", "incurredOn", date);
         if (r.has("amount"))
           fields.amount = required(
             r,
@@ -247,7 +247,7 @@ export function certiniaMappers(ctx: MapperContext): Mapper[] {
             r.value("amount", (v) => decimal(v)),
             "PROJECT_OPS",
           );
-        r.put(fields, "currency", "currency", text);
+        r.putIfSet(fields, "currency", "currency", text);
         if (r.has("category")) fields.category = r.value("category", text) ?? "Other";
         if (r.has("billable")) fields.billable = r.value("billable", bool) ?? true;
         r.put(fields, "description", "description", text);

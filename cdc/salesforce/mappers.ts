@@ -248,16 +248,16 @@ export function salesforceMappers(ctx: MapperContext): Mapper[] {
           fields,
           false,
         );
-        r.put(fields, "number", "number", text);
-        r.put(fields, "startDate", "startDate", date);
+        r.putIfSet(fields, "number", "number", text);
+        r.putIfSet(fields, "startDate", "startDate", date);
         r.put(fields, "endDate", "endDate", date);
         if (r.has("contractType")) r.picklist("contractType", "contractType", "SALES_OPS");
         if (r.has("billingModel"))
           fields.billingModel = r.picklist("billingModel", "billingModel", "SALES_OPS");
         if (r.has("legalEntity")) fields.legalEntityId = r.legalEntity("legalEntity");
         r.put(fields, "totalValue", "totalValue", (v) => decimal(v) ?? "0");
-        r.put(fields, "paymentTermsDays", "paymentTermsDays", integer);
-        r.put(fields, "currency", "currency", text);
+        r.putIfSet(fields, "paymentTermsDays", "paymentTermsDays", integer);
+        r.putIfSet(fields, "currency", "currency", text);
         const state = r.has("status")
           ? (r.picklist("status", "Contract.status") ?? undefined)
           : undefined;

@@ -81,6 +81,19 @@ export class RecordReader {
     if (this.has(key)) fields[field] = this.value(key, convert);
   }
 
+  /** Like put, for a column that cannot be null in the hub: a blank source value is not sent
+   *  (the hub keeps what it has) rather than clearing it. */
+  putIfSet(
+    fields: Record<string, unknown>,
+    field: string,
+    key: string,
+    convert: (v: unknown) => unknown,
+  ): void {
+    if (!this.has(key)) return;
+    const v = this.value(key, convert);
+    if (v !== null && v !== undefined) fields[field] = v;
+  }
+
   /** A picklist value through the value map `mapName`; unknown values are FieldProblems. */
   picklist(key: string, mapName: string, owner: MappingFailure["owner"] = "INTEGRATION") {
     const v = this.raw(key);
