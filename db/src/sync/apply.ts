@@ -834,6 +834,15 @@ async function transition(tx: Tx, ctx: OperationContext, gs: Group[], to: string
     case "project:ACTIVE":
       for (const g of gs) await activateProject.run(tx, ctx, { projectId: g.entityId! });
       return;
+    case "invoice:ISSUED":
+      throw new DomainError(
+        "INVALID_TRANSITION",
+        "invoices are issued in the hub (issueInvoice), not by the ERP",
+        {
+          field: "status",
+          to: "ISSUED",
+        },
+      );
     case "invoice:POSTED":
       for (const g of gs) {
         const erpNumber = (g.fields.erpNumber as string | undefined) ?? g.current?.erpNumber;

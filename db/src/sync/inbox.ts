@@ -108,7 +108,7 @@ export async function saveCursor(tx: Tx, cursor: CursorInput): Promise<void> {
   await tx.execute(sql`
     insert into sync_cursor (connector, object, cursor, lag_ms, last_success_at, last_poll_at)
     values (${cursor.connector}, ${cursor.object}, ${JSON.stringify(cursor.cursor)}::jsonb,
-      ${cursor.lagMs ?? null}, now(), now())
+      ${cursor.lagMs == null ? null : Math.min(Math.round(cursor.lagMs), 2_147_483_647)}, now(), now())
     on conflict (connector, object) do update set cursor = excluded.cursor,
       lag_ms = coalesce(excluded.lag_ms, sync_cursor.lag_ms), last_success_at = now(),
       last_poll_at = now(), updated_at = now()`);
