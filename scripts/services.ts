@@ -1,3 +1,5 @@
+import { SERVICE_PORTS } from "@pshub/db";
+
 /**
  * Every process `npm start` runs, in start order. Each entry is a TypeScript file run with tsx;
  * the launcher (scripts/start.ts) gives it PORT, DATABASE_URL and the URLs of the others, and
@@ -8,7 +10,7 @@ export interface ServiceSpec {
   name: string;
   /** Entry file, relative to the repo root. */
   entry: string;
-  /** Default port; overridable with the environment variable `portEnv`. */
+  /** Default port (@pshub/db SERVICE_PORTS); overridable with the environment variable `portEnv`. */
   port: number;
   portEnv: string;
   healthPath: string;
@@ -18,42 +20,42 @@ export const services: ServiceSpec[] = [
   {
     name: "customer",
     entry: "subgraphs/customer/src/main.ts",
-    port: 4001,
+    port: SERVICE_PORTS.customer,
     portEnv: "CUSTOMER_PORT",
     healthPath: "/healthz",
   },
   {
     name: "project",
     entry: "subgraphs/project/src/main.ts",
-    port: 4002,
+    port: SERVICE_PORTS.project,
     portEnv: "PROJECT_PORT",
     healthPath: "/healthz",
   },
   {
     name: "billing",
     entry: "subgraphs/billing/src/main.ts",
-    port: 4003,
+    port: SERVICE_PORTS.billing,
     portEnv: "BILLING_PORT",
     healthPath: "/healthz",
   },
   {
     name: "invoice",
     entry: "subgraphs/invoice/src/main.ts",
-    port: 4004,
+    port: SERVICE_PORTS.invoice,
     portEnv: "INVOICE_PORT",
     healthPath: "/healthz",
   },
   {
     name: "ops",
     entry: "subgraphs/ops/src/main.ts",
-    port: 4005,
+    port: SERVICE_PORTS.ops,
     portEnv: "OPS_PORT",
     healthPath: "/healthz",
   },
   {
     name: "gateway",
     entry: "gateway/src/main.ts",
-    port: 4000,
+    port: SERVICE_PORTS.gateway,
     portEnv: "PORT",
     healthPath: "/healthz",
   },

@@ -28,6 +28,7 @@ import {
   type ResolvedDatabase,
   resolveDatabaseUrl,
   runMigrations,
+  SERVICE_PORTS,
   seed,
 } from "@pshub/db";
 import { z } from "zod";
@@ -37,7 +38,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), ".."
 const port = z.coerce.number().int().min(1).max(65_535);
 
 const envSchema = dbEnvSchema.extend({
-  PORT: port.default(4000),
+  PORT: port.default(SERVICE_PORTS.gateway),
   ...Object.fromEntries(
     registry.filter((s) => s.portEnv !== "PORT").map((s) => [s.portEnv, port.default(s.port)]),
   ),

@@ -10,6 +10,7 @@ export * from "./errors.ts";
 export * from "./lifecycle/index.ts";
 export * from "./logger.ts";
 export * from "./migrate.ts";
+export * from "./ports.ts";
 export * as schema from "./schema.ts";
 /** The demo seed (builders, demo firm, scale loader): `seed.seedDemo(sql, { scale })`. */
 export * as seed from "./seed/index.ts";

@@ -1,7 +1,7 @@
 /**
  * The gateway's configuration, parsed once with zod. Nothing else in gateway/ reads process.env.
  */
-import { dbEnvSchema, parseEnv } from "@pshub/db";
+import { dbEnvSchema, parseEnv, SERVICE_PORTS } from "@pshub/db";
 import { z } from "zod";
 import { SUBGRAPHS } from "./subgraphs.ts";
 
@@ -12,7 +12,7 @@ const subgraphUrls = Object.fromEntries(
 ) as Record<(typeof SUBGRAPHS)[number]["urlEnv"], z.ZodDefault<typeof httpUrl>>;
 
 export const gatewayEnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  PORT: z.coerce.number().int().min(0).max(65535).default(SERVICE_PORTS.gateway),
   HOST: z.string().min(1).default("0.0.0.0"),
   ...subgraphUrls,
   /** `file`: the committed gateway/supergraph.graphql (production); `introspect`: compose at startup from the running subgraphs (development). */

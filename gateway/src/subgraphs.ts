@@ -1,32 +1,35 @@
+import { SERVICE_PORTS } from "@pshub/db";
+
 /**
  * The subgraphs the gateway composes: name (as in the supergraph), the folder holding its SDL,
- * the default URL written into the committed supergraph, and the variable that overrides it.
+ * the default URL written into the committed supergraph (its port from @pshub/db SERVICE_PORTS),
+ * and the variable that overrides it.
  */
 export const SUBGRAPHS = [
   {
     name: "customer",
     urlEnv: "SUBGRAPH_CUSTOMER_URL",
-    defaultUrl: "http://127.0.0.1:4001/graphql",
+    defaultUrl: `http://127.0.0.1:${SERVICE_PORTS.customer}/graphql`,
   },
   {
     name: "project",
     urlEnv: "SUBGRAPH_PROJECT_URL",
-    defaultUrl: "http://127.0.0.1:4002/graphql",
+    defaultUrl: `http://127.0.0.1:${SERVICE_PORTS.project}/graphql`,
   },
   {
     name: "billing",
     urlEnv: "SUBGRAPH_BILLING_URL",
-    defaultUrl: "http://127.0.0.1:4003/graphql",
+    defaultUrl: `http://127.0.0.1:${SERVICE_PORTS.billing}/graphql`,
   },
   {
     name: "invoice",
     urlEnv: "SUBGRAPH_INVOICE_URL",
-    defaultUrl: "http://127.0.0.1:4004/graphql",
+    defaultUrl: `http://127.0.0.1:${SERVICE_PORTS.invoice}/graphql`,
   },
   {
     name: "ops",
     urlEnv: "SUBGRAPH_OPS_URL",
-    defaultUrl: "http://127.0.0.1:4005/graphql",
+    defaultUrl: `http://127.0.0.1:${SERVICE_PORTS.ops}/graphql`,
   },
 ] as const;
 

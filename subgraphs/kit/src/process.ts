@@ -3,7 +3,9 @@
  * HOST, and the database settings), the database (DATABASE_URL, else embedded Postgres), one log
  * line when listening, and a clean shutdown on SIGINT/SIGTERM (exit 0).
  *
- *   await runSubgraphProcess({ name: "billing", defaultPort: 4003, create: createBillingSubgraph });
+ *   await runSubgraphProcess({ name: "billing", create: createBillingSubgraph });
+ *
+ * The default PORT is the service's entry in @pshub/db SERVICE_PORTS.
  */
 import {
   createDbClient,
@@ -13,6 +15,8 @@ import {
   type Logger,
   loadEnvOrExit,
   resolveDatabaseUrl,
+  SERVICE_PORTS,
+  type ServiceName,
 } from "@pshub/db";
 import { z } from "zod";
 import { listen, type RunningSubgraph, type SubgraphServer } from "./server.ts";
@@ -26,8 +30,7 @@ export function subgraphEnvSchema(defaultPort: number) {
 }
 
 export interface SubgraphProcessOptions {
-  name: string;
-  defaultPort: number;
+  name: Exclude<ServiceName, "gateway">;
   // biome-ignore lint/suspicious/noExplicitAny: each subgraph has its own loader type
   create: (db: Db, options: { logger: Logger }) => SubgraphServer<any>;
 }
@@ -36,7 +39,7 @@ export async function runSubgraphProcess(
   options: SubgraphProcessOptions,
 ): Promise<RunningSubgraph> {
   process.env.APOLLO_TELEMETRY_DISABLED ??= "1";
-  const env = loadEnvOrExit(subgraphEnvSchema(options.defaultPort));
+  const env = loadEnvOrExit(subgraphEnvSchema(SERVICE_PORTS[options.name]));
   const log = createLogger(`subgraph-${options.name}`, env.LOG_LEVEL);
   const database = await resolveDatabaseUrl(log);
   const client = createDbClient(database.url, {
