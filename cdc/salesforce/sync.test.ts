@@ -32,16 +32,14 @@ beforeAll(async () => {
   sandbox = await startSalesforceSandbox({ queryBatchSize: 40 });
   org = sandbox.org;
   taxRateJurisdiction = "US-NY";
-  await t.db
-    .insert(schema.legalEntity)
-    .values({
-      code: "US",
-      name: "Firm US",
-      country: "US",
-      currency: "USD",
-      taxJurisdiction: "US-NY",
-      invoicePrefix: "US-",
-    });
+  await t.db.insert(schema.legalEntity).values({
+    code: "US",
+    name: "Firm US",
+    country: "US",
+    currency: "USD",
+    taxJurisdiction: "US-NY",
+    invoicePrefix: "US-",
+  });
   await t.db
     .insert(schema.taxRate)
     .values({ jurisdiction: "US-NY", rate: "0.0800", validFrom: "2020-01-01" });
