@@ -14,5 +14,6 @@ export * from "./ports.ts";
 export * as schema from "./schema.ts";
 /** The demo seed (builders, demo firm, scale loader): `seed.seedDemo(sql, { scale })`. */
 export * as seed from "./seed/index.ts";
+export * from "./sql-array.ts";
 /** Inbound sync: inbox, set-based apply, field ownership, leader locks, resync requests. */
 export * as sync from "./sync/index.ts";

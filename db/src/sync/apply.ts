@@ -34,6 +34,7 @@ import { markInvoicePosted, recordPayment, voidInvoice } from "../lifecycle/invo
 import { type OperationContext, toDomainError } from "../lifecycle/operation.ts";
 import { transitionRows } from "../lifecycle/rows.ts";
 import * as schema from "../schema.ts";
+import { pgArray } from "../sql-array.ts";
 import { raiseSyncException } from "../sync-exceptions.ts";
 import {
   type ColumnType,
@@ -45,7 +46,6 @@ import {
   sqlType,
 } from "./entities.ts";
 import { parentKey } from "./inbox.ts";
-import { pgArray } from "./sql-array.ts";
 import { statePath } from "./state-path.ts";
 
 export type ExceptionOwnerName = "FINANCE" | "PROJECT_OPS" | "SALES_OPS" | "INTEGRATION";

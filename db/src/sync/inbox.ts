@@ -11,8 +11,8 @@
  */
 import { sql } from "drizzle-orm";
 import type { Tx } from "../client.ts";
+import { pgArray } from "../sql-array.ts";
 import type { SyncSystem } from "./entities.ts";
-import { pgArray } from "./sql-array.ts";
 
 /** Wake-up channel for appliers (payload: the source). Rows are read from the table. */
 export const INBOX_CHANNEL = "pshub_inbox";

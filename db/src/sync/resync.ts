@@ -8,7 +8,7 @@ import { sql } from "drizzle-orm";
 import type { Tx } from "../client.ts";
 import { DomainError } from "../errors.ts";
 import { resyncRequest } from "../schema.ts";
-import { pgArray } from "./sql-array.ts";
+import { pgArray } from "../sql-array.ts";
 
 export const RESYNC_CHANNEL = "pshub_resync";
 

@@ -1,7 +1,7 @@
 /**
  * The customer subgraph's per-request loaders: the kit's generic ones plus the hierarchy walk.
  */
-import { type Db, schema } from "@pshub/db";
+import { type Db, schema, uuidArray } from "@pshub/db";
 import { RequestLoaders } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
 import { sql } from "drizzle-orm";
@@ -19,7 +19,7 @@ export class CustomerLoaders extends RequestLoaders {
           const rows = await this.db.execute<{ start: string; id: string; depth: number }>(sql`
         with recursive chain(start, id, parent_id, depth) as (
           select c.id, c.id, c.parent_id, 0
-            from ${schema.customer} c where c.id = any(${sql.param([...new Set(ids)])}::uuid[])
+            from ${schema.customer} c where c.id = any(${uuidArray([...new Set(ids)])})
           union all
           select chain.start, p.id, p.parent_id, chain.depth + 1
             from chain join ${schema.customer} p on p.id = chain.parent_id

@@ -4,6 +4,7 @@
  *
  *   where: (f) => and(anyOf(customer.status, f.status), equalsId(customer.legalEntityId, f.legalEntityId, "legalEntityId"))
  */
+import { pgArray } from "@pshub/db";
 import { eq, gte, ilike, isNotNull, isNull, lte, type SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { BadUserInputError } from "./errors.ts";
@@ -28,11 +29,6 @@ export function assertUuid(value: string, argumentName = "id"): string {
   return value;
 }
 
-/** A Postgres array literal ('{"a","b"}') of the values, quoted and escaped. */
-export function arrayLiteral(values: readonly unknown[]): string {
-  return `{${values.map((v) => `"${String(v).replace(/["\\]/g, (c) => `\\${c}`)}"`).join(",")}}`;
-}
-
 /**
  * The type a value is cast to for `column`: its SQL type, except that the serial pseudo-types
  * (`bigserial` keys of the outbox, inbox and audit log) are not castable and become their integer
@@ -54,7 +50,7 @@ export function castType(column: PgColumn): string {
  * a new statement per length). An empty list matches nothing.
  */
 export function inList(column: PgColumn, values: readonly unknown[]): SQL {
-  return sql`${column} = any(${arrayLiteral(values)}::${sql.raw(castType(column))}[])`;
+  return sql`${column} = any(${pgArray(values)}::${sql.raw(castType(column))}[])`;
 }
 
 /** column IN (values) when values are given; an empty list matches nothing. */

@@ -3,7 +3,7 @@
  */
 import type { Db } from "@pshub/db";
 import { project, timeEntry } from "@pshub/db/schema";
-import { RequestLoaders } from "@pshub/subgraph-kit";
+import { inList, RequestLoaders } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
 import { and, eq, inArray, ne, sql } from "drizzle-orm";
 import type { ProjectHoursMapper } from "./mappers.ts";
@@ -36,7 +36,7 @@ export class ProjectLoaders extends RequestLoaders {
             })
             .from(project)
             .leftJoin(timeEntry, eq(timeEntry.projectId, project.id))
-            .where(inArray(project.id, [...new Set(ids)]))
+            .where(inList(project.id, [...new Set(ids)]))
             .groupBy(project.id);
           const byId = new Map(rows.map(({ id, ...hours }) => [id, hours]));
           const none = {

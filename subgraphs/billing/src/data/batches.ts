@@ -3,7 +3,8 @@
  */
 import type { Db } from "@pshub/db";
 import { billingEvent, feeScheduleItem, milestone, project } from "@pshub/db/schema";
-import { and, asc, desc, inArray, ne, sql } from "drizzle-orm";
+import { inList } from "@pshub/subgraph-kit";
+import { and, asc, desc, ne, sql } from "drizzle-orm";
 
 type BillingEventRow = typeof billingEvent.$inferSelect;
 type FeeScheduleItemRow = typeof feeScheduleItem.$inferSelect;
@@ -35,7 +36,7 @@ export async function liveEventsBySource(
     .where(
       and(
         sql`${billingEvent.sourceType} = ${sourceType}`,
-        inArray(billingEvent.sourceId, [...new Set(sourceIds)]),
+        inList(billingEvent.sourceId, [...new Set(sourceIds)]),
         ne(billingEvent.status, "VOID"),
       ),
     )
@@ -53,7 +54,7 @@ export async function feeScheduleByContract(
   const rows = await db
     .select()
     .from(feeScheduleItem)
-    .where(inArray(feeScheduleItem.contractId, [...new Set(contractIds)]))
+    .where(inList(feeScheduleItem.contractId, [...new Set(contractIds)]))
     .orderBy(asc(feeScheduleItem.dueDate), asc(feeScheduleItem.id));
   const byContract = group(rows, (row) => row.contractId);
   return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? []);
@@ -68,7 +69,7 @@ export async function milestoneIdsByContract(
     .select({ id: milestone.id, contractId: project.contractId })
     .from(milestone)
     .innerJoin(project, sql`${project.id} = ${milestone.projectId}`)
-    .where(inArray(project.contractId, [...new Set(contractIds)]))
+    .where(inList(project.contractId, [...new Set(contractIds)]))
     .orderBy(asc(milestone.dueDate), asc(milestone.id));
   const byContract = group(rows, (row) => row.contractId);
   return contractIds.map((id) => (byContract.get(id.toLowerCase()) ?? []).map((row) => row.id));

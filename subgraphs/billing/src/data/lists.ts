@@ -4,14 +4,14 @@
  */
 
 import { billingEvent, contract, feeScheduleItem } from "@pshub/db/schema";
-import type { ListSpec } from "@pshub/subgraph-kit";
+import { assertUuid, type ListSpec } from "@pshub/subgraph-kit";
 import { and, gte, inArray, lt, lte, sql } from "drizzle-orm";
 import type {
   BillingEventFilter,
   BillingRuleFilter,
   FeeScheduleItemFilter,
 } from "../__generated__/resolvers-types.ts";
-import { currencyArg, uuidArg } from "./sql-util.ts";
+import { currencyArg } from "./sql-util.ts";
 
 export type BillingEventFilterInput = BillingEventFilter;
 
@@ -30,16 +30,16 @@ export const billingEventList: ListSpec<typeof billingEvent, BillingEventFilterI
       f.status ? inArray(billingEvent.status, [...f.status]) : undefined,
       f.sourceType ? inArray(billingEvent.sourceType, [...f.sourceType]) : undefined,
       f.customerId
-        ? sql`${billingEvent.customerId} = ${uuidArg("filter.customerId", f.customerId)}`
+        ? sql`${billingEvent.customerId} = ${assertUuid(f.customerId, "filter.customerId")}`
         : undefined,
       f.contractId
-        ? sql`${billingEvent.contractId} = ${uuidArg("filter.contractId", f.contractId)}`
+        ? sql`${billingEvent.contractId} = ${assertUuid(f.contractId, "filter.contractId")}`
         : undefined,
       f.projectId
-        ? sql`${billingEvent.projectId} = ${uuidArg("filter.projectId", f.projectId)}`
+        ? sql`${billingEvent.projectId} = ${assertUuid(f.projectId, "filter.projectId")}`
         : undefined,
       f.legalEntityId
-        ? sql`${billingEvent.contractId} in (select ${contract.id} from ${contract} where ${contract.legalEntityId} = ${uuidArg("filter.legalEntityId", f.legalEntityId)})`
+        ? sql`${billingEvent.contractId} in (select ${contract.id} from ${contract} where ${contract.legalEntityId} = ${assertUuid(f.legalEntityId, "filter.legalEntityId")})`
         : undefined,
       f.currency
         ? sql`${billingEvent.currency} = ${currencyArg("filter.currency", f.currency)}`
@@ -63,10 +63,10 @@ export const billingRuleList: ListSpec<typeof contract, BillingRuleFilterInput> 
     and(
       f.billingModel ? inArray(contract.billingModel, [...f.billingModel]) : undefined,
       f.customerId
-        ? sql`${contract.customerId} = ${uuidArg("filter.customerId", f.customerId)}`
+        ? sql`${contract.customerId} = ${assertUuid(f.customerId, "filter.customerId")}`
         : undefined,
       f.legalEntityId
-        ? sql`${contract.legalEntityId} = ${uuidArg("filter.legalEntityId", f.legalEntityId)}`
+        ? sql`${contract.legalEntityId} = ${assertUuid(f.legalEntityId, "filter.legalEntityId")}`
         : undefined,
       f.currency
         ? sql`${contract.currency} = ${currencyArg("filter.currency", f.currency)}`
@@ -83,7 +83,7 @@ export const feeScheduleItemList: ListSpec<typeof feeScheduleItem, FeeScheduleIt
   where: (f) =>
     and(
       f.contractId
-        ? sql`${feeScheduleItem.contractId} = ${uuidArg("filter.contractId", f.contractId)}`
+        ? sql`${feeScheduleItem.contractId} = ${assertUuid(f.contractId, "filter.contractId")}`
         : undefined,
       f.status ? inArray(feeScheduleItem.status, [...f.status]) : undefined,
       f.dueFrom ? gte(feeScheduleItem.dueDate, f.dueFrom) : undefined,

@@ -16,9 +16,8 @@
  * Amounts are grouped per currency: money in different currencies is never added up.
  * "Customer" means the customer's own projects and contracts, not its children's.
  */
-import type { Db } from "@pshub/db";
+import { type Db, uuidArray } from "@pshub/db";
 import { sql } from "drizzle-orm";
-import { uuidArray } from "./sql-util.ts";
 
 export type UnbilledScope = "project" | "contract" | "customer";
 

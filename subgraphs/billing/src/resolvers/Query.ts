@@ -1,14 +1,13 @@
-import { fetchOne, paginate } from "@pshub/subgraph-kit";
+import { assertUuid, fetchOne, paginate } from "@pshub/subgraph-kit";
 import type { QueryResolvers } from "../__generated__/resolvers-types.ts";
 import { billingEventList, billingRuleList, feeScheduleItemList } from "../data/lists.ts";
-import { uuidArg } from "../data/sql-util.ts";
 
 export const Query: QueryResolvers = {
   billingEvent: (_, { id }, ctx) => fetchOne(ctx.loaders.billingEvent(), "BillingEvent", id),
   billingEvents: (_, args, ctx, info) =>
     paginate(ctx.db, billingEventList, args, { info, warn: ctx.warn }),
   billingRule: (_, { contractId }, ctx) =>
-    fetchOne(ctx.loaders.contract(), "Contract", uuidArg("contractId", contractId)),
+    fetchOne(ctx.loaders.contract(), "Contract", assertUuid(contractId, "contractId")),
   billingRules: (_, args, ctx, info) =>
     paginate(ctx.db, billingRuleList, args, { info, warn: ctx.warn }),
   feeScheduleItems: (_, args, ctx, info) =>

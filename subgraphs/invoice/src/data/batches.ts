@@ -3,7 +3,8 @@
  */
 import type { Db } from "@pshub/db";
 import { dispute, invoiceLine } from "@pshub/db/schema";
-import { and, eq, inArray, isNull } from "drizzle-orm";
+import { inList } from "@pshub/subgraph-kit";
+import { and, eq, isNull } from "drizzle-orm";
 
 type InvoiceLineRow = typeof invoiceLine.$inferSelect;
 type DisputeRow = typeof dispute.$inferSelect;
@@ -18,7 +19,7 @@ export async function liveLinesByBillingEvent(
     .from(invoiceLine)
     .where(
       and(
-        inArray(invoiceLine.billingEventId, [...new Set(billingEventIds)]),
+        inList(invoiceLine.billingEventId, [...new Set(billingEventIds)]),
         isNull(invoiceLine.voidedAt),
       ),
     );
@@ -34,7 +35,7 @@ export async function openDisputesByInvoice(
   const rows = await db
     .select()
     .from(dispute)
-    .where(and(inArray(dispute.invoiceId, [...new Set(invoiceIds)]), eq(dispute.status, "OPEN")));
+    .where(and(inList(dispute.invoiceId, [...new Set(invoiceIds)]), eq(dispute.status, "OPEN")));
   const byInvoice = new Map(rows.map((row) => [row.invoiceId, row]));
   return invoiceIds.map((id) => byInvoice.get(id.toLowerCase()) ?? null);
 }
