@@ -120,7 +120,6 @@ beforeAll(async () => {
   invoice = await insert(
     "invoice",
     b.invoice({
-      number: "US-INV-1000",
       customerId: customer.id as string,
       contractId: contract.id as string,
       legalEntityId: entity.id as string,
@@ -272,7 +271,6 @@ describe("checks", () => {
       insert(
         "invoice",
         b.invoice({
-          number: `US-INV-${fields.total}-${fields.amountPaid}`,
           customerId: customer.id as string,
           contractId: contract.id as string,
           legalEntityId: entity.id as string,

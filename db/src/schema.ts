@@ -31,7 +31,6 @@ import {
   jsonb,
   numeric,
   pgEnum,
-  pgSequence,
   pgTable,
   text,
   timestamp,
@@ -518,13 +517,33 @@ export const billingEvent = pgTable(
   ],
 );
 
-export const invoiceNumberSeq = pgSequence("invoice_number_seq", { startWith: 1000 });
+/**
+ * Each legal entity's invoice number series: `last_number` is the last number it issued. An
+ * issuing transaction takes the next one by updating this row (a row lock held to its commit),
+ * so concurrent issues of one entity queue, a rollback hands its number back, and the series has
+ * no gap (a Postgres sequence would leave one). Numbers are `<invoice_prefix><n>`, n from 1.
+ */
+export const invoiceNumberSeries = pgTable(
+  "invoice_number_series",
+  {
+    legalEntityId: uuid()
+      .primaryKey()
+      .references(() => legalEntity.id),
+    lastNumber: integer().notNull().default(0),
+    updatedAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [check("invoice_number_series_nonnegative", sql`${t.lastNumber} >= 0`)],
+);
 
 export const invoice = pgTable(
   "invoice",
   {
     ...entityColumns(),
-    number: text().notNull(),
+    /**
+     * `<legal entity prefix><n>` from the entity's unbroken series, assigned by issueInvoice in
+     * the issuing transaction; null while DRAFT (and on a draft that was voided).
+     */
+    number: text(),
     customerId: uuid()
       .notNull()
       .references(() => customer.id),
@@ -554,6 +573,11 @@ export const invoice = pgTable(
     index("invoice_customer_id_idx").on(t.customerId),
     index("invoice_contract_id_idx").on(t.contractId),
     index("invoice_status_idx").on(t.status),
+    /** A draft has no number; an invoice out with the customer has one (a voided one keeps it). */
+    check(
+      "invoice_numbered_once_issued",
+      sql`${t.status} = 'VOID' or (${t.status} = 'DRAFT') = (${t.number} is null)`,
+    ),
     check("invoice_total_is_sum", sql`${t.total} = ${t.subtotal} + ${t.tax}`),
     check("invoice_paid_range", sql`${t.amountPaid} >= 0 and ${t.amountPaid} <= ${t.total}`),
     currencyCheck("invoice_currency_iso", t.currency),

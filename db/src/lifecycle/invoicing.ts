@@ -141,7 +141,6 @@ export const generateInvoice = defineOperation({
     const [inv] = await tx
       .insert(invoice)
       .values({
-        number: sql`${entity!.invoicePrefix} || nextval('invoice_number_seq')`,
         customerId: c.customerId,
         contractId: c.id,
         legalEntityId: c.legalEntityId,
@@ -217,7 +216,30 @@ export const generateInvoice = defineOperation({
 // issue, post, void
 // ---------------------------------------------------------------------------------------------
 
-/** DRAFT → ISSUED: dated, due after the contract's payment terms, queued for the ERP. */
+/**
+ * The next number of a legal entity's series (`<prefix><n>`). The counter row stays locked until
+ * the calling transaction ends: concurrent issuers of one entity queue behind it, and a rollback
+ * returns the number, so the series never has a gap. Call it last, after every check that may
+ * refuse, to hold the lock briefly.
+ */
+export async function takeInvoiceNumber(tx: Tx, legalEntityId: string): Promise<string> {
+  const [row] = await tx.execute<{ number: string }>(sql`
+    with taken as (
+      insert into invoice_number_series as s (legal_entity_id, last_number)
+      values (${legalEntityId}, 1)
+      on conflict (legal_entity_id) do update
+        set last_number = s.last_number + 1, updated_at = now()
+      returning s.legal_entity_id, s.last_number
+    )
+    select le.invoice_prefix || taken.last_number as number
+    from taken join legal_entity le on le.id = taken.legal_entity_id`);
+  return row!.number;
+}
+
+/**
+ * DRAFT → ISSUED: numbered from the legal entity's series (in this transaction), dated, due after
+ * the contract's payment terms, queued for the ERP.
+ */
 export const issueInvoice = defineOperation({
   name: "issueInvoice",
   input: z.object({ invoiceId: id(), issuedOn: isoDate().optional() }),
@@ -226,7 +248,9 @@ export const issueInvoice = defineOperation({
     assertTransition(invoiceMachine, inv.id, inv.status, "ISSUED");
     const [c] = await tx.select().from(contract).where(eq(contract.id, inv.contractId));
     const issuedOn = input.issuedOn ?? new Date().toISOString().slice(0, 10);
+    const number = await takeInvoiceNumber(tx, inv.legalEntityId);
     const updated = await moveInvoice(tx, ctx, inv, "ISSUED", {
+      number,
       issuedOn,
       dueOn: sql`${issuedOn}::date + ${c!.paymentTermsDays}::int`,
     });
@@ -238,7 +262,7 @@ export const issueInvoice = defineOperation({
         idempotencyKey: `erp:invoice.post:${inv.id}`,
         entityType: "invoice",
         entityId: inv.id,
-        payload: { invoiceId: inv.id, number: inv.number },
+        payload: { invoiceId: inv.id, number },
         correlationId: inv.correlationId,
       })
       .onConflictDoNothing();

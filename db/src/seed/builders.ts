@@ -371,7 +371,8 @@ export class Builders {
   }
 
   invoice(f: {
-    number: string;
+    /** Null while DRAFT (as issueInvoice numbers invoices). */
+    number?: string | null;
     customerId: string;
     contractId: string;
     legalEntityId: string;
@@ -390,7 +391,7 @@ export class Builders {
     createdOn?: string;
   }): Row {
     return this.base(f.createdOn, {
-      number: f.number,
+      number: f.number ?? null,
       customer_id: f.customerId,
       contract_id: f.contractId,
       legal_entity_id: f.legalEntityId,

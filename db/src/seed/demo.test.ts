@@ -181,16 +181,37 @@ describe("demo seed", () => {
     expect(unlinked.n).toBe(0);
   });
 
-  it("leaves the invoice number sequence past every seeded number", async () => {
-    const [{ next }] =
-      (await a.sql`select nextval('invoice_number_seq')::int as next`) as unknown as [
-        { next: number },
-      ];
-    const [{ max }] = (await a.sql`
-      select max(substring(number from '[0-9]+$')::int)::int as max from invoice`) as unknown as [
-      { max: number },
-    ];
-    expect(next).toBeGreaterThan(max);
+  it("numbers invoices as issueInvoice does: drafts none, each legal entity 1..n unbroken, its series at n", async () => {
+    const drafts = await one<{ n: number }>(
+      a.sql,
+      `select count(*)::int as n from invoice where status = 'DRAFT' and number is not null`,
+    );
+    expect(drafts.n).toBe(0);
+    const series = (await a.sql`
+      select le.code, count(i.id)::int as issued,
+             count(distinct substring(i.number from length(le.invoice_prefix) + 1)::int)::int as distinct_numbers,
+             min(substring(i.number from length(le.invoice_prefix) + 1)::int)::int as first,
+             max(substring(i.number from length(le.invoice_prefix) + 1)::int)::int as last,
+             bool_and(starts_with(i.number, le.invoice_prefix)) as prefixed,
+             (select s.last_number from invoice_number_series s where s.legal_entity_id = le.id) as counter
+      from legal_entity le join invoice i on i.legal_entity_id = le.id and i.number is not null
+      group by le.id, le.code order by le.code`) as unknown as {
+      code: string;
+      issued: number;
+      distinct_numbers: number;
+      first: number;
+      last: number;
+      prefixed: boolean;
+      counter: number;
+    }[];
+    expect(series.length).toBe(3);
+    for (const s of series) {
+      expect(s.prefixed, s.code).toBe(true);
+      expect(s.first, s.code).toBe(1);
+      expect(s.last, s.code).toBe(s.issued);
+      expect(s.distinct_numbers, s.code).toBe(s.issued);
+      expect(s.counter, s.code).toBe(s.issued);
+    }
   });
 
   it("bulk-load mode still refuses a broken foreign key (checked set-based before commit)", async () => {

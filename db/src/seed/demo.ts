@@ -1211,7 +1211,8 @@ class DemoGenerator {
       }),
     );
     const invoiceId = row.id as string;
-    row.number = `pending-${invoiceId}`;
+    // A draft has no number; issued ones get theirs, per legal entity, in numberInvoices().
+    row.number = issued ? `pending-${invoiceId}` : null;
     row.updated_at = at(lastChange, 12);
     if (this.samples.invoices.length < 200) this.samples.invoices.push({ id: invoiceId, status });
     if (posted) {
@@ -1288,22 +1289,29 @@ class DemoGenerator {
   }
 
   /**
-   * Invoice numbers in issue order, from the same sequence generateInvoice uses
-   * (`<legal entity prefix><invoice_number_seq>`), and ERP document numbers for posted invoices.
+   * Invoice numbers by the rule issueInvoice follows: each legal entity's own unbroken series
+   * (`<prefix><n>`, n from 1) in issue order, drafts unnumbered, and each entity's
+   * invoice_number_series row left at its last number; ERP document numbers for posted invoices.
    */
   private async numberInvoices(): Promise<void> {
     await this.tx`
       with numbered as (
         select i.id, le.invoice_prefix,
-               999 + row_number() over (order by coalesce(i.issued_on, i.period_end + 30), i.id) as n
+               row_number() over (partition by i.legal_entity_id order by i.issued_on, i.created_at, i.id) as n,
+               row_number() over (order by i.issued_on, i.created_at, i.id) as erp
         from invoice i join legal_entity le on le.id = i.legal_entity_id
+        where i.number is not null
       )
       update invoice i
       set number = numbered.invoice_prefix || numbered.n,
-          erp_number = case when i.posted_at is not null then 'INV' || (700000 + numbered.n) end
+          erp_number = case when i.posted_at is not null then 'INV' || (700000 + numbered.erp) end
       from numbered where numbered.id = i.id`;
     await this.tx`
-      select setval('invoice_number_seq', greatest(1000, (select count(*) + 999 from invoice)), true)`;
+      insert into invoice_number_series (legal_entity_id, last_number, updated_at)
+      select legal_entity_id, count(*), max(issued_on)::timestamp at time zone 'UTC' + interval '9 hours'
+      from invoice where number is not null group by 1
+      on conflict (legal_entity_id) do update
+        set last_number = excluded.last_number, updated_at = excluded.updated_at`;
   }
 
   // -------------------------------------------------------------------------------------------

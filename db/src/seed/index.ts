@@ -15,7 +15,7 @@ export {
 export { Random, salesforceId } from "./random.ts";
 export { type Executor, insertRows, type Row, RowSink, TABLE_ORDER } from "./writer.ts";
 
-/** Empties every hub table (not the migrations) and restarts the invoice number sequence. */
+/** Empties every hub table (not the migrations), invoice number series included. */
 export async function resetDatabase(sql: Executor): Promise<void> {
   const tables = await sql<{ name: string }[]>`
     select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`;
@@ -23,5 +23,4 @@ export async function resetDatabase(sql: Executor): Promise<void> {
   await sql.unsafe(
     `truncate table ${tables.map((t) => t.name).join(", ")} restart identity cascade`,
   );
-  await sql`alter sequence invoice_number_seq restart with 1000`;
 }

@@ -217,7 +217,12 @@ export function builders(db: Db) {
       one(
         db
           .insert(invoice)
-          .values({ number: `INV-${next()}`, currency: "EUR", ...values })
+          .values({
+            // As issueInvoice: a draft has no number (a VOID one may have either).
+            number: (values.status ?? "DRAFT") === "DRAFT" ? null : `INV-${next()}`,
+            currency: "EUR",
+            ...values,
+          })
           .returning(),
       ),
 

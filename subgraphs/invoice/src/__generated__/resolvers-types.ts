@@ -197,8 +197,12 @@ export type Invoice = {
   legalEntity: LegalEntity;
   /** Its lines by line number (voided lines included, see InvoiceLine.voidedAt). */
   lines: InvoiceLineConnection;
-  /** The hub's invoice number (legal entity prefix + sequence), e.g. "UK-1042". */
-  number: Scalars['String']['output'];
+  /**
+   * The hub's invoice number: the issuing legal entity's prefix + the next number of that entity's own unbroken
+   * series (1, 2, 3, …), e.g. "UK-1042". Assigned when the invoice is issued, in the issuing transaction; null while
+   * DRAFT (a refused or rolled-back issue takes no number).
+   */
+  number?: Maybe<Scalars['String']['output']>;
   /** The dispute currently OPEN, if any (at most one). */
   openDispute?: Maybe<Dispute>;
   /**
@@ -1190,7 +1194,7 @@ export type InvoiceResolvers<ContextType = Context, ParentType extends Resolvers
   issuedOn?: Resolver<Maybe<ResolversTypes['Date']>, ParentType, ContextType>;
   legalEntity?: Resolver<ResolversTypes['LegalEntity'], ParentType, ContextType>;
   lines?: Resolver<ResolversTypes['InvoiceLineConnection'], ParentType, ContextType, Partial<InvoiceLinesArgs>>;
-  number?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  number?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   openDispute?: Resolver<Maybe<ResolversTypes['Dispute']>, ParentType, ContextType>;
   overdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   payments?: Resolver<ResolversTypes['PaymentConnection'], ParentType, ContextType, Partial<InvoicePaymentsArgs>>;

@@ -1,0 +1,1 @@
+ALTER TABLE "invoice" ADD CONSTRAINT "invoice_numbered_once_issued" CHECK ("invoice"."status" = 'VOID' or ("invoice"."status" = 'DRAFT') = ("invoice"."number" is null));
