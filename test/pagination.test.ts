@@ -101,10 +101,10 @@ beforeAll(async () => {
   stack = await startStack();
   const { sql } = stack.database;
   await seed.seedDemo(sql);
-  // Drafts (no issue or due date yet: NULLs to sort), copied from issued invoices.
+  // Drafts (no number, issue or due date yet: NULLs to sort), copied from issued invoices.
   await sql`insert into invoice
     select (jsonb_populate_record(null::invoice, to_jsonb(i) || jsonb_build_object(
-      'id', gen_random_uuid(), 'number', 'DRAFT-' || n, 'status', 'DRAFT', 'issued_on', null,
+      'id', gen_random_uuid(), 'number', null, 'status', 'DRAFT', 'issued_on', null,
       'due_on', null, 'amount_paid', '0', 'erp_number', null))).*
     from (select i, row_number() over (order by i.id) as n from invoice i limit 14) s`;
   // The demo firm has no hub-table history yet: a few rows each, with ties on every sort column.
