@@ -19,10 +19,14 @@ export const gatewayEnvSchema = z.object({
   GATEWAY_SUPERGRAPH: z.enum(["file", "introspect"]).default("file"),
   /** Poll interval for `introspect` mode, in ms; 0 = compose once. */
   GATEWAY_POLL_INTERVAL_MS: z.coerce.number().int().min(0).default(0),
+  /** Document limits, checked before validation (see limits.ts; defaults in DEFAULT_LIMITS). */
+  GATEWAY_MAX_TOKENS: z.coerce.number().int().min(100).max(1_000_000).default(10_000),
   GATEWAY_MAX_DEPTH: z.coerce.number().int().min(1).max(100).default(24),
   GATEWAY_MAX_ALIASES: z.coerce.number().int().min(0).max(1000).default(30),
-  /** Fields in the operation after expanding fragments. */
-  GATEWAY_MAX_FIELDS: z.coerce.number().int().min(1).max(100_000).default(1500),
+  GATEWAY_MAX_DIRECTIVES: z.coerce.number().int().min(0).max(10_000).default(50),
+  /** Fields of the largest operation or fragment after expanding fragments. */
+  GATEWAY_MAX_FIELDS: z.coerce.number().int().min(1).max(100_000).default(500),
+  GATEWAY_MAX_FRAGMENTS: z.coerce.number().int().min(0).max(10_000).default(100),
   /** Estimated objects per query (nested page sizes multiply; see limits.ts). */
   GATEWAY_MAX_ROWS: z.coerce.number().int().min(1).default(100_000),
   /** Request body limit in bytes. */

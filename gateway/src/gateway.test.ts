@@ -137,6 +137,9 @@ describe("gateway over two subgraphs", () => {
     invoiceSubgraph?.server.closeAllConnections();
   });
 
+  /** The spec's media type: request errors keep their 4xx (application/json gets 200). */
+  const strict = { accept: "application/graphql-response+json" };
+
   const post = async (body: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(url, {
       method: "POST",
@@ -168,17 +171,14 @@ describe("gateway over two subgraphs", () => {
     ]);
   });
 
-  it("serves GET /graphql (with a CSRF-safe header) and refuses it without one", async () => {
-    const query = encodeURIComponent("{ invoices { number } }");
-    const ok = await fetch(`${url}?query=${query}`, {
-      headers: { "apollo-require-preflight": "1" },
-    });
+  it("serves spec GETs /graphql?query=…&variables=… without a preflight header", async () => {
+    const query = encodeURIComponent("query($id: ID!) { customer(id: $id) { name } }");
+    const variables = encodeURIComponent(JSON.stringify({ id: "c1" }));
+    const ok = await fetch(`${url}?query=${query}&variables=${variables}`);
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { data: unknown }).data).toEqual({
-      invoices: [{ number: "UK-1" }],
+      customer: { name: "Contoso UK" },
     });
-    const blocked = await fetch(`${url}?query=${query}`);
-    expect(blocked.status).toBe(400);
   });
 
   it("forwards the principal and a correlation id, and echoes the correlation id", async () => {
@@ -203,13 +203,18 @@ describe("gateway over two subgraphs", () => {
     expect(json.extensions?.warnings).toEqual(["first: 100000 was capped to 1"]);
   });
 
-  it("rejects a query deeper than the limit with QUERY_TOO_DEEP and HTTP 400", async () => {
-    const { status, json } = await post({
+  it("rejects a query deeper than the limit with QUERY_TOO_DEEP (400, or 200 for application/json)", async () => {
+    const deep = {
       query: "{ invoices { customer { parent { parent { parent { parent { name } } } } } } }",
-    });
+    };
+    const { status, json } = await post(deep, strict);
     expect(status).toBe(400);
     expect(json.errors[0].extensions.code).toBe("QUERY_TOO_DEEP");
     expect(json.errors[0].extensions.limit).toBe(6);
+    expect(json.data).toBeUndefined();
+    const legacy = await post(deep, { accept: "application/json" });
+    expect(legacy.status).toBe(200);
+    expect(legacy.json.errors[0].extensions.code).toBe("QUERY_TOO_DEEP");
   });
 
   it("counts depth through fragments", async () => {
@@ -221,43 +226,55 @@ describe("gateway over two subgraphs", () => {
   });
 
   it("rejects too many aliases with TOO_MANY_ALIASES", async () => {
-    const { status, json } = await post({
-      query: "{ a: invoices { id } b: invoices { id } c: invoices { id } d: invoices { id } }",
-    });
+    const { status, json } = await post(
+      { query: "{ a: invoices { id } b: invoices { id } c: invoices { id } d: invoices { id } }" },
+      strict,
+    );
     expect(status).toBe(400);
     expect(json.errors[0].extensions.code).toBe("TOO_MANY_ALIASES");
   });
 
-  it("answers malformed requests with coded 400s, never a 500", async () => {
-    const badJson = await post("{not json");
-    expect(badJson.status).toBe(400);
-    expect(badJson.json.errors[0].extensions.code).toBe("BAD_REQUEST");
+  it("answers malformed requests with coded errors, never a 500; the status follows Accept", async () => {
+    for (const accept of ["application/graphql-response+json", "application/json", "*/*"]) {
+      // A malformed HTTP request is a 400 whatever the client accepts.
+      const badJson = await post("{not json", { accept });
+      expect(badJson.status).toBe(400);
+      expect(badJson.json.errors[0].extensions.code).toBe("BAD_REQUEST");
+      const noQuery = await post({ qeury: "{ invoices { id } }" }, { accept });
+      expect(noQuery.status).toBe(400);
+      expect(noQuery.json.errors[0].extensions.code).toBe("BAD_REQUEST");
 
-    const syntax = await post({ query: "{ invoices { " });
-    expect(syntax.status).toBe(400);
-    expect(syntax.json.errors[0].extensions.code).toBe("GRAPHQL_PARSE_FAILED");
+      // GraphQL request errors: 400 for the spec's media type, 200 for legacy application/json.
+      const expected = accept === "application/graphql-response+json" ? 400 : 200;
+      const syntax = await post({ query: "{ invoices { " }, { accept });
+      expect([accept, syntax.status]).toEqual([accept, expected]);
+      expect(syntax.json.errors[0].extensions.code).toBe("GRAPHQL_PARSE_FAILED");
 
-    const unknownField = await post({ query: "{ invoices { nope } }" });
-    expect(unknownField.status).toBe(400);
-    expect(unknownField.json.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      const unknownField = await post({ query: "{ invoices { nope } }" }, { accept });
+      expect(unknownField.status).toBe(expected);
+      expect(unknownField.json.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
 
-    const wrongType = await post({
-      query: "query($id: ID!) { customer(id: $id) { name } }",
-      variables: { id: { no: 1 } },
-    });
-    expect(wrongType.status).toBe(400);
-    expect(wrongType.json.errors[0].extensions.code).toBe("BAD_USER_INPUT");
+      const wrongType = await post(
+        { query: "query($id: ID!) { customer(id: $id) { name } }", variables: { id: { no: 1 } } },
+        { accept },
+      );
+      expect(wrongType.status).toBe(expected);
+      expect(wrongType.json.errors[0].extensions.code).toBe("BAD_USER_INPUT");
 
-    const unknownOperation = await post({
-      query: "query A { invoices { id } }",
-      operationName: "B",
-    });
-    expect(unknownOperation.status).toBe(400);
-    expect(unknownOperation.json.errors[0].extensions.code).toBe("OPERATION_RESOLUTION_FAILURE");
+      const unknownOperation = await post(
+        { query: "query A { invoices { id } }", operationName: "B" },
+        { accept },
+      );
+      expect(unknownOperation.status).toBe(expected);
+      expect(unknownOperation.json.errors[0].extensions.code).toBe("OPERATION_RESOLUTION_FAILURE");
 
-    const tooBig = await post({ query: `{ invoices { id } } #${"x".repeat(1_100_000)}` });
-    expect(tooBig.status).toBe(413);
-    expect(tooBig.json.errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+      const tooBig = await post(
+        { query: `{ invoices { id } } #${"x".repeat(1_100_000)}` },
+        { accept },
+      );
+      expect(tooBig.status).toBe(413);
+      expect(tooBig.json.errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
+    }
   });
 
   it("reports health per subgraph: 503 while any subgraph is down, readyz 200 with a schema", async () => {

@@ -25,6 +25,7 @@ import {
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import type { Logger } from "@pshub/db";
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "@pshub/subgraph-kit/http";
+import { createDocumentGuard, type DocumentGuard } from "@pshub/subgraph-kit/limits";
 import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, print } from "graphql";
 import { type Authenticator, type AuthOptions, createAuthenticator } from "./auth.ts";
 import { SUPERGRAPH_PATH } from "./compose.ts";
@@ -117,6 +118,10 @@ export interface PshubGateway {
   health(): Promise<HealthReport>;
   /** The gateway's authentication, for other entry points on its port (graphql-ws connection_init). */
   authenticate: Authenticator;
+  /** The document limits at the door (HTTP here; the WebSocket server uses the same guard). */
+  documentGuard: DocumentGuard;
+  /** The largest request body, and so the largest subscription document, in bytes. */
+  maxBodyBytes: number;
   /** Starts listening; port 0 picks a free one. */
   listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
@@ -173,6 +178,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   const log = options.logger;
   const urls = resolveSubgraphUrls(options.subgraphUrls);
   const limits: QueryLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const documentGuard = createDocumentGuard(limits);
   const maxBodyBytes = options.maxBodyBytes ?? 1_000_000;
   const ownFetcher = options.fetcher
     ? undefined
@@ -219,8 +225,12 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     stopOnTerminationSignals: false,
     // Compact JSON: Apollo's default pretty-prints, a third more bytes on big BI answers.
     stringifyResult: (value) => JSON.stringify(value),
-    // The IDE and HTTP tools send JSON; GET requests need a preflight-forcing header (CSRF).
-    csrfPrevention: true,
+    // Off, so that spec GETs (?query=…&variables=…) work: every credential the gateway accepts is
+    // a header a browser never sends cross-site without a CORS preflight, a GET never runs a
+    // mutation (405), and a POST body is only read as JSON. See README "CSRF and GET".
+    csrfPrevention: false,
+    // Also for in-process callers (execute()); HTTP requests were checked at the door already.
+    parseOptions: { maxTokens: limits.maxTokens },
     plugins: [
       queryLimitsPlugin(limits),
       warningsPlugin,
@@ -284,6 +294,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
         await handleGraphQL(apolloServer, req, res, async () => context, {
           maxBodyBytes,
           extraHeaders,
+          checkQuery: (source) => documentGuard.check(source),
+          specStatus: true,
         });
       } catch (error) {
         if (error instanceof HttpError) sendGraphQLError(res, error, extraHeaders);
@@ -395,6 +407,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     execute,
     health,
     authenticate,
+    documentGuard,
+    maxBodyBytes,
     async listen({ port = 0, host = "127.0.0.1" } = {}) {
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);

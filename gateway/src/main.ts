@@ -21,9 +21,12 @@ const gateway = await createGateway({
   supergraph: env.GATEWAY_SUPERGRAPH,
   pollIntervalInMs: env.GATEWAY_POLL_INTERVAL_MS,
   limits: {
+    maxTokens: env.GATEWAY_MAX_TOKENS,
     maxDepth: env.GATEWAY_MAX_DEPTH,
     maxAliases: env.GATEWAY_MAX_ALIASES,
+    maxDirectives: env.GATEWAY_MAX_DIRECTIVES,
     maxFields: env.GATEWAY_MAX_FIELDS,
+    maxFragments: env.GATEWAY_MAX_FRAGMENTS,
     maxRows: env.GATEWAY_MAX_ROWS,
   },
   introspection: env.GATEWAY_INTROSPECTION,

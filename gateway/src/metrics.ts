@@ -29,6 +29,10 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Gatew
     registers: [registry],
   });
   const plugin: ApolloServerPlugin = {
+    // The document limits refuse a request before Apollo parses it (see http.ts checkQuery).
+    async contextCreationDidFail() {
+      requests.inc({ operation: "unknown", outcome: "rejected" });
+    },
     async requestDidStart() {
       const started = performance.now();
       let operation = "unknown";

@@ -13,6 +13,7 @@
  * one execution and one federated fetch per event.
  */
 
+import { createHash } from "node:crypto";
 import type { DomainEventRecord, EventFacts } from "@pshub/db/outbox";
 import {
   buildSchema,
@@ -192,7 +193,10 @@ function entityQueryFor(info: GraphQLResolveInfo, queryField: string): EntityQue
   const query: EntityQuery = {
     document,
     variableNames: [...variableNames],
-    key: JSON.stringify(document, (k, v) => (k === "loc" ? undefined : v)),
+    // A hash of the selection: the entity cache keeps its keys after the subscription ends.
+    key: createHash("sha256")
+      .update(JSON.stringify(document, (k, v) => (k === "loc" ? undefined : v)))
+      .digest("base64"),
   };
   if (!perOperation) {
     perOperation = new Map();

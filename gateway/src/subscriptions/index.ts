@@ -8,6 +8,7 @@ import type { Server } from "node:http";
 import type { ApolloGateway } from "@apollo/gateway";
 import type { Logger, Sql } from "@pshub/db";
 import { EventFactsLoader, OutboxReader } from "@pshub/db/outbox";
+import type { DocumentLimits } from "@pshub/subgraph-kit/limits";
 import type { GraphQLSchema } from "graphql";
 import type { FederatedExecutor } from "./execute.ts";
 import {
@@ -25,6 +26,9 @@ export * from "./server.ts";
 export interface GatewayLike {
   httpServer: Server;
   gateway?: ApolloGateway;
+  /** The gateway's document limits and body limit: subscribe messages get the same. */
+  documentGuard?: { limits: DocumentLimits };
+  maxBodyBytes?: number;
   schema(): GraphQLSchema | undefined;
   execute: (request: {
     query: import("graphql").DocumentNode;
@@ -46,6 +50,8 @@ export interface AttachSubscriptionsOptions {
   keepAliveMs?: number;
   /** Per-subscriber queue limit before it is ended as lagging. */
   maxQueue?: number;
+  /** Estimated bytes of parsed subscription documents kept for reuse (default 32 MB). */
+  documentCacheBytes?: number;
 }
 
 export interface AttachedSubscriptions extends SubscriptionServer {
@@ -74,6 +80,9 @@ export async function attachSubscriptions(
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,
     maxSubscriptions: options.maxSubscriptions,
     keepAliveMs: options.keepAliveMs,
+    maxPayloadBytes: gateway.maxBodyBytes,
+    documentLimits: gateway.documentGuard?.limits,
+    documentCacheBytes: options.documentCacheBytes,
     log: options.log,
   });
   // A reloaded supergraph: running subscriptions go on, or end with a retryable error.

@@ -7,12 +7,19 @@
  *   field looked up in SUBSCRIPTION_FIELDS; then the outbox reader streams its events (replaying
  *   from `afterEventId`), filtered, and each becomes a result through the EventExecutor (shared
  *   across identical subscriptions).
- * - limits: subscriptions per connection; a connection that keeps sending rejected subscribes is
- *   closed (4429); keep-alive pings; a subscriber that falls behind ends with a retryable error.
+ * - limits: a subscribe message is at most `maxPayloadBytes` (the gateway passes its HTTP body
+ *   limit; a bigger message closes the socket with 1009), its document passes the same document
+ *   limits as HTTP (tokens, depth, fields, … — before validation), subscriptions per connection;
+ *   a connection that keeps sending rejected subscribes is closed (4429); keep-alive pings; a
+ *   subscriber that falls behind ends with a retryable error.
+ * - parsed and validated documents are remembered for reconnect storms, in a cache capped by
+ *   an estimate of their bytes (`documentCacheBytes`); results are shared under a hash of the
+ *   document, never the document text itself.
  * - a supergraph reload re-validates every running subscription: still valid, it goes on with
  *   the new schema; not valid, it ends with a retryable SCHEMA_CHANGED error. Never hangs.
  * - close(): every socket is closed with 1001 (clients reconnect elsewhere and resume).
  */
+import { createHash } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
 import type { Logger } from "@pshub/db";
 import {
@@ -21,6 +28,12 @@ import {
   type OutboxReader,
   SubscriberLaggingError,
 } from "@pshub/db/outbox";
+import {
+  checkDocument,
+  type DocumentLimits,
+  parseWithinLimits,
+  QueryLimitError,
+} from "@pshub/subgraph-kit/limits";
 import {
   type DocumentNode,
   type ExecutionArgs,
@@ -32,12 +45,13 @@ import {
   getOperationAST,
   getVariableValues,
   Kind,
-  parse,
   validate,
 } from "graphql";
 import type { Context } from "graphql-ws";
 import { useServer as attachGraphQLWs } from "graphql-ws/use/ws";
+import { LRUCache } from "lru-cache";
 import { WebSocketServer } from "ws";
+import { DEFAULT_LIMITS } from "../limits.ts";
 import {
   EventExecutor,
   type FederatedExecutor,
@@ -83,7 +97,12 @@ export interface SubscriptionServerOptions {
   /** Rejected subscribe messages a connection may send before it is closed (4429). */
   maxRejectedSubscribes?: number;
   keepAliveMs?: number;
+  /** The largest WebSocket message (default 1,000,000; the gateway passes GATEWAY_MAX_BODY_BYTES). */
   maxPayloadBytes?: number;
+  /** Document limits checked before validation (the gateway passes its own). */
+  documentLimits?: DocumentLimits;
+  /** Estimated bytes of parsed documents kept for reuse (default 32 MB). */
+  documentCacheBytes?: number;
   /** Unsent bytes a connection may hold before its subscriptions end as lagging. */
   maxBufferedBytes?: number;
   log?: Logger;
@@ -91,6 +110,9 @@ export interface SubscriptionServerOptions {
 
 export interface SubscriptionStats {
   connections: number;
+  /** Parsed documents kept for reuse, and their estimated bytes (at most documentCacheBytes). */
+  cachedDocuments: number;
+  cachedDocumentBytes: number;
   subscriptions: number;
   delivered: number;
   executions: number;
@@ -135,6 +157,28 @@ const retryable = (message: string, code: string, extra: Record<string, unknown>
 const badRequest = (message: string, code = "BAD_REQUEST") =>
   new GraphQLError(message, { extensions: { code } });
 
+/** A limit error as a subscribe error (its code, limit and actual; no HTTP status). */
+const limitError = (error: QueryLimitError) =>
+  new GraphQLError(error.message, {
+    extensions: {
+      code: error.extensions.code,
+      limit: error.extensions.limit,
+      actual: error.extensions.actual,
+    },
+  });
+
+/**
+ * What a cached document costs: its AST is far bigger than its text (a token-dense document's
+ * AST measured ~45 bytes per source character), plus the text itself as the key.
+ */
+const documentWeight = (source: string) => source.length * 48 + 1024;
+
+interface CheckedDocument {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  errors: readonly GraphQLError[];
+}
+
 export function createSubscriptionServer(options: SubscriptionServerOptions): SubscriptionServer {
   const {
     reader,
@@ -160,10 +204,15 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   };
 
   const running = new Set<Running>();
-  const documents = new Map<
-    string,
-    { schema: GraphQLSchema; document: DocumentNode; errors: readonly GraphQLError[] }
-  >();
+  const documentLimits = options.documentLimits ?? DEFAULT_LIMITS;
+  const documentCacheBytes = options.documentCacheBytes ?? 32_000_000;
+  const documents = new LRUCache<string, CheckedDocument>({
+    max: 1000,
+    maxSize: documentCacheBytes,
+    // One document may take at most an eighth of the cache; bigger ones are parsed every time.
+    maxEntrySize: Math.ceil(documentCacheBytes / 8),
+    sizeCalculation: (_value, source) => documentWeight(source),
+  });
   let connections = 0;
   let delivered = 0;
   let closing = false;
@@ -315,17 +364,20 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           ]);
         }
         // A reconnect storm sends the same few documents thousands of times: parse and
-        // validate each once per schema.
+        // validate each once per schema. The limits come first: validation is quadratic.
         let checked = documents.get(payload.query);
         if (!checked || checked.schema !== apiSchema) {
+          let parsed: DocumentNode;
           try {
-            const parsed = parse(payload.query);
-            checked = { schema: apiSchema, document: parsed, errors: validate(apiSchema, parsed) };
+            parsed = parseWithinLimits(payload.query, documentLimits);
           } catch (error) {
+            if (error instanceof QueryLimitError) return reject(ctx, [limitError(error)]);
             return reject(ctx, [badRequest((error as Error).message, "GRAPHQL_PARSE_FAILED")]);
           }
+          const overLimit = checkDocument(parsed, documentLimits);
+          if (overLimit) return reject(ctx, [limitError(overLimit)]);
+          checked = { schema: apiSchema, document: parsed, errors: validate(apiSchema, parsed) };
           documents.set(payload.query, checked);
-          if (documents.size > 1000) documents.delete(documents.keys().next().value as string);
         }
         const document = checked.document;
         if (checked.errors.length > 0)
@@ -382,7 +434,13 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
           scope,
           fieldName,
           field,
-          key: JSON.stringify([payload.query, payload.operationName ?? null, args, scope]),
+          // A hash, not the text: the shared-result caches outlive the subscription.
+          key: JSON.stringify([
+            createHash("sha256").update(payload.query).digest("base64"),
+            payload.operationName ?? null,
+            args,
+            scope,
+          ]),
         };
         const socket = (ctx.extra as { socket?: WsLike }).socket;
         const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
@@ -436,7 +494,14 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     },
     stats() {
       const s = executor?.stats ?? { executions: 0, federatedFetches: 0, sharedResults: 0 };
-      return { connections, subscriptions: running.size, delivered, ...s };
+      return {
+        connections,
+        cachedDocuments: documents.size,
+        cachedDocumentBytes: documents.calculatedSize,
+        subscriptions: running.size,
+        delivered,
+        ...s,
+      };
     },
     async close() {
       if (closing) return;

@@ -58,6 +58,7 @@ beforeAll(async () => {
     facts: new EventFactsLoader(t.sql),
     maxSubscriptionsPerConnection: 3,
     maxRejectedSubscribes: 5,
+    documentCacheBytes: 2_000_000,
     authenticate: ({ connectionParams }) =>
       connectionParams?.token === "bad" ? null : String(connectionParams?.token ?? "anonymous"),
     execute: async ({ query, variables }) => {
@@ -177,6 +178,32 @@ async function subscribed(n: number) {
 }
 
 describe("subscriptions over graphql-ws (standalone)", () => {
+  it("keeps parsed documents within documentCacheBytes, however many distinct ones arrive", async () => {
+    for (let i = 0; i < 40; i++) {
+      const c = client();
+      // ~3 KB each, every one distinct; invalid, so each is rejected (and still cached).
+      const sub = subscribe(c, `subscription { nope${i} } # ${String(i).repeat(3000)}`);
+      await sub.done;
+      expect(JSON.stringify(sub.errors)).toContain("GRAPHQL_VALIDATION_FAILED");
+      await c.dispose();
+    }
+    const { cachedDocuments, cachedDocumentBytes } = server.stats();
+    expect(cachedDocumentBytes).toBeGreaterThan(0);
+    expect(cachedDocumentBytes).toBeLessThanOrEqual(2_000_000);
+    expect(cachedDocuments).toBeLessThan(40);
+  });
+
+  it("applies the document limits before validation", async () => {
+    const c = client();
+    const sub = subscribe(
+      c,
+      `subscription { invoiceEvents { eventId ${"__typename ".repeat(600)}} }`,
+    );
+    await sub.done;
+    expect(JSON.stringify(sub.errors)).toContain("QUERY_TOO_COMPLEX");
+    expect(JSON.stringify(sub.errors)).not.toContain('"http"');
+  });
+
   it("filters events and resolves the entity selection (aliases, fragments, variables, @include/@skip)", async () => {
     const c = client();
     const customer = randomUUID();

@@ -7,6 +7,7 @@ export * from "./documentation.ts";
 export * from "./errors.ts";
 export * from "./filters.ts";
 export * from "./http.ts";
+export * from "./limits.ts";
 export * from "./loaders.ts";
 export * from "./money.ts";
 export * from "./pagination.ts";

@@ -19,13 +19,25 @@ import {
   type ServiceName,
 } from "@pshub/db";
 import { z } from "zod";
+import { SUBGRAPH_DOCUMENT_LIMITS } from "./limits.ts";
 import { listen, type RunningSubgraph, type SubgraphServer } from "./server.ts";
 
-/** A subgraph process's configuration: the db package's settings plus PORT and HOST. */
+const limit = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+
+/**
+ * A subgraph process's configuration: the db package's settings, PORT and HOST, and the document
+ * limits (defaults: SUBGRAPH_DOCUMENT_LIMITS, looser than the gateway's).
+ */
 export function subgraphEnvSchema(defaultPort: number) {
   return dbEnvSchema.extend({
     PORT: z.coerce.number().int().min(0).max(65535).default(defaultPort),
     HOST: z.string().min(1).default("127.0.0.1"),
+    SUBGRAPH_MAX_TOKENS: limit(SUBGRAPH_DOCUMENT_LIMITS.maxTokens),
+    SUBGRAPH_MAX_DEPTH: limit(SUBGRAPH_DOCUMENT_LIMITS.maxDepth),
+    SUBGRAPH_MAX_ALIASES: limit(SUBGRAPH_DOCUMENT_LIMITS.maxAliases),
+    SUBGRAPH_MAX_DIRECTIVES: limit(SUBGRAPH_DOCUMENT_LIMITS.maxDirectives),
+    SUBGRAPH_MAX_FIELDS: limit(SUBGRAPH_DOCUMENT_LIMITS.maxFields),
+    SUBGRAPH_MAX_FRAGMENTS: limit(SUBGRAPH_DOCUMENT_LIMITS.maxFragments),
   });
 }
 
@@ -49,6 +61,14 @@ export async function runSubgraphProcess(
   const running = await listen(options.create(client.db, { logger: log }), {
     port: env.PORT,
     host: env.HOST,
+    limits: {
+      maxTokens: env.SUBGRAPH_MAX_TOKENS,
+      maxDepth: env.SUBGRAPH_MAX_DEPTH,
+      maxAliases: env.SUBGRAPH_MAX_ALIASES,
+      maxDirectives: env.SUBGRAPH_MAX_DIRECTIVES,
+      maxFields: env.SUBGRAPH_MAX_FIELDS,
+      maxFragments: env.SUBGRAPH_MAX_FRAGMENTS,
+    },
   });
   log.info({ url: running.url }, `${options.name} subgraph listening on ${running.url}`);
 

@@ -18,6 +18,7 @@ import type { DocumentNode, GraphQLSchema } from "graphql";
 import { CORRELATION_HEADER, PRINCIPAL_HEADER, type SubgraphContext } from "./context.ts";
 import { formatSubgraphError } from "./errors.ts";
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "./http.ts";
+import { createDocumentGuard, type DocumentLimits, SUBGRAPH_DOCUMENT_LIMITS } from "./limits.ts";
 import { RequestLoaders } from "./loaders.ts";
 import { scalarResolvers } from "./scalars.ts";
 
@@ -147,6 +148,12 @@ export interface ListenOptions {
   host?: string;
   /** Largest accepted request body; default 1 MiB. */
   maxBodyBytes?: number;
+  /**
+   * Document limits, checked before Apollo parses or validates (default
+   * SUBGRAPH_DOCUMENT_LIMITS): a subgraph reached directly, not through the gateway, must not run
+   * what the gateway would refuse.
+   */
+  limits?: Partial<DocumentLimits>;
 }
 
 export interface RunningSubgraph {
@@ -163,6 +170,7 @@ export async function listen<L extends RequestLoaders>(
 ): Promise<RunningSubgraph> {
   const { apollo, logger } = server;
   const limit = options.maxBodyBytes ?? 1024 * 1024;
+  const guard = createDocumentGuard({ ...SUBGRAPH_DOCUMENT_LIMITS, ...options.limits });
   await apollo.start();
   let ready = true;
 
@@ -198,7 +206,7 @@ export async function listen<L extends RequestLoaders>(
         req,
         res,
         async (headers) => server.createContext(Object.fromEntries(headers)),
-        { maxBodyBytes: limit },
+        { maxBodyBytes: limit, checkQuery: (source) => guard.check(source) },
       );
     } catch (error) {
       if (error instanceof HttpError) return sendGraphQLError(res, error);
