@@ -68,6 +68,7 @@ describe("GraphQL over HTTP", () => {
     // POST with the content types a cross-site form or fetch may send without a preflight.
     for (const [type, body] of [
       ["text/plain", JSON.stringify({ query: mutation })],
+      ["text/plain; x=json", JSON.stringify({ query: mutation })],
       ["application/x-www-form-urlencoded", `query=${encodeURIComponent(mutation)}`],
       [
         "multipart/form-data; boundary=x",
