@@ -168,27 +168,40 @@ describe("federated queries through the gateway", () => {
   });
 });
 
+/** The spec's media type: request errors are 400 (for application/json they are 200; http.ts). */
+const STRICT = { accept: "application/graphql-response+json" };
+
 describe("bad input: a clear GraphQL error with a code, never a 500", () => {
   it("rejects a syntax error", async () => {
-    const { status, json } = await stack.query("{ invoices(first: 5) { nodes { number }");
+    const { status, json } = await stack.query(
+      "{ invoices(first: 5) { nodes { number }",
+      {},
+      STRICT,
+    );
     expect(status).toBe(400);
     expect(json.errors[0].extensions.code).toBe("GRAPHQL_PARSE_FAILED");
   });
 
   it("rejects an unknown field, naming it", async () => {
-    const { status, json } = await stack.query("{ invoices(first: 5) { nodes { numbr } } }");
+    const { status, json } = await stack.query(
+      "{ invoices(first: 5) { nodes { numbr } } }",
+      {},
+      STRICT,
+    );
     expect(status).toBe(400);
     expect(json.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
     expect(json.errors[0].message).toContain("numbr");
   });
 
   it("rejects a wrong argument type, inline and as a variable", async () => {
-    const inline = await stack.query('{ invoices(first: "ten") { totalCount } }');
+    const inline = await stack.query('{ invoices(first: "ten") { totalCount } }', {}, STRICT);
     expect(inline.status).toBe(400);
     expect(inline.json.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
-    const variable = await stack.query("query($n: Int!) { invoices(first: $n) { totalCount } }", {
-      n: "ten",
-    });
+    const variable = await stack.query(
+      "query($n: Int!) { invoices(first: $n) { totalCount } }",
+      { n: "ten" },
+      STRICT,
+    );
     expect(variable.status).toBe(400);
     expect(variable.json.errors[0].extensions.code).toBe("BAD_USER_INPUT");
   });
@@ -224,13 +237,14 @@ describe("bad input: a clear GraphQL error with a code, never a 500", () => {
 
   it("rejects nested pages whose sizes multiply past the row limit with QUERY_TOO_COMPLEX", async () => {
     const nested = "{ invoices(first: 500) { nodes { lines(first: 500) { nodes { id } } } } }";
-    const inline = await stack.query(nested);
+    const inline = await stack.query(nested, {}, STRICT);
     expect(inline.status).toBe(400);
     expect(inline.json.errors[0].extensions.code).toBe("QUERY_TOO_COMPLEX");
     expect(inline.json.errors[0].extensions.actual).toBeGreaterThan(250_000);
     const viaVariables = await stack.query(
       "query($a: Int!, $b: Int!) { invoices(first: $a) { nodes { lines(first: $b) { nodes { id } } } } }",
       { a: 1000, b: 1000 },
+      STRICT,
     );
     expect(viaVariables.status).toBe(400);
     expect(viaVariables.json.errors[0].extensions.code).toBe("QUERY_TOO_COMPLEX");
@@ -245,7 +259,7 @@ describe("bad input: a clear GraphQL error with a code, never a 500", () => {
 
   it("rejects a query deeper than the limit with QUERY_TOO_DEEP", async () => {
     const deep = `{ customer(id: "${big.customerId}") { ${"parent { ".repeat(30)}name${" }".repeat(30)} } }`;
-    const { status, json } = await stack.query(deep);
+    const { status, json } = await stack.query(deep, {}, STRICT);
     expect(status).toBe(400);
     expect(json.errors[0].extensions.code).toBe("QUERY_TOO_DEEP");
   });

@@ -53,18 +53,25 @@ beforeAll(async () => {
   const db: Db = database.db;
   customer = await listen(createCustomerSubgraph(db), { port: 0, host: "127.0.0.1" });
   const port = await freePort();
-  gateway = spawnTs("gateway", "gateway/src/main.ts", {
-    PORT: String(port),
-    HOST: "127.0.0.1",
-    DATABASE_URL: database.url,
-    // Only the customer subgraph runs: the others' health does not matter here.
-    SUBGRAPH_CUSTOMER_URL: customer.url,
-    SUBGRAPH_PROJECT_URL: customer.url,
-    SUBGRAPH_BILLING_URL: customer.url,
-    SUBGRAPH_INVOICE_URL: customer.url,
-    // Above the WebSocket's old fixed 1 MB: subscribe messages must follow this limit.
-    GATEWAY_MAX_BODY_BYTES: "2000000",
-  });
+  gateway = spawnTs(
+    "gateway",
+    "gateway/src/main.ts",
+    {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: database.url,
+      // Only the customer subgraph runs: the others' health does not matter here.
+      SUBGRAPH_CUSTOMER_URL: customer.url,
+      SUBGRAPH_PROJECT_URL: customer.url,
+      SUBGRAPH_BILLING_URL: customer.url,
+      SUBGRAPH_INVOICE_URL: customer.url,
+      // Above the WebSocket's old fixed 1 MB: subscribe messages must follow this limit.
+      GATEWAY_MAX_BODY_BYTES: "2000000",
+      // The inspector (on a free loopback port) lets the test force a garbage collection, so
+      // memory is measured as what the gateway keeps, not as garbage V8 has not collected yet.
+    },
+    ["--inspect=127.0.0.1:0"],
+  );
   origin = `http://127.0.0.1:${port}`;
   await waitUntil(gateway, httpOk(`${origin}/readyz`), 90_000);
 }, 150_000);
@@ -93,28 +100,54 @@ const timed = async (url: string) => {
   return performance.now() - started;
 };
 
-/** The gateway process's resident memory, from its own /metrics. */
+/** A full garbage collection in the gateway process, through its inspector. */
+async function collectGarbage(): Promise<void> {
+  const url = /ws:\/\/127\.0\.0\.1:\d+\/[0-9a-f-]+/.exec(gateway.output())?.[0];
+  if (!url) throw new Error(`no inspector URL in the gateway's output:\n${gateway.output()}`);
+  const inspector = new WebSocket(url);
+  try {
+    await new Promise((resolve, reject) => {
+      inspector.once("open", resolve);
+      inspector.once("error", reject);
+    });
+    await new Promise<void>((resolve) => {
+      inspector.on("message", (data) => {
+        if ((JSON.parse(String(data)) as { id?: number }).id === 1) resolve();
+      });
+      inspector.send(JSON.stringify({ id: 1, method: "HeapProfiler.collectGarbage" }));
+    });
+  } finally {
+    inspector.close();
+  }
+}
+
+/** The gateway process's resident memory after a full collection, from its own /metrics. */
 async function gatewayRss(): Promise<number> {
+  await collectGarbage();
   const text = await (await fetch(`${origin}/metrics`)).text();
   const match = /^pshub_gateway_process_resident_memory_bytes (\d+)/m.exec(text);
   if (!match?.[1]) throw new Error("no resident memory metric");
   return Number(match[1]);
 }
 
-/** Best of five: the machine is shared, one slow sample is not the gateway's doing. */
+/**
+ * The best of up to ten tries: the machine is shared (tests run in parallel on two cores), so a
+ * slow sample may be another process's doing; what is measured is whether the gateway CAN answer
+ * in time (before the fix, the doubling document took ~50 s and 10,000 fields ~12 s every time).
+ */
 async function bestOf<T extends { ms: number }>(attempt: () => Promise<T>): Promise<T> {
   let best: T | undefined;
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 10; i++) {
     const result = await attempt();
     if (!best || result.ms < best.ms) best = result;
     if (best.ms < 100) break;
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
   return best as T;
 }
 
 describe("hostile documents at the gateway (HTTP)", () => {
   it("refuses each in < 100 ms while a concurrent /healthz answers in < 100 ms, memory flat", async () => {
-    const before = await gatewayRss();
     for (const [name, document, code] of HOSTILE) {
       const result = await bestOf(async () => {
         const refused = post(`${origin}/graphql`, document);
@@ -130,7 +163,9 @@ describe("hostile documents at the gateway (HTTP)", () => {
       ]);
       expect([name, result.ms < 100, result.healthMs < 100]).toEqual([name, true, true]);
     }
-    // Each again a few times: nothing is kept for documents that were refused.
+    // Each again a few times: nothing is kept for documents that were refused (measured after
+    // the first round, so the heap's own growth to its working size does not count).
+    const before = await gatewayRss();
     for (let round = 0; round < 3; round++) {
       for (const [, document] of HOSTILE) await post(`${origin}/graphql`, document);
     }
@@ -194,19 +229,21 @@ function subscribeOnce(
 }
 
 describe("hostile subscription documents at the gateway (WebSocket)", () => {
-  it("30 distinct ~900 KB documents are refused and leave memory flat after the sockets close", async () => {
+  it("distinct ~900 KB documents are refused and leave memory flat after the sockets close", async () => {
+    const round = async (from: number) => {
+      for (let i = from; i < from + 30; i++) {
+        // Token-dense: before the fix each took ~43 MB of AST, kept in the document cache.
+        const document = `subscription { invoiceEvents { eventId ${"__typename ".repeat(80_000)}} } # ${i}`;
+        expect(document.length).toBeGreaterThan(850_000);
+        const { error } = await subscribeOnce(document);
+        expect(error?.extensions?.code).toBe("TOO_MANY_TOKENS");
+      }
+    };
+    // Before the fix: about +1.3 GB for 30 of them, still held after every socket closed.
     const before = await gatewayRss();
-    for (let i = 0; i < 30; i++) {
-      // Token-dense: on main each took ~43 MB of AST, kept in the document cache.
-      const document = `subscription { invoiceEvents { eventId ${"__typename ".repeat(80_000)}} } # ${i}`;
-      expect(document.length).toBeGreaterThan(850_000);
-      const { error } = await subscribeOnce(document);
-      expect(error?.extensions?.code).toBe("TOO_MANY_TOKENS");
-    }
-    // What the refused messages left is garbage: V8 gives it back once the gateway is idle.
-    await expect
-      .poll(async () => (await gatewayRss()) - before, { timeout: 30_000, interval: 1000 })
-      .toBeLessThan(50_000_000);
+    await round(0);
+    await round(30);
+    expect((await gatewayRss()) - before).toBeLessThan(50_000_000);
   });
 
   it("subscribe messages have the HTTP body limit (GATEWAY_MAX_BODY_BYTES): over it the socket closes with 1009", async () => {
