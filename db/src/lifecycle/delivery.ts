@@ -16,7 +16,13 @@ import {
   timeEntryMachine,
   type WorkStatus,
 } from "./machines.ts";
-import { defineOperation, id, isoDate, type OperationContext } from "./operation.ts";
+import {
+  defineOperation,
+  id,
+  isoDate,
+  type Operation,
+  type OperationContext,
+} from "./operation.ts";
 import { lockMany, lockOne, transitionRows } from "./rows.ts";
 
 export type ProjectRow = typeof project.$inferSelect;
@@ -118,71 +124,67 @@ async function decideWork(
 }
 
 const idList = () => z.array(id()).min(1).max(5000);
-const reason = () => z.string().trim().min(1, { error: "a reason is required" }).max(2000);
-
-export const approveTimeEntries = defineOperation({
-  name: "approveTimeEntries",
-  input: z.object({ ids: idList() }),
-  auditRef: (input) => ({ entityType: "time_entry", entityId: input.ids[0]! }),
-  run: async (tx, ctx, input) =>
-    (await decideWork(
-      tx,
-      ctx,
-      timeEntry,
-      timeEntryMachine,
-      input.ids,
-      "APPROVED",
-      undefined,
-    )) as TimeEntryRow[],
+const approvalInput = z.object({ ids: idList() });
+const rejectionInput = z.object({
+  ids: idList(),
+  reason: z.string().trim().min(1, { error: "a reason is required" }).max(2000),
 });
 
-export const rejectTimeEntries = defineOperation({
-  name: "rejectTimeEntries",
-  input: z.object({ ids: idList(), reason: reason() }),
-  auditRef: (input) => ({ entityType: "time_entry", entityId: input.ids[0]! }),
-  run: async (tx, ctx, input) =>
-    (await decideWork(
-      tx,
-      ctx,
-      timeEntry,
-      timeEntryMachine,
-      input.ids,
-      "REJECTED",
-      input.reason,
-    )) as TimeEntryRow[],
-});
+/**
+ * One bulk decision on time entries or expenses (all-or-nothing): approve, or reject with a
+ * reason. The four operations below are this factory with their table and machine.
+ */
+function workDecision<T extends WorkTable>(
+  name: string,
+  table: T,
+  machine: StateMachine<WorkStatus>,
+  decision: "approve",
+): Operation<typeof approvalInput, T["$inferSelect"][]>;
+function workDecision<T extends WorkTable>(
+  name: string,
+  table: T,
+  machine: StateMachine<WorkStatus>,
+  decision: "reject",
+): Operation<typeof rejectionInput, T["$inferSelect"][]>;
+function workDecision<T extends WorkTable>(
+  name: string,
+  table: T,
+  machine: StateMachine<WorkStatus>,
+  decision: "approve" | "reject",
+) {
+  const entityType = machine.entityType as "time_entry" | "expense";
+  const to = decision === "approve" ? "APPROVED" : "REJECTED";
+  return defineOperation({
+    name,
+    input: decision === "approve" ? approvalInput : rejectionInput,
+    auditRef: (input) => ({ entityType, entityId: input.ids[0]! }),
+    run: async (tx, ctx, input) =>
+      (await decideWork(
+        tx,
+        ctx,
+        table,
+        machine,
+        input.ids,
+        to,
+        "reason" in input ? String(input.reason) : undefined,
+      )) as T["$inferSelect"][],
+  });
+}
 
-export const approveExpenses = defineOperation({
-  name: "approveExpenses",
-  input: z.object({ ids: idList() }),
-  auditRef: (input) => ({ entityType: "expense", entityId: input.ids[0]! }),
-  run: async (tx, ctx, input) =>
-    (await decideWork(
-      tx,
-      ctx,
-      expense,
-      expenseMachine,
-      input.ids,
-      "APPROVED",
-      undefined,
-    )) as ExpenseRow[],
-});
-
-export const rejectExpenses = defineOperation({
-  name: "rejectExpenses",
-  input: z.object({ ids: idList(), reason: reason() }),
-  auditRef: (input) => ({ entityType: "expense", entityId: input.ids[0]! }),
-  run: async (tx, ctx, input) =>
-    (await decideWork(
-      tx,
-      ctx,
-      expense,
-      expenseMachine,
-      input.ids,
-      "REJECTED",
-      input.reason,
-    )) as ExpenseRow[],
-});
+export const approveTimeEntries = workDecision(
+  "approveTimeEntries",
+  timeEntry,
+  timeEntryMachine,
+  "approve",
+);
+export const rejectTimeEntries = workDecision(
+  "rejectTimeEntries",
+  timeEntry,
+  timeEntryMachine,
+  "reject",
+);
+export const approveExpenses = workDecision("approveExpenses", expense, expenseMachine, "approve");
+export const rejectExpenses = workDecision("rejectExpenses", expense, expenseMachine, "reject");
 
 async function milestoneTransition(
   tx: Tx,

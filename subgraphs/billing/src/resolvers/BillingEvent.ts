@@ -1,6 +1,5 @@
-import { referenceId } from "@pshub/subgraph-kit";
+import { money, referenceId } from "@pshub/subgraph-kit";
 import type { BillingEventResolvers } from "../__generated__/resolvers-types.ts";
-import { money } from "../context.ts";
 import type { BillingEventMapper } from "../mappers.ts";
 
 export const BillingEvent: BillingEventResolvers = {

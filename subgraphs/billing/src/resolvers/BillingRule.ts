@@ -1,6 +1,6 @@
+import { money } from "@pshub/subgraph-kit";
 import type { BillingRuleResolvers } from "../__generated__/resolvers-types.ts";
 import type { BillingContext } from "../context.ts";
-import { money } from "../context.ts";
 import type { BillingRuleMapper } from "../mappers.ts";
 
 const RATE_SOURCE = {

@@ -1,6 +1,6 @@
+import { money } from "@pshub/subgraph-kit";
 import type { FeeScheduleItemResolvers } from "../__generated__/resolvers-types.ts";
 import type { BillingContext } from "../context.ts";
-import { money } from "../context.ts";
 import type { FeeScheduleItemMapper } from "../mappers.ts";
 
 export const FeeScheduleItem: FeeScheduleItemResolvers = {

@@ -1,5 +1,5 @@
+import { money } from "@pshub/subgraph-kit";
 import type { UnbilledTotalResolvers } from "../__generated__/resolvers-types.ts";
-import { money } from "../context.ts";
 import type { UnbilledTotalMapper } from "../mappers.ts";
 
 export const UnbilledTotal: UnbilledTotalResolvers = {
