@@ -18,7 +18,7 @@
 
 import { createHash } from "node:crypto";
 import type { Record as JsRecord } from "jsforce";
-import HttpApi from "jsforce/lib/http-api.js";
+import { HttpApi } from "jsforce/lib/http-api.js";
 import type {
   CursorUpdate,
   InboundRecord,
