@@ -20,6 +20,7 @@
  *   (for approvals).
  */
 import { Builders } from "./builders.ts";
+import { buildLineage } from "./lineage.ts";
 import { Random, salesforceId } from "./random.ts";
 import {
   addDays,
@@ -249,6 +250,7 @@ class DemoGenerator {
     this.syncExceptions();
     await this.sink.flush();
     await this.numberInvoices();
+    await buildLineage(this.tx);
     const rows = { ...this.sink.counts };
     const totalRows = Object.values(rows).reduce((sum, n) => sum + n, 0);
     this.options.onProgress?.({
