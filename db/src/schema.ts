@@ -111,6 +111,12 @@ export const billingSourceType = pgEnum("billing_source_type", [
   "FIXED_FEE",
   "RETAINER",
 ]);
+/**
+ * How a RETAINER bills a month the contract covers only in part (it starts or ends inside it):
+ * NONE bills the full retainer; DAILY bills retainer × days covered / days in the month (and
+ * covers that share of the retainer hours), rounded half-even to cents.
+ */
+export const retainerProration = pgEnum("retainer_proration", ["NONE", "DAILY"]);
 export const billingEventStatus = pgEnum("billing_event_status", ["READY", "INVOICED", "VOID"]);
 export const invoiceStatus = pgEnum("invoice_status", [
   "DRAFT",
@@ -253,6 +259,8 @@ export const opportunity = pgTable(
     paymentTermsDays: integer(),
     retainerAmount: money(),
     retainerHours: quantity(),
+    /** RETAINER: proration of partial months (null = the contract's default, NONE). */
+    retainerProration: retainerProration(),
     budgetHours: quantity(),
     /** FIXED_FEE: number of equal instalments; MILESTONE: number of milestones. */
     installments: integer(),
@@ -287,6 +295,8 @@ export const contract = pgTable(
     /** RETAINER: the fixed amount billed per period and the hours it covers. */
     retainerAmount: money(),
     retainerHours: quantity(),
+    /** RETAINER: how a month covered only in part is billed (a contract term). */
+    retainerProration: retainerProration().notNull().default("NONE"),
     startDate: date().notNull(),
     endDate: date(),
     paymentTermsDays: integer().notNull().default(30),

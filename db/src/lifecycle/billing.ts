@@ -4,18 +4,10 @@
  * of time entries. Running it twice produces nothing new: the billed items change state, and the
  * unique key (source_type, source_id, period) refuses a second event for the same item anyway.
  *
- * Eligibility, per contract billing model (contract ACTIVE or COMPLETED):
- * - TIME_AND_MATERIALS: APPROVED billable time entries with work_date ≤ periodEnd, one event each
- *   (hours × the entry's rate snapshot, rounded half-even), and APPROVED billable expenses with
- *   incurred_on ≤ periodEnd (at cost). Period = the month worked ('YYYY-MM'). Items become BILLED.
- * - FIXED_FEE: SCHEDULED fee schedule items due ≤ periodEnd. Period ''. Items become BILLED.
- * - RETAINER: one RETAINER event per month from the contract start to the month of periodEnd
- *   (within the end date), source = the contract, period 'YYYY-MM'; plus overage as T&M: within a
- *   month, billable approved hours beyond the retainer hours (consumed in work_date order, already
- *   billed hours first) become TIME events for the hours above the retainer (an entry may be split:
- *   only its overage part is billed). All approved billable entries of the month become BILLED.
- *   Approved billable expenses are billed as for T&M.
- * - MILESTONE: APPROVED milestones of the contract's projects. Period ''. Milestones become BILLED.
+ * What is billable — per billing model, and which contracts — is defined once, in ./billable.ts;
+ * the unbilled totals (./unbilled.ts) add up the same rows. Billed items change state: time
+ * entries, expenses, fee schedule items and milestones become BILLED (retainer months: every
+ * approved billable entry of the month, covered by the retainer or billed as overage).
  *
  * Every created billing event emits `billing_event.created` (in the same statement).
  */
@@ -23,6 +15,16 @@ import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Tx } from "../client.ts";
 import { ValidationError } from "../errors.ts";
+import {
+  billableContract,
+  expenseItems,
+  fixedFeeItems,
+  milestoneItems,
+  retainerItems,
+  retainerOverageItems,
+  retainerTimeWhere,
+  timeRule,
+} from "./billable.ts";
 import { fromCents, toCents } from "./money.ts";
 import { defineOperation, id, isoDate, type OperationContext } from "./operation.ts";
 
@@ -72,14 +74,13 @@ export const runBilling = defineOperation({
           field: "contractId",
         });
     }
-    const scope = sql`c.status in ('ACTIVE', 'COMPLETED')
-      and (${input.contractId ?? null}::uuid is null or c.id = ${input.contractId ?? null}::uuid)
+    const scope = sql`(${input.contractId ?? null}::uuid is null or c.id = ${input.contractId ?? null}::uuid)
       and (${input.customerId ?? null}::uuid is null or c.customer_id = ${input.customerId ?? null}::uuid)`;
     const periodEnd = sql`${input.periodEnd}::date`;
     const created: Created[] = [];
     // Only the rules of the billing models in scope run (each rule scans its sources).
     const [present] = await tx.execute<{ models: string[] | null }>(
-      sql`select array_agg(distinct c.billing_model::text) as models from contract c where ${scope}`,
+      sql`select array_agg(distinct c.billing_model::text) as models from contract c where ${billableContract} and ${scope}`,
     );
     const models = new Set(present?.models ?? []);
     const statements: SQL[] = [];
@@ -181,23 +182,16 @@ function insertEvents(
  * on the row locks, re-checks status = 'APPROVED' and skips them.
  */
 function timeAndMaterials(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
+  const rule = timeRule(scope, periodEnd);
   return insertEvents(
     ctx,
-    sql`
-      select contract_id, project_id, customer_id, 'TIME' as source_type, id as source_id,
-        to_char(work_date, 'YYYY-MM') as period,
-        'Time ' || work_date || ': ' || hours || ' h' || coalesce(' - ' || description, '') as description,
-        hours as quantity, bill_rate as rate, pshub_round_half_even(hours * bill_rate, 2) as amount,
-        currency, correlation_id
-      from billed`,
+    sql`select * from billed`,
     null,
     sql`billed as (
         update time_entry te set status = 'BILLED', version = te.version + 1, updated_at = now()
-        from project p join contract c on c.id = p.contract_id
-        where p.id = te.project_id and te.status = 'APPROVED' and te.billable
-          and te.work_date <= ${periodEnd} and c.billing_model = 'TIME_AND_MATERIALS' and ${scope}
-        returning c.id as contract_id, te.project_id, c.customer_id, te.id, te.work_date, te.hours,
-          te.bill_rate, te.description, c.currency, c.correlation_id
+        from ${rule.joins}
+        where ${rule.where}
+        returning ${rule.columns}
       )`,
   );
 }
@@ -205,16 +199,7 @@ function timeAndMaterials(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQ
 function expenses(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
   return insertEvents(
     ctx,
-    sql`
-      select c.id as contract_id, e.project_id, c.customer_id, 'EXPENSE' as source_type, e.id as source_id,
-        to_char(e.incurred_on, 'YYYY-MM') as period,
-        'Expense ' || e.incurred_on || ': ' || e.category || coalesce(' - ' || e.description, '') as description,
-        1::numeric as quantity, e.amount as rate, e.amount, c.currency, c.correlation_id
-      from expense e
-      join project p on p.id = e.project_id
-      join contract c on c.id = p.contract_id
-      where e.status = 'APPROVED' and e.billable and e.incurred_on <= ${periodEnd}
-        and c.billing_model in ('TIME_AND_MATERIALS', 'RETAINER') and ${scope}`,
+    expenseItems(scope, periodEnd),
     sql`marked as (
         update expense e set status = 'BILLED', version = e.version + 1, updated_at = now()
         from ins where ins.source_type = 'EXPENSE' and e.id = ins.source_id and e.status = 'APPROVED'
@@ -222,20 +207,10 @@ function expenses(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
   );
 }
 
-/** The contract's first project (by start date, then code), for contract-level events. */
-const firstProject = sql`(select p.id from project p where p.contract_id = c.id order by p.start_date, p.code limit 1)`;
-
 function fixedFees(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
   return insertEvents(
     ctx,
-    sql`
-      select c.id as contract_id, ${firstProject} as project_id, c.customer_id, 'FIXED_FEE' as source_type,
-        f.id as source_id, '' as period, f.description || ' (due ' || f.due_date || ')' as description,
-        1::numeric as quantity, f.amount as rate, f.amount, c.currency, c.correlation_id
-      from fee_schedule_item f
-      join contract c on c.id = f.contract_id
-      where f.status = 'SCHEDULED' and f.due_date <= ${periodEnd}
-        and c.billing_model = 'FIXED_FEE' and ${scope}`,
+    fixedFeeItems(scope, periodEnd),
     sql`marked as (
         update fee_schedule_item f set status = 'BILLED', version = f.version + 1, updated_at = now()
         from ins where ins.source_type = 'FIXED_FEE' and f.id = ins.source_id and f.status = 'SCHEDULED'
@@ -246,14 +221,7 @@ function fixedFees(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
 function milestones(scope: SQL, ctx: OperationContext): SQL {
   return insertEvents(
     ctx,
-    sql`
-      select c.id as contract_id, m.project_id, c.customer_id, 'MILESTONE' as source_type, m.id as source_id,
-        '' as period, 'Milestone: ' || m.name as description,
-        1::numeric as quantity, m.amount as rate, m.amount, c.currency, c.correlation_id
-      from milestone m
-      join project p on p.id = m.project_id
-      join contract c on c.id = p.contract_id
-      where m.status = 'APPROVED' and c.billing_model = 'MILESTONE' and ${scope}`,
+    milestoneItems(scope),
     sql`marked as (
         update milestone m set status = 'BILLED', version = m.version + 1, updated_at = now()
         from ins where ins.source_type = 'MILESTONE' and m.id = ins.source_id and m.status = 'APPROVED'
@@ -271,49 +239,11 @@ function milestones(scope: SQL, ctx: OperationContext): SQL {
 }
 
 function retainers(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
-  return insertEvents(
-    ctx,
-    sql`
-      select c.id as contract_id, ${firstProject} as project_id, c.customer_id, 'RETAINER' as source_type,
-        c.id as source_id, to_char(m, 'YYYY-MM') as period,
-        'Retainer ' || to_char(m, 'YYYY-MM') || ' (' || c.retainer_hours || ' h)' as description,
-        1::numeric as quantity, c.retainer_amount as rate, c.retainer_amount as amount, c.currency, c.correlation_id
-      from contract c
-      cross join lateral generate_series(
-        date_trunc('month', c.start_date)::date,
-        date_trunc('month', least(${periodEnd}, coalesce(c.end_date, ${periodEnd})))::date,
-        interval '1 month') as m
-      where c.billing_model = 'RETAINER' and c.start_date <= ${periodEnd} and ${scope}`,
-    null,
-  );
+  return insertEvents(ctx, retainerItems(scope, periodEnd), null);
 }
 
 function retainerOverage(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
-  return insertEvents(
-    ctx,
-    sql`
-      select contract_id, project_id, customer_id, 'TIME' as source_type, id as source_id, period,
-        'Overage ' || work_date || ': ' || overage || ' h of ' || hours || ' h' as description,
-        overage as quantity, bill_rate as rate, pshub_round_half_even(overage * bill_rate, 2) as amount,
-        currency, correlation_id
-      from (
-        select w.*, least(w.hours, greatest(0, w.cum - w.retainer_hours)) as overage
-        from (
-          select te.id, te.status, te.project_id, te.work_date, te.hours, te.bill_rate, c.id as contract_id,
-            c.customer_id, c.currency, c.correlation_id, c.retainer_hours, to_char(te.work_date, 'YYYY-MM') as period,
-            sum(te.hours) over (partition by c.id, date_trunc('month', te.work_date)
-              order by (te.status = 'BILLED') desc, te.work_date, te.id) as cum
-          from time_entry te
-          join project p on p.id = te.project_id
-          join contract c on c.id = p.contract_id
-          where te.status in ('APPROVED', 'BILLED') and te.billable and te.work_date <= ${periodEnd}
-            and c.billing_model = 'RETAINER' and ${scope}
-        ) as w
-        where w.status = 'APPROVED'
-      ) as o
-      where overage > 0`,
-    null,
-  );
+  return insertEvents(ctx, retainerOverageItems(scope, periodEnd), null);
 }
 
 /**
@@ -324,6 +254,5 @@ async function markRetainerTimeBilled(tx: Tx, scope: SQL, periodEnd: SQL): Promi
   await tx.execute(sql`
     update time_entry te set status = 'BILLED', version = te.version + 1, updated_at = now()
     from project p join contract c on c.id = p.contract_id
-    where p.id = te.project_id and te.status = 'APPROVED' and te.billable and te.work_date <= ${periodEnd}
-      and c.billing_model = 'RETAINER' and ${scope}`);
+    where ${retainerTimeWhere(scope, periodEnd)}`);
 }

@@ -217,6 +217,7 @@ export const convertOpportunity = defineOperation({
         currency: opp.currency,
         retainerAmount: opp.billingModel === "RETAINER" ? opp.retainerAmount : null,
         retainerHours: opp.billingModel === "RETAINER" ? opp.retainerHours : null,
+        retainerProration: opp.retainerProration ?? "NONE",
         startDate: opp.startDate,
         endDate: opp.endDate,
         paymentTermsDays,

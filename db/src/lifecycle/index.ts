@@ -30,6 +30,7 @@ import {
   voidInvoice,
 } from "./invoicing.ts";
 
+export * from "./billable.ts";
 export * from "./billing.ts";
 export * from "./conversion.ts";
 export * from "./delivery.ts";
@@ -40,6 +41,7 @@ export * from "./machines.ts";
 export * from "./money.ts";
 export * from "./operation.ts";
 export * from "./overdue.ts";
+export * from "./unbilled.ts";
 
 export const operations = {
   convertOpportunity,

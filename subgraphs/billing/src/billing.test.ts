@@ -102,6 +102,7 @@ beforeAll(async () => {
     customerId: fixed.customer.id,
     sourceType: "FIXED_FEE",
     sourceId: fee.id,
+    period: "", // as runBilling bills a fee: period-less
     amount: "2500.00",
   });
 

@@ -14,7 +14,6 @@ import { type BillingLoaders, createBillingLoaders } from "./loaders.ts";
 import { resolvers } from "./resolvers/index.ts";
 
 export type { BillingContext } from "./context.ts";
-export { type UnbilledRow, type UnbilledScope, unbilledTotals } from "./data/unbilled.ts";
 export { BillingLoaders } from "./loaders.ts";
 
 /** Every *.graphql file of this subgraph (schema, mutations, subscriptions), as one document. */

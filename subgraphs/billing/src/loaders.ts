@@ -3,7 +3,7 @@
  * the billing-specific batches. Every batch is ONE SQL statement; ids that are not uuids resolve
  * to null / [] without reaching the database.
  */
-import type { Db } from "@pshub/db";
+import { type Db, type UnbilledRow, type UnbilledScope, unbilledTotals } from "@pshub/db";
 import { billingEvent, contract } from "@pshub/db/schema";
 import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
@@ -12,7 +12,6 @@ import {
   liveEventsBySource,
   milestoneIdsByContract,
 } from "./data/batches.ts";
-import { type UnbilledRow, type UnbilledScope, unbilledTotals } from "./data/unbilled.ts";
 
 type SourceType = (typeof billingEvent.$inferSelect)["sourceType"];
 
@@ -25,10 +24,13 @@ export class BillingLoaders extends RequestLoaders {
     return this.byId(contract);
   }
 
-  /** Unbilled totals (one per currency) of projects, contracts or customers. */
-  unbilled(scope: UnbilledScope): DataLoader<string, UnbilledRow[]> {
-    return this.memo(`unbilled:${scope}`, () =>
-      uuidLoader<UnbilledRow[]>((ids) => unbilledTotals(this.db, scope, ids), []),
+  /**
+   * Unbilled totals (one per currency) of projects, contracts or customers (alone or with their
+   * subsidiaries), as of a billing run up to `asOf` (default: today, database clock).
+   */
+  unbilled(scope: UnbilledScope, asOf?: string | null): DataLoader<string, UnbilledRow[]> {
+    return this.memo(`unbilled:${scope}:${asOf ?? ""}`, () =>
+      uuidLoader<UnbilledRow[]>((ids) => unbilledTotals(this.db, scope, ids, { asOf }), []),
     );
   }
 

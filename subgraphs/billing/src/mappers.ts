@@ -2,9 +2,10 @@
  * GraphQL type → the value its resolvers receive (codegen `mappers`). Owned types map to drizzle
  * rows; types owned by other subgraphs are key stubs `{ id }`.
  */
+
+import type { UnbilledRow } from "@pshub/db";
 import type { billingEvent, contract, feeScheduleItem } from "@pshub/db/schema";
 import type { EntityRef } from "@pshub/subgraph-kit";
-import type { UnbilledRow } from "./data/unbilled.ts";
 
 export type BillingEventMapper = typeof billingEvent.$inferSelect;
 /** A billing rule is derived from its contract row. */

@@ -189,6 +189,11 @@ export type BillingRule = {
   retainerAmount?: Maybe<Money>;
   /** RETAINER: hours covered per period; null for other models. */
   retainerHours?: Maybe<Scalars['Decimal']['output']>;
+  /**
+   * RETAINER: how a month the contract covers only in part (it starts or ends inside it) is billed; null for other
+   * models.
+   */
+  retainerProration?: Maybe<RetainerProration>;
   /** One sentence describing what a billing run bills for this contract. */
   summary: Scalars['String']['output'];
   /** Total contract value. */
@@ -263,7 +268,10 @@ export type Contract = {
   billingRule: BillingRule;
   /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
-  /** Unbilled value under this contract, one entry per currency; empty when nothing is unbilled. */
+  /**
+   * Unbilled value under this contract, one entry per currency; empty when nothing is unbilled. Its nextRunAmount is
+   * exactly what runBilling(contractId, periodEnd: asOf) would bill.
+   */
   unbilled: Array<UnbilledTotal>;
 };
 
@@ -281,6 +289,15 @@ export type ContractBillingEventsArgs = {
   orderBy?: InputMaybe<BillingEventOrder>;
 };
 
+
+/**
+ * The commercial terms a closed-won opportunity becomes: one billing model, a value, dates and
+ * payment terms, signed by one of the firm's legal entities.
+ */
+export type ContractUnbilledArgs = {
+  asOf?: InputMaybe<Scalars['Date']['input']>;
+};
+
 /**
  * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
  * a customer may have a parent and children.
@@ -292,10 +309,20 @@ export type Customer = {
   /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
   /**
-   * Unbilled value of this customer's own projects and contracts (not its children's), one entry per currency;
-   * empty when nothing is unbilled. See UnbilledTotal for what counts.
+   * Same as unbilledOwn (this customer alone).
+   * @deprecated Ambiguous about subsidiaries: use unbilledOwn or unbilledWithSubsidiaries.
    */
   unbilled: Array<UnbilledTotal>;
+  /**
+   * Unbilled value of this customer ALONE: its own contracts, not its subsidiaries' (see unbilledWithSubsidiaries),
+   * one entry per currency; empty when nothing is unbilled. See UnbilledTotal for what counts.
+   */
+  unbilledOwn: Array<UnbilledTotal>;
+  /**
+   * Unbilled value of this customer AND every customer below it in the hierarchy (children, their children, …),
+   * one entry per currency; empty when nothing is unbilled. See UnbilledTotal for what counts.
+   */
+  unbilledWithSubsidiaries: Array<UnbilledTotal>;
 };
 
 
@@ -310,6 +337,24 @@ export type CustomerBillingEventsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<BillingEventOrder>;
+};
+
+
+/**
+ * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
+ * a customer may have a parent and children.
+ */
+export type CustomerUnbilledOwnArgs = {
+  asOf?: InputMaybe<Scalars['Date']['input']>;
+};
+
+
+/**
+ * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
+ * a customer may have a parent and children.
+ */
+export type CustomerUnbilledWithSubsidiariesArgs = {
+  asOf?: InputMaybe<Scalars['Date']['input']>;
 };
 
 /** A cost a resource incurred on a project (travel, lodging, …), owned by the PSA. */
@@ -461,7 +506,10 @@ export type Project = {
   billingEvents: BillingEventConnection;
   /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
-  /** Unbilled value of this project, one entry per currency; empty when nothing is unbilled. */
+  /**
+   * Unbilled value of this project, one entry per currency; empty when nothing is unbilled (fixed fees and retainer
+   * months count for the contract's first project).
+   */
   unbilled: Array<UnbilledTotal>;
 };
 
@@ -474,6 +522,12 @@ export type ProjectBillingEventsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<BillingEventOrder>;
+};
+
+
+/** A delivery project (owned by the PSA) under one contract: budget, dates, status, and the work booked against it. */
+export type ProjectUnbilledArgs = {
+  asOf?: InputMaybe<Scalars['Date']['input']>;
 };
 
 /**
@@ -581,6 +635,16 @@ export type RateSource =
   /** Each time entry's bill rate snapshot (the resource's rate or the assignment's override when the time was entered). */
   | 'TIME_ENTRY_RATE';
 
+/** How a RETAINER bills a month its contract covers only in part (a contract term). */
+export type RetainerProration =
+  /**
+   * Retainer × days covered / days in the month, rounded half-even to cents; the retainer hours are prorated alike
+   * (e.g. a contract starting on the 22nd of a 30-day month bills 9/30 of the retainer).
+   */
+  | 'DAILY'
+  /** The full retainer amount and hours for every month the contract touches (the default). */
+  | 'NONE';
+
 /** What a billing run produced (running it again for the same scope and period produces nothing). */
 export type RunBillingResult = {
   __typename?: 'RunBillingResult';
@@ -634,36 +698,46 @@ export type TimeEntry = {
 };
 
 /**
- * Unbilled value in one currency: what the firm has earned or approved but not yet invoiced. It follows the billing
- * rules, so it is what the next billing run would bill plus what billing runs created that is not on an invoice yet:
- * - time: APPROVED, billable time entries with no live (READY or INVOICED) billing event, valued at hours × the entry's
- *   bill rate rounded half-even to cents per entry, on TIME_AND_MATERIALS contracts (retainer hours and overage count
- *   once a billing run has turned them into events);
- * - expenses: APPROVED, billable expenses with no live billing event, on TIME_AND_MATERIALS and RETAINER contracts;
- * - milestones: APPROVED milestones with no live billing event, on MILESTONE contracts;
- * - fixed fees: SCHEDULED fee schedule items due today (UTC) or earlier (contract and customer totals only);
- * - ready: READY billing events (created by a billing run, not on an invoice yet).
- * Contract status is not a filter. Computed in SQL numeric; every amount has two decimals.
+ * Unbilled value in one currency: what the firm has earned or approved but not yet invoiced, by the billing rules
+ * themselves (one definition in db/, used by runBilling too):
+ *   total = nextRunAmount (what `runBilling` with periodEnd = asOf would bill now)
+ *         + readyAmount (READY billing events: billed by a run, on no invoice yet).
+ * A billing run bills, on ACTIVE or COMPLETED contracts only (DRAFT and TERMINATED contracts bill nothing):
+ * - time: APPROVED billable time entries worked up to asOf, hours × the entry's bill rate rounded half-even to cents
+ *   per entry (TIME_AND_MATERIALS), and retainer overage hours (RETAINER);
+ * - expenses: APPROVED billable expenses incurred up to asOf (TIME_AND_MATERIALS and RETAINER);
+ * - milestones: APPROVED milestones (MILESTONE);
+ * - fixed fees: SCHEDULED fee schedule items due up to asOf (FIXED_FEE);
+ * - retainers: each month from the contract start to asOf's month not billed yet, prorated under DAILY (RETAINER).
+ * An item counts for the project, contract and customer its billing event has (fixed fees and retainer months belong
+ * to the contract's first project). Computed in SQL numeric; every amount has two decimals.
  */
 export type UnbilledTotal = {
   __typename?: 'UnbilledTotal';
   /** ISO-4217 currency of every amount of this total. */
   currency: Scalars['String']['output'];
-  /** Approved, billable, unbilled expenses. */
+  /** Approved, billable expenses the next billing run would bill. */
   expenseAmount: Money;
-  /** SCHEDULED fixed-fee schedule items due today or earlier, not billed yet (always 0.00 for a project). */
+  /** SCHEDULED fixed-fee schedule items due by asOf, not billed yet. */
   fixedFeeAmount: Money;
-  /** Approved milestones without a billing event yet. */
+  /** Approved milestones the next billing run would bill. */
   milestoneAmount: Money;
+  /**
+   * What a billing run up to asOf would bill now: timeAmount + expenseAmount + milestoneAmount + fixedFeeAmount +
+   * retainerAmount.
+   */
+  nextRunAmount: Money;
   /** READY billing events (billed, not yet invoiced). */
   readyAmount: Money;
   /** Number of READY billing events. */
   readyCount: Scalars['Int']['output'];
+  /** Retainer months up to asOf's month not billed yet (prorated under proration DAILY). */
+  retainerAmount: Money;
   /** Their value: hours × bill rate, each entry rounded to cents. */
   timeAmount: Money;
-  /** Approved, billable, unbilled hours. */
+  /** Hours the next billing run would bill (time and retainer overage). */
   timeHours: Scalars['Decimal']['output'];
-  /** timeAmount + expenseAmount + milestoneAmount + fixedFeeAmount + readyAmount. */
+  /** nextRunAmount + readyAmount. */
   total: Money;
 };
 
@@ -827,6 +901,7 @@ export type ResolversTypes = ResolversObject<{
   Project: ResolverTypeWrapper<ProjectMapper>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RateSource: RateSource;
+  RetainerProration: RetainerProration;
   RunBillingResult: ResolverTypeWrapper<Omit<RunBillingResult, 'contracts'> & { contracts: Array<ResolversTypes['Contract']> }>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   TimeEntry: ResolverTypeWrapper<TimeEntryMapper>;
@@ -975,6 +1050,7 @@ export type BillingRuleResolvers<ContextType = Context, ParentType extends Resol
   rateSource?: Resolver<ResolversTypes['RateSource'], ParentType, ContextType>;
   retainerAmount?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   retainerHours?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  retainerProration?: Resolver<Maybe<ResolversTypes['RetainerProration']>, ParentType, ContextType>;
   summary?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   totalValue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
@@ -1001,7 +1077,7 @@ export type ContractResolvers<ContextType = Context, ParentType extends Resolver
   billingEvents?: Resolver<ResolversTypes['BillingEventConnection'], ParentType, ContextType, Partial<ContractBillingEventsArgs>>;
   billingRule?: Resolver<ResolversTypes['BillingRule'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  unbilled?: Resolver<Array<ResolversTypes['UnbilledTotal']>, ParentType, ContextType>;
+  unbilled?: Resolver<Array<ResolversTypes['UnbilledTotal']>, ParentType, ContextType, Partial<ContractUnbilledArgs>>;
 }>;
 
 export type CustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = ResolversObject<{
@@ -1009,6 +1085,8 @@ export type CustomerResolvers<ContextType = Context, ParentType extends Resolver
   billingEvents?: Resolver<ResolversTypes['BillingEventConnection'], ParentType, ContextType, Partial<CustomerBillingEventsArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   unbilled?: Resolver<Array<ResolversTypes['UnbilledTotal']>, ParentType, ContextType>;
+  unbilledOwn?: Resolver<Array<ResolversTypes['UnbilledTotal']>, ParentType, ContextType, Partial<CustomerUnbilledOwnArgs>>;
+  unbilledWithSubsidiaries?: Resolver<Array<ResolversTypes['UnbilledTotal']>, ParentType, ContextType, Partial<CustomerUnbilledWithSubsidiariesArgs>>;
 }>;
 
 export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Date'], any> {
@@ -1077,7 +1155,7 @@ export type ProjectResolvers<ContextType = Context, ParentType extends Resolvers
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Project']> | FederationReferenceType, FederationReferenceType, ContextType>;
   billingEvents?: Resolver<ResolversTypes['BillingEventConnection'], ParentType, ContextType, Partial<ProjectBillingEventsArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  unbilled?: Resolver<Array<ResolversTypes['UnbilledTotal']>, ParentType, ContextType>;
+  unbilled?: Resolver<Array<ResolversTypes['UnbilledTotal']>, ParentType, ContextType, Partial<ProjectUnbilledArgs>>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
@@ -1111,8 +1189,10 @@ export type UnbilledTotalResolvers<ContextType = Context, ParentType extends Res
   expenseAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   fixedFeeAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   milestoneAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  nextRunAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   readyAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   readyCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  retainerAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   timeAmount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   timeHours?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;

@@ -19,7 +19,7 @@ function summary(row: BillingRuleMapper): string {
     case "FIXED_FEE":
       return `Bills each fee schedule item once it falls due (contract value ${row.totalValue} ${row.currency}).`;
     case "RETAINER":
-      return `Bills ${row.retainerAmount} ${row.currency} per month covering ${row.retainerHours} hours; hours beyond that at each time entry's bill rate, ${expenses}.`;
+      return `Bills ${row.retainerAmount} ${row.currency} per month covering ${row.retainerHours} hours${row.retainerProration === "DAILY" ? " (a partial month prorated by day)" : ""}; hours beyond that at each time entry's bill rate, ${expenses}.`;
     case "MILESTONE":
       return "Bills each milestone's amount once the milestone is approved.";
   }
@@ -30,6 +30,8 @@ export const BillingRule: BillingRuleResolvers = {
   rateSource: (row: BillingRuleMapper) => RATE_SOURCE[row.billingModel],
   summary,
   totalValue: (row: BillingRuleMapper) => money(row.totalValue, row.currency),
+  retainerProration: (row: BillingRuleMapper) =>
+    row.billingModel === "RETAINER" ? row.retainerProration : null,
   retainerAmount: (row: BillingRuleMapper) =>
     row.retainerAmount == null ? null : money(row.retainerAmount, row.currency),
   feeSchedule: (row: BillingRuleMapper, _: unknown, ctx: BillingContext) =>

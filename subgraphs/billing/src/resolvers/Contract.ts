@@ -10,7 +10,7 @@ export const Contract: ContractResolvers = {
     if (!row) throw new NotFoundGraphQLError("Contract", ref.id);
     return row;
   },
-  unbilled: (ref, _, ctx) => ctx.loaders.unbilled("contract").load(ref.id),
+  unbilled: (ref, args, ctx) => ctx.loaders.unbilled("contract", args.asOf).load(ref.id),
   billingEvents: (ref, args, ctx, info) =>
     ctx.loaders.connection(billingEventList, billingEvent.contractId, ref.id, args, info),
 };

@@ -5,6 +5,9 @@ import { billingEventList } from "../data/lists.ts";
 
 export const Customer: CustomerResolvers = {
   __resolveReference: stubReference,
+  unbilledOwn: (ref, args, ctx) => ctx.loaders.unbilled("customer", args.asOf).load(ref.id),
+  unbilledWithSubsidiaries: (ref, args, ctx) =>
+    ctx.loaders.unbilled("customerHierarchy", args.asOf).load(ref.id),
   unbilled: (ref, _, ctx) => ctx.loaders.unbilled("customer").load(ref.id),
   billingEvents: (ref, args, ctx, info) =>
     ctx.loaders.connection(billingEventList, billingEvent.customerId, ref.id, args, info),

@@ -5,7 +5,7 @@ import { billingEventList } from "../data/lists.ts";
 
 export const Project: ProjectResolvers = {
   __resolveReference: stubReference,
-  unbilled: (ref, _, ctx) => ctx.loaders.unbilled("project").load(ref.id),
+  unbilled: (ref, args, ctx) => ctx.loaders.unbilled("project", args.asOf).load(ref.id),
   billingEvents: (ref, args, ctx, info) =>
     ctx.loaders.connection(billingEventList, billingEvent.projectId, ref.id, args, info),
 };
