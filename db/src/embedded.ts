@@ -57,6 +57,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
 function portAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: "127.0.0.1", port });
@@ -102,7 +111,12 @@ export async function ensureEmbeddedPostgres(
     return { url: urlFor(state), owned: false, stop: async () => {} };
   }
 
-  const state: ClusterState = { port: await freePort(), user: USER, password: PASSWORD };
+  // The port of the cluster's last run when it is free (its URL stays the same), else a free one.
+  const previous = existsSync(stateFile)
+    ? (JSON.parse(await readFile(stateFile, "utf8")) as Partial<ClusterState>).port
+    : undefined;
+  const port = previous && (await portIsFree(previous)) ? previous : await freePort();
+  const state: ClusterState = { port, user: USER, password: PASSWORD };
   const isRoot = process.getuid?.() === 0;
   const EmbeddedPostgres = await importEmbeddedPostgres();
   const pg = new EmbeddedPostgres({

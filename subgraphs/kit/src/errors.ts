@@ -3,7 +3,7 @@
  * mapping from hub errors (DomainError from @pshub/db, Postgres SQLSTATEs) to them.
  */
 import { unwrapResolverError } from "@apollo/server/errors";
-import { DomainError } from "@pshub/db";
+import { DomainError, isConnectionError } from "@pshub/db";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 
 /** Bad arguments: malformed cursor, invalid id, conflicting paging arguments. */
@@ -62,7 +62,8 @@ function findDomainError(error: unknown): DomainError | undefined {
 }
 
 /**
- * Apollo `formatError`: DomainError → its code and details; client-caused Postgres errors →
+ * Apollo `formatError`: DomainError → its code and details; a lost or refused database connection
+ * → SERVICE_UNAVAILABLE with `retryable: true`; client-caused Postgres errors →
  * BAD_USER_INPUT / CONFLICT / VALIDATION_FAILED; anything else unexpected → INTERNAL_SERVER_ERROR
  * with a generic message (the detail is logged, not leaked).
  */
@@ -78,6 +79,15 @@ export function formatSubgraphError(
       ...formatted,
       message: domain.message,
       extensions: { ...domain.details, code: domain.code },
+    };
+  }
+  if (isConnectionError(original)) {
+    // The database is down or restarting: nothing the client did wrong; retry shortly.
+    log?.(original);
+    return {
+      ...formatted,
+      message: "the database is unavailable; retry shortly",
+      extensions: { code: "SERVICE_UNAVAILABLE", retryable: true },
     };
   }
   const pg = postgresError(original);
