@@ -38,6 +38,7 @@ async function freePort(): Promise<number> {
 interface Launch {
   child: ChildProcess;
   output: () => string;
+  exitCode: () => number | null;
   exited: Promise<number | null>;
 }
 
@@ -73,7 +74,17 @@ function launch(env: Record<string, string | undefined>, viaNpm = false): Launch
   const exited = new Promise<number | null>((resolve) =>
     child.once("exit", (code) => resolve(code)),
   );
-  return { child, output: () => output, exited };
+  return { child, output: () => output, exitCode: () => child.exitCode, exited };
+}
+
+/** The pid of the launcher's child running `service` (its entry path names it). */
+function serviceChild(launcherPid: number, service: string): number {
+  const lines = execFileSync("ps", ["-o", "pid=,args=", "--ppid", String(launcherPid)], {
+    encoding: "utf8",
+  }).split("\n");
+  const line = lines.find((l) => l.includes(`/${service}/src/main.ts`));
+  if (!line) throw new Error(`no ${service} process under ${launcherPid}`);
+  return Number(line.trim().split(/\s+/)[0]);
 }
 
 async function waitFor<T>(probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
@@ -174,7 +185,7 @@ describe("npm start", () => {
     expect(badPort.output().trim()).toMatch(/^invalid environment variable PORT="forty"/);
   });
 
-  it("runs a registered service, reports it healthy, and stops everything with 1 if it dies", async () => {
+  it("runs a registered service, restarts it after a crash (shown in /healthz), and exits 1 naming it when it keeps crashing", async () => {
     const port = await freePort();
     const customerPort = await freePort();
     const run = launch({
@@ -182,6 +193,8 @@ describe("npm start", () => {
       PORT: String(port),
       CUSTOMER_PORT: String(customerPort),
       PSHUB_SERVICES: "customer",
+      RESTART_BACKOFF_MS: "200",
+      RESTART_LIMIT: "2",
     });
     const ok = await waitFor(async () => {
       const h = await health(port);
@@ -197,16 +210,49 @@ describe("npm start", () => {
     });
     expect(await response.json()).toEqual({ data: { customers: { totalCount: 25 } } });
 
-    const childPid = Number(
-      execFileSync("ps", ["-o", "pid=", "--ppid", String(run.child.pid)], { encoding: "utf8" })
-        .trim()
-        .split("\n")[0],
+    // kill -9: it comes back on its port, and /healthz says it was restarted.
+    const firstPid = serviceChild(run.child.pid as number, "customer");
+    process.kill(firstPid, "SIGKILL");
+    const back = await waitFor(async () => {
+      const h = await health(port);
+      const body = h?.body as { restarts?: Record<string, { count: number }> } | undefined;
+      return h?.status === 200 && body?.restarts?.customer?.count === 1 ? body : undefined;
+    }, 60_000);
+    expect(back).toMatchObject({
+      status: "ok",
+      services: { customer: "healthy" },
+      restarts: { customer: { count: 1, lastExit: "signal SIGKILL" } },
+    });
+    expect(run.output()).toMatch(
+      /service customer exited unexpectedly \(signal SIGKILL\); restarting it in 200 ms/,
     );
-    expect(childPid).toBeGreaterThan(0);
-    process.kill(childPid, "SIGKILL");
-    expect(await run.exited).toBe(1);
-    expect(run.output()).toContain("service customer exited unexpectedly (signal SIGKILL)");
-  });
+    expect(serviceChild(run.child.pid as number, "customer")).not.toBe(firstPid);
+    expect(run.exitCode()).toBeNull();
+    const again = await fetch(`http://127.0.0.1:${customerPort}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ query: "{ customers(first: 1) { totalCount } }" }),
+    });
+    expect(await again.json()).toEqual({ data: { customers: { totalCount: 25 } } });
+
+    // A crash loop: killed each time it is back, it exceeds RESTART_LIMIT and the launcher stops.
+    const killer = setInterval(() => {
+      try {
+        process.kill(serviceChild(run.child.pid as number, "customer"), "SIGKILL");
+      } catch {
+        // between restarts: nothing to kill yet
+      }
+    }, 100);
+    try {
+      expect(await run.exited).toBe(1);
+    } finally {
+      clearInterval(killer);
+    }
+    expect(run.output()).toMatch(
+      /service customer keeps crashing \(3 exits within 60 s, last: signal SIGKILL\); stopping pshub/,
+    );
+    expect(run.output()).toContain("pshub stopped after a failure");
+  }, 120_000);
 
   it("runs the whole hub (the subgraphs, then the gateway) and every service stops cleanly on SIGTERM", async () => {
     const ports: Record<string, number> = {};
@@ -237,13 +283,27 @@ describe("npm start", () => {
     expect(body.data.invoices.totalCount).toBeGreaterThan(0);
     expect(body.data.invoices.nodes[0]?.customer.name).toBeTruthy();
 
+    // kill -9 one subgraph: the launcher restarts it and the gateway's /healthz shows it.
+    process.kill(serviceChild(run.child.pid as number, "project"), "SIGKILL");
+    const restarted = await waitFor(async () => {
+      const h = await health(ports.PORT!);
+      const report = h?.body as
+        | { launcher?: { restarts?: Record<string, { count: number; lastExit: string }> } }
+        | undefined;
+      return h?.status === 200 && report?.launcher?.restarts?.project?.count === 1
+        ? report
+        : undefined;
+    }, 60_000);
+    expect(restarted.launcher?.restarts?.project?.lastExit).toBe("signal SIGKILL");
+    expect(run.exitCode()).toBeNull();
+
     const stoppedAt = Date.now();
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);
     // Each service left on its own: none had to be killed after the shutdown timeout.
     expect(run.output()).not.toContain("did not stop");
     expect(Date.now() - stoppedAt).toBeLessThan(8_000);
-  });
+  }, 180_000);
 
   describe("on embedded Postgres (no DATABASE_URL)", () => {
     const dirs: string[] = [];

@@ -11,7 +11,8 @@
  *    until every service is healthy, then 200 with `{ status, services: { name: state } }`;
  * 6. prints where to go, and on Ctrl-C / SIGTERM stops the services (SIGTERM, then SIGKILL after
  *    SHUTDOWN_TIMEOUT_MS) and the embedded Postgres it started, exiting 0. A service that dies on
- *    its own stops everything with exit code 1.
+ *    its own is restarted with backoff; one that keeps crashing stops everything with exit code 1
+ *    (see crashed()).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import http from "node:http";
@@ -57,18 +58,29 @@ const envSchema = dbEnvSchema.extend({
   PSHUB_SEED: z.enum(["demo", "none"]).default("demo"),
   START_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** A crashed service is restarted after RESTART_BACKOFF_MS × 2^(crashes in the window − 1), ≤ 30 s. */
+  RESTART_BACKOFF_MS: z.coerce.number().int().min(10).default(1_000),
+  /** More than RESTART_LIMIT crashes of one service within RESTART_WINDOW_MS stop the hub (exit 1). */
+  RESTART_LIMIT: z.coerce.number().int().min(0).default(5),
+  RESTART_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
 });
 
 const env = loadEnvOrExit(envSchema) as z.infer<typeof envSchema> & Record<string, number>;
 const log = createLogger("start", env.LOG_LEVEL);
 
-type State = "waiting" | "starting" | "healthy" | "unhealthy" | "exited";
+type State = "waiting" | "starting" | "healthy" | "unhealthy" | "restarting" | "exited";
 
 interface Running {
   spec: ServiceSpec;
   port: number;
   state: State;
   child?: ChildProcess;
+  /** Restarts after a crash since the launcher started. */
+  restarts: number;
+  /** When it crashed, within the restart window (the crash-loop rule). */
+  crashes: number[];
+  lastExit?: string;
+  lastExitAt?: string;
 }
 
 const selected =
@@ -85,6 +97,8 @@ const running: Running[] = selected.map((spec) => ({
   spec,
   port: spec.portEnv === "PORT" ? env.PORT : (env[spec.portEnv] ?? spec.port),
   state: "waiting",
+  restarts: 0,
+  crashes: [],
 }));
 const launcherServesHealth = !running.some((r) => r.port === env.PORT);
 
@@ -92,6 +106,7 @@ let database: ResolvedDatabase | undefined;
 /** Migrated and seeded. */
 let prepared = false;
 let healthServer: http.Server | undefined;
+let launcherUrl: string | undefined;
 let shuttingDown = false;
 
 function fail(message: string, code = 1): never {
@@ -131,7 +146,21 @@ async function checkPorts(): Promise<void> {
 function healthBody() {
   const services = Object.fromEntries(running.map((r) => [r.spec.name, r.state]));
   const ready = prepared && running.every((r) => r.state === "healthy");
-  return { ready, body: { status: ready ? "ok" : "starting", services } };
+  const restarted = running.filter((r) => r.restarts > 0 || r.crashes.length > 0);
+  const restarts = Object.fromEntries(
+    restarted.map((r) => [
+      r.spec.name,
+      { count: r.restarts, lastExit: r.lastExit, lastExitAt: r.lastExitAt },
+    ]),
+  );
+  return {
+    ready,
+    body: {
+      status: ready ? "ok" : "starting",
+      services,
+      ...(restarted.length > 0 ? { restarts } : {}),
+    },
+  };
 }
 
 function startHealthServer(): Promise<void> {
@@ -148,7 +177,13 @@ function startHealthServer(): Promise<void> {
   });
   return new Promise((resolve, reject) => {
     healthServer?.once("error", reject);
-    healthServer?.listen(env.PORT, "127.0.0.1", () => resolve());
+    // On PORT while no gateway takes it; otherwise on a free port the gateway is told about
+    // (PSHUB_LAUNCHER_URL), whose /healthz then includes the launcher's view (restarts).
+    healthServer?.listen(launcherServesHealth ? env.PORT : 0, "127.0.0.1", () => {
+      const address = healthServer?.address();
+      if (address && typeof address === "object") launcherUrl = `http://127.0.0.1:${address.port}`;
+      resolve();
+    });
   });
 }
 
@@ -202,6 +237,7 @@ function serviceEnv(url: string): NodeJS.ProcessEnv {
     ...ports,
     ...urls,
     DATABASE_URL: url,
+    ...(launcherUrl ? { PSHUB_LAUNCHER_URL: launcherUrl } : {}),
     APOLLO_TELEMETRY_DISABLED: "1",
     LOG_LEVEL: env.LOG_LEVEL,
   };
@@ -224,12 +260,50 @@ function spawnService(r: Running, index: number, url: string): void {
     // A Ctrl-C reaches the children and the launcher together: give our own handler a moment.
     setTimeout(() => {
       if (shuttingDown) return;
-      log.error(
-        `service ${r.spec.name} exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); stopping pshub`,
-      );
-      void shutdown(1);
+      crashed(r, index, url, signal ? `signal ${signal}` : `exit code ${code}`);
     }, 300);
   });
+}
+
+/**
+ * The restart policy: a service that exits on its own is started again after a backoff
+ * (RESTART_BACKOFF_MS, doubling with each crash inside RESTART_WINDOW_MS, at most 30 s); one that
+ * crashes more than RESTART_LIMIT times within the window keeps crashing, and stops the hub with
+ * exit code 1, naming it.
+ */
+function crashed(r: Running, index: number, url: string, how: string): void {
+  const now = Date.now();
+  r.crashes = [...r.crashes.filter((at) => now - at < env.RESTART_WINDOW_MS), now];
+  r.lastExit = how;
+  r.lastExitAt = new Date(now).toISOString();
+  if (r.crashes.length > env.RESTART_LIMIT) {
+    log.error(
+      `service ${r.spec.name} keeps crashing (${r.crashes.length} exits within ${env.RESTART_WINDOW_MS / 1000} s, last: ${how}); stopping pshub`,
+    );
+    void shutdown(1);
+    return;
+  }
+  const delay = Math.min(env.RESTART_BACKOFF_MS * 2 ** (r.crashes.length - 1), 30_000);
+  r.state = "restarting";
+  log.warn(
+    `service ${r.spec.name} exited unexpectedly (${how}); restarting it in ${delay} ms (crash ${r.crashes.length} of at most ${env.RESTART_LIMIT} within ${env.RESTART_WINDOW_MS / 1000} s)`,
+  );
+  setTimeout(() => {
+    if (shuttingDown) return;
+    r.restarts++;
+    spawnService(r, index, url);
+    void (async () => {
+      const deadline = Date.now() + env.START_TIMEOUT_MS;
+      while (!shuttingDown && r.state === "starting" && Date.now() < deadline) {
+        if (await healthy(r)) {
+          r.state = "healthy";
+          log.info(`${r.spec.name} is healthy again on port ${r.port} (restart ${r.restarts})`);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    })();
+  }, delay);
 }
 
 async function healthy(r: Running): Promise<boolean> {
@@ -352,7 +426,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 await checkPorts();
-if (launcherServesHealth) await startHealthServer();
+await startHealthServer();
 
 try {
   database = await resolveDatabaseUrl(log);

@@ -45,6 +45,8 @@ export const gatewayEnvSchema = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((value) => value === "true"),
+  /** Set by `npm start`: its supervisor's status (restarts), shown in /healthz as `launcher`. */
+  PSHUB_LAUNCHER_URL: httpUrl.optional(),
   LOG_LEVEL: dbEnvSchema.shape.LOG_LEVEL,
 });
 

@@ -74,6 +74,11 @@ export interface CreateGatewayOptions {
   defaultMetrics?: boolean;
   /** Bearer-token authentication (see auth.ts); without a secret the principal header is trusted. */
   auth?: AuthOptions;
+  /**
+   * The `npm start` launcher's status endpoint: its view (service states, restarts after a crash)
+   * is included in /healthz as `launcher`.
+   */
+  launcherUrl?: string;
   /** Identical in-flight subgraph queries share one round trip (default true). */
   dedupeSubgraphRequests?: boolean;
   /** Replaces the HTTP client used to call subgraphs (default: node:http, keep-alive; see fetcher.ts). */
@@ -91,6 +96,8 @@ export interface HealthReport {
   status: "ok" | "unavailable";
   schema: boolean;
   subgraphs: Record<SubgraphName, SubgraphHealth>;
+  /** The launcher's supervisor (under `npm start`): service states and restarts. */
+  launcher?: unknown;
 }
 
 export interface ExecuteRequest {
@@ -258,7 +265,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   const health = (): Promise<HealthReport> => {
     const now = Date.now();
     if (healthCache && now - healthCache.at < 1000) return healthCache.report;
-    const report = checkHealth(urls, schema !== undefined);
+    const report = checkHealth(urls, schema !== undefined, options.launcherUrl);
     healthCache = { at: now, report };
     return report;
   };
@@ -435,10 +442,21 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   };
 }
 
+async function launcherView(url: string): Promise<unknown> {
+  try {
+    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
+    return await response.json();
+  } catch (error) {
+    return { error: (error as Error).message };
+  }
+}
+
 async function checkHealth(
   urls: Record<SubgraphName, string>,
   hasSchema: boolean,
+  launcherUrl?: string,
 ): Promise<HealthReport> {
+  const launcher = launcherUrl ? launcherView(launcherUrl) : undefined;
   const entries = await Promise.all(
     SUBGRAPHS.map(async (subgraph): Promise<[SubgraphName, SubgraphHealth]> => {
       const url = urls[subgraph.name];
@@ -464,5 +482,10 @@ async function checkHealth(
   );
   const subgraphs = Object.fromEntries(entries) as Record<SubgraphName, SubgraphHealth>;
   const allUp = entries.every(([, entry]) => entry.status === "ok");
-  return { status: allUp && hasSchema ? "ok" : "unavailable", schema: hasSchema, subgraphs };
+  return {
+    status: allUp && hasSchema ? "ok" : "unavailable",
+    schema: hasSchema,
+    subgraphs,
+    ...(launcher ? { launcher: await launcher } : {}),
+  };
 }

@@ -33,6 +33,7 @@ const gateway = await createGateway({
   maxBodyBytes: env.GATEWAY_MAX_BODY_BYTES,
   defaultMetrics: true,
   dedupeSubgraphRequests: env.GATEWAY_DEDUPE_SUBGRAPH_REQUESTS,
+  launcherUrl: env.PSHUB_LAUNCHER_URL,
   auth: {
     jwtSecret: env.GATEWAY_JWT_SECRET,
     issuer: env.GATEWAY_JWT_ISSUER,
