@@ -1,5 +1,5 @@
 /**
- * The canonical model of pshub (see ../shared/DESIGN.md, "Canonical model").
+ * The canonical model of pshub (docs/architecture.md).
  *
  * Glossary
  * - customer: a billed party in the ERP sense (an Account in Salesforce); may have a parent.

@@ -1,7 +1,4 @@
-/**
- * Invoice's resolver map: one file per type. `Mutation` joins the map only once it has fields
- * (until mutations.graphql exists, a `Mutation` resolver would name a type the schema lacks).
- */
+/** Invoice's resolver map: one file per type. */
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import { BillingEvent } from "./BillingEvent.ts";
 import { Contract } from "./Contract.ts";
@@ -22,5 +19,5 @@ export const resolvers: Resolvers = {
   Invoice,
   InvoiceLine,
   Payment,
-  ...(Object.keys(Mutation).length > 0 ? { Mutation } : {}),
+  Mutation,
 };
