@@ -20,7 +20,27 @@ import type { AddressInfo } from "node:net";
 import { importSPKI, type JWTVerifyGetKey, jwtVerify } from "jose";
 import { type Row, runSuiteQL, SuiteQLError, type TableSource, type Value } from "./suiteql.ts";
 
-export type Fault = { status: 429 | 503 } | { timeoutMs: number };
+/**
+ * 429 / 503 answers, a timeout before anything is done, or `afterCommitMs`: the request is carried
+ * out and then the connection hangs up without an answer (the caller cannot tell it happened).
+ * `paths` limits a fault to requests whose path contains one of the strings.
+ */
+export type Fault = (
+  | { status: 429 | 503; retryAfterS?: number }
+  | { timeoutMs: number }
+  | { afterCommitMs: number }
+) & {
+  paths?: string[];
+};
+
+/** One invoice line as the record service's item sublist holds it. */
+export interface SandboxInvoiceLine {
+  item?: string;
+  description?: string;
+  quantity: string;
+  rate: string;
+  amount: string;
+}
 
 interface OAuthClient {
   clientId: string;
@@ -71,6 +91,27 @@ const TABLE_FIELDS: Record<string, string[]> = {
 
 const INVOICE_STATUS: Record<string, string> = { A: "Open", B: "Paid In Full", V: "Voided" };
 
+function toCents(v: string): bigint {
+  const neg = v.startsWith("-");
+  const [i, f = ""] = v.replace(/^-/, "").split(".");
+  const c = BigInt(i || "0") * 100n + BigInt(`${f}00`.slice(0, 2));
+  return neg ? -c : c;
+}
+function fromCents(c: bigint): string {
+  const a = c < 0n ? -c : c;
+  return `${c < 0n ? "-" : ""}${a / 100n}.${String(a % 100n).padStart(2, "0")}`;
+}
+/** cents × rate (a decimal string, up to 4 places), rounded half to even. */
+function roundHalfEven(cents: bigint, rate: string): bigint {
+  const [i, f = ""] = rate.split(".");
+  const scaled = BigInt(i || "0") * 10_000n + BigInt(`${f}0000`.slice(0, 4));
+  const product = cents * scaled;
+  const q = product / 10_000n;
+  const r = product % 10_000n;
+  if (r * 2n > 10_000n || (r * 2n === 10_000n && q % 2n === 1n)) return q + 1n;
+  return q;
+}
+
 /** Second precision, as NetSuite's lastmodifieddate. */
 const nowSecond = (at = Date.now()) => new Date(Math.floor(at / 1000) * 1000);
 
@@ -104,6 +145,14 @@ export class NetSuiteSandbox implements TableSource {
   private faults: Fault[] = [];
   private server?: Server;
   private baseUrl = "";
+  /** ERP tax rate applied to created invoices (e.g. "0.1000"); unset: the taxTotal sent is kept. */
+  taxRate?: string;
+  /** Lines of created invoices, by internal id. */
+  readonly invoiceLines = new Map<string, SandboxInvoiceLine[]>();
+  /** Records created by the record service (not by addCustomer/addInvoice), per type. */
+  readonly created: Record<"customer" | "invoice", number> = { customer: 0, invoice: 0 };
+  /** Every fault served (tests: the breaker stopped the hammering). */
+  faultsServed = 0;
   /** Requests served (for tests: API budget, paging). */
   readonly requests: { path: string; q?: string; limit?: number; offset?: number }[] = [];
 
@@ -133,6 +182,21 @@ export class NetSuiteSandbox implements TableSource {
   /** The next `n` requests fail with this fault (429 / 503 / a timeout). */
   inject(fault: Fault, n = 1): void {
     for (let i = 0; i < n; i++) this.faults.push(fault);
+  }
+
+  /** Every request fails with this fault until `down(undefined)`; `rate` (0–1) of requests only. */
+  private standing?: { fault: Fault; rate: number };
+  down(fault: Fault | undefined, rate = 1): void {
+    this.standing = fault ? { fault, rate } : undefined;
+  }
+
+  private takeFault(path: string): Fault | undefined {
+    const matches = (f: Fault) => !f.paths || f.paths.some((p) => path.includes(p));
+    const i = this.faults.findIndex(matches);
+    if (i >= 0) return this.faults.splice(i, 1)[0];
+    if (this.standing && matches(this.standing.fault) && Math.random() < this.standing.rate)
+      return this.standing.fault;
+    return undefined;
   }
 
   currencyId(symbol: string): string {
@@ -308,9 +372,20 @@ export class NetSuiteSandbox implements TableSource {
     const url = new URL(req.url ?? "/", this.baseUrl || "http://localhost");
     const path = url.pathname;
     try {
-      const fault = this.faults.shift();
+      const fault = path.endsWith("/oauth2/v1/token") ? undefined : this.takeFault(path);
+      if (fault) this.faultsServed++;
       if (fault && "timeoutMs" in fault) {
         await new Promise((r) => setTimeout(r, fault.timeoutMs));
+        res.destroy();
+        return;
+      }
+      if (fault && "afterCommitMs" in fault) {
+        // Do the work, then lose the answer.
+        const swallow = Object.create(res) as ServerResponse;
+        swallow.writeHead = (() => swallow) as never;
+        swallow.end = (() => swallow) as never;
+        await this.route(req, swallow, url);
+        await new Promise((r) => setTimeout(r, fault.afterCommitMs));
         res.destroy();
         return;
       }
@@ -322,9 +397,18 @@ export class NetSuiteSandbox implements TableSource {
           fault.status === 429
             ? "Request blocked by the concurrency limit of the account."
             : "The service is temporarily unavailable.",
-          fault.status === 429 ? { "retry-after": "1" } : {},
+          fault.status === 429 ? { "retry-after": String(fault.retryAfterS ?? 1) } : {},
         );
       }
+      return await this.route(req, res, url);
+    } catch (error) {
+      this.error(res, 400, "INVALID_PARAMETER", (error as Error).message);
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const path = url.pathname;
+    try {
       if (path === "/services/rest/auth/oauth2/v1/token" && req.method === "POST")
         return void (await this.token(req, res));
       const auth = req.headers.authorization ?? "";
@@ -443,6 +527,7 @@ export class NetSuiteSandbox implements TableSource {
           (k.startsWith("eid:") ? r.externalid === k.slice(4) : r.id === k),
       );
     const row = find(key);
+    this.requests.push({ path: `${req.method} /record/v1/${type}/${key}` });
     if (req.method === "GET") {
       if (!row)
         return this.error(
@@ -459,8 +544,13 @@ export class NetSuiteSandbox implements TableSource {
       if (type === "invoice") {
         out.total = Number(row.foreigntotal);
         out.taxTotal = Number(row.taxtotal);
+        out.subtotal = Number(
+          fromCents(toCents(String(row.foreigntotal)) - toCents(String(row.taxtotal ?? "0"))),
+        );
         out.tranId = row.tranid;
         out.externalId = row.externalid;
+        out.entity = { id: row.entity };
+        if (row.terms) out.terms = { id: row.terms };
       } else {
         out.companyName = row.companyname;
         out.externalId = row.externalid;
@@ -476,27 +566,111 @@ export class NetSuiteSandbox implements TableSource {
       }
       if (!row && req.method === "PATCH")
         return this.error(res, 404, "NONEXISTENT_ID", "The record instance does not exist.");
+      if (req.method === "PUT" && !key.startsWith("eid:"))
+        return this.error(
+          res,
+          400,
+          "INVALID_PARAMETER",
+          "Upsert (PUT) addresses a record by external ID: use eid:<externalId>.",
+        );
       let id: string;
-      if (row) {
-        if (type === "customer" && typeof body.companyName === "string")
-          row.companyname = body.companyName;
-        row.lastmodifieddate = nowSecond();
-        id = String(row.id);
-      } else if (type === "customer") {
-        id = this.addCustomer({
-          companyname: String(body.companyName ?? "New customer"),
-          externalid: key.startsWith("eid:") ? key.slice(4) : null,
-        });
+      if (type === "customer") {
+        if (typeof body.email === "string" && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(body.email))
+          return this.error(
+            res,
+            400,
+            "INVALID_FLD_VALUE",
+            `Error while accessing a resource. You have entered an Invalid Field Value ${body.email} for the following field: email`,
+          );
+        if (!row && (typeof body.companyName !== "string" || body.companyName.trim() === ""))
+          return this.error(res, 400, "USER_ERROR", "Please enter value(s) for: Company Name");
+        if (row) {
+          if (typeof body.companyName === "string") row.companyname = body.companyName;
+          if (typeof body.email === "string") row.email = body.email;
+          row.lastmodifieddate = nowSecond();
+          id = String(row.id);
+        } else {
+          const currency = (body.currency as { refName?: string } | undefined)?.refName;
+          id = this.addCustomer({
+            companyname: String(body.companyName),
+            externalid: key.startsWith("eid:") ? key.slice(4) : null,
+            email: typeof body.email === "string" ? body.email : undefined,
+            currency:
+              currency && this.tables.currency!.some((c) => c.symbol === currency)
+                ? currency
+                : "USD",
+          });
+          this.created.customer++;
+        }
       } else {
         const entity = (body.entity as { id?: string } | undefined)?.id;
-        if (!entity)
-          return this.error(res, 400, "INVALID_CONTENT", "Please enter value(s) for: Customer", {});
-        id = this.addInvoice({
-          entity,
-          externalid: key.startsWith("eid:") ? key.slice(4) : null,
-          total: String(body.total ?? "0"),
-          tax: String(body.taxTotal ?? "0"),
-        });
+        if (!row && !entity)
+          return this.error(res, 400, "USER_ERROR", "Please enter value(s) for: Customer");
+        if (entity && !this.tables.customer!.some((c) => c.id === entity))
+          return this.error(
+            res,
+            400,
+            "INVALID_KEY_OR_REF",
+            `Invalid entity reference key ${entity}.`,
+          );
+        const items = ((body.item as { items?: unknown[] } | undefined)?.items ?? []) as Record<
+          string,
+          unknown
+        >[];
+        if (!row && items.length === 0)
+          return this.error(
+            res,
+            400,
+            "USER_ERROR",
+            "You must enter at least one line item for this transaction.",
+          );
+        if (row) {
+          // An upsert of an existing invoice: only header fields change (the lines are posted).
+          if (typeof body.memo === "string") row.memo = body.memo;
+          row.lastmodifieddate = nowSecond();
+          id = String(row.id);
+        } else {
+          const lines: SandboxInvoiceLine[] = [];
+          for (const [i, it] of items.entries()) {
+            const quantity = String(it.quantity ?? "");
+            const rate = String(it.rate ?? "");
+            const amount = String(it.amount ?? "");
+            if (![quantity, rate, amount].every((v) => /^-?\d+(\.\d+)?$/.test(v)))
+              return this.error(
+                res,
+                400,
+                "INVALID_FLD_VALUE",
+                `Invalid value on item line ${i + 1}: quantity, rate and amount must be numbers.`,
+              );
+            lines.push({
+              item: (it.item as { id?: string } | undefined)?.id,
+              description: typeof it.description === "string" ? it.description : undefined,
+              quantity,
+              rate,
+              amount,
+            });
+          }
+          const subtotal = lines.reduce((sum, l) => sum + toCents(l.amount), 0n);
+          const tax =
+            this.taxRate !== undefined
+              ? roundHalfEven(subtotal, this.taxRate)
+              : toCents(String(body.taxTotal ?? "0"));
+          id = this.addInvoice({
+            entity: entity!,
+            externalid: key.slice(4),
+            trandate: typeof body.tranDate === "string" ? body.tranDate : undefined,
+            duedate: typeof body.dueDate === "string" ? body.dueDate : undefined,
+            total: fromCents(subtotal + tax),
+            tax: fromCents(tax),
+            currency: (body.currency as { refName?: string } | undefined)?.refName,
+          });
+          const inv = this.invoice(id)!;
+          inv.tranid = `INV${String(id).padStart(6, "0")}`;
+          inv.terms = (body.terms as { id?: string } | undefined)?.id ?? null;
+          inv.memo = typeof body.memo === "string" ? body.memo : null;
+          this.invoiceLines.set(id, lines);
+          this.created.invoice++;
+        }
       }
       res.writeHead(204, { location: `${this.baseUrl}/services/rest/record/v1/${type}/${id}` });
       res.end();
