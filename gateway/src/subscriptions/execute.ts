@@ -11,6 +11,13 @@
  * Sharing: results are cached per (event, document, variables, scope) and entity fetches per
  * (event, entity selection, used variables, scope), as promises, so N identical subscribers cost
  * one execution and one federated fetch per event.
+ *
+ * A failed entity fetch (a subgraph down or restarting) is retried with backoff
+ * (ENTITY_RETRY_DELAYS_MS); while fetches keep failing, later events retry once, not with the
+ * whole backoff, so the stream does not stall behind an outage. If it still fails, the event is
+ * delivered anyway — its own fields, `eventId` included — with the entity null and a retryable
+ * SERVICE_UNAVAILABLE error at the entity's path; nothing is cached for it, so a resubscribe with
+ * `afterEventId` fetches it again.
  */
 
 import { createHash } from "node:crypto";
@@ -66,6 +73,35 @@ interface ExecContext {
 }
 
 const ENTITY_ALIAS = "__entity";
+
+/** Waits before each retry of a failed entity fetch (≈1.75 s in all). */
+export const ENTITY_RETRY_DELAYS_MS = [250, 500, 1000];
+
+/** Errors that say the request itself is refused: fetching again gives the same answer. */
+const FINAL_CODES = new Set([
+  "NOT_FOUND",
+  "BAD_USER_INPUT",
+  "FORBIDDEN",
+  "UNAUTHENTICATED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "GRAPHQL_PARSE_FAILED",
+  "QUERY_TOO_DEEP",
+  "QUERY_TOO_COMPLEX",
+  "TOO_MANY_ALIASES",
+]);
+
+type EntityResponse = {
+  data?: Record<string, unknown> | null;
+  errors?: readonly GraphQLFormattedError[];
+};
+
+/** A response worth fetching again: errors, none of which is a refusal of the request itself. */
+function failed(response: EntityResponse): boolean {
+  const errors = response.errors ?? [];
+  return (
+    errors.length > 0 && errors.every((e) => !FINAL_CODES.has(String(e.extensions?.code ?? "")))
+  );
+}
 
 /** Below the entity, every value was produced by the gateway and is keyed by response key. */
 const byResponseKey: GraphQLFieldResolver<unknown, unknown> = (source, _args, _ctx, info) =>
@@ -210,6 +246,9 @@ function entityQueryFor(info: GraphQLResolveInfo, queryField: string): EntityQue
 class PromiseCache<T> {
   private readonly map = new Map<string, Promise<T>>();
   constructor(private readonly max: number) {}
+  delete(key: string): void {
+    this.map.delete(key);
+  }
   getOrCreate(key: string, create: () => Promise<T>): { value: Promise<T>; created: boolean } {
     const found = this.map.get(key);
     if (found) return { value: found, created: false };
@@ -255,10 +294,9 @@ export interface SharedResult {
 export class EventExecutor {
   private schema: GraphQLSchema;
   private readonly results = new PromiseCache<SharedResult>(20_000);
-  private readonly entities = new PromiseCache<{
-    data?: Record<string, unknown> | null;
-    errors?: readonly GraphQLFormattedError[];
-  }>(20_000);
+  private readonly entities = new PromiseCache<EntityResponse>(20_000);
+  /** The last entity fetch failed after its retries: the next ones retry once until one succeeds. */
+  private degraded = false;
   readonly stats: ExecutorStats = { executions: 0, federatedFetches: 0, sharedResults: 0 };
 
   constructor(
@@ -294,11 +332,31 @@ export class EventExecutor {
 
   /** The result of `sub` for `event`, shared with every identical subscription. */
   result(sub: PreparedSubscription, event: EventValue): Promise<SharedResult> {
-    const { value, created } = this.results.getOrCreate(`${event.eventId}|${sub.key}`, () =>
-      this.run(sub, event).then((result) => ({ result, json: JSON.stringify(result) })),
+    const key = `${event.eventId}|${sub.key}`;
+    const { value, created } = this.results.getOrCreate(key, () =>
+      this.run(sub, event).then((result) => {
+        // A result with an unavailable entity is not kept: a resubscriber fetches it again.
+        if (result.errors?.some((e) => e.extensions?.retryable === true)) {
+          queueMicrotask(() => this.results.delete(key));
+        }
+        return { result, json: JSON.stringify(result) };
+      }),
     );
     if (!created) this.stats.sharedResults++;
     return value;
+  }
+
+  /** One federated fetch, retried with backoff while it fails (one quick retry while degraded). */
+  private async fetchWithRetries(run: () => Promise<EntityResponse>): Promise<EntityResponse> {
+    const delays = this.degraded ? ENTITY_RETRY_DELAYS_MS.slice(0, 1) : ENTITY_RETRY_DELAYS_MS;
+    let response = await run();
+    for (const delay of delays) {
+      if (!failed(response)) break;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      response = await run();
+    }
+    this.degraded = failed(response);
+    return response;
   }
 
   private async run(sub: PreparedSubscription, event: EventValue): Promise<ExecutionResult> {
@@ -333,12 +391,34 @@ export class EventExecutor {
     const variables: Record<string, unknown> = { __id: ctx.event.entityId };
     for (const name of query.variableNames) variables[name] = info.variableValues[name];
     const key = `${ctx.event.eventId}|${query.key}|${JSON.stringify(variables)}|${ctx.scope}`;
-    const { value } = this.entities.getOrCreate(key, () => {
-      this.stats.federatedFetches++;
-      return this.federated({ query: query.document, variables, principal: ctx.principal });
-    });
+    const { value } = this.entities.getOrCreate(key, () =>
+      this.fetchWithRetries(() => {
+        this.stats.federatedFetches++;
+        return this.federated({ query: query.document, variables, principal: ctx.principal });
+      }),
+    );
     const response = await value;
     const entity = response.data?.[ENTITY_ALIAS];
+    if (failed(response)) queueMicrotask(() => this.entities.delete(key));
+    if (entity == null && failed(response)) {
+      // Delivered anyway: the event's own fields stand, the entity is null with this error.
+      const first = response.errors?.[0];
+      ctx.extraErrors.push(
+        new GraphQLError(
+          `${field.entityQuery} ${ctx.event.entityId} could not be fetched for event ${ctx.event.eventId}: ${first?.message ?? "unavailable"}; refetch it or resubscribe with afterEventId`,
+          {
+            path: pathOf(info),
+            extensions: {
+              code: "SERVICE_UNAVAILABLE",
+              retryable: true,
+              eventId: ctx.event.eventId,
+              cause: first?.extensions?.code,
+            },
+          },
+        ),
+      );
+      return null;
+    }
     if (entity == null) {
       const first = response.errors?.[0];
       throw new GraphQLError(

@@ -86,8 +86,12 @@ export type BillingEventConnection = {
 /** A billing event was created. */
 export type BillingEventCreatedEvent = {
   __typename?: 'BillingEventCreatedEvent';
-  /** The billing event as it is now, resolved through the whole graph. */
-  billingEvent: BillingEvent;
+  /**
+   * The billing event as it is now, resolved through the whole graph.
+   * Null only when it could not be fetched as the event was delivered (a subgraph was down):
+   * then `errors` has a retryable error at this path; refetch it, or resubscribe with `afterEventId`.
+   */
+  billingEvent?: Maybe<BillingEvent>;
   /** The event's position in the hub's event stream; pass it as `afterEventId` to resume. */
   eventId: Scalars['ID']['output'];
   /** When it was committed. */
@@ -868,7 +872,7 @@ export type ResolversTypes = ResolversObject<{
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   BillingEventConnection: ResolverTypeWrapper<Omit<BillingEventConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['BillingEventEdge']>, nodes: Array<ResolversTypes['BillingEvent']> }>;
-  BillingEventCreatedEvent: ResolverTypeWrapper<Omit<BillingEventCreatedEvent, 'billingEvent'> & { billingEvent: ResolversTypes['BillingEvent'] }>;
+  BillingEventCreatedEvent: ResolverTypeWrapper<Omit<BillingEventCreatedEvent, 'billingEvent'> & { billingEvent?: Maybe<ResolversTypes['BillingEvent']> }>;
   BillingEventEdge: ResolverTypeWrapper<Omit<BillingEventEdge, 'node'> & { node: ResolversTypes['BillingEvent'] }>;
   BillingEventFilter: BillingEventFilter;
   BillingEventOrder: BillingEventOrder;
@@ -918,7 +922,7 @@ export type ResolversParentTypes = ResolversObject<{
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   BillingEventConnection: Omit<BillingEventConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['BillingEventEdge']>, nodes: Array<ResolversParentTypes['BillingEvent']> };
-  BillingEventCreatedEvent: Omit<BillingEventCreatedEvent, 'billingEvent'> & { billingEvent: ResolversParentTypes['BillingEvent'] };
+  BillingEventCreatedEvent: Omit<BillingEventCreatedEvent, 'billingEvent'> & { billingEvent?: Maybe<ResolversParentTypes['BillingEvent']> };
   BillingEventEdge: Omit<BillingEventEdge, 'node'> & { node: ResolversParentTypes['BillingEvent'] };
   BillingEventFilter: BillingEventFilter;
   BillingEventOrder: BillingEventOrder;
@@ -1028,7 +1032,7 @@ export type BillingEventConnectionResolvers<ContextType = Context, ParentType ex
 }>;
 
 export type BillingEventCreatedEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BillingEventCreatedEvent'] = ResolversParentTypes['BillingEventCreatedEvent']> = ResolversObject<{
-  billingEvent?: Resolver<ResolversTypes['BillingEvent'], ParentType, ContextType>;
+  billingEvent?: Resolver<Maybe<ResolversTypes['BillingEvent']>, ParentType, ContextType>;
   eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['BillingEventStatus']>, ParentType, ContextType>;

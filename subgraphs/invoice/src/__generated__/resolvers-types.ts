@@ -295,8 +295,12 @@ export type InvoiceEvent = {
   __typename?: 'InvoiceEvent';
   /** The event's position in the hub's event stream; pass it as `afterEventId` to resume. */
   eventId: Scalars['ID']['output'];
-  /** The invoice as it is now, resolved through the whole graph. */
-  invoice: Invoice;
+  /**
+   * The invoice as it is now, resolved through the whole graph.
+   * Null only when it could not be fetched as the event was delivered (a subgraph was down):
+   * then `errors` has a retryable error at this path; refetch it, or resubscribe with `afterEventId`.
+   */
+  invoice?: Maybe<Invoice>;
   /** When the change was committed. */
   occurredAt: Scalars['DateTime']['output'];
   /** The status before the change (status changes only). */
@@ -1003,7 +1007,7 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   InvoiceConnection: ResolverTypeWrapper<Omit<InvoiceConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['InvoiceEdge']>, nodes: Array<ResolversTypes['Invoice']> }>;
   InvoiceEdge: ResolverTypeWrapper<Omit<InvoiceEdge, 'node'> & { node: ResolversTypes['Invoice'] }>;
-  InvoiceEvent: ResolverTypeWrapper<Omit<InvoiceEvent, 'invoice'> & { invoice: ResolversTypes['Invoice'] }>;
+  InvoiceEvent: ResolverTypeWrapper<Omit<InvoiceEvent, 'invoice'> & { invoice?: Maybe<ResolversTypes['Invoice']> }>;
   InvoiceFilter: InvoiceFilter;
   InvoiceLine: ResolverTypeWrapper<InvoiceLineMapper>;
   InvoiceLineConnection: ResolverTypeWrapper<Omit<InvoiceLineConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['InvoiceLineEdge']>, nodes: Array<ResolversTypes['InvoiceLine']> }>;
@@ -1050,7 +1054,7 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   InvoiceConnection: Omit<InvoiceConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['InvoiceEdge']>, nodes: Array<ResolversParentTypes['Invoice']> };
   InvoiceEdge: Omit<InvoiceEdge, 'node'> & { node: ResolversParentTypes['Invoice'] };
-  InvoiceEvent: Omit<InvoiceEvent, 'invoice'> & { invoice: ResolversParentTypes['Invoice'] };
+  InvoiceEvent: Omit<InvoiceEvent, 'invoice'> & { invoice?: Maybe<ResolversParentTypes['Invoice']> };
   InvoiceFilter: InvoiceFilter;
   InvoiceLine: InvoiceLineMapper;
   InvoiceLineConnection: Omit<InvoiceLineConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['InvoiceLineEdge']>, nodes: Array<ResolversParentTypes['InvoiceLine']> };
@@ -1223,7 +1227,7 @@ export type InvoiceEdgeResolvers<ContextType = Context, ParentType extends Resol
 
 export type InvoiceEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['InvoiceEvent'] = ResolversParentTypes['InvoiceEvent']> = ResolversObject<{
   eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  invoice?: Resolver<ResolversTypes['Invoice'], ParentType, ContextType>;
+  invoice?: Resolver<Maybe<ResolversTypes['Invoice']>, ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   previousStatus?: Resolver<Maybe<ResolversTypes['InvoiceStatus']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['InvoiceStatus']>, ParentType, ContextType>;

@@ -1072,8 +1072,12 @@ export type SyncExceptionEvent = {
   occurredAt: Scalars['DateTime']['output'];
   /** The status it was raised with (OPEN). */
   status?: Maybe<ExceptionStatus>;
-  /** The exception as it is now, resolved through the whole graph. */
-  syncException: SyncException;
+  /**
+   * The exception as it is now, resolved through the whole graph.
+   * Null only when it could not be fetched as the event was delivered (a subgraph was down):
+   * then `errors` has a retryable error at this path; refetch it, or resubscribe with `afterEventId`.
+   */
+  syncException?: Maybe<SyncException>;
   /** What happened: `sync_exception.raised`. */
   type: Scalars['String']['output'];
 };
@@ -1290,7 +1294,7 @@ export type ResolversTypes = ResolversObject<{
   SyncExceptionConnection: ResolverTypeWrapper<Omit<SyncExceptionConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['SyncExceptionEdge']>, nodes: Array<ResolversTypes['SyncException']> }>;
   SyncExceptionEdge: ResolverTypeWrapper<Omit<SyncExceptionEdge, 'node'> & { node: ResolversTypes['SyncException'] }>;
   SyncExceptionEntity: ResolverTypeWrapper<SyncExceptionEntityMapper>;
-  SyncExceptionEvent: ResolverTypeWrapper<Omit<SyncExceptionEvent, 'syncException'> & { syncException: ResolversTypes['SyncException'] }>;
+  SyncExceptionEvent: ResolverTypeWrapper<Omit<SyncExceptionEvent, 'syncException'> & { syncException?: Maybe<ResolversTypes['SyncException']> }>;
   SyncExceptionFilter: SyncExceptionFilter;
   SyncExceptionOrder: SyncExceptionOrder;
   SyncExceptionOrderField: SyncExceptionOrderField;
@@ -1360,7 +1364,7 @@ export type ResolversParentTypes = ResolversObject<{
   SyncExceptionConnection: Omit<SyncExceptionConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['SyncExceptionEdge']>, nodes: Array<ResolversParentTypes['SyncException']> };
   SyncExceptionEdge: Omit<SyncExceptionEdge, 'node'> & { node: ResolversParentTypes['SyncException'] };
   SyncExceptionEntity: SyncExceptionEntityMapper;
-  SyncExceptionEvent: Omit<SyncExceptionEvent, 'syncException'> & { syncException: ResolversParentTypes['SyncException'] };
+  SyncExceptionEvent: Omit<SyncExceptionEvent, 'syncException'> & { syncException?: Maybe<ResolversParentTypes['SyncException']> };
   SyncExceptionFilter: SyncExceptionFilter;
   SyncExceptionOrder: SyncExceptionOrder;
   TimeEntry: TimeEntryMapper;
@@ -1723,7 +1727,7 @@ export type SyncExceptionEventResolvers<ContextType = Context, ParentType extend
   eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['ExceptionStatus']>, ParentType, ContextType>;
-  syncException?: Resolver<ResolversTypes['SyncException'], ParentType, ContextType>;
+  syncException?: Resolver<Maybe<ResolversTypes['SyncException']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 

@@ -697,8 +697,12 @@ export type ProjectEvent = {
   occurredAt: Scalars['DateTime']['output'];
   /** The status before the change. */
   previousStatus?: Maybe<ProjectStatus>;
-  /** The project as it is now, resolved through the whole graph. */
-  project: Project;
+  /**
+   * The project as it is now, resolved through the whole graph.
+   * Null only when it could not be fetched as the event was delivered (a subgraph was down):
+   * then `errors` has a retryable error at this path; refetch it, or resubscribe with `afterEventId`.
+   */
+  project?: Maybe<Project>;
   /** The status after the change. */
   status?: Maybe<ProjectStatus>;
   /** What happened: `project.status_changed`. */
@@ -1413,7 +1417,7 @@ export type ResolversTypes = ResolversObject<{
   Project: ResolverTypeWrapper<ProjectMapper>;
   ProjectConnection: ResolverTypeWrapper<Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ProjectEdge']>, nodes: Array<ResolversTypes['Project']> }>;
   ProjectEdge: ResolverTypeWrapper<Omit<ProjectEdge, 'node'> & { node: ResolversTypes['Project'] }>;
-  ProjectEvent: ResolverTypeWrapper<Omit<ProjectEvent, 'project'> & { project: ResolversTypes['Project'] }>;
+  ProjectEvent: ResolverTypeWrapper<Omit<ProjectEvent, 'project'> & { project?: Maybe<ResolversTypes['Project']> }>;
   ProjectFilter: ProjectFilter;
   ProjectHours: ResolverTypeWrapper<ProjectHoursMapper>;
   ProjectOrder: ProjectOrder;
@@ -1472,7 +1476,7 @@ export type ResolversParentTypes = ResolversObject<{
   Project: ProjectMapper;
   ProjectConnection: Omit<ProjectConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ProjectEdge']>, nodes: Array<ResolversParentTypes['Project']> };
   ProjectEdge: Omit<ProjectEdge, 'node'> & { node: ResolversParentTypes['Project'] };
-  ProjectEvent: Omit<ProjectEvent, 'project'> & { project: ResolversParentTypes['Project'] };
+  ProjectEvent: Omit<ProjectEvent, 'project'> & { project?: Maybe<ResolversParentTypes['Project']> };
   ProjectFilter: ProjectFilter;
   ProjectHours: ProjectHoursMapper;
   ProjectOrder: ProjectOrder;
@@ -1715,7 +1719,7 @@ export type ProjectEventResolvers<ContextType = Context, ParentType extends Reso
   eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   previousStatus?: Resolver<Maybe<ResolversTypes['ProjectStatus']>, ParentType, ContextType>;
-  project?: Resolver<ResolversTypes['Project'], ParentType, ContextType>;
+  project?: Resolver<Maybe<ResolversTypes['Project']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['ProjectStatus']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
