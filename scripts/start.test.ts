@@ -307,7 +307,7 @@ describe("npm start", () => {
 
   describe("on embedded Postgres (no DATABASE_URL)", () => {
     const dirs: string[] = [];
-    afterAll(() => {
+    afterAll(async () => {
       for (const dir of dirs) {
         // A failed run may leave the detached server up: stop it (it is this test's own).
         const pidFile = path.join(dir, "pg", "postmaster.pid");
@@ -315,14 +315,15 @@ describe("npm start", () => {
           const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
           try {
             if (pid > 0) process.kill(pid, "SIGINT");
+            for (let i = 0; i < 50 && existsSync(pidFile); i++) {
+              await new Promise((resolve) => setTimeout(resolve, 100));
+            }
           } catch {
             // already gone
           }
         }
+        rmSync(dir, { recursive: true, force: true });
       }
-      setTimeout(() => {
-        for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-      }, 2_000).unref();
     });
 
     // Ctrl-C on the whole hub (the user's case), SIGTERM on one service.
