@@ -283,6 +283,36 @@ describe("npm start", () => {
     expect(body.data.invoices.totalCount).toBeGreaterThan(0);
     expect(body.data.invoices.nodes[0]?.customer.name).toBeTruthy();
 
+    // Sandbox mode: a demo token per role is printed and works; the subgraphs answer only the
+    // gateway (a secret generated for the run), not a caller on their own ports.
+    const finance = /^\s+finance\s+(\S+)$/m.exec(run.output())?.[1];
+    expect(run.output()).toContain("Demo tokens");
+    expect(finance).toMatch(/^ey/);
+    const withToken = await fetch(`http://127.0.0.1:${ports.PORT}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${finance}` },
+      body: JSON.stringify({ query: "{ invoices(first: 1) { totalCount } }" }),
+    });
+    expect(withToken.status).toBe(200);
+    const badToken = await fetch(`http://127.0.0.1:${ports.PORT}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${finance}x` },
+      body: JSON.stringify({ query: "{ invoices(first: 1) { totalCount } }" }),
+    });
+    expect(badToken.status).toBe(401);
+    for (const port of [
+      ports.CUSTOMER_PORT,
+      ports.PROJECT_PORT,
+      ports.BILLING_PORT,
+      ports.INVOICE_PORT,
+    ]) {
+      const direct = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-pshub-principal": "admin" },
+        body: JSON.stringify({ query: "{ __typename }" }),
+      });
+      expect(direct.status).toBe(401);
+    }
     // kill -9 one subgraph: the launcher restarts it and the gateway's /healthz shows it.
     process.kill(serviceChild(run.child.pid as number, "project"), "SIGKILL");
     const restarted = await waitFor(async () => {

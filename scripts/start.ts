@@ -9,12 +9,17 @@
  *    they are healthy), prefixing each log line with the service's name;
  * 5. serves GET /healthz on PORT itself while no service takes that port (no gateway yet): 503
  *    until every service is healthy, then 200 with `{ status, services: { name: state } }`;
- * 6. prints where to go, and on Ctrl-C / SIGTERM stops the services (SIGTERM, then SIGKILL after
+ * 6. trust between the services: a GATEWAY_SUBGRAPH_SECRET shared by the gateway and the
+ *    subgraphs (generated for the run when unset); in development/sandbox mode (no
+ *    GATEWAY_JWT_SECRET, GATEWAY_JWKS_URL or GATEWAY_AUTH_MODE=production) also a JWT secret for
+ *    the run, with which it signs and prints a demo token per role;
+ * 7. prints where to go, and on Ctrl-C / SIGTERM stops the services (SIGTERM, then SIGKILL after
  *    SHUTDOWN_TIMEOUT_MS) and the embedded Postgres it started, exiting 0. A service that dies on
  *    its own is restarted with backoff; one that keeps crashing stops everything with exit code 1
  *    (see crashed()).
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
@@ -32,6 +37,7 @@ import {
   SERVICE_PORTS,
   seed,
 } from "@pshub/db";
+import { demoTokens, formatDemoTokens } from "@pshub/gateway/demo-tokens";
 import { z } from "zod";
 import { services as registry, type ServiceSpec } from "./services.ts";
 
@@ -63,6 +69,13 @@ const envSchema = dbEnvSchema.extend({
   /** More than RESTART_LIMIT crashes of one service within RESTART_WINDOW_MS stop the hub (exit 1). */
   RESTART_LIMIT: z.coerce.number().int().min(0).default(5),
   RESTART_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
+  // Read here only to decide what to generate; the services parse them themselves.
+  GATEWAY_SUBGRAPH_SECRET: z.string().optional(),
+  GATEWAY_JWT_SECRET: z.string().optional(),
+  GATEWAY_JWKS_URL: z.string().optional(),
+  GATEWAY_AUTH_MODE: z.string().optional(),
+  GATEWAY_JWT_ISSUER: z.string().optional(),
+  GATEWAY_JWT_AUDIENCE: z.string().optional(),
 });
 
 const env = loadEnvOrExit(envSchema) as z.infer<typeof envSchema> & Record<string, number>;
@@ -101,6 +114,13 @@ const running: Running[] = selected.map((spec) => ({
   crashes: [],
 }));
 const launcherServesHealth = !running.some((r) => r.port === env.PORT);
+
+/** The subgraphs trust only this run's gateway. */
+const subgraphSecret = env.GATEWAY_SUBGRAPH_SECRET || randomBytes(32).toString("base64url");
+/** Sandbox: nothing configured, so a JWT secret for this run signs the printed demo tokens. */
+const sandbox =
+  !env.GATEWAY_JWT_SECRET && !env.GATEWAY_JWKS_URL && env.GATEWAY_AUTH_MODE !== "production";
+const sandboxJwtSecret = sandbox ? randomBytes(32).toString("base64url") : undefined;
 
 let database: ResolvedDatabase | undefined;
 /** Migrated and seeded. */
@@ -238,6 +258,10 @@ function serviceEnv(url: string): NodeJS.ProcessEnv {
     ...urls,
     DATABASE_URL: url,
     ...(launcherUrl ? { PSHUB_LAUNCHER_URL: launcherUrl } : {}),
+    GATEWAY_SUBGRAPH_SECRET: subgraphSecret,
+    ...(sandboxJwtSecret
+      ? { GATEWAY_JWT_SECRET: sandboxJwtSecret, GATEWAY_AUTH_MODE: "development" }
+      : {}),
     APOLLO_TELEMETRY_DISABLED: "1",
     LOG_LEVEL: env.LOG_LEVEL,
   };
@@ -477,4 +501,12 @@ if (!shuttingDown) {
     );
   }
   process.stdout.write(`${banner(db.url, db.embedded)}\n`);
+  if (sandboxJwtSecret && running.some((r) => r.spec.name === "gateway")) {
+    const tokens = await demoTokens({
+      secret: sandboxJwtSecret,
+      issuer: env.GATEWAY_JWT_ISSUER,
+      audience: env.GATEWAY_JWT_AUDIENCE,
+    });
+    process.stdout.write(`${formatDemoTokens(tokens)}\n`);
+  }
 }

@@ -58,6 +58,8 @@ describe("the IDE", () => {
       ".graphiql-editor-tool .graphiql-editor:not(.hidden) .CodeMirror",
     );
     expect(headers).toContain("x-pshub-principal");
+    // …and explains the demo tokens (a "#" comment key, which the IDE does not send).
+    expect(headers).toContain("Bearer <token>");
 
     await page.click(".graphiql-execute-button");
     const text = await waitForResponse(page, "totalCount", 30_000);

@@ -2,6 +2,7 @@
  * @pshub/db — the canonical model and the hub's operations on it. The only package that opens
  * database connections.
  */
+export * from "./api-keys.ts";
 export * from "./client.ts";
 export * from "./database-url.ts";
 export * from "./embedded.ts";
@@ -11,6 +12,7 @@ export * from "./lifecycle/index.ts";
 export * from "./logger.ts";
 export * from "./migrate.ts";
 export * from "./ports.ts";
+export * from "./principal.ts";
 export * as schema from "./schema.ts";
 /** The demo seed (builders, demo firm, scale loader): `seed.seedDemo(sql, { scale })`. */
 export * as seed from "./seed/index.ts";

@@ -907,3 +907,28 @@ export const auditLog = pgTable(
     index("audit_log_at_idx").on(t.at),
   ],
 );
+
+/**
+ * API keys of service clients (the gateway's second way in, besides bearer tokens). Only the
+ * SHA-256 of a key is stored; the key itself is shown once, when it is created
+ * (db/src/api-keys.ts, `npm run apikey`). `legal_entities` null = every legal entity.
+ */
+export const apiKey = pgTable(
+  "api_key",
+  {
+    ...entityColumns(),
+    name: text().notNull(),
+    keyHash: text().notNull(),
+    /** The first characters of the key, to recognise it in listings. */
+    keyPrefix: text().notNull(),
+    roles: text().array().notNull().default(sql`'{}'::text[]`),
+    legalEntities: text().array(),
+    revoked: boolean().notNull().default(false),
+    revokedAt: timestamptz(),
+    lastUsedAt: timestamptz(),
+  },
+  (t) => [
+    uniqueIndex("api_key_name_key").on(t.name),
+    uniqueIndex("api_key_key_hash_key").on(t.keyHash),
+  ],
+);

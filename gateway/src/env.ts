@@ -13,7 +13,8 @@ const subgraphUrls = Object.fromEntries(
 
 export const gatewayEnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(SERVICE_PORTS.gateway),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  /** Default: 0.0.0.0 in production mode, 127.0.0.1 in development mode (which allows only loopback). */
+  HOST: z.string().min(1).optional(),
   ...subgraphUrls,
   /** `file`: the committed gateway/supergraph.graphql (production); `introspect`: compose at startup from the running subgraphs (development). */
   GATEWAY_SUPERGRAPH: z.enum(["file", "introspect"]).default("file"),
@@ -36,10 +37,27 @@ export const gatewayEnvSchema = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((value) => value === "true"),
-  /** HS256 secret for bearer tokens; unset (development) trusts the x-pshub-principal header. */
+  /**
+   * `production` refuses anonymous callers and ignores x-pshub-principal; `development` trusts
+   * it (loopback only). Default: production when GATEWAY_JWT_SECRET or GATEWAY_JWKS_URL is set.
+   */
+  GATEWAY_AUTH_MODE: z.enum(["production", "development"]).optional(),
+  /** HS256 secret for bearer tokens. */
   GATEWAY_JWT_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
-  GATEWAY_JWT_ISSUER: z.string().min(1).optional(),
-  GATEWAY_JWT_AUDIENCE: z.string().min(1).optional(),
+  /** JWKS for RS256/ES256 bearer tokens (an identity provider's jwks_uri); keys may rotate. */
+  GATEWAY_JWKS_URL: httpUrl.optional(),
+  GATEWAY_JWT_ISSUER: z.string().min(1).default("pshub"),
+  GATEWAY_JWT_AUDIENCE: z.string().min(1).default("pshub"),
+  GATEWAY_JWT_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(5),
+  /** Unknown key ids refetch the JWKS at most this often. */
+  GATEWAY_JWKS_COOLDOWN_MS: z.coerce.number().int().min(0).default(30_000),
+  /** API keys from the api_key table (`npm run apikey`). */
+  GATEWAY_API_KEYS: z
+    .enum(["true", "false"])
+    .default("true")
+    .transform((value) => value === "true"),
+  /** Key of the signed principal forwarded to the subgraphs (theirs must be the same). */
+  GATEWAY_SUBGRAPH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** Introspection (the IDE needs it); turn off for a locked-down deployment. */
   GATEWAY_INTROSPECTION: z
     .enum(["true", "false"])

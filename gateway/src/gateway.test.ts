@@ -352,10 +352,11 @@ describe("gateway over two subgraphs", () => {
     });
     const { url: securedUrl } = await secured.listen({ port: 0 });
     try {
-      const token = await new SignJWT({})
+      const token = await new SignJWT({ roles: ["finance"], legalEntities: ["UK"] })
         .setProtectedHeader({ alg: "HS256" })
         .setSubject("finance@example.com")
         .setIssuer("pshub-test")
+        .setAudience("pshub")
         .setExpirationTime("5m")
         .sign(new TextEncoder().encode(secret));
       const send = (headers: Record<string, string>) =>
@@ -371,14 +372,19 @@ describe("gateway over two subgraphs", () => {
       });
       expect(ok.status).toBe(200);
       expect(seen.headers.at(-1)?.["x-pshub-principal"]).toBe("finance@example.com");
+      expect(seen.headers.at(-1)?.["x-pshub-roles"]).toBe("finance");
+      expect(seen.headers.at(-1)?.["x-pshub-legal-entities"]).toBe("UK");
 
+      // Production mode: no credentials is no access, whatever header is claimed.
+      seen.headers.length = 0;
       const spoofed = await send({ "x-pshub-principal": "ceo@example.com" });
-      expect(spoofed.status).toBe(200);
-      expect(seen.headers.at(-1)?.["x-pshub-principal"]).toBe("anonymous");
+      expect(spoofed.status).toBe(401);
+      expect(seen.headers).toEqual([]);
 
       const bad = await send({ authorization: `Bearer ${token.slice(0, -4)}abcd` });
       expect(bad.status).toBe(401);
       expect(((await bad.json()) as any).errors[0].extensions.code).toBe("UNAUTHENTICATED");
+      expect(seen.headers).toEqual([]);
     } finally {
       await secured.close();
     }
@@ -411,7 +417,7 @@ describe("gateway over two subgraphs", () => {
   it("executes operations for in-process callers (subscriptions) through the same pipeline", async () => {
     const result = await gw.execute({
       query: "{ invoices { customer { name } } }",
-      principal: "subscriber",
+      principal: { id: "subscriber", roles: ["analyst"], method: "jwt" },
     });
     expect(result.data).toEqual({ invoices: [{ customer: { name: "Contoso UK" } }] });
     expect(seen.headers.at(-1)?.["x-pshub-principal"]).toBe("subscriber");

@@ -23,11 +23,23 @@ import {
   RemoteGraphQLDataSource,
 } from "@apollo/gateway";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import type { Logger } from "@pshub/db";
+import type { Logger, Principal } from "@pshub/db";
+import {
+  createPrincipalSigner,
+  developmentHeaders,
+  isLoopback,
+  PRINCIPAL_TOKEN_HEADER,
+} from "@pshub/subgraph-kit";
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "@pshub/subgraph-kit/http";
 import { createDocumentGuard, type DocumentGuard } from "@pshub/subgraph-kit/limits";
 import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, print } from "graphql";
-import { type Authenticator, type AuthOptions, createAuthenticator } from "./auth.ts";
+import {
+  API_KEY_HEADER,
+  type Authenticator,
+  type AuthOptions,
+  createAuthenticator,
+  GATEWAY_PRINCIPAL,
+} from "./auth.ts";
 import { SUPERGRAPH_PATH } from "./compose.ts";
 import { createSubgraphFetcher, type SubgraphFetcher } from "./fetcher.ts";
 import { ideBundle } from "./ide/bundle.ts";
@@ -45,7 +57,7 @@ import {
 
 /** Per-request context: who is asking, under which correlation id, and what subgraphs warned. */
 export interface GatewayContext {
-  principal: string;
+  principal: Principal;
   correlationId: string;
   /** `extensions.warnings` collected from subgraph responses (e.g. a capped page size). */
   warnings: unknown[];
@@ -72,13 +84,18 @@ export interface CreateGatewayOptions {
   logger?: Logger;
   /** Process metrics (CPU, memory, event loop) on /metrics besides the gateway's own (default false). */
   defaultMetrics?: boolean;
-  /** Bearer-token authentication (see auth.ts); without a secret the principal header is trusted. */
+  /** Authentication (see auth.ts); without a JWT secret or JWKS the principal header is trusted. */
   auth?: AuthOptions;
   /**
    * The `npm start` launcher's status endpoint: its view (service states, restarts after a crash)
    * is included in /healthz as `launcher`.
    */
   launcherUrl?: string;
+  /**
+   * GATEWAY_SUBGRAPH_SECRET: the principal is forwarded to the subgraphs as a token signed with
+   * it (subgraphs/kit auth.ts). Unset: as the plain development headers.
+   */
+  subgraphSecret?: string;
   /** Identical in-flight subgraph queries share one round trip (default true). */
   dedupeSubgraphRequests?: boolean;
   /** Replaces the HTTP client used to call subgraphs (default: node:http, keep-alive; see fetcher.ts). */
@@ -104,7 +121,8 @@ export interface ExecuteRequest {
   query: string | DocumentNode;
   variables?: Record<string, unknown>;
   operationName?: string;
-  principal?: string;
+  /** Default: the gateway's own principal (no roles). */
+  principal?: Principal;
   correlationId?: string;
 }
 
@@ -136,13 +154,22 @@ export interface PshubGateway {
 
 /** Forwards principal and correlation id; collects subgraph warnings into the context. */
 class PshubDataSource extends RemoteGraphQLDataSource<GatewayContext> {
-  override willSendRequest({
+  /** Set by createGateway: the signer of forwarded principals, when a subgraph secret is set. */
+  sign?: (principal: Principal) => Promise<string>;
+
+  override async willSendRequest({
     request,
     context,
-  }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+  }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const ctx = context as Partial<GatewayContext>;
-    request.http?.headers.set(PRINCIPAL_HEADER, ctx.principal ?? "gateway");
-    request.http?.headers.set(CORRELATION_HEADER, ctx.correlationId ?? randomUUID());
+    const principal = ctx.principal ?? GATEWAY_PRINCIPAL;
+    const headers = request.http?.headers;
+    if (!headers) return;
+    if (this.sign) headers.set(PRINCIPAL_TOKEN_HEADER, await this.sign(principal));
+    else
+      for (const [name, value] of Object.entries(developmentHeaders(principal)))
+        headers.set(name, value);
+    headers.set(CORRELATION_HEADER, ctx.correlationId ?? randomUUID());
   }
 
   override async didReceiveResponse({
@@ -207,14 +234,18 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
         ? readFileSync(SUPERGRAPH_PATH, "utf8")
         : mode.sdl;
 
+  const sign = options.subgraphSecret ? createPrincipalSigner(options.subgraphSecret) : undefined;
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) =>
-      new PshubDataSource({
+    buildService: ({ name, url }) => {
+      const source = new PshubDataSource({
         // The committed supergraph holds the default URLs; the environment decides at runtime.
         url: urls[name as SubgraphName] ?? url,
         fetcher: fetcher as unknown as RemoteGraphQLDataSource["fetcher"],
-      }),
+      });
+      source.sign = sign;
+      return source;
+    },
   });
 
   let schema: GraphQLSchema | undefined;
@@ -273,7 +304,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   let closing = false;
   const corsHeaders = {
     "access-control-allow-origin": "*",
-    "access-control-allow-headers": `content-type, authorization, ${PRINCIPAL_HEADER}, ${CORRELATION_HEADER}, apollo-require-preflight`,
+    "access-control-allow-headers": `content-type, authorization, ${API_KEY_HEADER}, ${PRINCIPAL_HEADER}, x-pshub-roles, x-pshub-legal-entities, ${CORRELATION_HEADER}, apollo-require-preflight`,
     "access-control-allow-methods": "GET, POST, OPTIONS",
   };
 
@@ -393,7 +424,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       },
       {
         contextValue: {
-          principal: request.principal ?? "anonymous",
+          principal: request.principal ?? GATEWAY_PRINCIPAL,
           correlationId: request.correlationId ?? randomUUID(),
           warnings: [],
         },
@@ -417,6 +448,10 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     documentGuard,
     maxBodyBytes,
     async listen({ port = 0, host = "127.0.0.1" } = {}) {
+      if (authenticate.mode === "development" && !isLoopback(host))
+        throw new Error(
+          `development mode trusts the x-pshub-principal header, so the gateway listens on loopback only, not ${host}; configure authentication (GATEWAY_JWT_SECRET or GATEWAY_JWKS_URL, GATEWAY_AUTH_MODE=production) to listen on ${host}`,
+        );
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(port, host, () => {

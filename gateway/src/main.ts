@@ -9,6 +9,10 @@ import { attachSubscriptions } from "./subscriptions/index.ts";
 
 const env = loadEnvOrExit(gatewayEnvSchema);
 const log = createLogger("gateway", env.LOG_LEVEL);
+// Subscriptions (graphql-ws on the same port and path) read the outbox, and API keys are looked
+// up in the database: one small pool.
+const database = await resolveDatabaseUrl(log);
+const client = createDbClient(database.url, { max: 4, applicationName: "pshub-gateway" });
 
 const gateway = await createGateway({
   subgraphUrls: {
@@ -35,22 +39,47 @@ const gateway = await createGateway({
   dedupeSubgraphRequests: env.GATEWAY_DEDUPE_SUBGRAPH_REQUESTS,
   launcherUrl: env.PSHUB_LAUNCHER_URL,
   auth: {
+    mode: env.GATEWAY_AUTH_MODE,
     jwtSecret: env.GATEWAY_JWT_SECRET,
+    jwksUrl: env.GATEWAY_JWKS_URL,
     issuer: env.GATEWAY_JWT_ISSUER,
     audience: env.GATEWAY_JWT_AUDIENCE,
+    clockToleranceSeconds: env.GATEWAY_JWT_CLOCK_TOLERANCE_S,
+    jwksCooldownMs: env.GATEWAY_JWKS_COOLDOWN_MS,
+    apiKeys: env.GATEWAY_API_KEYS ? client.db : undefined,
   },
+  subgraphSecret: env.GATEWAY_SUBGRAPH_SECRET,
   logger: log,
 });
-// Subscriptions (graphql-ws on the same port and path) read the outbox: one small pool.
-const database = await resolveDatabaseUrl(log);
-const client = createDbClient(database.url, { max: 4, applicationName: "pshub-gateway" });
+const mode = gateway.authenticate.mode;
+if (mode === "development") {
+  log.warn(
+    [
+      "",
+      "**********************************************************************************",
+      "DEVELOPMENT MODE (no GATEWAY_JWT_SECRET / GATEWAY_JWKS_URL, or GATEWAY_AUTH_MODE=development).",
+      "The x-pshub-principal header is TRUSTED AS SENT and anonymous callers are served.",
+      "The gateway listens on loopback only. Never expose it like this.",
+      "**********************************************************************************",
+    ].join("\n"),
+  );
+}
+if (!env.GATEWAY_SUBGRAPH_SECRET)
+  log.warn(
+    "GATEWAY_SUBGRAPH_SECRET is unset: the principal goes to the subgraphs unsigned (development only)",
+  );
+log.info({ mode, methods: gateway.authenticate.methods }, `authentication: ${mode} mode`);
 const subscriptions = await attachSubscriptions(gateway, {
   sql: client.sql,
   url: database.url,
   log,
 });
 
-const { port } = await gateway.listen({ port: env.PORT, host: env.HOST });
+const host = env.HOST ?? (mode === "development" ? "127.0.0.1" : "0.0.0.0");
+const { port } = await gateway.listen({ port: env.PORT, host }).catch((error: Error) => {
+  log.fatal(error.message);
+  process.exit(78);
+});
 log.info(
   { port, supergraph: env.GATEWAY_SUPERGRAPH },
   `gateway listening: GraphQL http://127.0.0.1:${port}/graphql, IDE http://127.0.0.1:${port}/`,

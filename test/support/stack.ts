@@ -8,12 +8,14 @@
  *   await stack.stop();                     // in afterAll
  */
 
+import { randomBytes } from "node:crypto";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import type { Db } from "@pshub/db";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import {
   type AttachedSubscriptions,
   attachSubscriptions,
+  type CreateGatewayOptions,
   createGateway,
   type PshubGateway,
   type SubgraphName,
@@ -37,6 +39,8 @@ export interface Stack {
   url: string;
   origin: string;
   subgraphs: Record<SubgraphName, RunningSubgraph>;
+  /** The GATEWAY_SUBGRAPH_SECRET shared by this stack's gateway and subgraphs. */
+  subgraphSecret: string;
   /** SQL statements run by the subgraphs since the last reset. */
   sqlCount(): number;
   resetSqlCount(): void;
@@ -55,15 +59,29 @@ export interface Stack {
 }
 
 export async function startStack(
-  options: { ide?: boolean; subscriptions?: boolean } = {},
+  options: {
+    ide?: boolean;
+    subscriptions?: boolean;
+    /** More gateway options (auth, limits, …); `auth.apiKeys: true` uses the stack's database. */
+    gateway?: Omit<Partial<CreateGatewayOptions>, "auth"> & {
+      auth?: Omit<NonNullable<CreateGatewayOptions["auth"]>, "apiKeys"> & { apiKeys?: boolean };
+    };
+  } = {},
 ): Promise<Stack> {
   let statements = 0;
   const database = await createTestDatabase({ onQuery: () => void statements++ });
   const { db } = database;
-  const subgraphs = await startSubgraphs(db);
+  // The subgraphs trust only this stack's gateway, as under `npm start`.
+  const subgraphSecret = randomBytes(32).toString("base64url");
+  const subgraphs = await startSubgraphs(db, { gatewaySecret: subgraphSecret });
   const gateway = await createGateway({
     subgraphUrls: subgraphs.urls,
     ide: options.ide ?? false,
+    ...options.gateway,
+    auth: options.gateway?.auth
+      ? { ...options.gateway.auth, apiKeys: options.gateway.auth.apiKeys ? db : undefined }
+      : undefined,
+    subgraphSecret,
   });
   const subscriptions: AttachedSubscriptions | undefined = options.subscriptions
     ? await attachSubscriptions(gateway, { sql: database.sql, url: database.url })
@@ -96,6 +114,7 @@ export async function startStack(
     url,
     origin: new URL(url).origin,
     subgraphs: subgraphs.running,
+    subgraphSecret,
     sqlCount: () => statements,
     resetSqlCount: () => {
       statements = 0;

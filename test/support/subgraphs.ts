@@ -12,17 +12,17 @@ import { SUBGRAPHS, type SubgraphName } from "@pshub/gateway";
 import { createBillingSubgraph } from "@pshub/subgraph-billing";
 import { createCustomerSubgraph } from "@pshub/subgraph-customer";
 import { createInvoiceSubgraph } from "@pshub/subgraph-invoice";
-import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
+import { type ListenOptions, listen, type RunningSubgraph } from "@pshub/subgraph-kit";
 import { createOpsSubgraph } from "@pshub/subgraph-ops";
 import { createProjectSubgraph } from "@pshub/subgraph-project";
 
-const on = { port: 0, host: "127.0.0.1" };
-const starters: Record<SubgraphName, (db: Db) => Promise<RunningSubgraph>> = {
-  customer: (db) => listen(createCustomerSubgraph(db), on),
-  project: (db) => listen(createProjectSubgraph(db), on),
-  billing: (db) => listen(createBillingSubgraph(db), on),
-  invoice: (db) => listen(createInvoiceSubgraph(db), on),
-  ops: (db) => listen(createOpsSubgraph(db), on),
+type On = ListenOptions;
+const starters: Record<SubgraphName, (db: Db, on: On) => Promise<RunningSubgraph>> = {
+  customer: (db, on) => listen(createCustomerSubgraph(db), on),
+  project: (db, on) => listen(createProjectSubgraph(db), on),
+  billing: (db, on) => listen(createBillingSubgraph(db), on),
+  invoice: (db, on) => listen(createInvoiceSubgraph(db), on),
+  ops: (db, on) => listen(createOpsSubgraph(db), on),
 };
 
 export interface RunningSubgraphs {
@@ -34,9 +34,17 @@ export interface RunningSubgraphs {
   close(): Promise<void>;
 }
 
-export async function startSubgraphs(db: Db): Promise<RunningSubgraphs> {
+/**
+ * `gatewaySecret`: the subgraphs then answer only requests signed with it (GATEWAY_SUBGRAPH_SECRET,
+ * subgraphs/kit auth.ts), as under `npm start`; without it they trust the development headers.
+ */
+export async function startSubgraphs(
+  db: Db,
+  options: { gatewaySecret?: string } = {},
+): Promise<RunningSubgraphs> {
+  const on: On = { port: 0, host: "127.0.0.1", gatewaySecret: options.gatewaySecret };
   const list = await Promise.all(
-    SUBGRAPHS.map(async ({ name }) => [name, await starters[name](db)] as const),
+    SUBGRAPHS.map(async ({ name }) => [name, await starters[name](db, on)] as const),
   );
   const running = Object.fromEntries(list) as Record<SubgraphName, RunningSubgraph>;
   return {

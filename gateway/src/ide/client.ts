@@ -46,7 +46,15 @@ function wsClientFor(headers: Record<string, unknown>): Client {
   return client;
 }
 
-const fetcher: Fetcher = (params, options) => {
+/** Headers-editor keys starting with `#` are comments, not headers. */
+function withoutComments(headers: Record<string, unknown> | undefined): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(headers ?? {}).filter(([name]) => !name.startsWith("#")),
+  );
+}
+
+const fetcher: Fetcher = (params, rawOptions) => {
+  const options = rawOptions && { ...rawOptions, headers: withoutComments(rawOptions.headers) };
   // Parsed here rather than taken from options.documentAST: after a tab switch GraphiQL can
   // hand over the previous tab's document and operation name with the new tab's text.
   let document: ReturnType<typeof parse>;
@@ -70,7 +78,7 @@ const fetcher: Fetcher = (params, options) => {
     return httpFetcher({ ...params, operationName: operationName ?? null }, options);
   }
   // GraphiQL renders each result of an async iterable as it arrives.
-  return wsClientFor(options?.headers ?? {}).iterate({
+  return wsClientFor(withoutComments(options?.headers)).iterate({
     query: params.query,
     variables: params.variables ?? undefined,
     operationName,

@@ -9,7 +9,18 @@ export interface ExampleTab {
   headers?: string;
 }
 
-const headers = JSON.stringify({ "x-pshub-principal": "analyst@example.com" }, null, 2);
+/**
+ * The headers editor's starting text. Keys starting with `#` are comments: the IDE does not send
+ * them (client.ts).
+ */
+const headers = JSON.stringify(
+  {
+    "#": 'Who you are. `npm start` prints a demo token per role (analyst, sales, delivery, finance, integration, admin): replace the line below with "Authorization": "Bearer <token>" to see what that role sees. With a token or API key ("x-api-key") the x-pshub-principal header is ignored; it is trusted only in development mode.',
+    "x-pshub-principal": "analyst@example.com",
+  },
+  null,
+  2,
+);
 
 export const EXAMPLE_TABS: ExampleTab[] = [
   {

@@ -21,6 +21,7 @@
  */
 
 import { createHash } from "node:crypto";
+import type { Principal } from "@pshub/db";
 import type { DomainEventRecord, EventFacts } from "@pshub/db/outbox";
 import {
   buildSchema,
@@ -49,7 +50,7 @@ import { SUBSCRIPTION_FIELDS, type SubscriptionField } from "./fields.ts";
 export type FederatedExecutor = (request: {
   query: DocumentNode;
   variables: Record<string, unknown>;
-  principal: string;
+  principal: Principal;
 }) => Promise<{ data?: Record<string, unknown> | null; errors?: readonly GraphQLFormattedError[] }>;
 
 /** The event object a Subscription field resolves to. */
@@ -65,7 +66,7 @@ export interface EventValue {
 }
 
 interface ExecContext {
-  principal: string;
+  principal: Principal;
   scope: string;
   event: EventValue;
   fetchEntity(info: GraphQLResolveInfo, field: SubscriptionField): Promise<unknown>;
@@ -277,7 +278,7 @@ export interface PreparedSubscription {
   document: DocumentNode;
   operationName?: string | null;
   variables: Record<string, unknown>;
-  principal: string;
+  principal: Principal;
   scope: string;
   fieldName: string;
   field: SubscriptionField;

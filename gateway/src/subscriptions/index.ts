@@ -6,7 +6,7 @@
 
 import type { Server } from "node:http";
 import type { ApolloGateway } from "@apollo/gateway";
-import type { Logger, Sql } from "@pshub/db";
+import type { Logger, Principal, Sql } from "@pshub/db";
 import { EventFactsLoader, OutboxReader } from "@pshub/db/outbox";
 import type { DocumentLimits } from "@pshub/subgraph-kit/limits";
 import type { GraphQLSchema } from "graphql";
@@ -33,8 +33,10 @@ export interface GatewayLike {
   execute: (request: {
     query: import("graphql").DocumentNode;
     variables?: Record<string, unknown>;
-    principal?: string;
+    principal?: Principal;
   }) => ReturnType<FederatedExecutor>;
+  /** The gateway's authenticator: sockets are authenticated exactly as HTTP requests are. */
+  authenticate?: Authenticate;
 }
 
 export interface AttachSubscriptionsOptions {
@@ -43,6 +45,7 @@ export interface AttachSubscriptionsOptions {
   /** Database URL, for the reader's dedicated LISTEN connection. */
   url: string;
   log?: Logger;
+  /** Default: the gateway's own (`gateway.authenticate`). */
   authenticate?: Authenticate;
   maxSubscriptionsPerConnection?: number;
   /** Subscriptions this process serves in all. */
@@ -76,7 +79,7 @@ export async function attachSubscriptions(
     execute: (request) => gateway.execute(request),
     reader,
     facts: new EventFactsLoader(options.sql),
-    authenticate: options.authenticate,
+    authenticate: options.authenticate ?? gateway.authenticate,
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,
     maxSubscriptions: options.maxSubscriptions,
     keepAliveMs: options.keepAliveMs,

@@ -1,8 +1,10 @@
 /**
  * graphql-ws on the gateway's own HTTP server (same port, same /graphql path as queries).
  *
- * - connection_init authenticates once per connection (`authenticate`, the same credentials as
- *   HTTP; until the auth issue lands, the `x-pshub-principal` connection param or header).
+ * - connection_init authenticates once per connection with the gateway's own authenticator
+ *   (auth.ts): connection params (`Authorization`, `x-api-key`, and in development mode
+ *   `x-pshub-principal`), else the upgrade request's headers. Refused → closed with 4401 before
+ *   anything runs.
  * - subscribe: parsed, validated against the current API schema, variables coerced, the root
  *   field looked up in SUBSCRIPTION_FIELDS; then the outbox reader streams its events (replaying
  *   from `afterEventId`), filtered, and each becomes a result through the EventExecutor (shared
@@ -21,7 +23,7 @@
  */
 import { createHash } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
-import type { Logger } from "@pshub/db";
+import { type Logger, type Principal, principalScopeKey } from "@pshub/db";
 import {
   type EventFactsLoader,
   OutboxClosedError,
@@ -52,6 +54,7 @@ import { useServer as attachGraphQLWs } from "graphql-ws/use/ws";
 import { LRUCache } from "lru-cache";
 import { WebSocketServer } from "ws";
 import { DEFAULT_LIMITS } from "../limits.ts";
+import { type AuthResult, type Credentials, createAuthenticator } from "../auth.ts";
 import {
   EventExecutor,
   type FederatedExecutor,
@@ -60,24 +63,25 @@ import {
 } from "./execute.ts";
 import { type FieldArgs, SUBSCRIPTION_FIELDS } from "./fields.ts";
 
-export const PRINCIPAL_PARAM = "x-pshub-principal";
+/** The gateway's authenticator (auth.ts): header-like credentials → a principal, or refused. */
+export type Authenticate = (credentials: Credentials) => Promise<AuthResult>;
 
-export interface AuthenticateInput {
-  connectionParams: Readonly<Record<string, unknown>> | undefined;
-  request: IncomingMessage;
+/** Close code of a connection whose connection_init does not authenticate. */
+export const CLOSE_UNAUTHENTICATED = 4401;
+
+/**
+ * What a socket authenticates with: its connection params (string values, names lower-cased,
+ * as HTTP header names are) over the upgrade request's headers.
+ */
+export function credentialsOf(
+  connectionParams: Readonly<Record<string, unknown>> | undefined,
+  request: IncomingMessage | undefined,
+): Credentials {
+  const credentials: Credentials = { ...request?.headers };
+  for (const [name, value] of Object.entries(connectionParams ?? {}))
+    if (typeof value === "string") credentials[name.toLowerCase()] = value;
+  return credentials;
 }
-
-/** Returns the principal, or null to refuse the connection (4403 Forbidden). */
-export type Authenticate = (input: AuthenticateInput) => Promise<string | null> | string | null;
-
-/** Today's HTTP rule: the principal header (here also a connection param), else "anonymous". */
-export const defaultAuthenticate: Authenticate = ({ connectionParams, request }) => {
-  const fromParams = connectionParams?.[PRINCIPAL_PARAM];
-  if (typeof fromParams === "string" && fromParams.trim()) return fromParams.trim();
-  const header = request.headers[PRINCIPAL_PARAM];
-  if (typeof header === "string" && header.trim()) return header.trim();
-  return "anonymous";
-};
 
 export interface SubscriptionServerOptions {
   httpServer: Server;
@@ -88,9 +92,10 @@ export interface SubscriptionServerOptions {
   execute: FederatedExecutor;
   reader: OutboxReader;
   facts: EventFactsLoader;
+  /** Default: development mode (auth.ts without secrets). */
   authenticate?: Authenticate;
-  /** What results may be shared across (default: the principal itself). */
-  scopeOf?: (principal: string) => string;
+  /** What results may be shared across (default: the principal's id, roles and scope). */
+  scopeOf?: (principal: Principal) => string;
   maxSubscriptionsPerConnection?: number;
   /** Subscriptions this process serves in all (default 50,000). */
   maxSubscriptions?: number;
@@ -128,7 +133,7 @@ export interface SubscriptionServer {
 }
 
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
-  principal?: string;
+  principal?: Principal;
   rejected?: number;
 }
 
@@ -184,8 +189,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     reader,
     facts,
     log,
-    authenticate = defaultAuthenticate,
-    scopeOf = (principal: string) => principal,
+    authenticate = createAuthenticator(),
+    scopeOf = principalScopeKey,
     maxSubscriptionsPerConnection = 50,
     maxRejectedSubscribes = 100,
     maxBufferedBytes = 8_000_000,
@@ -333,12 +338,18 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     {
       async onConnect(ctx) {
         if (closing) return false;
-        const principal = await authenticate({
-          connectionParams: ctx.connectionParams,
-          request: ctx.extra.request as IncomingMessage,
-        });
-        if (principal === null) return false;
-        ctx.extra.principal = principal;
+        const result = await authenticate(
+          credentialsOf(ctx.connectionParams, ctx.extra.request as IncomingMessage | undefined),
+        );
+        if (!result.ok) {
+          // Closed here with 4401 (graphql-ws's own close after `false` is then a no-op).
+          const socket = (ctx.extra as { socket?: { close(code: number, reason: string): void } })
+            .socket;
+          // A close reason is at most 123 bytes.
+          socket?.close(CLOSE_UNAUTHENTICATED, `Unauthorized: ${result.message}`.slice(0, 120));
+          return false;
+        }
+        ctx.extra.principal = result.principal;
         connections++;
         return true;
       },
@@ -424,7 +435,8 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
               "BAD_USER_INPUT",
             ),
           ]);
-        const principal = ctx.extra.principal ?? "anonymous";
+        const principal = ctx.extra.principal;
+        if (!principal) return [badRequest("not authenticated", "UNAUTHENTICATED")];
         const scope = scopeOf(principal);
         const prepared: PreparedSubscription = {
           document,

@@ -59,8 +59,13 @@ beforeAll(async () => {
     maxSubscriptionsPerConnection: 3,
     maxRejectedSubscribes: 5,
     documentCacheBytes: 2_000_000,
-    authenticate: ({ connectionParams }) =>
-      connectionParams?.token === "bad" ? null : String(connectionParams?.token ?? "anonymous"),
+    authenticate: async ({ token }) =>
+      token === "bad"
+        ? { ok: false, message: "bad token" }
+        : {
+            ok: true,
+            principal: { id: String(token ?? "anonymous"), roles: [], method: "development" },
+          },
     execute: async ({ query, variables }) => {
       federatedCalls.push({ query, variables });
       const id = String(variables.__id);
@@ -349,7 +354,7 @@ describe("subscriptions over graphql-ws (standalone)", () => {
     healthy.stop();
   });
 
-  it("refuses a connection whose connection_init does not authenticate (4403)", async () => {
+  it("refuses a connection whose connection_init does not authenticate (4401)", async () => {
     const c = createClient({
       url: wsUrl,
       webSocketImpl: WebSocket,
@@ -362,7 +367,7 @@ describe("subscriptions over graphql-ws (standalone)", () => {
     const code = await new Promise<number>((resolve) =>
       c.on("closed", (e) => resolve((e as CloseEvent).code)),
     );
-    expect(code).toBe(4403);
+    expect(code).toBe(4401);
   });
 
   it("on a schema reload keeps valid subscriptions and ends invalid ones with a retryable error", async () => {

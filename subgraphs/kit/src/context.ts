@@ -1,7 +1,7 @@
 /**
  * The per-request context every resolver gets.
  */
-import type { Db } from "@pshub/db";
+import type { Db, Principal } from "@pshub/db";
 import type { RequestLoaders } from "./loaders.ts";
 
 export const PRINCIPAL_HEADER = "x-pshub-principal";
@@ -10,8 +10,13 @@ export const CORRELATION_HEADER = "x-correlation-id";
 export interface SubgraphContext<L extends RequestLoaders = RequestLoaders> {
   db: Db;
   loaders: L;
-  /** Who is asking: forwarded by the gateway in `x-pshub-principal`; "anonymous" otherwise. */
+  /** Who is asking (the principal's id): the actor of audit rows and domain events. */
   principal: string;
+  /**
+   * The verified principal the gateway forwarded (id, roles, legal-entity scope, how it was
+   * authenticated); see auth.ts. Roles and scoping read it.
+   */
+  auth: Principal;
   /** From `x-correlation-id`, or a fresh uuid; copied into domain events. */
   correlationId: string;
   /** Collected into `extensions.warnings` of the response. */

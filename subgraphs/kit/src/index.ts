@@ -2,6 +2,7 @@
  * @pshub/subgraph-kit — what every pshub subgraph shares: the server bootstrap and its HTTP
  * adapter, the request context, scalars, errors, Relay keyset pagination and DataLoaders.
  */
+export * from "./auth.ts";
 export * from "./context.ts";
 export * from "./documentation.ts";
 export * from "./errors.ts";

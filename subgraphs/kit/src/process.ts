@@ -38,7 +38,17 @@ export function subgraphEnvSchema(defaultPort: number) {
     SUBGRAPH_MAX_DIRECTIVES: limit(SUBGRAPH_DOCUMENT_LIMITS.maxDirectives),
     SUBGRAPH_MAX_FIELDS: limit(SUBGRAPH_DOCUMENT_LIMITS.maxFields),
     SUBGRAPH_MAX_FRAGMENTS: limit(SUBGRAPH_DOCUMENT_LIMITS.maxFragments),
+    /**
+     * Shared with the gateway: the key of the signed principal it forwards (auth.ts). `npm start`
+     * generates one per run; unset, the subgraph trusts the development headers (loopback only).
+     */
+    GATEWAY_SUBGRAPH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   });
+}
+
+/** 127.0.0.0/8, ::1 and localhost: the hosts a development-mode service may listen on. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export interface SubgraphProcessOptions {
@@ -58,6 +68,17 @@ export async function runSubgraphProcess(
     max: env.DB_POOL_MAX,
     applicationName: `pshub-${options.name}`,
   });
+  if (!env.GATEWAY_SUBGRAPH_SECRET) {
+    if (!isLoopback(env.HOST)) {
+      log.fatal(
+        `GATEWAY_SUBGRAPH_SECRET is unset, so this subgraph would trust any caller's x-pshub-principal; it listens on loopback only, not HOST=${env.HOST}. Set GATEWAY_SUBGRAPH_SECRET (the gateway's too).`,
+      );
+      process.exit(78);
+    }
+    log.warn(
+      "DEVELOPMENT MODE: GATEWAY_SUBGRAPH_SECRET is unset; the x-pshub-principal header is trusted as sent (loopback only)",
+    );
+  }
   const running = await listen(options.create(client.db, { logger: log }), {
     port: env.PORT,
     host: env.HOST,
@@ -69,6 +90,7 @@ export async function runSubgraphProcess(
       maxFields: env.SUBGRAPH_MAX_FIELDS,
       maxFragments: env.SUBGRAPH_MAX_FRAGMENTS,
     },
+    gatewaySecret: env.GATEWAY_SUBGRAPH_SECRET,
   });
   log.info({ url: running.url }, `${options.name} subgraph listening on ${running.url}`);
 

@@ -12,10 +12,16 @@ import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
-import { createLogger, type Db, type Logger } from "@pshub/db";
+import { createLogger, type Db, type Logger, type Principal } from "@pshub/db";
 import { sql } from "drizzle-orm";
 import type { DocumentNode, GraphQLSchema } from "graphql";
-import { CORRELATION_HEADER, PRINCIPAL_HEADER, type SubgraphContext } from "./context.ts";
+import {
+  createPrincipalVerifier,
+  developmentPrincipal,
+  PRINCIPAL_TOKEN_HEADER,
+  PrincipalTokenError,
+} from "./auth.ts";
+import { CORRELATION_HEADER, type SubgraphContext } from "./context.ts";
 import { formatSubgraphError } from "./errors.ts";
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "./http.ts";
 import { createDocumentGuard, type DocumentLimits, SUBGRAPH_DOCUMENT_LIMITS } from "./limits.ts";
@@ -42,8 +48,15 @@ export interface SubgraphServer<L extends RequestLoaders = RequestLoaders> {
   schema: GraphQLSchema;
   db: Db;
   logger: Logger;
-  /** A fresh context as an HTTP request would get it (for `executeOperation` in tests). */
-  createContext(headers?: Record<string, string | undefined>): SubgraphContext<L>;
+  /**
+   * A fresh request context. `principal` is the verified one (the HTTP adapter passes it);
+   * without it the development headers are read (`x-pshub-principal`, see auth.ts) — for
+   * in-process callers such as tests.
+   */
+  createContext(
+    headers?: Record<string, string | undefined>,
+    principal?: Principal,
+  ): SubgraphContext<L>;
   /** Runs one operation in-process with a fresh request context (tests, benchmarks). */
   execute(
     query: string,
@@ -104,7 +117,10 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
       ...(options.plugins ?? []),
     ],
   });
-  const createContext = (headers: Record<string, string | undefined> = {}) => {
+  const createContext = (
+    headers: Record<string, string | undefined> = {},
+    verified?: Principal,
+  ) => {
     const warnings: string[] = [];
     const warn = (message: string) => {
       warnings.push(message);
@@ -112,12 +128,13 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
     const loaders = options.createLoaders
       ? options.createLoaders(options.db, warn)
       : (new RequestLoaders(options.db, warn) as L);
-    const principal = headers[PRINCIPAL_HEADER]?.trim();
+    const auth = verified ?? developmentPrincipal(headers);
     const correlation = headers[CORRELATION_HEADER]?.trim();
     return {
       db: options.db,
       loaders,
-      principal: principal || "anonymous",
+      principal: auth.id,
+      auth,
       correlationId:
         correlation && /^[0-9a-f-]{36}$/i.test(correlation) ? correlation : randomUUID(),
       warnings,
@@ -154,12 +171,19 @@ export interface ListenOptions {
    * what the gateway would refuse.
    */
   limits?: Partial<DocumentLimits>;
+  /**
+   * GATEWAY_SUBGRAPH_SECRET: when set, every GraphQL request must carry the gateway's signed
+   * `x-pshub-principal-token` (401 otherwise); unset, the development headers are trusted.
+   */
+  gatewaySecret?: string;
 }
 
 export interface RunningSubgraph {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4001/graphql */
   url: string;
   port: number;
+  /** GraphQL requests received, and those refused before anything ran (401). */
+  stats(): { requests: number; unauthenticated: number };
   close(): Promise<void>;
 }
 
@@ -171,8 +195,11 @@ export async function listen<L extends RequestLoaders>(
   const { apollo, logger } = server;
   const limit = options.maxBodyBytes ?? 1024 * 1024;
   const guard = createDocumentGuard({ ...SUBGRAPH_DOCUMENT_LIMITS, ...options.limits });
+  const verify = options.gatewaySecret ? createPrincipalVerifier(options.gatewaySecret) : undefined;
   await apollo.start();
   let ready = true;
+  let requests = 0;
+  let unauthenticated = 0;
 
   const http = createServer(async (req, res) => {
     try {
@@ -201,11 +228,26 @@ export async function listen<L extends RequestLoaders>(
           allow: "GET, POST",
         });
       }
+      requests++;
+      // The principal first: a caller the gateway did not sign for gets nothing else.
+      let principal: Principal | undefined;
+      if (verify) {
+        try {
+          const token = req.headers[PRINCIPAL_TOKEN_HEADER];
+          principal = await verify(Array.isArray(token) ? token[0] : token);
+        } catch (error) {
+          if (!(error instanceof PrincipalTokenError)) throw error;
+          unauthenticated++;
+          return sendGraphQLError(res, new HttpError(401, "UNAUTHENTICATED", error.message), {
+            "www-authenticate": "Bearer",
+          });
+        }
+      }
       await handleGraphQL(
         apollo,
         req,
         res,
-        async (headers) => server.createContext(Object.fromEntries(headers)),
+        async (headers) => server.createContext(Object.fromEntries(headers), principal),
         { maxBodyBytes: limit, checkQuery: (source) => guard.check(source) },
       );
     } catch (error) {
@@ -229,6 +271,7 @@ export async function listen<L extends RequestLoaders>(
   return {
     url: `http://${host}:${port}/graphql`,
     port,
+    stats: () => ({ requests, unauthenticated }),
     async close() {
       ready = false;
       await new Promise<void>((resolve) => {
