@@ -9,6 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { createPrincipalSigner, PRINCIPAL_TOKEN_HEADER } from "@pshub/subgraph-kit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { services } from "./services.ts";
 
@@ -188,6 +189,7 @@ describe("npm start", () => {
   it("runs a registered service, restarts it after a crash (shown in /healthz), and exits 1 naming it when it keeps crashing", async () => {
     const port = await freePort();
     const customerPort = await freePort();
+    const subgraphSecret = "a-subgraph-secret-for-this-test-0123456789";
     const run = launch({
       DATABASE_URL: t.url,
       PORT: String(port),
@@ -195,6 +197,7 @@ describe("npm start", () => {
       PSHUB_SERVICES: "customer",
       RESTART_BACKOFF_MS: "200",
       RESTART_LIMIT: "2",
+      GATEWAY_SUBGRAPH_SECRET: subgraphSecret,
     });
     const ok = await waitFor(async () => {
       const h = await health(port);
@@ -203,9 +206,14 @@ describe("npm start", () => {
     expect(ok.body).toEqual({ status: "ok", services: { customer: "healthy" } });
     // The service's own log lines come through, prefixed with its name.
     expect(run.output()).toMatch(/\[customer\] .*listening/);
+    // The subgraph answers a principal signed with the secret it was given, as the gateway signs.
+    const sign = createPrincipalSigner(subgraphSecret);
     const response = await fetch(`http://127.0.0.1:${customerPort}/graphql`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: {
+        "content-type": "application/json",
+        [PRINCIPAL_TOKEN_HEADER]: await sign({ id: "t", roles: ["analyst"], method: "jwt" }),
+      },
       body: JSON.stringify({ query: "{ customers(first: 1) { totalCount } }" }),
     });
     expect(await response.json()).toEqual({ data: { customers: { totalCount: 25 } } });
