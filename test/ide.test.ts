@@ -95,7 +95,7 @@ describe("the IDE", () => {
     const invoiceId = tree.invoiceIds[0] ?? "";
     await stack.db
       .update(invoice)
-      .set({ status: "DRAFT", amountPaid: "0", issuedOn: null, dueOn: null })
+      .set({ status: "DRAFT", number: null, amountPaid: "0", issuedOn: null, dueOn: null })
       .where(eq(invoice.id, invoiceId));
     await expect
       .poll(

@@ -53,8 +53,8 @@ import type { Context } from "graphql-ws";
 import { useServer as attachGraphQLWs } from "graphql-ws/use/ws";
 import { LRUCache } from "lru-cache";
 import { WebSocketServer } from "ws";
-import { DEFAULT_LIMITS } from "../limits.ts";
 import { type AuthResult, type Credentials, createAuthenticator } from "../auth.ts";
+import { DEFAULT_LIMITS } from "../limits.ts";
 import {
   EventExecutor,
   type FederatedExecutor,
