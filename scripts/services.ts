@@ -14,6 +14,10 @@ export interface ServiceSpec {
   port: number;
   portEnv: string;
   healthPath: string;
+  /** Not a GraphQL subgraph (the CDC process): no SUBGRAPH_*_URL; its URL is `urlPath`. */
+  subgraph?: false;
+  /** Path shown in the "pshub is up" block (default /graphql). */
+  urlPath?: string;
 }
 
 export const services: ServiceSpec[] = [
@@ -51,6 +55,15 @@ export const services: ServiceSpec[] = [
     port: SERVICE_PORTS.ops,
     portEnv: "OPS_PORT",
     healthPath: "/healthz",
+  },
+  {
+    name: "cdc",
+    entry: "cdc/main.ts",
+    port: 4010,
+    portEnv: "CDC_PORT",
+    healthPath: "/healthz",
+    subgraph: false,
+    urlPath: "/webhooks",
   },
   {
     name: "gateway",

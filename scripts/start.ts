@@ -18,6 +18,7 @@
  *    its own is restarted with backoff; one that keeps crashing stops everything with exit code 1
  *    (see crashed()).
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
@@ -25,6 +26,7 @@ import net from "node:net";
 import path from "node:path";
 import readline from "node:readline";
 import { fileURLToPath } from "node:url";
+import { realSourcesConfigured } from "@pshub/cdc/env";
 import {
   ConfigError,
   createDbClient,
@@ -60,8 +62,9 @@ const envSchema = dbEnvSchema.extend({
         value.split(",").every((name) => registry.some((s) => s.name === name.trim())),
       `must be "none" or a comma-separated list of: ${registry.map((s) => s.name).join(", ") || "(no services registered)"}`,
     ),
-  /** "demo" seeds the demo firm into an empty database; "none" starts with whatever is there. */
-  PSHUB_SEED: z.enum(["demo", "none"]).default("demo"),
+  /** "demo" seeds the demo firm into an empty database; "none" starts with whatever is there.
+   *  Default: "demo", or "none" when real sources are configured (the hub fills from them). */
+  PSHUB_SEED: z.enum(["demo", "none"]).optional(),
   START_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(120_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** A crashed service is restarted after RESTART_BACKOFF_MS × 2^(crashes in the window − 1), ≤ 30 s. */
@@ -245,7 +248,7 @@ function pipeLines(
 function serviceEnv(url: string): NodeJS.ProcessEnv {
   const urls = Object.fromEntries(
     running
-      .filter((r) => r.spec.name !== "gateway")
+      .filter((r) => r.spec.name !== "gateway" && r.spec.subgraph !== false)
       .map((r) => [
         `SUBGRAPH_${r.spec.name.toUpperCase()}_URL`,
         `http://127.0.0.1:${r.port}/graphql`,
@@ -432,7 +435,7 @@ function banner(url: string, embedded: boolean): string {
   }
   row("health", `http://127.0.0.1:${env.PORT}/healthz`);
   for (const r of running.filter((s) => s.spec.name !== "gateway")) {
-    row(r.spec.name, `http://127.0.0.1:${r.port}/graphql`);
+    row(r.spec.name, `http://127.0.0.1:${r.port}${r.spec.urlPath ?? "/graphql"}`);
   }
   row("database", `${url.replace(/:[^:@/]*@/, ":***@")}${embedded ? " (embedded)" : ""}`);
   lines.push("Press Ctrl-C to stop.", "");
@@ -462,7 +465,10 @@ const db = database;
 try {
   await runMigrations(db.url);
   log.info("migrations applied");
-  if (env.PSHUB_SEED === "demo") {
+  const seedMode = env.PSHUB_SEED ?? (realSourcesConfigured(process.env) ? "none" : "demo");
+  if (seedMode === "none" && !env.PSHUB_SEED)
+    log.info("real sources configured: not loading demo data");
+  if (seedMode === "demo") {
     const client = createDbClient(db.url, { max: 1, applicationName: "pshub-start" });
     try {
       const seeded = await seed.seedIfEmpty(client.sql);

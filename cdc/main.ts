@@ -1,0 +1,155 @@
+/**
+ * The CDC process: the sync engine with every configured connector, the webhook receiver on PORT
+ * (POST /webhooks, GET /healthz), and — for each system without settings — its sandbox in its
+ * place (the connector code is the same either way: it only sees URLs and credentials).
+ * SIGTERM / SIGINT stop pollers, streams, the receiver and the sandboxes, then exit 0.
+ */
+import { ConfigError, createDbClient, createLogger, resolveDatabaseUrl } from "@pshub/db";
+import { SyncEngine } from "./engine/engine.ts";
+import type { AfterApplyHook, Connector } from "./engine/types.ts";
+import { type CdcConfig, parseCdcConfig } from "./env.ts";
+import { NetSuiteConnector } from "./netsuite/connector.ts";
+import { closedWonHook } from "./salesforce/closed-won.ts";
+import { createSalesforceOrg, SALESFORCE_DEFAULTS } from "./salesforce/connector.ts";
+import { startSandboxActivity } from "./sandbox/activity.ts";
+import { NetSuiteSandbox } from "./sandbox/netsuite/server.ts";
+import { startSalesforceSandbox } from "./sandbox/salesforce/index.ts";
+import { newWebhookSecret, WebhookSender } from "./sandbox/webhooks/sender.ts";
+import { webhookMappers } from "./webhooks/events.ts";
+import { WebhookReceiver } from "./webhooks/receiver.ts";
+
+let config: CdcConfig;
+try {
+  config = parseCdcConfig(process.env);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(78);
+  }
+  throw error;
+}
+const { env } = config;
+const log = createLogger("cdc", env.LOG_LEVEL);
+const database = await resolveDatabaseUrl(log);
+const client = createDbClient(database.url, { max: env.DB_POOL_MAX, applicationName: "pshub-cdc" });
+const stops: (() => Promise<void> | void)[] = [];
+
+const connectors: Connector[] = [];
+const hooks: AfterApplyHook[] = [];
+
+// Salesforce + Certinia (one org).
+let salesforceAuth: Parameters<typeof createSalesforceOrg>[0]["auth"];
+if (config.salesforce.mode === "real") {
+  salesforceAuth = config.salesforce.auth;
+} else {
+  const sandbox = await startSalesforceSandbox();
+  stops.push(() => sandbox.stop());
+  salesforceAuth = {
+    kind: "password",
+    loginUrl: sandbox.url,
+    clientId: sandbox.options.clientId,
+    clientSecret: sandbox.options.clientSecret,
+    username: sandbox.options.username,
+    password: sandbox.options.password,
+  };
+  log.info({ url: sandbox.url }, "Salesforce sandbox running in place of a real org");
+}
+const org = createSalesforceOrg(
+  {
+    ...SALESFORCE_DEFAULTS,
+    auth: salesforceAuth,
+    apiVersion: env.SALESFORCE_API_VERSION,
+    pollIntervalMs: env.SALESFORCE_POLL_INTERVAL_MS,
+    streaming: env.SALESFORCE_STREAMING,
+    fieldMapOverride: env.SALESFORCE_FIELD_MAP,
+    certinia: env.CERTINIA_ENABLED,
+  },
+  client.db,
+  (message, detail) => log.info(detail ?? {}, message),
+);
+connectors.push(...org.connectors);
+hooks.push(closedWonHook({ autoConvert: true }));
+
+// NetSuite.
+let netsuiteSandbox: NetSuiteSandbox | undefined;
+if (config.netsuite.mode === "real") {
+  connectors.push(
+    new NetSuiteConnector({
+      baseUrl: config.netsuite.baseUrl,
+      auth: {
+        accessToken: config.netsuite.accessToken,
+        clientCredentials: config.netsuite.clientCredentials,
+      },
+      pageSize: env.NETSUITE_PAGE_SIZE,
+      lookbackSeconds: env.NETSUITE_LOOKBACK_SECONDS,
+      pollIntervalMs: env.NETSUITE_POLL_INTERVAL_MS,
+    }),
+  );
+} else {
+  netsuiteSandbox = new NetSuiteSandbox();
+  const baseUrl = await netsuiteSandbox.listen(0);
+  stops.push(() => netsuiteSandbox?.close());
+  connectors.push(
+    new NetSuiteConnector({
+      baseUrl,
+      auth: { accessToken: [...netsuiteSandbox.accessTokens][0]! },
+      lookbackSeconds: env.NETSUITE_LOOKBACK_SECONDS,
+      pollIntervalMs: Math.min(env.NETSUITE_POLL_INTERVAL_MS, 3_000),
+    }),
+  );
+  log.info({ url: baseUrl }, "NetSuite sandbox running in place of a real account");
+}
+
+// Webhooks: the receiver on PORT; in sandbox mode a signing sender pushes PSA activity.
+const secrets = config.webhooks.mode === "real" ? config.webhooks.secrets : [newWebhookSecret()];
+const receiver = new WebhookReceiver({
+  client,
+  secrets,
+  maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
+  logger: log,
+});
+
+const engine = new SyncEngine({
+  client,
+  databaseUrl: database.url,
+  connectors,
+  mappers: webhookMappers,
+  hooks,
+  logger: log,
+  batchSize: env.CDC_BATCH_SIZE,
+});
+await engine.start();
+const port = await receiver.listen(env.PORT);
+log.info({ url: `http://127.0.0.1:${port}/webhooks` }, "webhook receiver listening");
+
+let stopActivity = () => {};
+if (env.CDC_SANDBOX_ACTIVITY_MS > 0 && (config.webhooks.mode === "sandbox" || netsuiteSandbox)) {
+  const activity = startSandboxActivity({
+    db: client.db,
+    intervalMs: env.CDC_SANDBOX_ACTIVITY_MS,
+    sender:
+      config.webhooks.mode === "sandbox"
+        ? new WebhookSender(`http://127.0.0.1:${port}/webhooks`, secrets[0]!)
+        : undefined,
+    netsuite: netsuiteSandbox,
+    logger: log,
+  });
+  stopActivity = () => activity.stop();
+}
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    stopActivity();
+    await receiver.close();
+    await engine.stop();
+    // The sandboxes last: the connectors talk to them until they have stopped.
+    for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => {});
+    await client.close();
+    await database.stop();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,149 @@
+/**
+ * Live activity for `npm start` in sandbox mode, so the hub visibly moves: the sandbox PSA pushes
+ * signed webhooks (time logged on the hub's active projects, approved a tick later), and the
+ * sandbox ERP posts the hub's issued invoices (standing in for the outbound write-back) and
+ * receives payments for them, which the NetSuite poller reads back. Each tick is small.
+ */
+import { type Db, type Logger, schema } from "@pshub/db";
+import { and, eq, notInArray, sql } from "drizzle-orm";
+import type { NetSuiteSandbox } from "./netsuite/server.ts";
+import type { WebhookSender } from "./webhooks/sender.ts";
+
+export interface ActivityOptions {
+  db: Db;
+  intervalMs: number;
+  sender?: WebhookSender;
+  netsuite?: NetSuiteSandbox;
+  logger: Logger;
+}
+
+export function startSandboxActivity(options: ActivityOptions): { stop(): void } {
+  const { db, sender, netsuite, logger } = options;
+  const linked = new Set<string>();
+  const pending: { id: string; data: Record<string, unknown> }[] = [];
+  const posted = new Map<string, string>();
+  const customers = new Map<string, string>();
+  let seq = 0;
+  let running = false;
+
+  const psaTick = async () => {
+    if (!sender) return;
+    // Approve what was logged on the previous tick.
+    for (const p of pending.splice(0))
+      await sender.send("time_entry.approved", { ...p.data, updated_at: new Date().toISOString() });
+    const [project] = await db
+      .select({
+        id: schema.project.id,
+        code: schema.project.code,
+        currency: schema.project.currency,
+      })
+      .from(schema.project)
+      .where(eq(schema.project.status, "ACTIVE"))
+      .orderBy(sql`random()`)
+      .limit(1);
+    const [resource] = await db
+      .select()
+      .from(schema.resource)
+      .where(
+        and(
+          eq(schema.resource.active, true),
+          eq(schema.resource.currency, project?.currency ?? "USD"),
+        ),
+      )
+      .orderBy(sql`random()`)
+      .limit(1);
+    if (!project || !resource) return;
+    const projectRef = `P-${project.code}`;
+    const resourceRef = `R-${resource.id.slice(0, 8)}`;
+    if (!linked.has(projectRef)) {
+      await sender.send("project.updated", { id: projectRef, code: project.code });
+      linked.add(projectRef);
+    }
+    if (!linked.has(resourceRef)) {
+      await sender.send("resource.updated", {
+        id: resourceRef,
+        email: resource.email,
+        name: resource.name,
+        role: resource.role,
+        bill_rate: resource.billRate,
+        cost_rate: resource.costRate,
+        currency: resource.currency,
+      });
+      linked.add(resourceRef);
+    }
+    const data = {
+      id: `TE-${Date.now()}-${seq++}`,
+      project_id: projectRef,
+      resource_id: resourceRef,
+      work_date: new Date().toISOString().slice(0, 10),
+      hours: String(1 + (seq % 8)),
+      bill_rate: resource.billRate,
+      currency: resource.currency,
+      billable: true,
+      description: "logged in the sandbox PSA",
+      updated_at: new Date().toISOString(),
+    };
+    await sender.send("time_entry.submitted", data);
+    pending.push({ id: data.id, data });
+  };
+
+  const erpTick = async () => {
+    if (!netsuite) return;
+    const issued = await db
+      .select()
+      .from(schema.invoice)
+      .where(
+        and(
+          eq(schema.invoice.status, "ISSUED"),
+          posted.size ? notInArray(schema.invoice.id, [...posted.keys()]) : sql`true`,
+        ),
+      )
+      .limit(3);
+    for (const inv of issued) {
+      let customer = customers.get(inv.customerId);
+      if (!customer) {
+        const [c] = await db
+          .select()
+          .from(schema.customer)
+          .where(eq(schema.customer.id, inv.customerId));
+        customer = netsuite.addCustomer({
+          companyname: c?.name ?? "Customer",
+          externalid: inv.customerId,
+          currency: inv.currency,
+        });
+        customers.set(inv.customerId, customer);
+      }
+      posted.set(
+        inv.id,
+        netsuite.addInvoice({
+          entity: customer,
+          externalid: inv.id,
+          tranid: `NS-${inv.number}`,
+          total: inv.total,
+          tax: inv.tax,
+          currency: inv.currency,
+        }),
+      );
+    }
+    // Pay one posted, open invoice in full.
+    const open = [...posted.values()].find((id) => netsuite.invoice(id)?.status === "A");
+    if (open) {
+      const inv = netsuite.invoice(open)!;
+      netsuite.addPayment({ invoiceId: open, amount: String(inv.foreigntotal) });
+    }
+  };
+
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    Promise.all([psaTick(), erpTick()])
+      .catch((error) =>
+        logger.warn({ err: (error as Error).message }, "sandbox activity tick failed"),
+      )
+      .finally(() => {
+        running = false;
+      });
+  }, options.intervalMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}
