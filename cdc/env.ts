@@ -4,44 +4,18 @@
  * settings present its sandbox runs in its place; with some of them, the missing ones are errors.
  */
 import { readFileSync } from "node:fs";
-import { ConfigError, dbEnvSchema, parseEnv } from "@pshub/db";
+import { ConfigError, dbEnvSchema, parseEnv, SERVICE_PORTS } from "@pshub/db";
 import { z } from "zod";
+import { salesforceConfig, salesforceEnv, settings } from "./salesforce/config.ts";
+import type { SalesforceConfig } from "./salesforce/connector.ts";
 
 const url = z.url({ error: "must be an http(s) URL" });
 const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const ms = (d: number) => z.coerce.number().int().min(100).max(86_400_000).default(d);
 
-export const cdcEnvSchema = dbEnvSchema.extend({
+export const cdcEnvSchema = dbEnvSchema.extend(salesforceEnv.shape).extend({
   /** The CDC process's HTTP port: POST /webhooks, GET /healthz. */
-  PORT: z.coerce.number().int().min(0).max(65535).default(4010),
-  // Salesforce (username-password OAuth flow, or an access token)
-  SALESFORCE_LOGIN_URL: url.optional(),
-  SALESFORCE_CLIENT_ID: z.string().min(1).optional(),
-  SALESFORCE_CLIENT_SECRET: z.string().min(1).optional(),
-  SALESFORCE_USERNAME: z.string().min(1).optional(),
-  SALESFORCE_PASSWORD: z.string().min(1).optional(),
-  SALESFORCE_INSTANCE_URL: url.optional(),
-  SALESFORCE_ACCESS_TOKEN: z.string().min(1).optional(),
-  SALESFORCE_REFRESH_TOKEN: z.string().min(1).optional(),
-  SALESFORCE_API_VERSION: z
-    .string()
-    .regex(/^\d{2,3}\.0$/, "must look like 62.0")
-    .default("62.0"),
-  SALESFORCE_POLL_INTERVAL_MS: ms(30_000),
-  SALESFORCE_STREAMING: bool.default(true),
-  /** JSON field-map override, e.g. {"fields":{"Opportunity":{"billingModel":"Billing_Type__c"}}}. */
-  SALESFORCE_FIELD_MAP: z
-    .string()
-    .transform((v, ctx) => {
-      try {
-        return JSON.parse(v) as Record<string, unknown>;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
-        return z.NEVER;
-      }
-    })
-    .optional(),
-  CERTINIA_ENABLED: bool.default(true),
+  PORT: z.coerce.number().int().min(0).max(65535).default(SERVICE_PORTS.cdc),
   // NetSuite
   NETSUITE_BASE_URL: url.optional(),
   NETSUITE_ACCESS_TOKEN: z.string().min(1).optional(),
@@ -84,29 +58,8 @@ export type CdcEnv = z.infer<typeof cdcEnvSchema>;
 /** What the env says about each system: real settings, or the sandbox. */
 export interface CdcConfig {
   env: CdcEnv;
-  salesforce:
-    | { mode: "sandbox" }
-    | {
-        mode: "real";
-        auth:
-          | {
-              kind: "password";
-              loginUrl: string;
-              clientId: string;
-              clientSecret: string;
-              username: string;
-              password: string;
-            }
-          | {
-              kind: "token";
-              instanceUrl: string;
-              accessToken: string;
-              refreshToken?: string;
-              loginUrl?: string;
-              clientId?: string;
-              clientSecret?: string;
-            };
-      };
+  /** The org's settings; `auth` undefined = run the Salesforce sandbox and use its credentials. */
+  salesforce: Omit<SalesforceConfig, "auth"> & { auth?: SalesforceConfig["auth"] };
   netsuite:
     | { mode: "sandbox" }
     | {
@@ -156,48 +109,11 @@ export function parseCdcConfig(source: NodeJS.ProcessEnv): CdcConfig {
   const need = (name: keyof CdcEnv, why: string) => {
     if (!env[name]) problems.push(`missing environment variable ${name}: required ${why}`);
   };
-  let salesforce: CdcConfig["salesforce"] = { mode: "sandbox" };
-  if (SALESFORCE_KEYS.some((k) => env[k])) {
-    if (env.SALESFORCE_ACCESS_TOKEN || env.SALESFORCE_INSTANCE_URL) {
-      need("SALESFORCE_INSTANCE_URL", "with SALESFORCE_ACCESS_TOKEN (token auth)");
-      need("SALESFORCE_ACCESS_TOKEN", "with SALESFORCE_INSTANCE_URL (token auth)");
-      salesforce = {
-        mode: "real",
-        auth: {
-          kind: "token",
-          instanceUrl: env.SALESFORCE_INSTANCE_URL ?? "",
-          accessToken: env.SALESFORCE_ACCESS_TOKEN ?? "",
-          refreshToken: env.SALESFORCE_REFRESH_TOKEN,
-          loginUrl: env.SALESFORCE_LOGIN_URL,
-          clientId: env.SALESFORCE_CLIENT_ID,
-          clientSecret: env.SALESFORCE_CLIENT_SECRET,
-        },
-      };
-    } else {
-      for (const k of [
-        "SALESFORCE_LOGIN_URL",
-        "SALESFORCE_CLIENT_ID",
-        "SALESFORCE_CLIENT_SECRET",
-        "SALESFORCE_USERNAME",
-        "SALESFORCE_PASSWORD",
-      ] as const) {
-        need(
-          k,
-          "for the Salesforce username-password flow (or set SALESFORCE_INSTANCE_URL + SALESFORCE_ACCESS_TOKEN)",
-        );
-      }
-      salesforce = {
-        mode: "real",
-        auth: {
-          kind: "password",
-          loginUrl: env.SALESFORCE_LOGIN_URL ?? "",
-          clientId: env.SALESFORCE_CLIENT_ID ?? "",
-          clientSecret: env.SALESFORCE_CLIENT_SECRET ?? "",
-          username: env.SALESFORCE_USERNAME ?? "",
-          password: env.SALESFORCE_PASSWORD ?? "",
-        },
-      };
-    }
+  let salesforce: CdcConfig["salesforce"] = settings(env);
+  try {
+    salesforce = salesforceConfig(env) ?? salesforce;
+  } catch (error) {
+    problems.push(`invalid Salesforce settings: ${(error as Error).message}`);
   }
   let netsuite: CdcConfig["netsuite"] = { mode: "sandbox" };
   if (NETSUITE_KEYS.some((k) => env[k])) {

@@ -10,13 +10,13 @@ import type { AfterApplyHook, Connector } from "./engine/types.ts";
 import { type CdcConfig, parseCdcConfig } from "./env.ts";
 import { NetSuiteConnector } from "./netsuite/connector.ts";
 import { closedWonHook } from "./salesforce/closed-won.ts";
-import { createSalesforceOrg, SALESFORCE_DEFAULTS } from "./salesforce/connector.ts";
+import { createSalesforceOrg } from "./salesforce/connector.ts";
 import { startSandboxActivity } from "./sandbox/activity.ts";
 import { NetSuiteSandbox } from "./sandbox/netsuite/server.ts";
-import { startSalesforceSandbox } from "./sandbox/salesforce/index.ts";
+import { startSandboxOrg } from "./sandbox/salesforce/launch.ts";
 import { newWebhookSecret, WebhookSender } from "./sandbox/webhooks/sender.ts";
 import { webhookMappers } from "./webhooks/events.ts";
-import { WebhookReceiver } from "./webhooks/receiver.ts";
+import { WEBHOOK_SOURCE, WebhookReceiver } from "./webhooks/receiver.ts";
 
 let config: CdcConfig;
 try {
@@ -38,37 +38,20 @@ const connectors: Connector[] = [];
 const hooks: AfterApplyHook[] = [];
 
 // Salesforce + Certinia (one org).
-let salesforceAuth: Parameters<typeof createSalesforceOrg>[0]["auth"];
-if (config.salesforce.mode === "real") {
-  salesforceAuth = config.salesforce.auth;
-} else {
-  const sandbox = await startSalesforceSandbox();
+let salesforceAuth = config.salesforce.auth;
+if (!salesforceAuth) {
+  const { sandbox, auth } = await startSandboxOrg();
   stops.push(() => sandbox.stop());
-  salesforceAuth = {
-    kind: "password",
-    loginUrl: sandbox.url,
-    clientId: sandbox.options.clientId,
-    clientSecret: sandbox.options.clientSecret,
-    username: sandbox.options.username,
-    password: sandbox.options.password,
-  };
+  salesforceAuth = auth;
   log.info({ url: sandbox.url }, "Salesforce sandbox running in place of a real org");
 }
 const org = createSalesforceOrg(
-  {
-    ...SALESFORCE_DEFAULTS,
-    auth: salesforceAuth,
-    apiVersion: env.SALESFORCE_API_VERSION,
-    pollIntervalMs: env.SALESFORCE_POLL_INTERVAL_MS,
-    streaming: env.SALESFORCE_STREAMING,
-    fieldMapOverride: env.SALESFORCE_FIELD_MAP,
-    certinia: env.CERTINIA_ENABLED,
-  },
+  { ...config.salesforce, auth: salesforceAuth },
   client.db,
   (message, detail) => log.info(detail ?? {}, message),
 );
 connectors.push(...org.connectors);
-hooks.push(closedWonHook({ autoConvert: true }));
+hooks.push(closedWonHook({ autoConvert: env.SALESFORCE_AUTO_CONVERT }));
 
 // NetSuite.
 let netsuiteSandbox: NetSuiteSandbox | undefined;
@@ -113,7 +96,7 @@ const engine = new SyncEngine({
   client,
   databaseUrl: database.url,
   connectors,
-  mappers: webhookMappers,
+  sourceMappers: { [WEBHOOK_SOURCE]: webhookMappers },
   hooks,
   logger: log,
   batchSize: env.CDC_BATCH_SIZE,

@@ -59,7 +59,7 @@ export const services: ServiceSpec[] = [
   {
     name: "cdc",
     entry: "cdc/main.ts",
-    port: 4010,
+    port: SERVICE_PORTS.cdc,
     portEnv: "CDC_PORT",
     healthPath: "/healthz",
     subgraph: false,

@@ -11,7 +11,11 @@ import { type DbClient, type Logger, sync } from "@pshub/db";
 import type { AfterApplyHook, AppliedChange, InboundRecord, Mapper, MapResult } from "./types.ts";
 
 export interface ApplierOptions {
+  /** Mappers by (system, object), for any source. */
   mappers: Mapper[];
+  /** Mappers of one source (inbox `source` = connector name); they win over `mappers`, so two
+   *  sources of one system (NetSuite polling and ERP webhooks) can both have an "invoice". */
+  sourceMappers?: Record<string, Mapper[]>;
   hooks?: AfterApplyHook[];
   /** Inbox rows per transaction (default 500). */
   batchSize?: number;
@@ -42,6 +46,8 @@ export class Applier {
     options: ApplierOptions,
   ) {
     for (const m of options.mappers) this.mappers.set(mapperKey(m.system, m.object), m);
+    for (const [source, list] of Object.entries(options.sourceMappers ?? {}))
+      for (const m of list) this.mappers.set(`${source}|${mapperKey(m.system, m.object)}`, m);
     this.hooks = options.hooks ?? [];
     this.batchSize = options.batchSize ?? 500;
     this.logger = options.logger;
@@ -102,7 +108,7 @@ export class Applier {
         for (const row of sourceRows) {
           const record = row.payload as InboundRecord;
           records.set(row.id, record);
-          const mapped = this.map(record);
+          const mapped = this.map(source, record);
           if (mapped.kind === "skip") {
             outcomes.set(row.id, { id: row.id, status: "SKIPPED", reason: mapped.reason });
           } else if (mapped.kind === "failure") {
@@ -223,8 +229,9 @@ export class Applier {
     });
   }
 
-  private map(record: InboundRecord): MapResult {
-    const mapper = this.mappers.get(mapperKey(record?.system, record?.object));
+  private map(source: string, record: InboundRecord): MapResult {
+    const key = mapperKey(record?.system, record?.object);
+    const mapper = this.mappers.get(`${source}|${key}`) ?? this.mappers.get(key);
     if (!mapper)
       return { kind: "skip", reason: `no mapper for ${record?.system} ${record?.object}` };
     try {

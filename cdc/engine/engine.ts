@@ -23,8 +23,8 @@ export interface EngineOptions {
   /** For the leader session's dedicated connection. */
   databaseUrl: string;
   connectors: Connector[];
-  /** Mappers besides the connectors' own (e.g. the webhook receiver's). */
-  mappers?: Mapper[];
+  /** Mappers of sources that are not connectors, by inbox source (e.g. { webhooks: [...] }). */
+  sourceMappers?: Record<string, Mapper[]>;
   hooks?: AfterApplyHook[];
   logger: Logger;
   /** Default poll interval per object (ms). */
@@ -88,7 +88,11 @@ export class SyncEngine {
 
   constructor(private readonly options: EngineOptions) {
     this.applier = new Applier(options.client, {
-      mappers: [...options.connectors.flatMap((c) => c.mappers), ...(options.mappers ?? [])],
+      mappers: [],
+      sourceMappers: {
+        ...Object.fromEntries(options.connectors.map((c) => [c.name, c.mappers])),
+        ...options.sourceMappers,
+      },
       hooks: options.hooks,
       batchSize: options.batchSize,
       logger: options.logger,

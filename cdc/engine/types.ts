@@ -99,6 +99,9 @@ export interface ParentRef {
   entityType: EntityType;
   /** false: when the parent is unknown the field is left null instead of waiting. */
   required?: boolean;
+  /** Resolve by the parent's natural key in the hub instead (e.g. { field: "code" } of a project,
+   *  "email" of a resource) when no source link exists: for pushing systems that name hub rows. */
+  naturalKey?: { field: string; value: string };
 }
 
 /**

@@ -5,7 +5,7 @@
  * receives payments for them, which the NetSuite poller reads back. Each tick is small.
  */
 import { type Db, type Logger, schema } from "@pshub/db";
-import { and, eq, notInArray, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { NetSuiteSandbox } from "./netsuite/server.ts";
 import type { WebhookSender } from "./webhooks/sender.ts";
 
@@ -19,7 +19,6 @@ export interface ActivityOptions {
 
 export function startSandboxActivity(options: ActivityOptions): { stop(): void } {
   const { db, sender, netsuite, logger } = options;
-  const linked = new Set<string>();
   const pending: { id: string; data: Record<string, unknown> }[] = [];
   const posted = new Map<string, string>();
   const customers = new Map<string, string>();
@@ -53,28 +52,10 @@ export function startSandboxActivity(options: ActivityOptions): { stop(): void }
       .orderBy(sql`random()`)
       .limit(1);
     if (!project || !resource) return;
-    const projectRef = `P-${project.code}`;
-    const resourceRef = `R-${resource.id.slice(0, 8)}`;
-    if (!linked.has(projectRef)) {
-      await sender.send("project.updated", { id: projectRef, code: project.code });
-      linked.add(projectRef);
-    }
-    if (!linked.has(resourceRef)) {
-      await sender.send("resource.updated", {
-        id: resourceRef,
-        email: resource.email,
-        name: resource.name,
-        role: resource.role,
-        bill_rate: resource.billRate,
-        cost_rate: resource.costRate,
-        currency: resource.currency,
-      });
-      linked.add(resourceRef);
-    }
     const data = {
       id: `TE-${Date.now()}-${seq++}`,
-      project_id: projectRef,
-      resource_id: resourceRef,
+      project_code: project.code,
+      resource_email: resource.email,
       work_date: new Date().toISOString().slice(0, 10),
       hours: String(1 + (seq % 8)),
       bill_rate: resource.billRate,
@@ -89,29 +70,35 @@ export function startSandboxActivity(options: ActivityOptions): { stop(): void }
 
   const erpTick = async () => {
     if (!netsuite) return;
-    const issued = await db
-      .select()
-      .from(schema.invoice)
-      .where(
-        and(
-          eq(schema.invoice.status, "ISSUED"),
-          posted.size ? notInArray(schema.invoice.id, [...posted.keys()]) : sql`true`,
-        ),
-      )
-      .limit(3);
+    // The hub's issued invoices the ERP has not seen yet (standing in for the outbound posting).
+    const issued = await db.execute<{
+      id: string;
+      customer_id: string;
+      number: string;
+      total: string;
+      tax: string;
+      currency: string;
+      customer_name: string;
+      erp_customer: string | null;
+    }>(sql`
+      select i.id, i.customer_id, i.number, i.total::text, i.tax::text, i.currency, c.name as customer_name,
+        (select l.external_id from source_link l where l.entity_type = 'customer' and l.entity_id = c.id
+          and l.system = 'ERP' and l.object = 'customer') as erp_customer
+      from invoice i join customer c on c.id = i.customer_id
+      where i.status = 'ISSUED' and not exists (select 1 from source_link l where l.entity_type = 'invoice'
+        and l.entity_id = i.id and l.system = 'ERP')
+      order by i.issued_on limit 3`);
     for (const inv of issued) {
-      let customer = customers.get(inv.customerId);
+      if (posted.has(inv.id)) continue;
+      let customer = customers.get(inv.customer_id);
       if (!customer) {
-        const [c] = await db
-          .select()
-          .from(schema.customer)
-          .where(eq(schema.customer.id, inv.customerId));
         customer = netsuite.addCustomer({
-          companyname: c?.name ?? "Customer",
-          externalid: inv.customerId,
+          id: inv.erp_customer ?? undefined,
+          companyname: inv.customer_name,
+          externalid: inv.customer_id,
           currency: inv.currency,
         });
-        customers.set(inv.customerId, customer);
+        customers.set(inv.customer_id, customer);
       }
       posted.set(
         inv.id,

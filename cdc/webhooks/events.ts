@@ -115,6 +115,41 @@ const ref = (
   entityType,
 });
 
+/** The project / resource a PSA event refers to: its own id (source_link), or the hub's project
+ *  code / resource email (a PSA that names hub rows). */
+const projectRef = (d: { project_id?: string; project_code?: string }) =>
+  d.project_id
+    ? ref("projectId", "PSA", "project", d.project_id, "project")
+    : {
+        ...ref("projectId", "PSA", "project", `code:${d.project_code}`, "project"),
+        naturalKey: { field: "code", value: d.project_code! },
+      };
+const resourceRef = (d: { resource_id?: string; resource_email?: string }) =>
+  d.resource_id
+    ? ref("resourceId", "PSA", "resource", d.resource_id, "resource")
+    : {
+        ...ref("resourceId", "PSA", "resource", `email:${d.resource_email}`, "resource"),
+        naturalKey: { field: "email", value: d.resource_email! },
+      };
+const parentIds = {
+  project_id: id.optional(),
+  project_code: z.string().min(1).optional(),
+  resource_id: id.optional(),
+  resource_email: z.email().optional(),
+};
+type ParentIds = {
+  project_id?: string;
+  project_code?: string;
+  resource_id?: string;
+  resource_email?: string;
+};
+const hasParents = (needResource: boolean) => (d: ParentIds) =>
+  (!!d.project_id || !!d.project_code) && (!needResource || !!d.resource_id || !!d.resource_email);
+const parentsMessage = {
+  message: "needs project_id or project_code (and resource_id or resource_email)",
+  path: ["project_id"],
+};
+
 /** Omits undefined values (an absent field is never written). */
 function defined(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
@@ -182,19 +217,20 @@ export const webhookMappers: Mapper[] = [
     "PSA",
     "time_entry",
     "time_entry",
-    z.object({
-      event: z.string(),
-      id,
-      project_id: id,
-      resource_id: id,
-      work_date: date,
-      hours: decimal,
-      bill_rate: decimal,
-      currency,
-      billable: z.boolean().optional(),
-      description: z.string().optional(),
-      status: z.string().optional(),
-    }),
+    z
+      .object({
+        event: z.string(),
+        id,
+        ...parentIds,
+        work_date: date,
+        hours: decimal,
+        bill_rate: decimal,
+        currency,
+        billable: z.boolean().optional(),
+        description: z.string().optional(),
+        status: z.string().optional(),
+      })
+      .refine(hasParents(true), parentsMessage),
     (d, r) => [
       {
         entityType: "time_entry",
@@ -209,10 +245,7 @@ export const webhookMappers: Mapper[] = [
           billable: d.billable,
           description: d.description,
         }),
-        parents: [
-          ref("projectId", "PSA", "project", d.project_id, "project"),
-          ref("resourceId", "PSA", "resource", d.resource_id, "resource"),
-        ],
+        parents: [projectRef(d), resourceRef(d)],
         state: stateOf(d.event, d.status, work),
       },
     ],
@@ -221,19 +254,20 @@ export const webhookMappers: Mapper[] = [
     "PSA",
     "expense",
     "expense",
-    z.object({
-      event: z.string(),
-      id,
-      project_id: id,
-      resource_id: id,
-      incurred_on: date,
-      amount: decimal,
-      currency,
-      category: z.string().min(1),
-      billable: z.boolean().optional(),
-      description: z.string().optional(),
-      status: z.string().optional(),
-    }),
+    z
+      .object({
+        event: z.string(),
+        id,
+        ...parentIds,
+        incurred_on: date,
+        amount: decimal,
+        currency,
+        category: z.string().min(1),
+        billable: z.boolean().optional(),
+        description: z.string().optional(),
+        status: z.string().optional(),
+      })
+      .refine(hasParents(true), parentsMessage),
     (d, r) => [
       {
         entityType: "expense",
@@ -248,10 +282,7 @@ export const webhookMappers: Mapper[] = [
           billable: d.billable,
           description: d.description,
         }),
-        parents: [
-          ref("projectId", "PSA", "project", d.project_id, "project"),
-          ref("resourceId", "PSA", "resource", d.resource_id, "resource"),
-        ],
+        parents: [projectRef(d), resourceRef(d)],
         state: stateOf(d.event, d.status, work),
       },
     ],
@@ -260,17 +291,19 @@ export const webhookMappers: Mapper[] = [
     "PSA",
     "milestone",
     "milestone",
-    z.object({
-      event: z.string(),
-      id,
-      project_id: id,
-      name: z.string().min(1),
-      amount: decimal,
-      currency,
-      due_date: date,
-      completed_on: date.optional(),
-      status: z.string().optional(),
-    }),
+    z
+      .object({
+        event: z.string(),
+        id,
+        ...parentIds,
+        name: z.string().min(1),
+        amount: decimal,
+        currency,
+        due_date: date,
+        completed_on: date.optional(),
+        status: z.string().optional(),
+      })
+      .refine(hasParents(false), parentsMessage),
     (d, r) => [
       {
         entityType: "milestone",
@@ -284,7 +317,7 @@ export const webhookMappers: Mapper[] = [
           dueDate: d.due_date,
           completedOn: d.completed_on,
         }),
-        parents: [ref("projectId", "PSA", "project", d.project_id, "project")],
+        parents: [projectRef(d)],
         state: stateOf(d.event, d.status, ["OPEN", "COMPLETED", "APPROVED"]),
       },
     ],

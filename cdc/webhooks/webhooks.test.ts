@@ -226,6 +226,21 @@ describe("signed webhooks", () => {
     expect(new Set(refused.map((r) => r.status))).toEqual(new Set(["FAILED"]));
   });
 
+  it("a PSA that names hub rows (project_code, resource_email) needs no link events", async () => {
+    const res = await sender.send("time_entry.approved", {
+      id: "TE-NK",
+      project_code: projectCode,
+      resource_email: resourceEmail,
+      work_date: "2026-05-07",
+      hours: "2.00",
+      bill_rate: "150.00",
+      currency: "USD",
+    });
+    expect(res.status).toBe(200);
+    await applier.drain();
+    expect((await timeEntry("TE-NK"))?.status).toBe("APPROVED");
+  });
+
   it("a signed event with a bad value fails with a PROJECT_OPS exception naming the field", async () => {
     const res = await sender.send("time_entry.submitted", entry("TE-BAD", { hours: "lots" }));
     expect(res.status).toBe(200);

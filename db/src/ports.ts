@@ -11,6 +11,8 @@ export const SERVICE_PORTS = {
   billing: 4003,
   invoice: 4004,
   ops: 4005,
+  /** The CDC process: POST /webhooks, GET /healthz. */
+  cdc: 4010,
 } as const;
 
 export type ServiceName = keyof typeof SERVICE_PORTS;

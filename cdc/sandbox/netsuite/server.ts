@@ -141,7 +141,7 @@ export class NetSuiteSandbox implements TableSource {
     transaction: [],
     nexttransactionlinelink: [],
   };
-  private nextId = 100;
+  private nextId = 900_000;
   private faults: Fault[] = [];
   private server?: Server;
   private baseUrl = "";
@@ -206,13 +206,14 @@ export class NetSuiteSandbox implements TableSource {
   }
 
   addCustomer(c: {
+    id?: string;
     companyname: string;
     externalid?: string | null;
     currency?: string;
     email?: string;
     lastModified?: Date;
   }): string {
-    const id = String(this.nextId++);
+    const id = c.id ?? String(this.nextId++);
     const at = c.lastModified ?? nowSecond();
     this.tables.customer!.push({
       id,

@@ -57,6 +57,7 @@ export interface SyncParentRef {
   externalId: string;
   entityType: SyncEntityType;
   required?: boolean;
+  naturalKey?: { field: string; value: string };
 }
 
 /** One canonical change of one inbound record (see cdc/engine/types.ts CanonicalChange). */
@@ -240,6 +241,7 @@ export async function applySyncChanges(
       for (const p of c.parents ?? []) refs.set(parentKey(p.system, p.object, p.externalId), p);
   }
   const links = await loadLinks(tx, [...refs.values()]);
+  await resolveNaturalKeys(tx, all, links);
 
   // 2. Merge each record's changes in source-time order, dropping stale ones.
   for (const g of all) {
@@ -374,6 +376,43 @@ export async function applySyncChanges(
   }
   await flagErpTotals(tx, ctx.actor, out);
   return out;
+}
+
+/** Parents named by a natural key (and not linked): looked up once per entity type and field;
+ *  found ones are added to `links` under their source reference. */
+async function resolveNaturalKeys(
+  tx: Tx,
+  groups: Group[],
+  links: Map<string, LinkRow>,
+): Promise<void> {
+  const wanted = new Map<string, { type: SyncEntityType; field: string; refs: SyncParentRef[] }>();
+  for (const g of groups)
+    for (const c of g.changes)
+      for (const p of c.parents ?? []) {
+        if (!p.naturalKey || links.has(parentKey(p.system, p.object, p.externalId))) continue;
+        if (!ENTITY_SPECS[p.entityType]?.naturalKeys?.includes(p.naturalKey.field)) continue;
+        const key = `${p.entityType}|${p.naturalKey.field}`;
+        const w = wanted.get(key) ?? { type: p.entityType, field: p.naturalKey.field, refs: [] };
+        w.refs.push(p);
+        wanted.set(key, w);
+      }
+  for (const w of wanted.values()) {
+    const values = [...new Set(w.refs.map((r) => r.naturalKey!.value))];
+    const rows = await tx.execute<{ id: string; key: string }>(sql`
+      select id::text as id, ${sql.raw(columnName(w.field))}::text as key
+      from ${sql.raw(ENTITY_SPECS[w.type].table)}
+      where ${sql.raw(columnName(w.field))}::text = any(${pgArray(values)}::text[])`);
+    const byKey = new Map(rows.map((r) => [r.key, r.id]));
+    for (const r of w.refs) {
+      const id = byKey.get(r.naturalKey!.value);
+      if (id)
+        links.set(parentKey(r.system, r.object, r.externalId), {
+          entityType: r.entityType,
+          entityId: id,
+          sourceModifiedAt: null,
+        });
+    }
+  }
 }
 
 interface LinkRow {

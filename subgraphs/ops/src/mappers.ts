@@ -7,6 +7,7 @@ import type {
   auditLog,
   inboxEvent,
   outboundCommand,
+  resyncRequest,
   sourceLink,
   syncCursor,
   syncException,
@@ -21,6 +22,8 @@ export type SourceLinkMapper = typeof sourceLink.$inferSelect;
 export type SyncCursorMapper = typeof syncCursor.$inferSelect;
 export type InboxEventMapper = typeof inboxEvent.$inferSelect;
 export type OutboundCommandMapper = typeof outboundCommand.$inferSelect;
+export type ResyncRequestMapper = typeof resyncRequest.$inferSelect;
+export type { SyncStatusRow as SyncStatusMapper } from "./data/sync-status.ts";
 
 export type CustomerMapper = EntityRef;
 export type ContractMapper = EntityRef;

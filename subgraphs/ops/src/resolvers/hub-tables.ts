@@ -57,6 +57,7 @@ export const SyncCursor: SyncCursorResolvers = {
 export const InboxEvent: InboxEventResolvers = {
   id: (event) => String(event.id),
   payload: (event) => JSON.stringify(event.payload),
+  ignoredFields: (event) => event.ignoredFields ?? [],
 };
 
 export const OutboundCommand: OutboundCommandResolvers = {

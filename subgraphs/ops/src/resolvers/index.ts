@@ -12,16 +12,20 @@ import { lineage } from "./Lineage.ts";
 import { Mutation } from "./Mutation.ts";
 import { Query } from "./Query.ts";
 import { SyncException } from "./SyncException.ts";
+import { syncMutations, syncQueries } from "./sync.ts";
 
 export const resolvers: Resolvers = {
-  Query: { ...Query, ...hubTableQueries, lineage },
-  Mutation,
+  Query: { ...Query, ...hubTableQueries, ...syncQueries, lineage },
+  Mutation: { ...Mutation, ...syncMutations },
   AuditLogEntry,
   InboxEvent,
   LineageEvent,
   OutboundCommand,
   SyncCursor,
   SyncException,
+  ResyncRequest: {
+    inboxEventId: (r) => (r.inboxEventId == null ? null : String(r.inboxEventId)),
+  },
   SyncExceptionEntity: {
     __resolveType: (entity) => entity.__typename,
   },
