@@ -10,7 +10,6 @@ import { salesforceConfig, salesforceEnv, settings } from "./salesforce/config.t
 import type { SalesforceConfig } from "./salesforce/connector.ts";
 
 const url = z.url({ error: "must be an http(s) URL" });
-const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const ms = (d: number) => z.coerce.number().int().min(100).max(86_400_000).default(d);
 
 export const cdcEnvSchema = dbEnvSchema.extend(salesforceEnv.shape).extend({

@@ -366,7 +366,7 @@ describe("applier", () => {
     // The time arrives before its project is linked: it waits.
     const cards = [1, 2, 3].map((i) =>
       rec("PSA", "Timecard", `TC${i}`, {
-        date: "2026-03-0" + i,
+        date: `2026-03-0${i}`,
         hours: "8.00",
         project: "PRJ1",
         resourceId,
@@ -387,7 +387,7 @@ describe("applier", () => {
     // Approved in the PSA.
     const approvals = [1, 2, 3].map((i) =>
       rec("PSA", "Timecard", `TC${i}`, {
-        date: "2026-03-0" + i,
+        date: `2026-03-0${i}`,
         hours: "8.00",
         project: "PRJ1",
         resourceId,

@@ -150,15 +150,12 @@ it("syncStatus, inboxEvents reasons and resyncEntity through the ops subgraph", 
     expect(after.status).toBe("SKIPPED");
 
     // An entity no source knows: a coded error, nothing queued.
+    const opportunityId = await wonOpportunity(t.db, basics);
     const { project } = await execute(
       t.db,
       operations.convertOpportunity,
       { actor: "t" },
-      {
-        opportunityId: (await import("@pshub/db/testing")).wonOpportunity
-          ? await (await import("@pshub/db/testing")).wonOpportunity(t.db, basics)
-          : "",
-      },
+      { opportunityId },
     );
     const none = await ops.execute(
       `mutation($id: ID!) { resyncEntity(entityType: "project", id: $id) { id } }`,

@@ -20,7 +20,7 @@ const currency = z.string().regex(/^[A-Z]{3}$/, "must be an ISO-4217 code");
 /** Decimal strings to cents (BigInt), and back: totals are never floats. */
 function cents(v: string): bigint {
   const [i, f = ""] = v.replace(/^-/, "").split(".");
-  const c = BigInt(i || "0") * 100n + BigInt((f + "00").slice(0, 2));
+  const c = BigInt(i || "0") * 100n + BigInt(`${f}00`.slice(0, 2));
   return v.startsWith("-") ? -c : c;
 }
 function fromCents(c: bigint): string {
