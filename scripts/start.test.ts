@@ -202,7 +202,7 @@ describe("npm start", () => {
     const ok = await waitFor(async () => {
       const h = await health(port);
       return h?.status === 200 ? h : undefined;
-    }, 140_000);
+    }, 90_000);
     expect(ok.body).toEqual({ status: "ok", services: { customer: "healthy" } });
     // The service's own log lines come through, prefixed with its name.
     expect(run.output()).toMatch(/\[customer\] .*listening/);
@@ -275,7 +275,7 @@ describe("npm start", () => {
     const ok = await waitFor(async () => {
       const h = await health(ports.PORT!);
       return h?.status === 200 ? h : undefined;
-    }, 90_000);
+    }, 150_000);
     // The gateway owns /healthz now: every subgraph answers.
     const subgraphs = (ok.body as { subgraphs: Record<string, { status: string }> }).subgraphs;
     const subgraphNames = services
