@@ -390,6 +390,21 @@ describe("gateway over two subgraphs", () => {
     }
   });
 
+  it("never echoes a huge input back whole in an error (truncated)", async () => {
+    const huge = "x".repeat(900_000);
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: "query($n: Int) { customers(first: $n) { name } }",
+        variables: { n: huge },
+      }),
+    });
+    const text = await response.text();
+    expect(text.length).toBeLessThan(2_000);
+    expect(text).toContain("more characters");
+  });
+
   it("answers with a coded error, not a 500, when a subgraph is down", async () => {
     const partial = await createGateway({
       supergraph: { sdl: composeToy() },
@@ -407,6 +422,8 @@ describe("gateway over two subgraphs", () => {
       expect(response.status).toBe(200);
       const json = (await response.json()) as any;
       expect(json.errors[0].message).toMatch(/ECONNREFUSED|connect/);
+      // No internal address reaches the client (redact.ts).
+      expect(JSON.stringify(json)).not.toMatch(/127\.0\.0\.1|:9\/graphql/);
       expect(json.errors[0].extensions.code).toBeTruthy();
       expect((await fetch(`${new URL(partialUrl).origin}/healthz`)).status).toBe(503);
     } finally {

@@ -47,6 +47,7 @@ import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
 import { ideHtml } from "./ide/html.ts";
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsPlugin } from "./limits.ts";
 import { createMetrics } from "./metrics.ts";
+import { redactFormattedError } from "./redact.ts";
 import {
   healthUrlOf,
   resolveSubgraphUrls,
@@ -259,6 +260,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     gateway,
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
+    // No internal URL or address, no huge echoed input, in any error a client sees (redact.ts).
+    formatError: (formatted) => redactFormattedError(formatted),
     // main.ts owns SIGINT/SIGTERM (ordered shutdown: subscriptions, then HTTP, then the pool).
     stopOnTerminationSignals: false,
     // Compact JSON: Apollo's default pretty-prints, a third more bytes on big BI answers.
