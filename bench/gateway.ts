@@ -16,8 +16,8 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createDbClient, createLogger, recreateDatabase, resolveDatabaseUrl } from "@pshub/db";
+import { buildCustomerTree } from "@pshub/db/testing";
 import { compose, readAllSubgraphSdl, SUBGRAPHS } from "@pshub/gateway";
-import { buildCustomerTree } from "../test/support/builders.ts";
 import {
   type Child,
   freePort,

@@ -46,16 +46,14 @@ const log = createLogger("bench-ingest", "warn");
 const server = await resolveDatabaseUrl(log);
 const url = await recreateDatabase(server.url, "pshub_bench_ingest");
 const client = createDbClient(url, { max: 8 });
-await client.db
-  .insert(schema.legalEntity)
-  .values({
-    code: "US",
-    name: "Firm US",
-    country: "US",
-    currency: "USD",
-    taxJurisdiction: "US-NY",
-    invoicePrefix: "US-",
-  });
+await client.db.insert(schema.legalEntity).values({
+  code: "US",
+  name: "Firm US",
+  country: "US",
+  currency: "USD",
+  taxJurisdiction: "US-NY",
+  invoicePrefix: "US-",
+});
 const loadSamples: number[] = [];
 const loadTimer = setInterval(() => loadSamples.push(loadavg()[0]!), 1000);
 

@@ -147,7 +147,7 @@ async function runDriver() {
     "@pshub/db"
   );
   const { SUBGRAPHS } = await import("@pshub/gateway");
-  const { buildCustomerTree } = await import("../test/support/builders.ts");
+  const { buildCustomerTree } = await import("@pshub/db/testing");
   const { execute, operations } = await import("@pshub/db");
   const { freePort, httpOk, REPO_ROOT, spawnTs, waitUntil } = await import(
     "./support/processes.ts"

@@ -6,10 +6,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { invoice, syncException } from "@pshub/db/schema";
+import { buildCustomerTree, type CustomerTree } from "@pshub/db/testing";
 import { count } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeepInvoicesDocument } from "./__generated__/operations.ts";
-import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 
 let stack: Stack;

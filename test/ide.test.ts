@@ -7,9 +7,9 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { invoice } from "@pshub/db/schema";
+import { buildCustomerTree, type CustomerTree } from "@pshub/db/testing";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 import {
   type Browser,
   editorText,

@@ -5,9 +5,9 @@
  * invoice resolved across subgraphs, appears in the response pane.
  */
 import { mkdirSync } from "node:fs";
+import { buildCustomerTree, type CustomerTree } from "@pshub/db/testing";
 import { type AttachedSubscriptions, attachSubscriptions } from "@pshub/gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 import {
   type Browser,
   editorText,

@@ -4,12 +4,13 @@
  * carries its own fields, the entity null and a retryable SERVICE_UNAVAILABLE error at the
  * entity's path; once the subgraph is back, events carry their entity again.
  */
+
+import { buildCustomerTree, type CustomerTree } from "@pshub/db/testing";
 import { createCustomerSubgraph } from "@pshub/subgraph-customer";
 import { listen, type RunningSubgraph } from "@pshub/subgraph-kit";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 
 let stack: Stack;

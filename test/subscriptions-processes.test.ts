@@ -5,12 +5,16 @@
  */
 import type { Db } from "@pshub/db";
 import { execute, operations } from "@pshub/db";
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import {
+  buildCustomerTree,
+  type CustomerTree,
+  createTestDatabase,
+  type TestDatabase,
+} from "@pshub/db/testing";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type Child, freePort, httpOk, spawnTs, waitUntil } from "../bench/support/processes.ts";
-import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 import { type RunningSubgraphs, startSubgraphs } from "./support/subgraphs.ts";
 
 let database: TestDatabase;

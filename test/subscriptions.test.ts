@@ -10,7 +10,12 @@
  */
 import type { Db } from "@pshub/db";
 import { execute, operations } from "@pshub/db";
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import {
+  buildCustomerTree,
+  type CustomerTree,
+  createTestDatabase,
+  type TestDatabase,
+} from "@pshub/db/testing";
 import {
   type AttachedSubscriptions,
   attachSubscriptions,
@@ -23,7 +28,6 @@ import type { ExecutionResult } from "graphql";
 import { type Client, createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 import { type RunningSubgraphs, startSubgraphs } from "./support/subgraphs.ts";
 
 interface Gw {

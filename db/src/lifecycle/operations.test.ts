@@ -20,7 +20,7 @@ import {
 } from "../schema.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
 import { execute, type OperationContext, operations as op } from "./index.ts";
-import { addTime, newResource, seedBasics, wonOpportunity } from "./test-builders.ts";
+import { addTime, newResource, seedBasics, wonOpportunity } from "../testing/lifecycle.ts";
 
 let t: TestDatabase;
 beforeAll(async () => {

@@ -17,7 +17,7 @@ import {
 } from "../schema.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
 import { execute, lineage, type OperationContext, operations as op } from "./index.ts";
-import { addExpenses, addTime, newResource, seedBasics, wonOpportunity } from "./test-builders.ts";
+import { addExpenses, addTime, newResource, seedBasics, wonOpportunity } from "../testing/lifecycle.ts";
 
 let t: TestDatabase;
 beforeAll(async () => {

@@ -51,4 +51,10 @@ export async function createTestDatabase(options: ClientOptions = {}): Promise<T
   };
 }
 /** Builders for lifecycle scenarios: legal entity + tax rate, won opportunities, time, expenses. */
-export * from "../lifecycle/test-builders.ts";
+// Test data builders: one set for every package's tests (rows of any table, the lifecycle's
+// basics, customer/project rows, a whole invoiced customer tree).
+export * from "./customer.ts";
+export * from "./customer-tree.ts";
+export * from "./lifecycle.ts";
+export * from "./project.ts";
+export * from "./rows.ts";

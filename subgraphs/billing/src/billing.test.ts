@@ -1,5 +1,5 @@
 import { billingEvent } from "@pshub/db/schema";
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { builders, createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import type { OperationResult } from "@pshub/subgraph-kit";
 import {
   listen,
@@ -10,7 +10,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBillingSubgraph } from "./index.ts";
 import type { BillingLoaders } from "./loaders.ts";
-import { builders } from "./testing/builders.ts";
 
 let t: TestDatabase;
 let server: SubgraphServer<BillingLoaders>;

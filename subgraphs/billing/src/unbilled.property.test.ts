@@ -7,13 +7,12 @@
  * Seed: printed; FC_SEED=<n> replays a failure.
  */
 import { execute, type OperationContext, operations as op } from "@pshub/db";
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
+import { builders, createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import type { SubgraphServer } from "@pshub/subgraph-kit";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBillingSubgraph } from "./index.ts";
 import type { BillingLoaders } from "./loaders.ts";
-import { builders } from "./testing/builders.ts";
 
 let t: TestDatabase;
 let server: SubgraphServer<BillingLoaders>;

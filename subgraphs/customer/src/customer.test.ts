@@ -1,16 +1,17 @@
 import { contact, customer, taxRate } from "@pshub/db/schema";
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import type { OperationResult } from "@pshub/subgraph-kit";
-import { listen, type RunningSubgraph, undocumented } from "@pshub/subgraph-kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createCustomerSubgraph } from "./index.ts";
 import {
   buildContact,
   buildContract,
   buildCustomer,
   buildLegalEntity,
   buildOpportunity,
-} from "./testing/builders.ts";
+  createTestDatabase,
+  type TestDatabase,
+} from "@pshub/db/testing";
+import type { OperationResult } from "@pshub/subgraph-kit";
+import { listen, type RunningSubgraph, undocumented } from "@pshub/subgraph-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createCustomerSubgraph } from "./index.ts";
 
 let t: TestDatabase;
 let server: ReturnType<typeof createCustomerSubgraph>;

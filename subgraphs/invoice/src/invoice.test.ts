@@ -1,5 +1,4 @@
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { builders } from "@pshub/subgraph-billing/testing";
+import { builders, createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import type { OperationResult } from "@pshub/subgraph-kit";
 import {
   listen,

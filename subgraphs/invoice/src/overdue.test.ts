@@ -2,8 +2,7 @@
  * Invoice.overdue and the `overdue` filter are one rule on one clock (the database's): an
  * application clock that drifts cannot make an invoice's flag disagree with the list it is in.
  */
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { builders } from "@pshub/subgraph-billing/testing";
+import { builders, createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import type { SubgraphServer } from "@pshub/subgraph-kit";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { createInvoiceSubgraph } from "./index.ts";

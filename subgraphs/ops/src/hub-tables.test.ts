@@ -12,8 +12,7 @@ import {
   sourceLink,
   syncCursor,
 } from "@pshub/db/schema";
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { builders } from "@pshub/subgraph-billing/testing";
+import { builders, createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { encodeCursor, type SubgraphServer, undocumented } from "@pshub/subgraph-kit";
 import { asc, desc } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

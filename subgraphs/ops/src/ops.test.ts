@@ -3,8 +3,7 @@
  * SyncException.entity stubs, and coded answers to bad input.
  */
 import { syncException } from "@pshub/db/schema";
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import { builders } from "@pshub/subgraph-billing/testing";
+import { builders, createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import {
   listen,
   type OperationResult,

@@ -1,9 +1,4 @@
 import { timeEntry } from "@pshub/db/schema";
-import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
-import type { OperationResult } from "@pshub/subgraph-kit";
-import { listen, type RunningSubgraph, undocumented } from "@pshub/subgraph-kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createProjectSubgraph } from "./index.ts";
 import {
   buildAssignment,
   buildContract,
@@ -14,7 +9,13 @@ import {
   buildProject,
   buildResource,
   buildTimeEntry,
-} from "./testing/builders.ts";
+  createTestDatabase,
+  type TestDatabase,
+} from "@pshub/db/testing";
+import type { OperationResult } from "@pshub/subgraph-kit";
+import { listen, type RunningSubgraph, undocumented } from "@pshub/subgraph-kit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createProjectSubgraph } from "./index.ts";
 
 let t: TestDatabase;
 let server: ReturnType<typeof createProjectSubgraph>;

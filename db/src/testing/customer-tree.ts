@@ -4,7 +4,7 @@
  * inserted in a few set-based statements; amounts are decimal strings.
  */
 import { randomUUID } from "node:crypto";
-import type { Db } from "@pshub/db";
+import type { Db } from "../client.ts";
 import {
   billingEvent,
   contract,
@@ -16,7 +16,8 @@ import {
   project,
   resource,
   timeEntry,
-} from "@pshub/db/schema";
+} from "../schema.ts";
+import { buildLegalEntity } from "./customer.ts";
 
 export interface CustomerTree {
   legalEntityId: string;
@@ -34,22 +35,6 @@ let sequence = 0;
 const unique = (prefix: string) =>
   `${prefix}-${process.pid}-${++sequence}-${randomUUID().slice(0, 8)}`;
 
-export async function buildLegalEntity(db: Db): Promise<string> {
-  const [row] = await db
-    .insert(legalEntity)
-    .values({
-      code: unique("LE"),
-      name: "Northwind Consulting Ltd",
-      country: "GB",
-      currency: "GBP",
-      taxJurisdiction: "GB",
-      invoicePrefix: "NW",
-    })
-    .returning({ id: legalEntity.id });
-  if (!row) throw new Error("legal entity not inserted");
-  return row.id;
-}
-
 /**
  * A customer with a parent, one T&M contract and project, and `invoices` issued invoices of
  * `linesPerInvoice` lines each (one approved, billed time entry per line) and one payment each.
@@ -59,7 +44,7 @@ export async function buildCustomerTree(
   options: { invoices: number; linesPerInvoice?: number; name?: string },
 ): Promise<CustomerTree> {
   const linesPerInvoice = options.linesPerInvoice ?? 2;
-  const legalEntityId = await buildLegalEntity(db);
+  const legalEntityId = await buildLegalEntity(db).then((row) => row.id);
   const [parent] = await db
     .insert(customer)
     .values({ name: `${options.name ?? "Contoso"} Group`, currency: "GBP", legalEntityId })

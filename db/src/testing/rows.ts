@@ -6,7 +6,7 @@
  *   const { contract } = await b.contractWithProject({ billingModel: "TIME_AND_MATERIALS" });
  */
 import { randomUUID } from "node:crypto";
-import type { Db } from "@pshub/db";
+import type { Db } from "../client.ts";
 import {
   auditLog,
   billingEvent,
@@ -29,7 +29,7 @@ import {
   syncCursor,
   syncException,
   timeEntry,
-} from "@pshub/db/schema";
+} from "../schema.ts";
 
 type Insert<T extends { $inferInsert: unknown }> = T["$inferInsert"];
 

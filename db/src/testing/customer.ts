@@ -1,10 +1,11 @@
 /**
- * Small seed builders for the customer and project subgraph tests: one row per call, sensible
- * defaults, overrides for what a test cares about. Money is a decimal string.
+ * Builders for customer-side rows (legal entities, customers, contacts, opportunities, contracts):
+ * one row per call, sensible defaults, overrides for what a test cares about. Money is a decimal
+ * string.
  */
 import { randomUUID } from "node:crypto";
-import type { Db } from "@pshub/db";
-import { contact, contract, customer, legalEntity, opportunity } from "@pshub/db/schema";
+import type { Db } from "../client.ts";
+import { contact, contract, customer, legalEntity, opportunity } from "../schema.ts";
 
 type Insert<T extends { $inferInsert: unknown }> = Partial<T["$inferInsert"]>;
 

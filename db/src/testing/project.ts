@@ -1,19 +1,12 @@
 /**
- * Seed builders for the project subgraph's tests (customer-side rows come from
- * @pshub/subgraph-customer/testing). One row per call; money is a decimal string.
+ * Builders for project-side rows (customer-side rows: ./customer.ts). One row per call; money is a
+ * decimal string.
  */
-import type { Db } from "@pshub/db";
-import { assignment, expense, milestone, project, resource, timeEntry } from "@pshub/db/schema";
-import {
-  buildContract,
-  buildCustomer,
-  buildLegalEntity,
-  unique,
-} from "@pshub/subgraph-customer/testing";
+import type { Db } from "../client.ts";
+import { assignment, expense, milestone, project, resource, timeEntry } from "../schema.ts";
+import { buildContract, buildCustomer, buildLegalEntity, unique } from "./customer.ts";
 
 type Insert<T extends { $inferInsert: unknown }> = Partial<T["$inferInsert"]>;
-
-export { buildContract, buildCustomer, buildLegalEntity, unique };
 
 /** A legal entity, a customer, a T&M contract and a project under it. */
 export async function buildProject(
