@@ -16,7 +16,10 @@ describe("sandbox live activity", () => {
     let seed = 7;
     const stop = startActivity(org, {
       intervalMs: 2,
-      random: () => (seed = (seed * 16807) % 2147483647) / 2147483647,
+      random: () => {
+        seed = (seed * 16807) % 2147483647;
+        return seed / 2147483647;
+      },
     });
     await new Promise((r) => setTimeout(r, 1500));
     stop();
