@@ -13,13 +13,13 @@
 import { randomBytes } from "node:crypto";
 import { createApiKey, revokeApiKey } from "@pshub/db";
 import { apiKey, auditLog, domainEvent, invoice } from "@pshub/db/schema";
+import { buildCustomerTree, type CustomerTree } from "@pshub/db/testing";
 import { createPrincipalSigner, PRINCIPAL_TOKEN_HEADER } from "@pshub/subgraph-kit";
 import { count, eq } from "drizzle-orm";
 import { createClient } from "graphql-ws";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { buildCustomerTree, type CustomerTree } from "./support/builders.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 
 const SECRET = randomBytes(32).toString("base64url");
