@@ -189,6 +189,31 @@ describe("HTTP", () => {
   });
 });
 
+describe("rate limit", () => {
+  it("answers 429 with Retry-After once a principal spends its budget; others are not affected", async () => {
+    const limited = await startStack({
+      gateway: { auth: { jwtSecret: SECRET }, rateLimit: { points: 3, windowSeconds: 60 } },
+    });
+    try {
+      const query = "{ invoices(first: 1) { totalCount } }";
+      const alice = { authorization: `Bearer ${await token({ sub: "alice@firm.test" })}` };
+      for (let i = 0; i < 3; i++) expect((await limited.query(query, {}, alice)).status).toBe(200);
+      const before = Object.values(limited.subgraphs).reduce((n, s) => n + s.stats().requests, 0);
+      const refused = await limited.query(query, {}, alice);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(refused.json.errors[0].extensions.code).toBe("RATE_LIMITED");
+      expect(Object.values(limited.subgraphs).reduce((n, s) => n + s.stats().requests, 0)).toBe(
+        before,
+      );
+      const bob = { authorization: `Bearer ${await token({ sub: "bob@firm.test" })}` };
+      expect((await limited.query(query, {}, bob)).status).toBe(200);
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
 describe("WebSocket", () => {
   const wsUrl = () => stack.url.replace(/^http/, "ws");
 

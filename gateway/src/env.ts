@@ -56,6 +56,9 @@ export const gatewayEnvSchema = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((value) => value === "true"),
+  /** Per-principal rate limit: operations per window (HTTP 429 + Retry-After); 0 = off. */
+  GATEWAY_RATE_LIMIT_POINTS: z.coerce.number().int().min(0).default(0),
+  GATEWAY_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(60),
   /** Key of the signed principal forwarded to the subgraphs (theirs must be the same). */
   GATEWAY_SUBGRAPH_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
   /** Introspection (the IDE needs it); turn off for a locked-down deployment. */

@@ -47,6 +47,12 @@ import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
 import { ideHtml } from "./ide/html.ts";
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsPlugin } from "./limits.ts";
 import { createMetrics } from "./metrics.ts";
+import {
+  createRateLimiter,
+  RATE_LIMITED,
+  type RateLimitOptions,
+  rateLimitMessage,
+} from "./rate-limit.ts";
 import { redactFormattedError } from "./redact.ts";
 import {
   healthUrlOf,
@@ -97,6 +103,8 @@ export interface CreateGatewayOptions {
    * it (subgraphs/kit auth.ts). Unset: as the plain development headers.
    */
   subgraphSecret?: string;
+  /** Per-principal rate limit of HTTP operations (rate-limit.ts); default off. */
+  rateLimit?: RateLimitOptions;
   /** Identical in-flight subgraph queries share one round trip (default true). */
   dedupeSubgraphRequests?: boolean;
   /** Replaces the HTTP client used to call subgraphs (default: node:http, keep-alive; see fetcher.ts). */
@@ -255,6 +263,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   });
 
   const authenticate = createAuthenticator(options.auth);
+  const rateLimiter = createRateLimiter(options.rateLimit);
   const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
   const apolloServer = new ApolloServer<GatewayContext>({
     gateway,
@@ -328,6 +337,15 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
           ...extraHeaders,
           "www-authenticate": "Bearer",
         });
+        return;
+      }
+      const allowed = await rateLimiter.consume(auth.principal, req.socket.remoteAddress);
+      if (!allowed.ok) {
+        sendGraphQLError(
+          res,
+          new HttpError(429, RATE_LIMITED, rateLimitMessage(allowed.retryAfterSeconds)),
+          { ...extraHeaders, "retry-after": String(allowed.retryAfterSeconds) },
+        );
         return;
       }
       const context: GatewayContext = { principal: auth.principal, correlationId, warnings: [] };

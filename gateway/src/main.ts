@@ -49,6 +49,10 @@ const gateway = await createGateway({
     apiKeys: env.GATEWAY_API_KEYS ? client.db : undefined,
   },
   subgraphSecret: env.GATEWAY_SUBGRAPH_SECRET,
+  rateLimit: {
+    points: env.GATEWAY_RATE_LIMIT_POINTS,
+    windowSeconds: env.GATEWAY_RATE_LIMIT_WINDOW_S,
+  },
   logger: log,
 });
 const mode = gateway.authenticate.mode;
