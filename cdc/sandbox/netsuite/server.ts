@@ -151,6 +151,8 @@ export class NetSuiteSandbox implements TableSource {
   readonly invoiceLines = new Map<string, SandboxInvoiceLine[]>();
   /** Records created by the record service (not by addCustomer/addInvoice), per type. */
   readonly created: Record<"customer" | "invoice", number> = { customer: 0, invoice: 0 };
+  /** Added to every answer (tests: slow answers). */
+  latencyMs = 0;
   /** Every fault served (tests: the breaker stopped the hammering). */
   faultsServed = 0;
   /** Requests served (for tests: API budget, paging). */
@@ -373,6 +375,7 @@ export class NetSuiteSandbox implements TableSource {
     const url = new URL(req.url ?? "/", this.baseUrl || "http://localhost");
     const path = url.pathname;
     try {
+      if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
       const fault = path.endsWith("/oauth2/v1/token") ? undefined : this.takeFault(path);
       if (fault) this.faultsServed++;
       if (fault && "timeoutMs" in fault) {
