@@ -4,8 +4,8 @@
  * - `customer.upsert` (entity customer): `PUT /record/v1/customer/eid:<hub customer id>` — an
  *   upsert, so a repeat (or a retry after a lost answer) updates the one customer. The internal
  *   id from the `Location` header is linked (source_link ERP/customer).
- * - `invoice.post` (entity invoice, queued by issueInvoice): the customer is upserted first (as
- *   above); then `GET /record/v1/invoice/eid:<hub invoice id>` — a posting whose answer was lost
+ * - `invoice.post` (entity invoice, queued by issueInvoice): the customer's linked ERP record is
+ *   used, or the customer is upserted first (as above) and linked; then `GET /record/v1/invoice/eid:<hub invoice id>` — a posting whose answer was lost
  *   (timeout after commit) is found there and taken as done; only when it is absent is the
  *   invoice created with `PUT …/invoice/eid:<hub invoice id>` (lines as the item sublist, dates,
  *   currency, the hub number as otherRefNum). Even a create racing a lost answer cannot make a
@@ -124,7 +124,20 @@ export function netsuiteHandlers(
       });
     if (inv.status === "VOID" || inv.status === "DRAFT")
       return { result: { skipped: `invoice is ${inv.status}` } };
-    const { internalId: customerInternalId } = await upsertCustomer(client, ctx.db, inv.customerId);
+    // The customer's ERP record: linked by an earlier upsert, else upserted now (by eid).
+    const [link] = await ctx.db
+      .select({ externalId: schema.sourceLink.externalId })
+      .from(schema.sourceLink)
+      .where(
+        and(
+          eq(schema.sourceLink.entityType, "customer"),
+          eq(schema.sourceLink.entityId, inv.customerId),
+          eq(schema.sourceLink.system, "ERP"),
+        ),
+      );
+    const customerInternalId =
+      link?.externalId ?? (await upsertCustomer(client, ctx.db, inv.customerId)).internalId;
+    const linkCustomer = !link;
 
     let posted = await client.getRecord("invoice", `eid:${inv.id}`);
     let created = false;
@@ -180,6 +193,8 @@ export function netsuiteHandlers(
           .where(eq(schema.invoice.id, inv.id))
           .for("update");
         await linkErp(tx, "invoice", inv.id, "invoice", internalId);
+        if (linkCustomer)
+          await linkErp(tx, "customer", inv.customerId, "customer", customerInternalId);
         if (!current) return;
         const [differs] = await tx.execute<{ tax: boolean; total: boolean }>(sql`
           select ${current.tax}::numeric <> ${erpTax}::numeric as tax,
