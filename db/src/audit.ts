@@ -1,9 +1,12 @@
 /**
  * The audit trail: who ran which operation with which input, under which correlation id, and how
  * it ended. Written in the operation's own transaction, so a rolled-back operation leaves none.
+ * Every string is made storable first (NUL, lone surrogates: see ./text.ts): a refusal caused by
+ * such input is audited like any other.
  */
 import type { Tx } from "./client.ts";
 import { auditLog } from "./schema.ts";
+import { storableText } from "./text.ts";
 
 export interface AuditInput {
   actor: string;
@@ -18,11 +21,11 @@ export interface AuditInput {
 
 export async function writeAudit(tx: Tx, entry: AuditInput): Promise<void> {
   await tx.insert(auditLog).values({
-    actor: entry.actor,
+    actor: storableText(entry.actor),
     operation: entry.operation,
     entityType: entry.entityType ?? null,
     entityId: entry.entityId ?? null,
-    input: entry.input ?? null,
+    input: storableText(entry.input ?? null),
     outcome: entry.outcome,
     correlationId: entry.correlationId ?? null,
   });

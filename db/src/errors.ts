@@ -2,8 +2,18 @@
  * Domain errors raised by the hub's operations. Subgraphs turn them into GraphQL errors with
  * `extensions.code` = `code` (see subgraphs/kit); connectors turn them into sync exceptions.
  * An operation that throws one has changed nothing (its transaction rolls back).
+ *
+ * Two codes for refused input, split by what decides it:
+ * - BAD_USER_INPUT: the input is malformed by itself (a uuid that is not one, a negative amount,
+ *   an empty reason, a NUL character) — the same code GraphQL gives a malformed argument;
+ * - VALIDATION_FAILED: well-formed input that the data refuses (over-payment, nothing to invoice,
+ *   missing data on the record, a payment dated before its invoice).
+ *
+ * Errors speak the graph's names: `entityType` is the GraphQL type name ("TimeEntry", never
+ * "time_entry"), states are the GraphQL enum values (see {@link graphTypeName}).
  */
 export type DomainErrorCode =
+  | "BAD_USER_INPUT"
   | "INVALID_TRANSITION"
   | "NOT_FOUND"
   | "VALIDATION_FAILED"
@@ -24,20 +34,62 @@ export class DomainError extends Error {
   }
 }
 
+/**
+ * The GraphQL type name of an entity type as the hub's tables and events spell it:
+ * "time_entry" → "TimeEntry", "INVOICE" (a LineageEntityType value) → "Invoice"; a name that is
+ * already PascalCase is returned as it is.
+ */
+export function graphTypeName(entityType: string): string {
+  if (/^[A-Z][A-Za-z0-9]*$/.test(entityType) && /[a-z]/.test(entityType)) return entityType;
+  return entityType
+    .toLowerCase()
+    .split(/[_\s]+/)
+    .filter(Boolean)
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join("");
+}
+
 export class NotFoundError extends DomainError {
   constructor(entityType: string, id: string) {
-    super("NOT_FOUND", `${entityType} ${id} does not exist`, { entityType, id });
+    const type = graphTypeName(entityType);
+    super("NOT_FOUND", `${type} ${id} does not exist`, { entityType: type, id });
   }
 }
 
 export class InvalidTransitionError extends DomainError {
-  constructor(entityType: string, id: string, from: string, to: string) {
-    super("INVALID_TRANSITION", `${entityType} ${id} cannot go from ${from} to ${to}`, {
-      entityType,
-      id,
-      from,
-      to,
-    });
+  /**
+   * `from`/`to` are states of the entity's GraphQL status enum. `message` replaces the generic
+   * "cannot go from … to …" when the refusal has a plainer explanation ("is already paid").
+   */
+  constructor(
+    entityType: string,
+    id: string,
+    from: string,
+    to: string,
+    options: { message?: string; details?: Record<string, unknown> } = {},
+  ) {
+    const type = graphTypeName(entityType);
+    super(
+      "INVALID_TRANSITION",
+      options.message ?? `${type} ${id} cannot go from ${from} to ${to}`,
+      {
+        entityType: type,
+        id,
+        from,
+        to,
+        ...options.details,
+      },
+    );
+  }
+}
+
+/**
+ * Input that is malformed by itself, whatever the data says: BAD_USER_INPUT (the code GraphQL
+ * gives a malformed argument), with the offending `field` when there is one.
+ */
+export class InvalidInputError extends DomainError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super("BAD_USER_INPUT", message, details);
   }
 }
 

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { and, eq, sql } from "drizzle-orm";
 import type { Tx } from "./client.ts";
-import { ConflictError, IdempotencyMismatchError, ValidationError } from "./errors.ts";
+import { ConflictError, IdempotencyMismatchError, InvalidInputError } from "./errors.ts";
 import { idempotencyKey } from "./schema.ts";
 
 /** How long a key is kept. */
@@ -68,7 +68,7 @@ export async function withIdempotency<T>(
 ): Promise<IdempotentResult<T>> {
   if (scope.key == null) return { value: await fn(), replayed: false };
   if (scope.key.length === 0 || scope.key.length > 255) {
-    throw new ValidationError("idempotencyKey must be 1 to 255 characters", {
+    throw new InvalidInputError("idempotencyKey must be 1 to 255 characters", {
       field: "idempotencyKey",
     });
   }

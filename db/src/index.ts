@@ -19,3 +19,4 @@ export * as seed from "./seed/index.ts";
 export * from "./sql-array.ts";
 /** Inbound sync: inbox, set-based apply, field ownership, leader locks, resync requests. */
 export * as sync from "./sync/index.ts";
+export * from "./text.ts";

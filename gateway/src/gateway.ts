@@ -41,6 +41,7 @@ import {
   GATEWAY_PRINCIPAL,
 } from "./auth.ts";
 import { SUPERGRAPH_PATH } from "./compose.ts";
+import { formatGatewayError } from "./errors.ts";
 import { createSubgraphFetcher, type SubgraphFetcher } from "./fetcher.ts";
 import { ideBundle } from "./ide/bundle.ts";
 import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
@@ -54,6 +55,7 @@ import {
   rateLimitMessage,
 } from "./rate-limit.ts";
 import { redactFormattedError } from "./redact.ts";
+import { installScalars } from "./scalars.ts";
 import {
   healthUrlOf,
   resolveSubgraphUrls,
@@ -258,7 +260,10 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   });
 
   let schema: GraphQLSchema | undefined;
+  // Registered before Apollo Server's own listener (apolloServer.start() below), so the scalars
+  // are in place before it validates anything against this schema.
   gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+    installScalars(apiSchema);
     schema = apiSchema;
   });
 
@@ -269,8 +274,9 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     gateway,
     introspection: options.introspection ?? true,
     includeStacktraceInErrorResponses: false,
-    // No internal URL or address, no huge echoed input, in any error a client sees (redact.ts).
-    formatError: (formatted) => redactFormattedError(formatted),
+    // A scalar's own code for a bad literal (errors.ts); no internal URL or address, no huge
+    // echoed input, in any error a client sees (redact.ts).
+    formatError: (formatted, error) => redactFormattedError(formatGatewayError(formatted, error)),
     // main.ts owns SIGINT/SIGTERM (ordered shutdown: subscriptions, then HTTP, then the pool).
     stopOnTerminationSignals: false,
     // Compact JSON: Apollo's default pretty-prints, a third more bytes on big BI answers.

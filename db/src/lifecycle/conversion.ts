@@ -23,7 +23,7 @@ import {
   project,
   taxRate,
 } from "../schema.ts";
-import { assertTransition, conversionMachine, conversionState } from "./machines.ts";
+import { assertConvertible } from "./machines.ts";
 import { defineOperation, id, RemediableError } from "./operation.ts";
 import { lockOne } from "./rows.ts";
 
@@ -49,7 +49,7 @@ export const convertOpportunity = defineOperation({
   input: z.object({ opportunityId: id() }),
   async run(tx, ctx, input): Promise<ConversionResult> {
     const opp = await lockOne(tx, opportunity, "opportunity", input.opportunityId);
-    assertTransition(conversionMachine, opp.id, conversionState(opp), "CONVERTED");
+    assertConvertible(opp);
     const cust = await lockOne(tx, customer, "customer", opp.customerId);
 
     const oppRecord = `Opportunity ${opp.id} (${opp.name})`;

@@ -62,6 +62,20 @@ const expected: Record<keyof typeof machines, Record<string, string[]>> = {
   },
 };
 
+// The GraphQL type name each machine's errors carry as `entityType` (one casing everywhere).
+const typeNames: Record<keyof typeof machines, string> = {
+  opportunity: "Opportunity",
+  contract: "Contract",
+  project: "Project",
+  milestone: "Milestone",
+  time_entry: "TimeEntry",
+  expense: "Expense",
+  billing_event: "BillingEvent",
+  invoice: "Invoice",
+  dispute: "Dispute",
+  sync_exception: "SyncException",
+};
+
 describe("state machines", () => {
   for (const [name, table] of Object.entries(expected)) {
     const m = machines[name as keyof typeof machines] as StateMachine<string>;
@@ -84,7 +98,14 @@ describe("state machines", () => {
             }
             expect(error).toBeInstanceOf(DomainError);
             expect((error as DomainError).code).toBe("INVALID_TRANSITION");
-            expect((error as DomainError).details).toMatchObject({ from, to, entityType: name });
+            expect((error as DomainError).details).toMatchObject({
+              from,
+              to,
+              entityType: typeNames[name as keyof typeof machines],
+            });
+            expect((error as DomainError).message).toBe(
+              `${typeNames[name as keyof typeof machines]} x cannot go from ${from} to ${to}`,
+            );
           }
         });
       }

@@ -3,10 +3,11 @@
  * mutation and every inbound sync checks its transition here (`assertTransition`), with the row
  * locked (SELECT … FOR UPDATE) so that two concurrent calls can never both succeed.
  *
- * States are the enums of ../schema.ts. "Opportunity conversion" has no status column: its state
- * is derived from the opportunity (see `conversionState`).
+ * States are the enums of ../schema.ts, which are the graph's status enums value for value.
+ * "Opportunity conversion" has no status column: its state is derived from the opportunity (see
+ * `conversionState`), and its refusal speaks of the opportunity's stage (`assertConvertible`).
  */
-import { InvalidTransitionError } from "../errors.ts";
+import { DomainError, InvalidTransitionError } from "../errors.ts";
 import type {
   billingEventStatus,
   contractStatus,
@@ -158,4 +159,34 @@ export function conversionState(o: {
   if (o.stage === "CLOSED_WON" && o.isWon) return "CLOSED_WON";
   if (o.stage === "CLOSED_LOST") return "CLOSED_LOST";
   return "OPEN";
+}
+
+/**
+ * Throws INVALID_TRANSITION unless the opportunity can be converted, in the graph's terms: its
+ * `stage` (an OpportunityStage) and a `reason` — NOT_CLOSED_WON (any other stage, or CLOSED_WON
+ * without isWon) or ALREADY_CONVERTED (with `convertedAt`).
+ */
+export function assertConvertible(o: {
+  id: string;
+  stage: string;
+  isWon: boolean;
+  convertedAt: Date | null;
+}): void {
+  const state = conversionState(o);
+  if (canTransition(conversionMachine, state, "CONVERTED")) return;
+  const details = { entityType: "Opportunity", id: o.id, stage: o.stage, isWon: o.isWon };
+  if (state === "CONVERTED") {
+    throw new DomainError(
+      "INVALID_TRANSITION",
+      `Opportunity ${o.id} is already converted (at ${o.convertedAt!.toISOString()})`,
+      { ...details, reason: "ALREADY_CONVERTED", convertedAt: o.convertedAt!.toISOString() },
+    );
+  }
+  throw new DomainError(
+    "INVALID_TRANSITION",
+    o.stage === "CLOSED_WON"
+      ? `Opportunity ${o.id} is CLOSED_WON but not marked won (isWon is false): only a won opportunity can be converted`
+      : `Opportunity ${o.id} is in stage ${o.stage}: only a CLOSED_WON opportunity can be converted`,
+    { ...details, reason: "NOT_CLOSED_WON" },
+  );
 }

@@ -1,9 +1,9 @@
 /**
  * How a lifecycle operation runs: `execute(db, operation, ctx, input, { idempotencyKey })`
- * parses the input (zod → VALIDATION_FAILED), opens ONE transaction, applies the idempotency key,
+ * parses the input (zod, text Postgres can store → BAD_USER_INPUT), opens ONE transaction, applies the idempotency key,
  * runs the operation (which locks its rows and checks its transition), writes the audit row, and
  * commits. Any error rolls everything back; it is mapped to a typed DomainError, audited in its own
- * small transaction, and — for a RemediableError — queued as a sync exception for its owner.
+ * small transaction (every refusal, malformed input included), and — for a RemediableError — queued as a sync exception for its owner.
  *
  * An operation's `run(tx, ctx, input)` can also be called inside a caller's own transaction
  * (the sync engine applies inbound changes with the same transitions).
@@ -11,9 +11,10 @@
 import { z } from "zod";
 import { writeAudit } from "../audit.ts";
 import type { Db, Tx } from "../client.ts";
-import { ConflictError, DomainError, ValidationError } from "../errors.ts";
+import { ConflictError, DomainError, InvalidInputError, ValidationError } from "../errors.ts";
 import { withIdempotency } from "../idempotency.ts";
 import { type RaiseExceptionInput, raiseSyncException } from "../sync-exceptions.ts";
+import { findMalformedText } from "../text.ts";
 
 export interface OperationContext {
   /** Who acts: the principal the gateway authenticated, or a connector's name. */
@@ -56,12 +57,24 @@ export interface ExecuteOptions {
   idempotencyKey?: string | null;
 }
 
-/** Parses raw input with the operation's schema; zod issues become one VALIDATION_FAILED. */
+/**
+ * Parses raw input with the operation's schema. Text Postgres cannot store (NUL, lone surrogates)
+ * anywhere in it, and zod issues, become one BAD_USER_INPUT naming the field(s): the input is
+ * malformed by itself.
+ */
 export function parseInput<I extends z.ZodType>(schema: I, raw: unknown): z.output<I> {
+  const malformed = findMalformedText(raw);
+  if (malformed) {
+    throw new InvalidInputError(`invalid input: ${malformed.message}`, {
+      issues: [{ field: malformed.path, message: malformed.message }],
+      field: malformed.path,
+      reason: malformed.problem,
+    });
+  }
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issues = parsed.error.issues.map((i) => ({ field: i.path.join("."), message: i.message }));
-  throw new ValidationError(
+  throw new InvalidInputError(
     `invalid input: ${issues.map((i) => `${i.field || "(input)"}: ${i.message}`).join("; ")}`,
     { issues, field: issues[0]?.field },
   );
@@ -87,11 +100,15 @@ export function toDomainError(error: unknown): unknown {
       return new ConflictError(`concurrent update, retry: ${message}`, { sqlstate: code });
     case "23514":
     case "23502":
-    case "22P02":
-    case "22003":
-    case "22007":
-    case "22008":
       return new ValidationError(message, { sqlstate: code, constraint });
+    // Values the database cannot read or hold: malformed input, whatever the data says.
+    case "22P02": // invalid_text_representation
+    case "22003": // numeric_value_out_of_range
+    case "22007": // invalid_datetime_format
+    case "22008": // datetime_field_overflow
+    case "22021": // character_not_in_repertoire (a NUL byte)
+    case "22P05": // untranslatable_character (\u0000 in jsonb)
+      return new InvalidInputError(message, { sqlstate: code, constraint });
     default:
       return error;
   }
@@ -106,6 +123,8 @@ export async function execute<I extends z.ZodType, R>(
 ): Promise<R> {
   let input: z.output<I> | undefined;
   try {
+    const key = findMalformedText(options.idempotencyKey, "idempotencyKey");
+    if (key) throw new InvalidInputError(key.message, { field: key.path, reason: key.problem });
     input = parseInput(op.input, rawInput);
     const parsed = input;
     return await db.transaction(async (tx) => {
@@ -178,16 +197,22 @@ export const id = () => z.uuid({ error: "must be a UUID" });
 /** A money amount as a decimal string with at most 2 decimals (never a float). */
 export const decimal = () =>
   z.string().regex(/^-?\d{1,16}(\.\d{1,2})?$/, { error: "must be a decimal string like 1234.50" });
+/** A decimal > 0: "-5.00" and "0.00" are refused as not positive, not as malformed. */
 export const positiveDecimal = () =>
-  z
-    .string()
-    .regex(/^\d{1,16}(\.\d{1,2})?$/, { error: "must be a decimal string like 1234.50" })
-    .refine((v) => /[1-9]/.test(v), { error: "must be greater than zero" });
+  decimal().refine((v) => !v.startsWith("-") && /[1-9]/.test(v), {
+    error: (issue) => `must be positive (greater than zero); got ${String(issue.input)}`,
+  });
 export const isoDate = () =>
   z
     .string()
     .regex(/^\d{4}-\d{2}-\d{2}$/, { error: "must be a date YYYY-MM-DD" })
-    .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), { error: "must be a real date" });
+    .refine(
+      (v) => {
+        const d = new Date(`${v}T00:00:00Z`);
+        return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(v);
+      },
+      { error: "must be a real calendar date" },
+    );
 
 /** What a caller at the edge (a subgraph resolver) has: the pool, who asks, the request id. */
 export interface CallerContext {

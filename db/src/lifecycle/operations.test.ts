@@ -73,21 +73,33 @@ describe("convertOpportunity", () => {
     const basics = await seedBasics(t.db);
     const open = await wonOpportunity(t.db, basics, { stage: "PROPOSAL", isWon: false });
     const lost = await wonOpportunity(t.db, basics, { stage: "CLOSED_LOST", isWon: false });
-    expect(
-      (await failure(run(op.convertOpportunity, { opportunityId: open }))).details,
-    ).toMatchObject({
-      from: "OPEN",
-      to: "CONVERTED",
-    });
-    expect((await failure(run(op.convertOpportunity, { opportunityId: lost }))).code).toBe(
-      "INVALID_TRANSITION",
+    const early = await failure(run(op.convertOpportunity, { opportunityId: open }));
+    expect(early.code).toBe("INVALID_TRANSITION");
+    // The graph's names: an OpportunityStage, the GraphQL type name; no internal "OPEN → CONVERTED".
+    expect(early.message).toBe(
+      `Opportunity ${open} is in stage PROPOSAL: only a CLOSED_WON opportunity can be converted`,
     );
+    expect(early.details).toEqual({
+      entityType: "Opportunity",
+      id: open,
+      stage: "PROPOSAL",
+      isWon: false,
+      reason: "NOT_CLOSED_WON",
+    });
+    expect(
+      (await failure(run(op.convertOpportunity, { opportunityId: lost }))).details,
+    ).toMatchObject({ stage: "CLOSED_LOST", reason: "NOT_CLOSED_WON" });
     const won = await wonOpportunity(t.db, basics);
     await run(op.convertOpportunity, { opportunityId: won });
     const contracts = await count("contract");
     const again = await failure(run(op.convertOpportunity, { opportunityId: won }));
     expect(again.code).toBe("INVALID_TRANSITION");
-    expect(again.details).toMatchObject({ from: "CONVERTED", to: "CONVERTED" });
+    expect(again.details).toMatchObject({
+      entityType: "Opportunity",
+      stage: "CLOSED_WON",
+      reason: "ALREADY_CONVERTED",
+    });
+    expect(again.message).toMatch(new RegExp(`^Opportunity ${won} is already converted \\(at `));
     expect(await count("contract")).toBe(contracts);
   });
 
@@ -182,7 +194,7 @@ describe("convertOpportunity", () => {
       "Opportunity.Retainer_Hours__c",
     ]);
     expect((await failure(run(op.convertOpportunity, { opportunityId: "nope" }))).code).toBe(
-      "VALIDATION_FAILED",
+      "BAD_USER_INPUT",
     );
     expect((await failure(run(op.convertOpportunity, { opportunityId: randomUUID() }))).code).toBe(
       "NOT_FOUND",
@@ -209,7 +221,7 @@ describe("delivery transitions", () => {
     const missing = await failure(run(op.approveTimeEntries, { ids: [b, randomUUID()] }));
     expect(missing.code).toBe("NOT_FOUND");
     const noReason = await failure(run(op.rejectTimeEntries, { ids: [b], reason: " " }));
-    expect(noReason.code).toBe("VALIDATION_FAILED");
+    expect(noReason.code).toBe("BAD_USER_INPUT");
     expect(await versions()).toEqual(before);
     const [rejected] = await run(op.rejectTimeEntries, { ids: [b], reason: "duplicate" });
     expect(rejected!.status).toBe("REJECTED");
@@ -252,12 +264,14 @@ describe("invoices", () => {
       from: "ISSUED",
       to: "ISSUED",
     });
-    expect((await failure(run(op.recordPayment, { invoiceId: inv.id, amount: "-5" }))).code).toBe(
-      "VALIDATION_FAILED",
-    );
+    const negative = await failure(run(op.recordPayment, { invoiceId: inv.id, amount: "-5" }));
+    expect([negative.code, negative.message]).toEqual([
+      "BAD_USER_INPUT",
+      "invalid input: amount: must be positive (greater than zero); got -5",
+    ]);
     expect(
       (await failure(run(op.recordPayment, { invoiceId: inv.id, amount: "0.001" }))).code,
-    ).toBe("VALIDATION_FAILED");
+    ).toBe("BAD_USER_INPUT");
     await run(op.recordPayment, { invoiceId: inv.id, amount: "20.00" });
     const voidPartly = await failure(run(op.voidInvoice, { invoiceId: inv.id, reason: "oops" }));
     expect(voidPartly.details).toMatchObject({ from: "PARTIALLY_PAID", to: "VOID" });

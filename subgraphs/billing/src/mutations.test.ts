@@ -62,6 +62,6 @@ describe("billing mutations", () => {
     const both = await run(
       `mutation { runBilling(contractId: "${contractId}", customerId: "${contractId}", periodEnd: "2026-01-31") { eventsCreated } }`,
     );
-    expect(both.errors![0]!.extensions).toMatchObject({ code: "VALIDATION_FAILED" });
+    expect(both.errors![0]!.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
   });
 });

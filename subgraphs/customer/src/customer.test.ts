@@ -264,7 +264,7 @@ describe("bad input", () => {
       [
         `{ opportunities(filter: { closeDateFrom: "2026-13-45" }) { totalCount } }`,
         {},
-        "GRAPHQL_VALIDATION_FAILED",
+        "BAD_USER_INPUT", // the Date scalar's own code, literal or variable
       ],
       [
         `query($d: Date) { opportunities(filter: { closeDateFrom: $d }) { totalCount } }`,

@@ -53,8 +53,9 @@ describe("convertOpportunity", () => {
     const again = await run(CONVERT, { id: oppId });
     expect(again.errors?.[0]?.extensions).toMatchObject({
       code: "INVALID_TRANSITION",
-      from: "CONVERTED",
-      to: "CONVERTED",
+      entityType: "Opportunity",
+      stage: "CLOSED_WON",
+      reason: "ALREADY_CONVERTED",
     });
     const audits = await t.db.select().from(auditLog).where(eq(auditLog.entityId, oppId));
     expect(audits.map((a) => [a.actor, a.outcome]).sort()).toEqual([

@@ -116,6 +116,6 @@ describe("invoice mutations", () => {
     const bad = await run(
       `mutation { disputeInvoice(invoiceId: "nope", reason: "x") { invoice { id } } }`,
     );
-    expect(bad.errors![0]!.extensions).toMatchObject({ code: "VALIDATION_FAILED" });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: "BAD_USER_INPUT" });
   });
 });

@@ -3,7 +3,7 @@
  * mapping from hub errors (DomainError from @pshub/db, Postgres SQLSTATEs) to them.
  */
 import { unwrapResolverError } from "@apollo/server/errors";
-import { DomainError, isConnectionError } from "@pshub/db";
+import { DomainError, graphTypeName, isConnectionError } from "@pshub/db";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 
 /** Bad arguments: malformed cursor, invalid id, conflicting paging arguments. */
@@ -16,8 +16,9 @@ export class BadUserInputError extends GraphQLError {
 /** A single fetch whose id names no row. */
 export class NotFoundGraphQLError extends GraphQLError {
   constructor(entityType: string, id: string) {
-    super(`${entityType} ${id} does not exist`, {
-      extensions: { code: "NOT_FOUND", entityType, id },
+    const type = graphTypeName(entityType);
+    super(`${type} ${id} does not exist`, {
+      extensions: { code: "NOT_FOUND", entityType: type, id },
     });
   }
 }
@@ -35,6 +36,8 @@ const CLIENT_SQLSTATES = new Map<string, string>([
   ["22007", "BAD_USER_INPUT"], // invalid_datetime_format
   ["22008", "BAD_USER_INPUT"], // datetime_field_overflow
   ["22003", "BAD_USER_INPUT"], // numeric_value_out_of_range
+  ["22021", "BAD_USER_INPUT"], // character_not_in_repertoire (a NUL byte in text)
+  ["22P05", "BAD_USER_INPUT"], // untranslatable_character (\u0000 in jsonb)
   ["23505", "CONFLICT"], // unique_violation
   ["23503", "VALIDATION_FAILED"], // foreign_key_violation
   ["23514", "VALIDATION_FAILED"], // check_violation
@@ -62,6 +65,24 @@ function findDomainError(error: unknown): DomainError | undefined {
 }
 
 /**
+ * A validation error raised by a scalar's own check on a literal (`amount: "0.005"`,
+ * `receivedOn: "2026-13-45"`) keeps the scalar's code, BAD_USER_INPUT, rather than the
+ * GRAPHQL_VALIDATION_FAILED Apollo stamps on every validation error — the same code the value
+ * gets as a variable. Used by the subgraphs' and the gateway's `formatError`.
+ */
+export function scalarInputError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+): GraphQLFormattedError | undefined {
+  if (formatted.extensions?.code !== "GRAPHQL_VALIDATION_FAILED") return undefined;
+  const original = (error as { originalError?: unknown } | null)?.originalError;
+  if (!(original instanceof GraphQLError) || original.extensions.code !== "BAD_USER_INPUT") {
+    return undefined;
+  }
+  return { ...formatted, extensions: { ...formatted.extensions, code: "BAD_USER_INPUT" } };
+}
+
+/**
  * Apollo `formatError`: DomainError → its code and details; a lost or refused database connection
  * → SERVICE_UNAVAILABLE with `retryable: true`; client-caused Postgres errors →
  * BAD_USER_INPUT / CONFLICT / VALIDATION_FAILED; anything else unexpected → INTERNAL_SERVER_ERROR
@@ -72,6 +93,8 @@ export function formatSubgraphError(
   error: unknown,
   log?: (error: unknown) => void,
 ): GraphQLFormattedError {
+  const scalar = scalarInputError(formatted, error);
+  if (scalar) return scalar;
   const original = unwrapResolverError(error);
   const domain = findDomainError(original);
   if (domain) {

@@ -16,4 +16,5 @@ export * from "./process.ts";
 export * from "./references.ts";
 export * from "./scalars.ts";
 export * from "./server.ts";
+export * from "./text-input.ts";
 export * from "./type-defs.ts";

@@ -16,7 +16,9 @@ function parseDecimal(value: unknown): string {
   if (typeof value === "number") {
     if (Number.isSafeInteger(value)) return String(value);
     throw badInput(
-      `Decimal cannot be a fractional JSON number (${value}); send it as a string, e.g. "12.50"`,
+      Number.isFinite(value)
+        ? `Decimal cannot be a fractional or unsafe JSON number (${value}); send it as a string, e.g. "12.50"`
+        : `Decimal must be a finite number, sent as a string, e.g. "12.50"; got ${value}`,
     );
   }
   if (typeof value === "string" && DECIMAL_INPUT.test(value)) return value;
@@ -38,8 +40,10 @@ export const DecimalScalar = new GraphQLScalarType<string, string>({
   parseValue: parseDecimal,
   parseLiteral(ast: ValueNode) {
     if (ast.kind === Kind.STRING) return parseDecimal(ast.value);
-    if (ast.kind === Kind.INT) return parseDecimal(Number(ast.value));
-    throw badInput(`Decimal must be a string literal, e.g. "1234.50"`);
+    if (ast.kind === Kind.INT) return parseDecimal(ast.value);
+    throw badInput(
+      `Decimal must be a string literal, e.g. "1234.50"; got ${ast.kind === Kind.FLOAT ? ast.value : ast.kind}`,
+    );
   },
 });
 
@@ -94,7 +98,10 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   },
 });
 
-/** Resolver-map entries for the three scalars; spread into every subgraph's resolvers. */
+/**
+ * Resolver-map entries for the three scalars; spread into every subgraph's resolvers, and
+ * installed by the gateway into its API schema (so a bad value is refused before any subgraph).
+ */
 export const scalarResolvers = {
   Decimal: DecimalScalar,
   Date: DateScalar,

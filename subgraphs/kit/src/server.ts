@@ -27,6 +27,7 @@ import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "./http.ts"
 import { createDocumentGuard, type DocumentLimits, SUBGRAPH_DOCUMENT_LIMITS } from "./limits.ts";
 import { RequestLoaders } from "./loaders.ts";
 import { scalarResolvers } from "./scalars.ts";
+import { malformedTextPlugin } from "./text-input.ts";
 
 export interface SubgraphOptions<L extends RequestLoaders> {
   /** Short name, e.g. "customer": used in logs and /healthz. */
@@ -114,6 +115,7 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
       // Federated tracing (ftv1) is off: the gateway has its own metrics.
       ApolloServerPluginInlineTraceDisabled(),
       warningsPlugin as unknown as ApolloServerPlugin<SubgraphContext<L>>,
+      malformedTextPlugin as ApolloServerPlugin<SubgraphContext<L>>,
       ...(options.plugins ?? []),
     ],
   });

@@ -147,7 +147,7 @@ describe("bad input", () => {
       [
         `{ syncExceptions(filter: { dueBefore: "yesterday" }) { totalCount } }`,
         {},
-        "GRAPHQL_VALIDATION_FAILED",
+        "BAD_USER_INPUT", // the scalar's own code, as for the variable
       ],
     ];
     for (const [query, variables, code] of cases) {
