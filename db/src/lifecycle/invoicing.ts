@@ -363,8 +363,29 @@ export interface PaymentResult {
 }
 
 /**
+ * How far ahead of the database's current_date a payment may be dated: a bank's value date or a
+ * time zone may put it a day or two ahead; beyond a week it is a typing mistake (9999-12-31).
+ */
+export const PAYMENT_DAYS_AHEAD = 7;
+
+/** Invoice states that take no payment, and how the refusal says so (INVALID_TRANSITION). */
+const PAYMENT_REFUSED: Partial<Record<InvoiceStatus, { reason: string; message: string }>> = {
+  DRAFT: { reason: "NOT_ISSUED", message: "is a DRAFT: issue it before recording a payment" },
+  PAID: { reason: "ALREADY_PAID", message: "is already paid" },
+  VOID: { reason: "VOID", message: "is void: it takes no payment" },
+  // DISPUTED → PARTIALLY_PAID exists for resolveDispute; a payment waits for the resolution.
+  DISPUTED: {
+    reason: "DISPUTED",
+    message: "is disputed: resolve the dispute before recording a payment",
+  },
+};
+
+/**
  * Records a payment: PARTIALLY_PAID until the total is reached, then PAID. Over-payment is refused
- * (VALIDATION_FAILED, reason OVERPAYMENT, with the outstanding amount). A payment whose ERP id was
+ * (VALIDATION_FAILED, reason OVERPAYMENT, with the outstanding amount); so is a payment dated
+ * before the invoice's issue date (PAYMENT_BEFORE_ISSUE) or more than {@link PAYMENT_DAYS_AHEAD}
+ * days after the database's current_date (PAYMENT_DATE_IN_FUTURE); an invoice that is a draft,
+ * paid, void or disputed takes none (INVALID_TRANSITION with a reason). A payment whose ERP id was
  * recorded before is returned as it is (read back twice, recorded once).
  */
 export const recordPayment = defineOperation({
@@ -400,24 +421,49 @@ export const recordPayment = defineOperation({
         { field: "currency" },
       );
     }
+    const receivedOn = input.receivedOn ?? null;
     const [check] = await tx.execute<{
       outstanding: string;
       after: string;
       paid_after: string;
       over: boolean;
       full: boolean;
+      received_on: string;
+      latest: string;
+      before_issue: boolean;
+      too_late: boolean;
     }>(sql`
       select (total - amount_paid)::text as outstanding,
         (total - amount_paid - ${input.amount}::numeric)::text as after,
         (amount_paid + ${input.amount}::numeric)::numeric(18,2)::text as paid_after,
         amount_paid + ${input.amount}::numeric > total as over,
-        amount_paid + ${input.amount}::numeric = total as full
+        amount_paid + ${input.amount}::numeric = total as full,
+        coalesce(${receivedOn}::date, current_date)::text as received_on,
+        (current_date + ${PAYMENT_DAYS_AHEAD}::int)::text as latest,
+        coalesce(${receivedOn}::date, current_date) < issued_on as before_issue,
+        coalesce(${receivedOn}::date, current_date) > current_date + ${PAYMENT_DAYS_AHEAD}::int as too_late
       from invoice where id = ${inv.id}`);
     const to: InvoiceStatus = check!.full ? "PAID" : "PARTIALLY_PAID";
-    // DISPUTED → PARTIALLY_PAID exists for resolveDispute; a payment waits for the resolution.
-    if (inv.status === "DISPUTED")
-      throw new InvalidTransitionError("invoice", inv.id, inv.status, to);
+    const refused = PAYMENT_REFUSED[inv.status];
+    if (refused) {
+      throw new InvalidTransitionError("invoice", inv.id, inv.status, to, {
+        message: `Invoice ${inv.number ?? inv.id} ${refused.message}`,
+        details: { reason: refused.reason },
+      });
+    }
     assertTransition(invoiceMachine, inv.id, inv.status, to);
+    if (check!.before_issue) {
+      throw new ValidationError(
+        `a payment received on ${check!.received_on} is before invoice ${inv.number}'s issue date ${inv.issuedOn}`,
+        { reason: "PAYMENT_BEFORE_ISSUE", field: "receivedOn", issuedOn: inv.issuedOn },
+      );
+    }
+    if (check!.too_late) {
+      throw new ValidationError(
+        `a payment cannot be dated ${check!.received_on}: at most ${PAYMENT_DAYS_AHEAD} days after today (${check!.latest} at the latest)`,
+        { reason: "PAYMENT_DATE_IN_FUTURE", field: "receivedOn", latest: check!.latest },
+      );
+    }
     if (check!.over) {
       throw new ValidationError(
         `payment of ${input.amount} ${inv.currency} exceeds the ${check!.outstanding} ${inv.currency} outstanding on invoice ${inv.number}`,
@@ -435,7 +481,7 @@ export const recordPayment = defineOperation({
         invoiceId: inv.id,
         amount: input.amount,
         currency: inv.currency,
-        receivedOn: input.receivedOn ?? new Date().toISOString().slice(0, 10),
+        receivedOn: check!.received_on,
         reference: input.reference ?? null,
         erpId: input.erpId ?? null,
         correlationId: inv.correlationId,

@@ -287,7 +287,7 @@ describe("quote to cash", () => {
 
     const inv = await run(op.generateInvoice, { contractId: contract.id, periodEnd: "2026-03-31" });
     expect([inv.subtotal, inv.tax, inv.total]).toEqual(["3000.00", "0.00", "3000.00"]);
-    await run(op.issueInvoice, { invoiceId: inv.id });
+    await run(op.issueInvoice, { invoiceId: inv.id, issuedOn: "2026-04-01" });
     const first = await run(op.recordPayment, {
       invoiceId: inv.id,
       amount: "1000",

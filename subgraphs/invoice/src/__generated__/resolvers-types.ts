@@ -477,7 +477,8 @@ export type Mutation = {
   issueInvoice: Invoice;
   /**
    * Records a payment: PARTIALLY_PAID until the total is reached, then PAID. Over-payment fails
-   * with VALIDATION_FAILED (reason OVERPAYMENT, outstanding).
+   * with VALIDATION_FAILED (reason OVERPAYMENT, outstanding); a draft, paid, void or disputed
+   * invoice takes none (INVALID_TRANSITION, reason NOT_ISSUED, ALREADY_PAID, VOID or DISPUTED).
    */
   recordPayment: RecordPaymentPayload;
   /** Resolves the open dispute; the invoice returns to PARTIALLY_PAID, POSTED or ISSUED. */
@@ -799,7 +800,11 @@ export type RecordPaymentInput = {
   erpId?: InputMaybe<Scalars['String']['input']>;
   /** The invoice paid. */
   invoiceId: Scalars['ID']['input'];
-  /** When the money arrived (default today). */
+  /**
+   * When the money arrived (default: the database's current date). Not before the invoice's issue
+   * date, and at most 7 days after today (VALIDATION_FAILED, reason PAYMENT_BEFORE_ISSUE or
+   * PAYMENT_DATE_IN_FUTURE).
+   */
   receivedOn?: InputMaybe<Scalars['Date']['input']>;
   /** Bank or remittance reference. */
   reference?: InputMaybe<Scalars['String']['input']>;
