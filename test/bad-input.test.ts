@@ -9,7 +9,7 @@
  * - errors speak the graph's names: GraphQL type names and enum values.
  */
 import { randomUUID } from "node:crypto";
-import { machines, storableText } from "@pshub/db";
+import { machines } from "@pshub/db";
 import { seedBasics, wonOpportunity } from "@pshub/db/testing";
 import {
   createGateway,
@@ -416,7 +416,6 @@ describe("fuzz: text Postgres cannot store, and 1e309, everywhere (item 6)", () 
     const [row] = await stack.database.sql`
       select input from audit_log where operation = 'voidInvoice' and outcome = 'BAD_USER_INPUT'
       order by id desc limit 1`;
-    expect(row!.input.input.reason).toBe(storableText("bad\u0000reason\ud800"));
     expect(row!.input.input.reason).toBe("bad\\u0000reason\\ud800");
   });
 
