@@ -49,12 +49,10 @@ const counting: SubgraphFetcher = async (target, init) => {
 beforeAll(async () => {
   stack = await startStack();
   gateway = await createGateway({
-    subgraphUrls: {
-      customer: stack.subgraphs.customer.url,
-      project: stack.subgraphs.project.url,
-      billing: stack.subgraphs.billing.url,
-      invoice: stack.subgraphs.invoice.url,
-    },
+    // Every subgraph of the stack, whatever their number.
+    subgraphUrls: Object.fromEntries(
+      Object.entries(stack.subgraphs).map(([name, running]) => [name, running.url]),
+    ),
     ide: false,
     fetcher: counting,
   });
