@@ -379,15 +379,17 @@ describe("fuzz: text Postgres cannot store, and 1e309, everywhere (item 6)", () 
 
   it("NUL and lone surrogates in every string and id position: BAD_USER_INPUT, each refused mutation audited", async () => {
     for (const position of textPositions()) {
-      for (const [kind, value] of Object.entries(BAD_TEXT)) {
-        const audited = await auditedRefusals();
-        const answer = await sendAt(position, value);
-        expectBadUserInput(answer, `${label(position)} with ${kind}`);
-        if (position.kind === "mutation") {
-          expect(await auditedRefusals(), `${label(position)} with ${kind}: audit row`).toBe(
-            audited + 1,
-          );
-        }
+      const audited = position.kind === "mutation" ? await auditedRefusals() : 0;
+      const values = Object.entries(BAD_TEXT);
+      const answers = await Promise.all(values.map(([, value]) => sendAt(position, value)));
+      answers.forEach((answer, i) => {
+        expectBadUserInput(answer, `${label(position)} with ${values[i]![0]}`);
+      });
+      if (position.kind === "mutation") {
+        // One audit row per refusal.
+        expect(await auditedRefusals(), `${label(position)}: audit rows`).toBe(
+          audited + values.length,
+        );
       }
     }
   });

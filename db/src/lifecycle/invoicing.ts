@@ -384,7 +384,8 @@ const PAYMENT_REFUSED: Partial<Record<InvoiceStatus, { reason: string; message: 
  * Records a payment: PARTIALLY_PAID until the total is reached, then PAID. Over-payment is refused
  * (VALIDATION_FAILED, reason OVERPAYMENT, with the outstanding amount); so is a payment dated
  * before the invoice's issue date (PAYMENT_BEFORE_ISSUE) or more than {@link PAYMENT_DAYS_AHEAD}
- * days after the database's current_date (PAYMENT_DATE_IN_FUTURE); an invoice that is a draft,
+ * days after the database's current_date (PAYMENT_DATE_IN_FUTURE) — unless it is the ERP's own
+ * record (erpId), whose date wins as the ERP owns payments; an invoice that is a draft,
  * paid, void or disputed takes none (INVALID_TRANSITION with a reason). A payment whose ERP id was
  * recorded before is returned as it is (read back twice, recorded once).
  */
@@ -452,13 +453,15 @@ export const recordPayment = defineOperation({
       });
     }
     assertTransition(invoiceMachine, inv.id, inv.status, to);
-    if (check!.before_issue) {
+    // A payment read back from the ERP (erpId) keeps the ERP's date: the ERP owns payments.
+    const datedByHand = !input.erpId;
+    if (datedByHand && check!.before_issue) {
       throw new ValidationError(
         `a payment received on ${check!.received_on} is before invoice ${inv.number}'s issue date ${inv.issuedOn}`,
         { reason: "PAYMENT_BEFORE_ISSUE", field: "receivedOn", issuedOn: inv.issuedOn },
       );
     }
-    if (check!.too_late) {
+    if (datedByHand && check!.too_late) {
       throw new ValidationError(
         `a payment cannot be dated ${check!.received_on}: at most ${PAYMENT_DAYS_AHEAD} days after today (${check!.latest} at the latest)`,
         { reason: "PAYMENT_DATE_IN_FUTURE", field: "receivedOn", latest: check!.latest },

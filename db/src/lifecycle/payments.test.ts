@@ -136,13 +136,20 @@ describe("recordPayment refusals", () => {
     // The bounds themselves are accepted: the issue date, and the last day allowed ahead.
     await run(op.recordPayment, { invoiceId: inv.id, amount: "10.00", receivedOn: "2026-02-01" });
     await run(op.recordPayment, { invoiceId: inv.id, amount: "10.00", receivedOn: latest });
+    // The ERP's own record of a payment (erpId) keeps the ERP's date: the ERP owns payments.
+    await run(op.recordPayment, {
+      invoiceId: inv.id,
+      amount: "10.00",
+      receivedOn: "2026-01-31",
+      erpId: "ERP-PAY-1",
+    });
     // No date: the database's current_date.
     await run(op.recordPayment, { invoiceId: inv.id, amount: "10.00" });
     const [{ today }] = (await t.sql`select current_date::text as today`) as unknown as [
       { today: string },
     ];
     const dates = (await state(inv.id)).payments.map((p) => p.receivedOn).sort();
-    expect(dates).toEqual(["2026-02-01", today, latest].sort());
+    expect(dates).toEqual(["2026-01-31", "2026-02-01", today, latest].sort());
   });
 
   it("a draft, a void and a disputed invoice each say why they take no payment", async () => {

@@ -803,7 +803,7 @@ export type RecordPaymentInput = {
   /**
    * When the money arrived (default: the database's current date). Not before the invoice's issue
    * date, and at most 7 days after today (VALIDATION_FAILED, reason PAYMENT_BEFORE_ISSUE or
-   * PAYMENT_DATE_IN_FUTURE).
+   * PAYMENT_DATE_IN_FUTURE), unless erpId is given: the ERP's own date wins.
    */
   receivedOn?: InputMaybe<Scalars['Date']['input']>;
   /** Bank or remittance reference. */
