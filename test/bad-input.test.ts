@@ -10,7 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { machines } from "@pshub/db";
-import { seedBasics, wonOpportunity } from "@pshub/db/testing";
+import { buildCustomerTree, seedBasics, wonOpportunity } from "@pshub/db/testing";
 import {
   createGateway,
   createSubgraphFetcher,
@@ -32,7 +32,6 @@ import {
   isScalarType,
 } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildCustomerTree } from "./support/builders.ts";
 import { type Stack, startStack } from "./support/stack.ts";
 
 let stack: Stack;

@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DomainError } from "../errors.ts";
 import { auditLog, invoice, payment } from "../schema.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
+import { addTime, newResource, seedBasics, wonOpportunity } from "../testing/lifecycle.ts";
 import { execute, type OperationContext, operations as op, PAYMENT_DAYS_AHEAD } from "./index.ts";
-import { addTime, newResource, seedBasics, wonOpportunity } from "./test-builders.ts";
 
 let t: TestDatabase;
 beforeAll(async () => {
