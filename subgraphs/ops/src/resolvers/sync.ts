@@ -26,13 +26,13 @@ export const syncMutations: Pick<MutationResolvers, "resyncEntity"> = {
   resyncEntity: async (_, { entityType, id }, ctx) => {
     if (!ENTITY_TYPES.includes(entityType)) {
       throw new DomainError(
-        "VALIDATION_FAILED",
+        "BAD_USER_INPUT",
         `entityType must be one of ${ENTITY_TYPES.join(", ")}`,
         { field: "entityType" },
       );
     }
     if (!UUID.test(id))
-      throw new DomainError("VALIDATION_FAILED", "id must be a UUID", { field: "id" });
+      throw new DomainError("BAD_USER_INPUT", "id must be a UUID", { field: "id" });
     return ctx.db.transaction((tx) =>
       sync.requestResync(tx, { entityType, entityId: id, actor: ctx.principal }),
     );
