@@ -14,8 +14,14 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DomainError } from "../errors.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
+import {
+  addExpenses,
+  addTime,
+  newResource,
+  seedBasics,
+  wonOpportunity,
+} from "../testing/lifecycle.ts";
 import { execute, type OperationContext, operations as op } from "./index.ts";
-import { addExpenses, addTime, newResource, seedBasics, wonOpportunity } from "../testing/lifecycle.ts";
 
 let t: TestDatabase;
 beforeAll(async () => {

@@ -19,8 +19,8 @@ import {
   timeEntry,
 } from "../schema.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
-import { execute, type OperationContext, operations as op } from "./index.ts";
 import { addTime, newResource, seedBasics, wonOpportunity } from "../testing/lifecycle.ts";
+import { execute, type OperationContext, operations as op } from "./index.ts";
 
 let t: TestDatabase;
 beforeAll(async () => {

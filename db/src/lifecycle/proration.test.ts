@@ -7,8 +7,8 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contract } from "../schema.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
-import { execute, type OperationContext, operations as op } from "./index.ts";
 import { addTime, newResource, seedBasics, wonOpportunity } from "../testing/lifecycle.ts";
+import { execute, type OperationContext, operations as op } from "./index.ts";
 
 let t: TestDatabase;
 const ctx: OperationContext = { actor: "proration-test", requestId: null };

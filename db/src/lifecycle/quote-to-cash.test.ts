@@ -16,8 +16,14 @@ import {
   timeEntry,
 } from "../schema.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
+import {
+  addExpenses,
+  addTime,
+  newResource,
+  seedBasics,
+  wonOpportunity,
+} from "../testing/lifecycle.ts";
 import { execute, lineage, type OperationContext, operations as op } from "./index.ts";
-import { addExpenses, addTime, newResource, seedBasics, wonOpportunity } from "../testing/lifecycle.ts";
 
 let t: TestDatabase;
 beforeAll(async () => {
