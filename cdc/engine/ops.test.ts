@@ -165,7 +165,7 @@ it("syncStatus, inboxEvents reasons and resyncEntity through the ops subgraph", 
     const bad = await ops.execute(
       `mutation { resyncEntity(entityType: "spaceship", id: "x") { id } }`,
     );
-    expect(bad.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+    expect(bad.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");
     expect(sync.RESYNC_CHANNEL).toBe("pshub_resync");
   } finally {
     await engine.stop();
