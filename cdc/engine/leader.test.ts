@@ -76,11 +76,16 @@ it("one poller per (connector, object) across two engines; the follower takes ov
     await t.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity
       where application_name = 'pshub-cdc-leader' and datname = current_database()
         and pid in (select pid from pg_locks where locktype = 'advisory' and granted)`);
+    // A killed process does not come back: stop a's loops too, or its reconnecting session
+    // may win the freed lock again before b's next attempt (a race the full suite's load exposed).
+    const aStopped = a.stop();
     const before = polls.length;
     await waitFor(() => polls.slice(before).includes("b"));
-    await waitFor(() => a.leading().length === 0);
+    await aStopped;
+    expect(a.leading()).toEqual([]);
     const after = polls.length;
     await new Promise((r) => setTimeout(r, 300));
+    expect(polls.length).toBeGreaterThan(after);
     expect(new Set(polls.slice(after))).toEqual(new Set(["b"]));
   } finally {
     await a.stop();
