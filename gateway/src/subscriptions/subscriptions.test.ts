@@ -385,14 +385,13 @@ describe("subscriptions over graphql-ws (standalone)", () => {
 
   it("close() ends every connection with 1001 (going away) so clients reconnect and resume", async () => {
     const c = client();
-    const sub = subscribe(c, `subscription { invoiceEvents { eventId } }`);
+    subscribe(c, `subscription { invoiceEvents { eventId } }`);
     await subscribed(1);
     const code = new Promise<number>((resolve) =>
       c.on("closed", (e) => resolve((e as CloseEvent).code)),
     );
     await server.close();
     expect(await code).toBe(1001);
-    expect(sub.errors.length + sub.results.length).toBeGreaterThanOrEqual(0);
     expect(server.stats().subscriptions).toBe(0);
   });
 });
