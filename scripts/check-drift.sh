@@ -2,7 +2,10 @@
 # Drift gates: committed generated files must be what their generators produce from the sources.
 #   1. drizzle-kit generate (db/) must not produce a new migration: schema.ts and db/migrations agree;
 #   2. npm run codegen must not change the generated resolver/operation types;
-#   3. npm run compose must not change gateway/supergraph.graphql or the API schema.
+#   3. npm run compose must not change gateway/supergraph.graphql or the API schema;
+#   4. npm run schema:check: the composed API schema has no breaking change against main's (or, on
+#      main, the previous commit's) unless gateway/schema-breaking-changes.json accepts it with a
+#      reason; deprecations and dangerous changes are printed (gateway/src/schema-check.ts).
 # A step whose npm script does not exist is skipped. Exits 1 on any drift, naming the files.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +60,16 @@ if has_script compose; then
   check "npm run compose" npm run --silent compose
 else
   echo "drift: npm run compose skipped (no such script)"
+fi
+
+if has_script schema:check; then
+  echo "schema: breaking changes (npm run schema:check)"
+  if ! npm run --silent schema:check; then
+    echo "schema: breaking change not accepted (see above)"
+    failed=1
+  fi
+else
+  echo "schema: npm run schema:check skipped (no such script)"
 fi
 
 rm -f /tmp/pshub-drift-$$.log
