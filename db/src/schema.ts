@@ -129,6 +129,18 @@ export const invoiceStatus = pgEnum("invoice_status", [
 ]);
 export const disputeStatus = pgEnum("dispute_status", ["OPEN", "RESOLVED"]);
 export const feeScheduleStatus = pgEnum("fee_schedule_status", ["SCHEDULED", "BILLED"]);
+/** When a contract's billing calendar bills it (see lifecycle/calendar.ts). */
+export const billingScheduleKind = pgEnum("billing_schedule_kind", [
+  "MONTHLY",
+  "MILESTONE",
+  "FIXED_FEE_DATES",
+]);
+export const billingRunStatus = pgEnum("billing_run_status", [
+  "INVOICED",
+  "ISSUED",
+  "NOTHING_TO_BILL",
+  "FAILED",
+]);
 
 export const externalSystem = pgEnum("external_system", ["SALESFORCE", "PSA", "ERP"]);
 export const inboxStatus = pgEnum("inbox_status", ["RECEIVED", "APPLIED", "SKIPPED", "FAILED"]);
@@ -620,6 +632,59 @@ export const invoiceLine = pgTable(
       .where(sql`${t.voidedAt} is null`),
     uniqueIndex("invoice_line_invoice_line_no_key").on(t.invoiceId, t.lineNo),
   ],
+);
+
+/**
+ * A contract's billing calendar: bill it without anyone pressing buttons. MONTHLY bills each
+ * completed month (periodEnd = its last day), MILESTONE bills when a milestone is approved,
+ * FIXED_FEE_DATES bills on the fee schedule's due dates. `autoIssue` also issues the invoice
+ * (which queues its ERP posting); otherwise it stays a DRAFT for finance to check.
+ */
+export const billingSchedule = pgTable(
+  "billing_schedule",
+  {
+    ...entityColumns(),
+    contractId: uuid()
+      .notNull()
+      .references(() => contract.id),
+    kind: billingScheduleKind().notNull(),
+    enabled: boolean().notNull().default(true),
+    autoIssue: boolean().notNull().default(false),
+    /** Who last changed the schedule. */
+    updatedBy: text(),
+  },
+  (t) => [uniqueIndex("billing_schedule_contract_id_key").on(t.contractId)],
+);
+
+/**
+ * One billing-calendar run per (contract, period): the unique key is what makes a restart or a
+ * second scheduler bill a period once — the row is written in the same transaction as the
+ * billing events and the invoice. Period keys: 'YYYY-MM' (MONTHLY), 'M:<milestone id>'
+ * (MILESTONE), 'F:<due date>' (FIXED_FEE_DATES), 'S<n>:<slice start>' (the demo's n-second
+ * periods). A FAILED run is retried after `next_attempt_at`.
+ */
+export const billingRun = pgTable(
+  "billing_run",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    contractId: uuid()
+      .notNull()
+      .references(() => contract.id),
+    period: text().notNull(),
+    kind: billingScheduleKind().notNull(),
+    periodEnd: date().notNull(),
+    status: billingRunStatus().notNull(),
+    eventsCreated: integer().notNull().default(0),
+    invoiceId: uuid().references(() => invoice.id),
+    attempts: integer().notNull().default(1),
+    lastError: text(),
+    nextAttemptAt: timestamptz(),
+    /** The scheduler that ran it (for diagnosis). */
+    runner: text().notNull(),
+    createdAt: timestamptz().notNull().defaultNow(),
+    updatedAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("billing_run_contract_period_key").on(t.contractId, t.period)],
 );
 
 export const payment = pgTable(

@@ -9,6 +9,7 @@
  * transaction with idempotency, audit, typed errors and sync exceptions (./operation.ts).
  */
 import { runBilling } from "./billing.ts";
+import { setBillingSchedule } from "./calendar.ts";
 import { convertOpportunity } from "./conversion.ts";
 import {
   activateProject,
@@ -32,6 +33,7 @@ import {
 
 export * from "./billable.ts";
 export * from "./billing.ts";
+export * from "./calendar.ts";
 export * from "./conversion.ts";
 export * from "./delivery.ts";
 export * from "./exceptions.ts";
@@ -53,6 +55,7 @@ export const operations = {
   completeMilestone,
   approveMilestone,
   runBilling,
+  setBillingSchedule,
   generateInvoice,
   issueInvoice,
   markInvoicePosted,

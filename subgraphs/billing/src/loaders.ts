@@ -11,6 +11,8 @@ import {
   feeScheduleByContract,
   liveEventsBySource,
   milestoneIdsByContract,
+  runsByContract,
+  scheduleByContract,
 } from "./data/batches.ts";
 
 type SourceType = (typeof billingEvent.$inferSelect)["sourceType"];
@@ -53,6 +55,19 @@ export class BillingLoaders extends RequestLoaders {
   milestoneIds() {
     return this.memo("milestoneIdsByContract", () =>
       uuidLoader((ids) => milestoneIdsByContract(this.db, ids), [] as string[]),
+    );
+  }
+
+  billingSchedule() {
+    return this.memo("scheduleByContract", () =>
+      uuidLoader((ids) => scheduleByContract(this.db, ids), null),
+    );
+  }
+
+  /** The latest `last` billing-calendar runs per contract. */
+  billingRuns(last: number) {
+    return this.memo(`runsByContract:${last}`, () =>
+      uuidLoader((ids) => runsByContract(this.db, ids, last), []),
     );
   }
 }

@@ -4,12 +4,21 @@
  */
 
 import type { UnbilledRow } from "@pshub/db";
-import type { billingEvent, contract, feeScheduleItem } from "@pshub/db/schema";
+import type {
+  billingEvent,
+  billingRun,
+  billingSchedule,
+  contract,
+  feeScheduleItem,
+} from "@pshub/db/schema";
 import type { EntityRef } from "@pshub/subgraph-kit";
 
 export type BillingEventMapper = typeof billingEvent.$inferSelect;
 /** A billing rule is derived from its contract row. */
 export type BillingRuleMapper = typeof contract.$inferSelect;
+export type BillingScheduleMapper = typeof billingSchedule.$inferSelect;
+export type BillingRunMapper = typeof billingRun.$inferSelect;
+export type InvoiceMapper = EntityRef;
 export type FeeScheduleItemMapper = typeof feeScheduleItem.$inferSelect;
 export type UnbilledTotalMapper = UnbilledRow;
 export type CustomerMapper = EntityRef;

@@ -2,9 +2,18 @@
  * Batch reads behind billing's DataLoaders: each takes many keys and runs ONE statement.
  */
 import type { Db } from "@pshub/db";
-import { billingEvent, feeScheduleItem, milestone, project } from "@pshub/db/schema";
+import {
+  billingEvent,
+  billingRun,
+  billingSchedule,
+  contract,
+  feeScheduleItem,
+  legalEntity,
+  milestone,
+  project,
+} from "@pshub/db/schema";
 import { inList } from "@pshub/subgraph-kit";
-import { and, asc, desc, ne, sql } from "drizzle-orm";
+import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 
 type BillingEventRow = typeof billingEvent.$inferSelect;
 type FeeScheduleItemRow = typeof feeScheduleItem.$inferSelect;
@@ -73,4 +82,53 @@ export async function milestoneIdsByContract(
     .orderBy(asc(milestone.dueDate), asc(milestone.id));
   const byContract = group(rows, (row) => row.contractId);
   return contractIds.map((id) => (byContract.get(id.toLowerCase()) ?? []).map((row) => row.id));
+}
+
+/** The billing schedule of each contract, or null. */
+export async function scheduleByContract(
+  db: Db,
+  contractIds: readonly string[],
+): Promise<(typeof billingSchedule.$inferSelect | null)[]> {
+  const rows = await db
+    .select()
+    .from(billingSchedule)
+    .where(inList(billingSchedule.contractId, [...new Set(contractIds)]));
+  const byContract = new Map(rows.map((row) => [row.contractId, row]));
+  return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? null);
+}
+
+/** The latest `last` billing-calendar runs of each contract, newest first (one statement). */
+export async function runsByContract(
+  db: Db,
+  contractIds: readonly string[],
+  last: number,
+): Promise<(typeof billingRun.$inferSelect)[][]> {
+  const ids = [...new Set(contractIds)];
+  const rows = await db
+    .select()
+    .from(billingRun)
+    .where(
+      and(
+        inList(billingRun.contractId, ids),
+        sql`${billingRun.id} in (select r.id from billing_run r where r.contract_id = ${billingRun.contractId}
+          order by r.created_at desc, r.id desc limit ${last})`,
+      ),
+    )
+    .orderBy(desc(billingRun.createdAt), desc(billingRun.id));
+  const byContract = group(rows, (row) => row.contractId);
+  return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? []);
+}
+
+/** The code of a contract's legal entity (undefined: no such contract, or not a uuid). */
+export async function contractLegalEntityCode(
+  db: Db,
+  contractId: string,
+): Promise<string | undefined> {
+  if (!/^[0-9a-f-]{36}$/i.test(contractId)) return undefined;
+  const [row] = await db
+    .select({ code: legalEntity.code })
+    .from(contract)
+    .innerJoin(legalEntity, eq(legalEntity.id, contract.legalEntityId))
+    .where(eq(contract.id, contractId));
+  return row?.code;
 }

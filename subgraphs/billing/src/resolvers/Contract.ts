@@ -10,6 +10,7 @@ export const Contract: ContractResolvers = {
     if (!row) throw new NotFoundGraphQLError("Contract", ref.id);
     return row;
   },
+  billingSchedule: (ref, _, ctx) => ctx.loaders.billingSchedule().load(ref.id),
   unbilled: (ref, args, ctx) => ctx.loaders.unbilled("contract", args.asOf).load(ref.id),
   billingEvents: (ref, args, ctx, info) =>
     ctx.loaders.connection(billingEventList, billingEvent.contractId, ref.id, args, info),

@@ -2,6 +2,8 @@
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
 import { BillingEvent } from "./BillingEvent.ts";
 import { BillingRule } from "./BillingRule.ts";
+import { BillingRun } from "./BillingRun.ts";
+import { BillingSchedule } from "./BillingSchedule.ts";
 import { Contract } from "./Contract.ts";
 import { Customer } from "./Customer.ts";
 import { Expense } from "./Expense.ts";
@@ -18,6 +20,8 @@ export const resolvers: Resolvers = {
   Mutation,
   BillingEvent,
   BillingRule,
+  BillingRun,
+  BillingSchedule,
   Contract,
   Customer,
   Expense,
