@@ -1,16 +1,27 @@
 /**
- * `npm run bench -- gateway [--duration 5] [--connections 1,10,50] [--targets pshub,hive,…] [--no-record]`
+ * `npm run bench -- gateway [--rounds 5] [--duration 3] [--connections 1,10,50] [--targets …]
+ *   [--quick] [--no-record]`
  *
- * One query mix — 50 invoices with customer, contract, lines and payments; a customer tree; one
- * invoice by id — through (a) our gateway, (a′) the same with subgraph request sharing off (the
- * raw federation overhead), (b) Hive Gateway on the same supergraph and the same
- * subgraph processes, (c) the non-federated floor (one graphql-js schema, the same resolvers),
- * at each concurrency for a fixed duration. Prints req/s, p50, p99, errors and ratios, and
- * appends the table to bench/RESULTS.md.
+ * The same request mix through every target, side by side in one run, on the same supergraph and
+ * the same five subgraph processes (one seeded database):
+ *   (a)  pshub's gateway (@apollo/gateway), subgraph request sharing on (its default);
+ *   (a′) the same with sharing off;
+ *   (b)  Hive Gateway's runtime with its defaults (in-flight dedup of subgraph queries on);
+ *   (b′) Hive Gateway with in-flight dedup off;
+ *   (b″) Hive Gateway with @graphql-hive/router-runtime (Hive Router's Rust query planner);
+ *   (m)  the single-process monolith baseline: one graphql-js schema, the same resolvers;
+ *   (f)  the SQL floor: the resolvers' own SQL replayed directly with the same batching.
  *
- * Every target is its own process, and so is the load generator; the subgraphs are four
- * processes over one seeded database (DATABASE_URL's server, or embedded Postgres).
+ * Every client has its own request sequence (its own invoice list filter and sort order, its own
+ * start offset in the tree / invoice cycle), so identical requests in flight at once happen only
+ * by chance. Before any load every target must answer every distinct request with the same data
+ * as (a), one at a time and concurrently; a target that cannot is left out, and the table says why.
+ * Then, in each of `rounds` rounds, every (clients, target) cell runs once — the target order
+ * rotates each round — and the table gives per cell the median and min–max over rounds; ratios
+ * are per round (neighbours in time), then median and min–max. The 1-minute load average is
+ * sampled before every cell and printed. Appends the table to bench/RESULTS.md.
  */
+import { type ChildProcess, fork } from "node:child_process";
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,38 +29,66 @@ import { parseArgs } from "node:util";
 import { createDbClient, createLogger, recreateDatabase, resolveDatabaseUrl } from "@pshub/db";
 import { buildCustomerTree } from "@pshub/db/testing";
 import { compose, readAllSubgraphSdl, SUBGRAPHS } from "@pshub/gateway";
+import type { LoadCell, LoadResult } from "./support/load.ts";
 import {
   type Child,
   freePort,
   graphqlOk,
   httpOk,
   REPO_ROOT,
-  runNode,
   spawnTs,
   waitUntil,
 } from "./support/processes.ts";
-import { benchQueries } from "./support/queries.ts";
+import { clientSequence } from "./support/queries.ts";
+import { median, spread } from "./support/stats.ts";
 
 const { values: args } = parseArgs({
   options: {
-    duration: { type: "string", default: "5" },
+    rounds: { type: "string", default: "5" },
+    duration: { type: "string", default: "3" },
+    warmup: { type: "string", default: "0.5" },
     connections: { type: "string", default: "1,10,50" },
     customers: { type: "string", default: "8" },
     "invoices-per-customer": { type: "string", default: "25" },
-    /** Subset of targets, e.g. `pshub,floor` (the table then has blanks). */
-    targets: { type: "string", default: "pshub,pshub-nodedup,hive,floor" },
+    targets: {
+      type: "string",
+      default: "pshub,pshub-nodedup,hive,hive-nodedup,hive-router,monolith,sql-floor",
+    },
+    /** 1 s cells, 1 and 10 clients: a smoke run (still 5 rounds). */
+    quick: { type: "boolean", default: false },
     /** Measure only; do not append to bench/RESULTS.md. */
     "no-record": { type: "boolean", default: false },
   },
 });
-const duration = Number(args.duration);
-const concurrencies = String(args.connections).split(",").map(Number);
-const wanted = new Set(String(args.targets).split(","));
+const quick = args.quick;
+const rounds = Math.max(1, Number(args.rounds));
+const duration = quick ? 1 : Number(args.duration);
+const warmup = quick ? 0.3 : Number(args.warmup);
+const concurrencies = (quick ? "1,10" : String(args.connections)).split(",").map(Number);
+const wanted = String(args.targets).split(",");
 const log = createLogger("bench-gateway");
 
+interface Target {
+  key: string;
+  label: string;
+  url: string;
+  child: Child;
+}
+const LABELS: Record<string, string> = {
+  pshub: "(a) pshub gateway, subgraph request sharing on (default)",
+  "pshub-nodedup": "(a′) pshub gateway, sharing off",
+  hive: "(b) Hive Gateway, defaults (in-flight dedup on)",
+  "hive-nodedup": "(b′) Hive Gateway, in-flight dedup off",
+  "hive-router": "(b″) Hive Gateway + router-runtime (Rust planner), defaults",
+  monolith: "(m) single-process monolith baseline",
+  "sql-floor": "(f) SQL floor: the same SQL, same batching, issued directly",
+};
+
 const children: Child[] = [];
+let loader: ChildProcess | undefined;
 let exiting = false;
 async function stopAll() {
+  loader?.kill("SIGKILL");
   await Promise.all(children.map((child) => child.stop()));
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -60,13 +99,20 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+const loads: number[] = [];
+const sampleLoad = () => {
+  const value = loadavg()[0] ?? Number.NaN;
+  loads.push(value);
+  return value;
+};
+
 try {
+  sampleLoad();
   // ---------------------------------------------------------------- database: fresh and seeded
   const server = await resolveDatabaseUrl(log);
-  const benchDb = "pshub_bench_gateway";
-  const databaseUrl = await recreateDatabase(server.url, benchDb);
+  const databaseUrl = await recreateDatabase(server.url, "pshub_bench_gateway");
   const seedClient = createDbClient(databaseUrl, { max: 2 });
-  const trees = [];
+  const trees: Awaited<ReturnType<typeof buildCustomerTree>>[] = [];
   for (let i = 0; i < Number(args.customers); i++) {
     trees.push(
       await buildCustomerTree(seedClient.db, {
@@ -77,14 +123,35 @@ try {
     );
   }
   await seedClient.close();
-  const first = trees[0];
-  if (!first) throw new Error("nothing seeded");
   const invoiceCount = trees.reduce((sum, tree) => sum + tree.invoiceIds.length, 0);
-  log.info({ customers: trees.length, invoices: invoiceCount }, "seeded");
 
-  // ---------------------------------------------------------------- subgraphs: four processes
+  // ---------------------------------------------------------------- every client's own sequence
+  const maxClients = Math.max(...concurrencies);
+  const sequences = Array.from({ length: maxClients }, (_, k) => clientSequence(k, trees));
+  const clientBodies = sequences.map((sequence) =>
+    sequence.map((operation) =>
+      JSON.stringify({ query: operation.query, variables: operation.variables }),
+    ),
+  );
+  const checks = new Map<string, (data: unknown) => boolean>();
+  const names = new Map<string, string>();
+  sequences.forEach((sequence, k) => {
+    sequence.forEach((operation, i) => {
+      const body = clientBodies[k]?.[i] ?? "";
+      checks.set(body, operation.check);
+      names.set(body, operation.name);
+    });
+  });
+  const distinct = [...checks.keys()];
+  const work = mkdtempSync(join(tmpdir(), "pshub-bench-"));
+  const bodiesPath = join(work, "bodies.json");
+  writeFileSync(bodiesPath, JSON.stringify(distinct));
+  log.info({ invoices: invoiceCount, distinct: distinct.length }, "seeded");
+
+  // ---------------------------------------------------------------- subgraphs: five processes
   const subgraphUrls: Record<string, string> = {};
   const subgraphEnv: Record<string, string> = {};
+  const ready: Promise<void>[] = [];
   for (const subgraph of SUBGRAPHS) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/graphql`;
@@ -98,211 +165,236 @@ try {
       process.env.BENCH_SUBGRAPH_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
     );
     children.push(child);
+    ready.push(waitUntil(child, httpOk(`http://127.0.0.1:${port}/healthz`)));
   }
-  await Promise.all(
-    SUBGRAPHS.map((subgraph, i) =>
-      waitUntil(
-        children[i] as Child,
-        httpOk(subgraphUrls[subgraph.name]?.replace("/graphql", "/healthz") ?? ""),
-      ),
-    ),
-  );
+  await Promise.all(ready);
 
-  // ---------------------------------------------------------------- the same supergraph for (a) and (b)
+  // ---------------------------------------------------------------- the same supergraph for all
   const composed = compose(readAllSubgraphSdl(subgraphUrls));
   if (!composed.ok) throw new Error(`composition failed:\n${composed.errors.join("\n")}`);
-  const work = mkdtempSync(join(tmpdir(), "pshub-bench-"));
   const supergraphPath = join(work, "supergraph.graphql");
   writeFileSync(supergraphPath, composed.supergraphSdl);
 
-  const targets: { key: string; label: string; url: string }[] = [];
-  for (const [key, label, dedupe] of [
-    ["pshub", "(a) pshub gateway (@apollo/gateway)", "true"],
-    ["pshub-nodedup", "(a′) pshub gateway, subgraph request sharing off", "false"],
-  ] as const) {
-    if (!wanted.has(key)) continue;
+  const left: string[] = [];
+  const targets: Target[] = [];
+  const start = async (key: string): Promise<Target> => {
     const port = await freePort();
-    const child = spawnTs(
-      key,
-      "gateway/src/main.ts",
-      {
+    const url = `http://127.0.0.1:${port}/graphql`;
+    let child: Child;
+    if (key === "pshub" || key === "pshub-nodedup") {
+      child = spawnTs(
+        key,
+        "gateway/src/main.ts",
+        {
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          DATABASE_URL: databaseUrl,
+          GATEWAY_DEDUPE_SUBGRAPH_REQUESTS: key === "pshub" ? "true" : "false",
+          ...subgraphEnv,
+        },
+        // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles our gateway.
+        process.env.BENCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
+      );
+      children.push(child);
+      await waitUntil(child, httpOk(`http://127.0.0.1:${port}/healthz`));
+    } else if (key.startsWith("hive")) {
+      child = spawnTs(key, "bench/support/hive-server.ts", {
         PORT: String(port),
-        HOST: "127.0.0.1",
-        DATABASE_URL: databaseUrl,
-        GATEWAY_DEDUPE_SUBGRAPH_REQUESTS: dedupe,
-        ...subgraphEnv,
-      },
-      // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles our gateway.
-      process.env.BENCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
-    );
-    children.push(child);
-    await waitUntil(child, httpOk(`http://127.0.0.1:${port}/healthz`));
-    targets.push({ key, label, url: `http://127.0.0.1:${port}/graphql` });
-  }
-  if (wanted.has("hive")) {
-    const port = await freePort();
-    const child = spawnTs("hive", "bench/support/hive-server.ts", {
-      PORT: String(port),
-      SUPERGRAPH_PATH: supergraphPath,
-    });
-    children.push(child);
-    await waitUntil(child, graphqlOk(`http://127.0.0.1:${port}/graphql`));
-    targets.push({
-      key: "hive",
-      label: "(b) Hive Gateway runtime",
-      url: `http://127.0.0.1:${port}/graphql`,
-    });
-  }
-  if (wanted.has("floor")) {
-    const port = await freePort();
-    const child = spawnTs("floor", "bench/support/monolith-server.ts", {
-      PORT: String(port),
-      DATABASE_URL: databaseUrl,
-    });
-    children.push(child);
-    await waitUntil(child, graphqlOk(`http://127.0.0.1:${port}/graphql`));
-    targets.push({
-      key: "floor",
-      label: "(c) floor: one graphql-js schema",
-      url: `http://127.0.0.1:${port}/graphql`,
-    });
+        SUPERGRAPH_PATH: supergraphPath,
+        HIVE_DEDUPE: key === "hive-nodedup" ? "false" : "true",
+        HIVE_ROUTER_RUNTIME: key === "hive-router" ? "true" : "false",
+      });
+      children.push(child);
+      await waitUntil(child, graphqlOk(url));
+    } else if (key === "monolith" || key === "sql-floor") {
+      child = spawnTs(
+        key,
+        key === "monolith"
+          ? "bench/support/monolith-server.ts"
+          : "bench/support/sql-floor-server.ts",
+        { PORT: String(port), DATABASE_URL: databaseUrl, BODIES_PATH: bodiesPath },
+      );
+      children.push(child);
+      // The SQL floor records every distinct request's statements before it listens.
+      await waitUntil(child, async () => child.output().includes("listening"), 180_000);
+    } else {
+      throw new Error(`unknown target ${key}`);
+    }
+    return { key, label: LABELS[key] ?? key, url, child };
+  };
+  for (const key of wanted) {
+    try {
+      targets.push(await start(key));
+    } catch (error) {
+      if (key === "pshub") throw error;
+      left.push(`${LABELS[key] ?? key}: did not start (${String(error).split("\n")[0]})`);
+    }
   }
 
   // ---------------------------------------------------------------- same answers everywhere
-  const mix = benchQueries({ customerId: first.customerId, invoiceId: first.invoiceIds[0] ?? "" });
-  // Each client cycles through the mix once per seeded customer, with that customer's tree and
-  // one of its invoices: the list is the same for everyone (a shared dashboard), the rest varies,
-  // so identical in-flight requests are not the common case.
-  const sequence = trees.flatMap((tree, i) =>
-    benchQueries({
-      customerId: tree.customerId,
-      invoiceId: tree.invoiceIds[i % tree.invoiceIds.length] ?? "",
-    }),
-  );
-  const bodies = sequence.map((operation) =>
-    JSON.stringify({ query: operation.query, variables: operation.variables }),
-  );
-  const mismatches: string[] = [];
-  for (const operation of sequence) {
-    const answers = await Promise.all(
-      targets.map(async (target) => {
-        const response = await fetch(target.url, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({ query: operation.query, variables: operation.variables }),
+  const post = async (url: string, body: string) => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    return (await response.json()) as { data?: unknown; errors?: unknown[] };
+  };
+  const reference = new Map<string, string>();
+  const reference0 = targets[0];
+  if (reference0?.key !== "pshub")
+    throw new Error("the first target must be pshub (the reference)");
+  for (const body of distinct) {
+    const answer = await post(reference0.url, body);
+    if (answer.errors?.length)
+      throw new Error(`pshub answered with errors: ${JSON.stringify(answer.errors).slice(0, 800)}`);
+    if (!checks.get(body)?.(answer.data))
+      throw new Error(`${names.get(body)} returned too little data: ${body.slice(0, 300)}`);
+    reference.set(body, JSON.stringify(answer.data));
+  }
+  for (const target of [...targets]) {
+    let problem: string | undefined;
+    // One at a time, then the whole set three times over, 50 in flight.
+    const queue = [...distinct, ...distinct, ...distinct, ...distinct];
+    let next = 0;
+    const worker = async (sequential: boolean) => {
+      while (!problem && next < (sequential ? distinct.length : queue.length)) {
+        const body = queue[next++] ?? "";
+        const answer = await post(target.url, body).catch((error) => ({
+          errors: [String(error)],
+          data: undefined,
+        }));
+        if (answer.errors?.length)
+          problem = `answered ${names.get(body)} with errors: ${JSON.stringify(answer.errors).slice(0, 300)}`;
+        else if (JSON.stringify(answer.data) !== reference.get(body))
+          problem = `answered ${names.get(body)} with different data than (a)`;
+      }
+    };
+    await worker(true);
+    await Promise.all(Array.from({ length: 50 }, () => worker(false)));
+    if (problem) {
+      if (target.key === "pshub") throw new Error(`pshub ${problem}`);
+      left.push(`${target.label}: ${problem}`);
+      log.warn({ output: target.child.output().slice(-2000) }, `${target.key} left out`);
+      targets.splice(targets.indexOf(target), 1);
+    }
+  }
+  for (const line of left) log.warn(line);
+
+  // ---------------------------------------------------------------- load, interleaved rounds
+  const loadProcess = fork(join(REPO_ROOT, "bench", "support", "load.ts"), [], {
+    execArgv: ["--import", "tsx"],
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  loader = loadProcess;
+  await new Promise((resolve) => loadProcess.once("message", resolve));
+  const runCell = (cell: LoadCell) =>
+    new Promise<LoadResult>((resolve) => {
+      loadProcess.once("message", (result) => resolve(result as LoadResult));
+      loadProcess.send(cell);
+    });
+
+  type Cell = LoadResult & { load: number };
+  const results = new Map<string, Cell[]>(); // `${target}@${connections}` → one per round
+  const started = Date.now();
+  for (let round = 0; round < rounds; round++) {
+    for (const connections of concurrencies) {
+      for (let i = 0; i < targets.length; i++) {
+        const target = targets[(i + round) % targets.length] as Target;
+        const load = sampleLoad();
+        const result = await runCell({
+          url: target.url,
+          warmupS: warmup,
+          durationS: duration,
+          clients: clientBodies.slice(0, connections),
         });
-        return (await response.json()) as { data?: unknown; errors?: unknown[] };
-      }),
-    );
-    for (const [i, answer] of answers.entries()) {
-      if (answer.errors?.length) {
-        throw new Error(
-          `${targets[i]?.key} answered ${operation.name} with errors: ${JSON.stringify(answer.errors).slice(0, 800)}`,
+        const key = `${target.key}@${connections}`;
+        results.set(key, [...(results.get(key) ?? []), { ...result, load }]);
+        process.stdout.write(
+          `round ${round + 1}/${rounds} c=${String(connections).padStart(2)} ${target.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}  load ${load.toFixed(1)}\n`,
         );
       }
     }
-    const reference = JSON.stringify(answers[0]?.data);
-    for (const [i, answer] of answers.entries()) {
-      if (JSON.stringify(answer.data) !== reference)
-        mismatches.push(`${operation.name}: ${targets[i]?.key} differs from pshub`);
-    }
-    if (!operation.check(answers[0]?.data))
-      throw new Error(`${operation.name} returned too little data: ${reference.slice(0, 400)}`);
   }
-  // Concurrently too: three copies of the whole sequence at once through every target must
-  // give the same answers as one at a time (request sharing must not mix answers up).
-  const post = async (url: string, body: string) =>
-    JSON.stringify(
-      (
-        (await (
-          await fetch(url, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body,
-          })
-        ).json()) as {
-          data?: unknown;
-        }
-      ).data,
-    );
-  for (const target of targets) {
-    const sequential: string[] = [];
-    for (const body of bodies) sequential.push(await post(target.url, body));
-    const concurrent = await Promise.all(
-      [...bodies, ...bodies, ...bodies].map((body) => post(target.url, body)),
-    );
-    concurrent.forEach((answer, i) => {
-      if (answer !== sequential[i % bodies.length]) {
-        mismatches.push(`${target.key}: concurrent answer ${i} differs from the sequential one`);
-      }
-    });
-  }
-  for (const mismatch of mismatches) log.warn(mismatch);
-
-  // ---------------------------------------------------------------- load
-  interface Row {
-    target: string;
-    connections: number;
-    rps: number;
-    p50: number;
-    p99: number;
-    errors: number;
-    requests: number;
-  }
-  const rows: Row[] = [];
-  for (const connections of concurrencies) {
-    for (const target of targets) {
-      // A short warm-up so JIT and connection pools are not part of the measurement.
-      await runNode("bench/support/load.ts", [
-        JSON.stringify({ url: target.url, connections, duration: 1, bodies }),
-      ]);
-      const out = await runNode("bench/support/load.ts", [
-        JSON.stringify({ url: target.url, connections, duration, bodies }),
-      ]);
-      const result = JSON.parse(out.trim().split("\n").at(-1) ?? "{}") as Omit<
-        Row,
-        "target" | "connections"
-      >;
-      rows.push({ target: target.key, connections, ...result });
-      process.stdout.write(
-        `${target.key.padEnd(6)} c=${String(connections).padStart(2)}  ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms  errors ${result.errors}\n`,
-      );
-    }
-  }
+  sampleLoad();
+  const minutes = (Date.now() - started) / 60_000;
+  loadProcess.send("exit");
+  loader = undefined;
 
   // ---------------------------------------------------------------- table
-  const find = (target: string, connections: number) =>
-    rows.find((row) => row.target === target && row.connections === connections);
+  const cells = (key: string, connections: number) => results.get(`${key}@${connections}`) ?? [];
+  const f0 = (n: number) => n.toFixed(0);
+  const f1 = (n: number) => (n < 10 ? n.toFixed(1) : n.toFixed(0));
+  const f2 = (n: number) => n.toFixed(2);
+  const ratio = (mine: string, other: string, connections: number) => {
+    const a = cells(mine, connections);
+    const b = cells(other, connections);
+    if (!a.length || !b.length) return "";
+    const perRound = a.map((cell, i) => cell.rps / (b[i]?.rps ?? Number.NaN));
+    return spread(perRound, f2);
+  };
+  const present = new Set(targets.map((target) => target.key));
+  const ratioColumns = [
+    ["hive", "÷ (b)"],
+    ["hive-nodedup", "÷ (b′)"],
+    ["hive-router", "÷ (b″)"],
+    ["monolith", "÷ (m)"],
+    ["sql-floor", "÷ (f)"],
+  ].filter(([key]) => present.has(key ?? ""));
   const lines = [
-    "| clients | target | req/s | p50 ms | p99 ms | errors | ÷ hive | ÷ floor |",
-    "|---:|---|---:|---:|---:|---:|---:|---:|",
+    `| clients | target | req/s | p50 ms | p99 ms | errors | ${ratioColumns.map(([, name]) => `req/s ${name}`).join(" | ")} |`,
+    `|---:|---|---:|---:|---:|---:|${ratioColumns.map(() => "---:|").join("")}`,
   ];
   for (const connections of concurrencies) {
     for (const target of targets) {
-      const row = find(target.key, connections);
-      if (!row) continue;
-      const ratio = (mine: Row, other?: Row) =>
-        other && other.rps > 0 ? (mine.rps / other.rps).toFixed(2) : "";
+      const runs = cells(target.key, connections);
+      if (!runs.length) continue;
+      const errors = runs.reduce((sum, run) => sum + run.errors, 0);
+      const mine = target.key.startsWith("pshub");
       lines.push(
-        `| ${connections} | ${target.label} | ${row.rps.toFixed(0)} | ${row.p50} | ${row.p99} | ${row.errors} | ${
-          target.key.startsWith("pshub") ? ratio(row, find("hive", connections)) : ""
-        } | ${target.key.startsWith("pshub") ? ratio(row, find("floor", connections)) : ""} |`,
+        `| ${connections} | ${target.label} | ${spread(
+          runs.map((run) => run.rps),
+          f0,
+        )} | ${spread(
+          runs.map((run) => run.p50),
+          f1,
+        )} | ${spread(
+          runs.map((run) => run.p99),
+          f1,
+        )} | ${errors} | ${ratioColumns
+          .map(([key]) => (mine ? ratio(target.key, key ?? "", connections) : ""))
+          .join(" | ")} |`,
       );
     }
   }
+  // Latency at one client against the baselines (the issue's 1-client aim), per round.
+  const latencyRatio = (mine: string, other: string) => {
+    const a = cells(mine, 1);
+    const b = cells(other, 1);
+    if (!a.length || !b.length) return undefined;
+    return spread(
+      a.map((cell, i) => cell.p50 / (b[i]?.p50 ?? Number.NaN)),
+      f2,
+    );
+  };
+  const latencyLines = ["pshub", "pshub-nodedup"].flatMap((mine) =>
+    ["monolith", "sql-floor"].flatMap((other) => {
+      const value = latencyRatio(mine, other);
+      const short = (key: string) => (LABELS[key] ?? key).split(" ")[0];
+      return value ? [`p50 at 1 client, ${short(mine)} ÷ ${short(other)}: ${value}`] : [];
+    }),
+  );
   const table = lines.join("\n");
-  const header = `## gateway — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}
+  const loadLine = `load average (1 min), sampled by this script before every cell: median ${f1(median(loads))}, min ${f1(Math.min(...loads))}, max ${f1(Math.max(...loads))} (${loads.length} samples)`;
+  const first = sequences[0]?.slice(0, 3) ?? [];
+  const header = `## gateway — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}${quick ? " (--quick)" : ""}
 
-Query mix per client, in turn: ${mix.map((operation) => operation.description).join("; ")}; the tree and the invoice vary over the ${trees.length} seeded customers (${sequence.length} requests per cycle).
-${duration} s per cell after a 1 s warm-up; autocannon in its own process; ${trees.length} customers, ${invoiceCount} invoices (3 lines, 1 payment each).
-Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the load generator, the gateway under test, the four subgraphs and Postgres share these cores; load average ${loadavg()
-    .map((value) => value.toFixed(1))
-    .join(" ")} at the end of the run.${
-    mismatches.length
-      ? `\nAnswer mismatches: ${mismatches.join("; ")}.`
-      : "\nAll targets returned identical data for every request of the mix, one at a time and 3× concurrently (checked before the load)."
-  }
-`;
+Requests: ${first.map((operation) => operation.description).join("; ")}. Each of the N clients has its own sequence of ${sequences[0]?.length ?? 0} requests: its own invoice list (one customer, one of ${10} sort orders: ${Math.min(maxClients, trees.length * 10)} distinct lists), then every customer's tree and one of its invoices, starting at its own offset; ${distinct.length} distinct requests in all. ${trees.length} customers, ${invoiceCount} invoices (3 lines, 1 payment each).
+${rounds} rounds; in each, every (clients, target) cell once, the target order rotated per round; a cell is ${warmup} s unmeasured then ${duration} s measured, closed-loop clients on keep-alive connections from one load process. Cells: median (min–max) over the rounds; ratios: per round, then median (min–max). ${minutes.toFixed(1)} min of load.
+Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the load process, the target, the five subgraph processes (idle targets too) and Postgres share these cores; ${loadLine}.
+Answers: every target answered all ${distinct.length} distinct requests with the same data as (a), one at a time and 50 in flight, before the load${left.length ? `; left out: ${left.join("; ")}` : ""}. (f) answers with the monolith's JSON for the body (it replays the SQL and does not assemble the answer), so its check compares the monolith's answers.
+${latencyLines.length ? `\n${latencyLines.join("  \n")}\n` : ""}`;
   process.stdout.write(`\n${header}\n${table}\n`);
   if (!args["no-record"]) {
     appendFileSync(join(REPO_ROOT, "bench", "RESULTS.md"), `\n${header}\n${table}\n`);

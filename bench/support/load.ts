@@ -1,44 +1,106 @@
 /**
- * Load generator, run in its own process so it does not share an event loop with what it
- * measures: autocannon with `connections` clients cycling through the request mix for
- * `duration` seconds. Reads its config as JSON from argv[2]; prints one JSON line.
+ * Load generator, forked once per bench run (its own process, so it does not share an event loop
+ * with what it measures). For each cell it is sent over IPC it runs `clients` closed-loop clients,
+ * each on its own keep-alive connection, each cycling through its own list of request bodies from
+ * the start (the lists carry each client's own start offset and filters), for `warmupS` seconds
+ * unmeasured and then `durationS` seconds measured. Replies with one result per cell.
+ *
+ * Plain node:http rather than autocannon: autocannon gives every connection the same request
+ * list from the same index, which is what made the old bench measure request sharing.
  */
-import autocannon from "autocannon";
+import { Agent, request } from "node:http";
 
-interface LoadConfig {
+export interface LoadCell {
   url: string;
-  connections: number;
-  duration: number;
-  bodies: string[];
+  warmupS: number;
+  durationS: number;
+  /** One list of JSON bodies per client. */
+  clients: string[][];
 }
 
-const config = JSON.parse(process.argv[2] ?? "{}") as LoadConfig;
-let graphqlErrors = 0;
+export interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Transport errors, non-200 answers and answers carrying GraphQL errors. */
+  errors: number;
+}
 
-const result = await autocannon({
-  url: config.url,
-  connections: config.connections,
-  duration: config.duration,
-  method: "POST",
-  headers: { "content-type": "application/json" },
-  requests: config.bodies.map((body) => ({
-    method: "POST" as const,
-    body,
-    onResponse: (_status: number, responseBody: string) => {
-      if (responseBody.startsWith('{"errors"') || responseBody.includes('"errors":['))
-        graphqlErrors++;
-    },
-  })),
-});
+function post(agent: Agent, url: URL, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      {
+        agent,
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+        );
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
 
-process.stdout.write(
-  `${JSON.stringify({
-    requests: result.requests.total,
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    errors: result.errors + result.timeouts + result.non2xx + graphqlErrors,
-    non2xx: result.non2xx,
-    graphqlErrors,
-  })}\n`,
-);
+const percentile = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
+
+export async function runCell(cell: LoadCell): Promise<LoadResult> {
+  const url = new URL(cell.url);
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const measureFrom = started + cell.warmupS * 1000;
+  const end = measureFrom + cell.durationS * 1000;
+  const client = async (bodies: string[]) => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      for (let i = 0; performance.now() < end; i++) {
+        const body = bodies[i % bodies.length] ?? "";
+        const sent = performance.now();
+        let failed = false;
+        try {
+          const answer = await post(agent, url, body);
+          failed = answer.status !== 200 || answer.text.includes('"errors":[');
+        } catch {
+          failed = true;
+        }
+        const done = performance.now();
+        if (sent >= measureFrom && done <= end) {
+          latencies.push(done - sent);
+          if (failed) errors++;
+        }
+      }
+    } finally {
+      agent.destroy();
+    }
+  };
+  await Promise.all(cell.clients.map(client));
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    rps: latencies.length / cell.durationS,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+    errors,
+  };
+}
+
+if (process.send) {
+  process.on("message", (cell: LoadCell | "exit") => {
+    if (cell === "exit") process.exit(0);
+    void runCell(cell).then((result) => process.send?.(result));
+  });
+  process.send("ready");
+}

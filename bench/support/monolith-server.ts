@@ -1,53 +1,25 @@
 /**
- * Bench target (c) as a process: the monolith schema (monolith.ts) over graphql-js on
- * node:http at PORT, one database pool, parsed-and-validated documents cached by query text.
+ * Bench target (m), the single-process monolith baseline, as a process: the monolith schema
+ * (monolith.ts) over graphql-js on node:http at PORT, one database pool.
  */
 import { createServer } from "node:http";
 import { createDbClient } from "@pshub/db";
-import { type DocumentNode, execute, type GraphQLError, parse, validate } from "graphql";
-import { createMonolith } from "./monolith.ts";
+import { createMonolithExecutor } from "./monolith.ts";
 
 const databaseUrl = process.env.DATABASE_URL;
 if (!databaseUrl) throw new Error("DATABASE_URL is required");
 const client = createDbClient(databaseUrl, {
   max: Number(process.env.DB_POOL_MAX ?? 10),
-  applicationName: "pshub-bench-floor",
+  applicationName: "pshub-bench-monolith",
 });
-const { schema, createContext } = createMonolith(client.db);
-const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
+const run = createMonolithExecutor(client.db);
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", async () => {
     try {
-      const body = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}") as {
-        query?: string;
-        variables?: Record<string, unknown>;
-        operationName?: string;
-      };
-      const query = body.query ?? "";
-      let document = documents.get(query);
-      if (!document) {
-        try {
-          const parsed = parse(query);
-          const errors = validate(schema, parsed);
-          document = errors.length ? errors : parsed;
-        } catch (error) {
-          document = [error as GraphQLError];
-        }
-        documents.set(query, document);
-      }
-      const result = Array.isArray(document)
-        ? { errors: document }
-        : await execute({
-            schema,
-            document: document as DocumentNode,
-            variableValues: body.variables,
-            operationName: body.operationName,
-            contextValue: createContext(),
-          });
-      const text = JSON.stringify(result);
+      const text = await run(Buffer.concat(chunks).toString("utf8"));
       res.writeHead(200, {
         "content-type": "application/json",
         "content-length": Buffer.byteLength(text),

@@ -21,10 +21,14 @@ import { createProjectSubgraph, resolvers as projectResolvers } from "@pshub/sub
 import {
   type DocumentNode,
   defaultFieldResolver,
+  execute,
+  type GraphQLError,
   type GraphQLFieldResolver,
   type GraphQLResolveInfo,
   type GraphQLSchema,
   Kind,
+  parse,
+  validate,
   visit,
 } from "graphql";
 
@@ -160,5 +164,43 @@ export function createMonolith(db: Db): {
       Object.fromEntries(
         modules.map((module) => [module.name, module.createContext(headers)]),
       ) as Context,
+  };
+}
+
+/**
+ * A request body (JSON: query, variables, operationName) → the JSON answer, through the monolith
+ * schema; parsed-and-validated documents are cached by query text.
+ */
+export function createMonolithExecutor(db: Db): (body: string) => Promise<string> {
+  const { schema, createContext } = createMonolith(db);
+  const documents = new Map<string, DocumentNode | readonly GraphQLError[]>();
+  return async (text) => {
+    const body = JSON.parse(text || "{}") as {
+      query?: string;
+      variables?: Record<string, unknown>;
+      operationName?: string;
+    };
+    const query = body.query ?? "";
+    let document = documents.get(query);
+    if (!document) {
+      try {
+        const parsed = parse(query);
+        const errors = validate(schema, parsed);
+        document = errors.length ? errors : parsed;
+      } catch (error) {
+        document = [error as GraphQLError];
+      }
+      documents.set(query, document);
+    }
+    const result = Array.isArray(document)
+      ? { errors: document }
+      : await execute({
+          schema,
+          document: document as DocumentNode,
+          variableValues: body.variables,
+          operationName: body.operationName,
+          contextValue: createContext(),
+        });
+    return JSON.stringify(result);
   };
 }

@@ -12,17 +12,43 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** A port that was free a moment ago (bind 0, read, close). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+function tryPort(port: number): Promise<number | undefined> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.once("error", () => resolve(undefined));
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === "object" && address ? address.port : undefined;
+      server.close(() => resolve(bound));
     });
   });
+}
+
+/** Ports the fetch standard refuses ("bad port"), above 1024: a bench must not serve on them. */
+const FETCH_BAD_PORTS = new Set([
+  1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669,
+  6679, 6697, 10080,
+]);
+
+// BENCH_PORTS=4180-4219 keeps a bench's servers inside a port range (engineers sharing a machine
+// each have their own); unset, the system picks free ports.
+const range = /^(\d+)-(\d+)$/.exec(process.env.BENCH_PORTS ?? "");
+let nextInRange = range ? Number(range[1]) : 0;
+
+/** A port that was free a moment ago (bind, read, close): the next free one in BENCH_PORTS, or any. */
+export async function freePort(): Promise<number> {
+  if (!range) {
+    const port = await tryPort(0);
+    if (port === undefined) throw new Error("no free port");
+    return port;
+  }
+  while (nextInRange <= Number(range[2])) {
+    const candidate = nextInRange++;
+    if (FETCH_BAD_PORTS.has(candidate)) continue;
+    const port = await tryPort(candidate);
+    if (port !== undefined) return port;
+  }
+  throw new Error(`no free port left in BENCH_PORTS=${process.env.BENCH_PORTS}`);
 }
 
 export function spawnTs(
@@ -32,6 +58,8 @@ export function spawnTs(
   nodeArgs: string[] = [],
 ): Child {
   const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry], {
+    // Its own process group, so that stop() ends whatever it started too.
+    detached: true,
     cwd: REPO_ROOT,
     env: {
       ...process.env,
@@ -55,12 +83,19 @@ export function spawnTs(
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+        const group = (signal: NodeJS.Signals) => {
+          try {
+            if (child.pid) process.kill(-child.pid, signal);
+          } catch {
+            child.kill(signal);
+          }
+        };
+        const timer = setTimeout(() => group("SIGKILL"), 5000);
         child.once("exit", () => {
           clearTimeout(timer);
           resolve();
         });
-        child.kill("SIGTERM");
+        group("SIGTERM");
       }),
   };
 }

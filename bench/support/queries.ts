@@ -10,8 +10,8 @@ export interface BenchOperation {
 }
 
 export const INVOICE_LIST = /* GraphQL */ `
-  query InvoiceList($first: Int!) {
-    invoices(first: $first) {
+  query InvoiceList($first: Int!, $filter: InvoiceFilter, $orderBy: InvoiceOrder) {
+    invoices(first: $first, filter: $filter, orderBy: $orderBy) {
       totalCount
       nodes {
         id
@@ -71,15 +71,34 @@ export const INVOICE_BY_ID = /* GraphQL */ `
 // biome-ignore lint/suspicious/noExplicitAny: walking an untyped GraphQL answer
 type Any = any;
 
-export function benchQueries(ids: { customerId: string; invoiceId: string }): BenchOperation[] {
+/** The sort orders a client's invoice list can use (with the customer filter: its own list). */
+export const INVOICE_ORDERS = ["CREATED_AT", "ISSUED_ON", "DUE_ON", "NUMBER", "TOTAL"].flatMap(
+  (field) => ["ASC", "DESC"].map((direction) => ({ field, direction })),
+);
+
+export interface ListFilter {
+  customerId: string;
+  orderBy: { field: string; direction: string };
+}
+
+export function benchQueries(ids: {
+  customerId: string;
+  invoiceId: string;
+  list: ListFilter;
+}): BenchOperation[] {
   return [
     {
       name: "InvoiceList",
-      description: "50 invoices with customer (+parent), contract, lines and payments",
+      description:
+        "20 invoices of one customer in one sort order, with customer (+parent), contract, lines and payments",
       query: INVOICE_LIST,
-      variables: { first: 50 },
+      variables: {
+        first: 20,
+        filter: { customerId: ids.list.customerId },
+        orderBy: ids.list.orderBy,
+      },
       check: (data) =>
-        (data as Any)?.invoices?.nodes?.length === 50 &&
+        (data as Any)?.invoices?.nodes?.length === 20 &&
         (data as Any).invoices.nodes[0].lines.nodes.length > 0,
     },
     {
@@ -98,4 +117,29 @@ export function benchQueries(ids: { customerId: string; invoiceId: string }): Be
       check: (data) => typeof (data as Any)?.invoice?.number === "string",
     },
   ];
+}
+
+/**
+ * Client `client`'s own request sequence: its own invoice list (customer `client mod customers`,
+ * sort order `client div customers`), then over every customer in turn that customer's tree and
+ * one of its invoices, rotated so that client k starts k requests in. Identical requests in flight
+ * at once then happen only by chance, as between real users, not by construction.
+ */
+export function clientSequence(
+  client: number,
+  trees: { customerId: string; invoiceIds: string[] }[],
+): BenchOperation[] {
+  const mine = trees[client % trees.length];
+  const orderBy = INVOICE_ORDERS[Math.floor(client / trees.length) % INVOICE_ORDERS.length];
+  if (!mine || !orderBy) throw new Error("no customers seeded");
+  const list: ListFilter = { customerId: mine.customerId, orderBy };
+  const sequence = trees.flatMap((tree, i) =>
+    benchQueries({
+      customerId: tree.customerId,
+      invoiceId: tree.invoiceIds[(i + client) % tree.invoiceIds.length] ?? "",
+      list,
+    }),
+  );
+  const offset = client % sequence.length;
+  return [...sequence.slice(offset), ...sequence.slice(0, offset)];
 }

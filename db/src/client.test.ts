@@ -96,3 +96,34 @@ describe("a pool whose connections were all terminated", () => {
     expect(isReadOnlyStatement('update "invoice" set "status" = $1')).toBe(false);
   });
 });
+
+describe("onStatement", () => {
+  it("sees each statement with its parameters as it is sent, and hears when its rows are back", async () => {
+    const seen: { query: string; params: unknown[] | undefined; doneAt?: number }[] = [];
+    const traced = await createTestDatabase({
+      max: 1,
+      onStatement: (query, params) => {
+        const entry: (typeof seen)[number] = { query, params };
+        seen.push(entry);
+        return () => {
+          entry.doneAt = performance.now();
+        };
+      },
+    });
+    try {
+      const before = seen.length;
+      const sent = performance.now();
+      const [row] = await traced.db.execute<{ n: number }>(sql`select ${41}::int + 1 as n`);
+      const back = performance.now();
+      expect(row?.n).toBe(42);
+      const mine = seen.slice(before);
+      expect(mine).toHaveLength(1);
+      expect(mine[0]?.query).toContain("+ 1 as n");
+      expect(mine[0]?.params).toEqual([41]);
+      expect(mine[0]?.doneAt).toBeGreaterThanOrEqual(sent);
+      expect(mine[0]?.doneAt).toBeLessThanOrEqual(back);
+    } finally {
+      await traced.drop();
+    }
+  });
+});

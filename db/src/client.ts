@@ -27,7 +27,18 @@ export interface ClientOptions {
   applicationName?: string;
   /** Called when a statement or transaction is retried after its connection was lost. */
   onRetry?: (attempt: number, error: unknown) => void;
+  /**
+   * Called as each drizzle statement is sent, with its text, parameters and options; the function
+   * it returns is called when the statement has finished (the bench's SQL floor records with it).
+   */
+  onStatement?: StatementTracer;
 }
+
+export type StatementTracer = (
+  query: string,
+  params: unknown[] | undefined,
+  options: postgres.UnsafeQueryOptions | undefined,
+) => () => void;
 
 /**
  * How long a statement waits for the database to come back, in attempts: a dead pooled
@@ -75,10 +86,15 @@ async function withRetries<T>(
 function resilient(
   sql: postgres.Sql,
   onRetry?: (attempt: number, error: unknown) => void,
+  onStatement?: StatementTracer,
 ): postgres.Sql {
   const unsafe = (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
     const readOnly = isReadOnlyStatement(query);
-    const run = <T>(exec: () => Promise<T>) => withRetries(exec, () => readOnly, onRetry);
+    const run = <T>(exec: () => Promise<T>) => {
+      if (!onStatement) return withRetries(exec, () => readOnly, onRetry);
+      const done = onStatement(query, params, options);
+      return withRetries(exec, () => readOnly, onRetry).finally(done);
+    };
     const once = () => sql.unsafe(query, params as postgres.ParameterOrJSON<never>[], options);
     // drizzle awaits the query or calls .values() on it; each runs (and retries) on demand.
     let result: Promise<unknown> | undefined;
@@ -132,7 +148,7 @@ export function createDbClient(url: string, options: ClientOptions = {}): DbClie
     // (up to 20 s) is what made every request hang 12–18 s after a restart; at most ~1 s here.
     backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1),
   });
-  const db = drizzle(resilient(sql, options.onRetry), {
+  const db = drizzle(resilient(sql, options.onRetry, options.onStatement), {
     schema,
     casing: "snake_case",
     logger: options.onQuery ? { logQuery: (query) => options.onQuery?.(query) } : false,
