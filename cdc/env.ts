@@ -50,6 +50,14 @@ export const cdcEnvSchema = dbEnvSchema.extend(salesforceEnv.shape).extend({
   CDC_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** Sandbox live activity (PSA approvals, ERP payments) every N ms; 0 = off. */
   CDC_SANDBOX_ACTIVITY_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  // Billing calendar (cdc/calendar)
+  /** How often the billing calendar looks for due runs; 0 = the calendar does not run here. */
+  BILLING_CALENDAR_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+  /**
+   * Demo: with the ERP sandbox (no NetSuite settings), MONTHLY schedules bill n-second periods and
+   * one demo contract gets a schedule if none has one; 0 = real months, no demo schedule.
+   */
+  BILLING_CALENDAR_DEMO_PERIOD_S: z.coerce.number().int().min(0).max(86_400).default(60),
 });
 
 export type CdcEnv = z.infer<typeof cdcEnvSchema>;

@@ -4,7 +4,14 @@
  * place (the connector code is the same either way: it only sees URLs and credentials).
  * SIGTERM / SIGINT stop pollers, streams, the receiver and the sandboxes, then exit 0.
  */
-import { ConfigError, createDbClient, createLogger, resolveDatabaseUrl } from "@pshub/db";
+import {
+  ConfigError,
+  createDbClient,
+  createLogger,
+  ensureDemoBillingSchedule,
+  resolveDatabaseUrl,
+} from "@pshub/db";
+import { BillingScheduler } from "./calendar/scheduler.ts";
 import { SyncEngine } from "./engine/engine.ts";
 import type { AfterApplyHook, Connector } from "./engine/types.ts";
 import { type CdcConfig, parseCdcConfig } from "./env.ts";
@@ -120,6 +127,27 @@ if (env.CDC_SANDBOX_ACTIVITY_MS > 0 && (config.webhooks.mode === "sandbox" || ne
   stopActivity = () => activity.stop();
 }
 
+// The billing calendar: contracts with a billing schedule bill themselves (leader-locked).
+let calendar: BillingScheduler | undefined;
+if (env.BILLING_CALENDAR_INTERVAL_MS > 0) {
+  const demoPeriodS = netsuiteSandbox ? env.BILLING_CALENDAR_DEMO_PERIOD_S : 0;
+  if (demoPeriodS > 0) {
+    const demo = await ensureDemoBillingSchedule(client.db);
+    if (demo)
+      log.info({ contractId: demo, periodSeconds: demoPeriodS }, "demo billing schedule set");
+  }
+  calendar = new BillingScheduler({
+    client,
+    databaseUrl: database.url,
+    intervalMs: demoPeriodS
+      ? Math.min(env.BILLING_CALENDAR_INTERVAL_MS, (demoPeriodS * 1000) / 4)
+      : env.BILLING_CALENDAR_INTERVAL_MS,
+    periodSeconds: demoPeriodS || undefined,
+    logger: log,
+  });
+  calendar.start();
+}
+
 let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, async () => {
@@ -127,6 +155,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     stopping = true;
     log.info({ signal }, "shutting down");
     stopActivity();
+    await calendar?.stop();
     await receiver.close();
     await engine.stop();
     // The sandboxes last: the connectors talk to them until they have stopped.

@@ -32,6 +32,7 @@ import { runBilling } from "./billing.ts";
 import { generateInvoice, type InvoiceRow, issueInvoice } from "./invoicing.ts";
 import {
   defineOperation,
+  execute,
   id,
   type OperationContext,
   RemediableError,
@@ -366,4 +367,36 @@ export async function runBillingCalendar(
     }
   }
   return summary;
+}
+
+/**
+ * The demo under `npm start`: when no contract has a billing schedule yet, the ACTIVE
+ * TIME_AND_MATERIALS contract with the most approved, unbilled time gets a MONTHLY schedule that
+ * issues what it bills (set through setBillingSchedule, so it is audited). Returns its id, or null
+ * when schedules exist already or no contract fits.
+ */
+export async function ensureDemoBillingSchedule(
+  db: Db,
+  actor = "billing-calendar-demo",
+): Promise<string | null> {
+  const [any] = await db.execute<{ ok: boolean }>(
+    sql`select true as ok from billing_schedule limit 1`,
+  );
+  if (any) return null;
+  const [pick] = await db.execute<{ id: string }>(sql`
+    select c.id from contract c
+    left join project p on p.contract_id = c.id
+    left join time_entry te on te.project_id = p.id and te.status = 'APPROVED' and te.billable
+    where c.status = 'ACTIVE' and c.billing_model = 'TIME_AND_MATERIALS'
+    group by c.id, c.number
+    order by count(te.id) desc, c.number
+    limit 1`);
+  if (!pick) return null;
+  await execute(
+    db,
+    setBillingSchedule,
+    { actor, requestId: null },
+    { contractId: pick.id, enabled: true, kind: "MONTHLY", autoIssue: true },
+  );
+  return pick.id;
 }
