@@ -7,7 +7,7 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { composeServices } from "@apollo/composition";
 import { readSubgraphSdlText, subgraphSdlFiles } from "@pshub/subgraph-kit";
-import { parse, printSchema } from "graphql";
+import { GraphQLSchema, parse, printSchema } from "graphql";
 import { SUBGRAPHS, type SubgraphName, type SubgraphUrls } from "./subgraphs.ts";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -41,6 +41,16 @@ export function readAllSubgraphSdl(urls: SubgraphUrls = {}, root = REPO_ROOT): S
   }));
 }
 
+/**
+ * The schema with its types in name order (each type's fields in the order its subgraphs declare
+ * them), so the printed API schema does not depend on how a subgraph's SDL is split into files.
+ */
+function typesByName(schema: GraphQLSchema): GraphQLSchema {
+  const config = schema.toConfig();
+  const types = [...config.types].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return new GraphQLSchema({ ...config, types });
+}
+
 export type ComposeResult =
   | { ok: true; supergraphSdl: string; apiSchemaSdl: string; hints: string[] }
   | { ok: false; errors: string[] };
@@ -70,7 +80,7 @@ export function compose(subgraphs: SubgraphSdl[]): ComposeResult {
   return {
     ok: true,
     supergraphSdl: result.supergraphSdl,
-    apiSchemaSdl: `${printSchema(apiSchema)}\n`,
+    apiSchemaSdl: `${printSchema(typesByName(apiSchema))}\n`,
     hints: result.hints.map((hint) => hint.toString()),
   };
 }
