@@ -1,9 +1,9 @@
 /**
  * GraphQL Code Generator for the whole repo (`npm run codegen`; CI re-runs it and fails on a diff).
  *
- * - Every subgraphs/<name>/ folder with *.graphql files gets
- *   subgraphs/<name>/src/__generated__/resolvers-types.ts (federation: true), from the kit's
- *   shared sdl/common.graphql and the folder's own *.graphql. Its mappers come
+ * - Every subgraphs/<name>/ folder with SDL files (the kit's `subgraphSdlFiles`: the shared
+ *   sdl/common.graphql, then the folder's sdl/*.graphql) gets
+ *   subgraphs/<name>/src/__generated__/resolvers-types.ts (federation: true). Its mappers come
  *   from subgraphs/<name>/src/mappers.ts by convention: `export type XMapper` maps GraphQL type X;
  *   its context type is `Context` from src/context.ts when that exists, else the kit's.
  * - When gateway/api-schema.graphql and test/operations/**\/*.graphql exist: typed operations in
@@ -13,11 +13,9 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import type { CodegenConfig } from "@graphql-codegen/cli";
 import type { Types } from "@graphql-codegen/plugin-helpers";
+import { subgraphSdlFiles } from "./subgraphs/kit/src/type-defs.ts";
 
 const root = import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname);
-
-/** The SDL every subgraph shares (the kit's COMMON_SDL_FILE), part of each subgraph's schema. */
-const COMMON_SDL = "subgraphs/kit/sdl/common.graphql";
 
 /** Federation v2 directives the subgraphs import with @link (codegen itself only knows v1's). */
 const federationV2 = /* GraphQL */ `
@@ -69,10 +67,10 @@ function subgraphTargets(): Types.Config["generates"] {
   const base = path.join(root, "subgraphs");
   for (const name of readdirSync(base).sort()) {
     const dir = path.join(base, name);
-    const sdl = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".graphql")) : [];
+    const sdl = subgraphSdlFiles(dir).map((file) => path.relative(root, file));
     if (sdl.length === 0) continue;
     generates[`subgraphs/${name}/src/__generated__/resolvers-types.ts`] = {
-      schema: [COMMON_SDL, ...sdl.sort().map((f) => `subgraphs/${name}/${f}`), federationV2],
+      schema: [...sdl, federationV2],
       plugins: [
         {
           add: {

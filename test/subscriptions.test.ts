@@ -1,6 +1,6 @@
 /**
  * Live subscriptions end to end: every subgraph and two gateways in this process over one
- * real Postgres test database, the supergraph composed from subgraphs/<name>/*.graphql (with the
+ * real Postgres test database, the supergraph composed from subgraphs/<name>/sdl/*.graphql (with the
  * subscription SDL), events produced by the real lifecycle operations (db/src/lifecycle).
  *
  * - a federated entity selection across subgraphs arrives with the event;

@@ -1,5 +1,5 @@
 /**
- * `npm run compose`: composes subgraphs/<name>/*.graphql into gateway/supergraph.graphql and
+ * `npm run compose`: composes subgraphs/<name>/sdl/*.graphql into gateway/supergraph.graphql and
  * gateway/api-schema.graphql. Exits 1 and prints the composition errors when it fails.
  * `--check` writes nothing and exits 1 when the committed files differ (CI drift gate).
  */

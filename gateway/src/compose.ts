@@ -1,6 +1,6 @@
 /**
  * Build-time composition: every subgraph's SDL (the kit's shared sdl/common.graphql, then all
- * *.graphql files in subgraphs/<name>/, sorted and concatenated) → the supergraph SDL and the
+ * *.graphql files in subgraphs/<name>/sdl/, sorted and concatenated) → the supergraph SDL and the
  * client-facing API schema.
  */
 import { join, relative } from "node:path";
@@ -21,7 +21,7 @@ export interface SubgraphSdl {
   files: string[];
 }
 
-/** Reads subgraphs/<name>/*.graphql (after the kit's shared SDL), sorted by file name, concatenated. */
+/** Reads subgraphs/<name>/sdl/*.graphql (after the kit's shared SDL), sorted by file name, concatenated. */
 export function readSubgraphSdl(
   name: SubgraphName,
   root = REPO_ROOT,
@@ -61,7 +61,7 @@ export function compose(subgraphs: SubgraphSdl[]): ComposeResult {
   for (const subgraph of subgraphs) {
     if (!subgraph.sdl.trim()) {
       errors.push(
-        `[${subgraph.name}] no SDL: subgraphs/${subgraph.name}/*.graphql is missing or empty`,
+        `[${subgraph.name}] no SDL: subgraphs/${subgraph.name}/sdl/*.graphql is missing or empty`,
       );
       continue;
     }

@@ -12,7 +12,7 @@
  *     selection with it.
  *   - `schema()` is the composed API schema (includes `Subscription`).
  *   - `authenticate(headers)` is the gateway's rule for who is asking (auth.ts).
- * - `compose(readAllSubgraphSdl())` composes the SDL in subgraphs/<name>/*.graphql.
+ * - `compose(readAllSubgraphSdl())` composes the SDL in subgraphs/<name>/sdl/*.graphql.
  */
 export * from "./auth.ts";
 export * from "./compose.ts";

@@ -16,7 +16,7 @@ import { resolvers } from "./resolvers/index.ts";
 export type { BillingContext } from "./context.ts";
 export { BillingLoaders } from "./loaders.ts";
 
-/** Every *.graphql file of this subgraph (schema, mutations, subscriptions), as one document. */
+/** Every sdl/*.graphql of this subgraph (one file per type), as one document. */
 export const billingTypeDefs = () => loadTypeDefs(new URL("..", import.meta.url));
 
 /** The billing subgraph over `db`; serve it with the kit's `listen(server, { port })`. */

@@ -15,7 +15,7 @@ import { resolvers } from "./resolvers/index.ts";
 export type { InvoiceContext } from "./context.ts";
 export { InvoiceLoaders } from "./loaders.ts";
 
-/** Every *.graphql file of this subgraph (schema, mutations, subscriptions), as one document. */
+/** Every sdl/*.graphql of this subgraph (one file per type), as one document. */
 export const invoiceTypeDefs = () => loadTypeDefs(new URL("..", import.meta.url));
 
 /** The invoice subgraph over `db`; serve it with the kit's `listen(server, { port })`. */

@@ -10,15 +10,22 @@ import { type DocumentNode, parse } from "graphql";
  */
 export const COMMON_SDL_FILE = fileURLToPath(new URL("../sdl/common.graphql", import.meta.url));
 
+/** Where a subgraph folder keeps its SDL files. */
+export const SUBGRAPH_SDL_DIR = "sdl";
+
 /**
  * The SDL files of a subgraph folder, in the order they are concatenated: the shared
- * {@link COMMON_SDL_FILE} first, then every *.graphql in the folder (schema.graphql,
- * mutations.graphql, subscriptions.graphql, one file per type…) sorted by name.
- * `dir` is a folder path or a file: URL (e.g. `new URL("..", import.meta.url)`).
- * An empty list when the folder has no *.graphql (or does not exist).
+ * {@link COMMON_SDL_FILE} first, then every *.graphql in the folder's `sdl/` (one file per type:
+ * `schema.graphql` with the federation `@link`, `Query.graphql`, `Mutation.graphql`,
+ * `Subscription.graphql`, `Invoice.graphql` with its connection, filter and order types, …)
+ * sorted by name. `dir` is the subgraph folder, a path or a file: URL (e.g.
+ * `new URL("..", import.meta.url)`). An empty list when `sdl/` has no *.graphql (or does not exist).
  */
 export function subgraphSdlFiles(dir: string | URL): string[] {
-  const folder = dir instanceof URL || dir.startsWith("file:") ? fileURLToPath(dir) : dir;
+  const folder = path.join(
+    dir instanceof URL || dir.startsWith("file:") ? fileURLToPath(dir) : dir,
+    SUBGRAPH_SDL_DIR,
+  );
   let entries: string[];
   try {
     entries = readdirSync(folder);

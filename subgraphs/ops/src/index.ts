@@ -16,7 +16,7 @@ import { resolvers } from "./resolvers/index.ts";
 export type { OpsContext } from "./context.ts";
 export type { OpsLoaders } from "./loaders.ts";
 
-/** Every *.graphql file of this subgraph, as one document. */
+/** Every sdl/*.graphql of this subgraph (one file per type), as one document. */
 export const opsTypeDefs = () => loadTypeDefs(new URL("..", import.meta.url));
 
 /** The ops subgraph over `db`; serve it with the kit's `listen(server, { port })`. */

@@ -12,7 +12,7 @@ import {
 import { createProjectLoaders, type ProjectLoaders } from "./loaders.ts";
 import { resolvers } from "./resolvers/index.ts";
 
-/** Every *.graphql of this subgraph (schema, mutations, subscriptions), concatenated. */
+/** Every sdl/*.graphql of this subgraph (one file per type), concatenated. */
 export const typeDefs = loadTypeDefs(new URL("..", import.meta.url));
 
 export function createProjectSubgraph(

@@ -1,5 +1,5 @@
 /**
- * Lifecycle mutations of the invoice subgraph (declared in ../../mutations.graphql): thin
+ * Lifecycle mutations of the invoice subgraph (declared in ../../sdl/Mutation.graphql): thin
  * wrappers over the db layer's operations, run as the caller's principal.
  */
 import { executeAs, operations as op } from "@pshub/db";

@@ -1,4 +1,4 @@
-/** `Query.lineage` (declared in ../../lineage.graphql): the ordered chain behind an entity. */
+/** `Query.lineage` (declared in ../../sdl/Lineage.graphql): the ordered chain behind an entity. */
 import { type Lineage as LineageResult, lineage as lineageOf } from "@pshub/db";
 import type { QueryResolvers } from "../__generated__/resolvers-types.ts";
 

@@ -1,5 +1,5 @@
 /**
- * Operations on the exception queue (declared in ../../mutations.graphql): thin wrappers over the
+ * Operations on the exception queue (declared in ../../sdl/Mutation.graphql): thin wrappers over the
  * db layer's operations, run as the caller's principal.
  */
 import { executeAs, operations as op } from "@pshub/db";

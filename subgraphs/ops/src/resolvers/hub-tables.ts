@@ -1,6 +1,7 @@
 /**
- * The hub's own tables as read-only connections (declared in ../../hub-tables.graphql): bigserial
- * ids become ID strings, jsonb columns JSON text.
+ * The hub's own tables as read-only connections (declared in ../../sdl/DomainEvent.graphql,
+ * AuditLogEntry, SourceLink, SyncCursor, InboxEvent and OutboundCommand): bigserial ids become ID
+ * strings, jsonb columns JSON text.
  */
 import { paginate } from "@pshub/subgraph-kit";
 import type {

@@ -1,6 +1,7 @@
 /**
- * syncStatus, resyncRequest and resyncEntity (../../sync.graphql): reads of the sync engine's
- * tables, and the resync request the CDC process carries out (db sync.requestResync).
+ * syncStatus, resyncRequest and resyncEntity (../../sdl/SyncStatus.graphql and
+ * ResyncRequest.graphql): reads of the sync engine's tables, and the resync request the CDC
+ * process carries out (db sync.requestResync).
  */
 import { DomainError, schema, sync } from "@pshub/db";
 import { eq } from "drizzle-orm";

@@ -1,5 +1,5 @@
 /**
- * Lifecycle mutations of the project subgraph (declared in ../../mutations.graphql): thin
+ * Lifecycle mutations of the project subgraph (declared in ../../sdl/Mutation.graphql): thin
  * wrappers over the db layer's operations, run as the caller's principal. The single-item
  * mutations are the bulk operations with one id.
  */
