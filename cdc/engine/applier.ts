@@ -99,7 +99,11 @@ export class Applier {
       }[] = [];
       // Per source, so each operation runs as that connector (actor `cdc:<source>`).
       const bySource = new Map<string, sync.InboxRow[]>();
-      for (const r of rows) bySource.set(r.source, [...(bySource.get(r.source) ?? []), r]);
+      for (const r of rows) {
+        const list = bySource.get(r.source);
+        if (list) list.push(r);
+        else bySource.set(r.source, [r]);
+      }
       const appliedKeys: string[] = [];
       for (const [source, sourceRows] of bySource) {
         const ctx = { actor: `cdc:${source}`, requestId: null };
@@ -156,32 +160,25 @@ export class Applier {
         // Several changes of one record: FAILED beats WAITING beats APPLIED beats SKIPPED.
         const rank = { FAILED: 3, WAITING: 2, APPLIED: 1, SKIPPED: 0 } as const;
         const perRow = new Map<number, sync.ChangeOutcome[]>();
-        for (const r of results) perRow.set(r.inboxId, [...(perRow.get(r.inboxId) ?? []), r]);
+        for (const r of results) {
+          const list = perRow.get(r.inboxId);
+          if (list) list.push(r);
+          else perRow.set(r.inboxId, [r]);
+        }
+        const changeOf = new Map<string, sync.SyncChangeInput>();
+        for (const c of changes) changeOf.set(`${c.inboxId}|${c.entityType}`, c);
+        const rowOf = new Map(sourceRows.map((r) => [r.id, r]));
+        const applied: AppliedChange[] = [];
         for (const [inboxId, list] of perRow) {
-          const worst = list.reduce((a, b) => (rank[b.status] > rank[a.status] ? b : a));
-          const reasons = list.map((o) =>
-            list.length > 1 ? `${o.entityType}: ${o.reason}` : o.reason,
-          );
-          const row = sourceRows.find((r) => r.id === inboxId)!;
-          const hookNotes: string[] = [];
           for (const o of list) {
-            if (o.status === "APPLIED" && o.entityId) {
-              const change = changes.find(
-                (c) => c.inboxId === inboxId && c.entityType === o.entityType,
-              )!;
+            const change = changeOf.get(`${inboxId}|${o.entityType}`)!;
+            if ((o.status === "APPLIED" || o.status === "SKIPPED") && o.entityId)
               appliedKeys.push(sync.parentKey(change.system, change.object, change.externalId));
-              hookNotes.push(
-                ...(await this.runHooks(tx, ctx.actor, o, change, records.get(inboxId)!)),
-              );
-            } else if (o.status === "SKIPPED" && o.entityId) {
-              const change = changes.find(
-                (c) => c.inboxId === inboxId && c.entityType === o.entityType,
-              )!;
-              appliedKeys.push(sync.parentKey(change.system, change.object, change.externalId));
-            }
+            if (o.status === "APPLIED" && o.entityId)
+              applied.push(this.appliedChange(o, change, records.get(inboxId)!));
             if (o.status === "FAILED" && o.failure) {
               failures.push({
-                row,
+                row: rowOf.get(inboxId)!,
                 record: records.get(inboxId),
                 failure: o.failure,
                 entityType: o.entityType,
@@ -189,10 +186,17 @@ export class Applier {
               });
             }
           }
+        }
+        const hookNotes = await this.runHooks(tx, ctx.actor, applied, records);
+        for (const [inboxId, list] of perRow) {
+          const worst = list.reduce((a, b) => (rank[b.status] > rank[a.status] ? b : a));
+          const reasons = list.map((o) =>
+            list.length > 1 ? `${o.entityType}: ${o.reason}` : o.reason,
+          );
           outcomes.set(inboxId, {
             id: inboxId,
             status: worst.status,
-            reason: [...reasons, ...hookNotes].join(" | "),
+            reason: [...reasons, ...(hookNotes.get(inboxId) ?? [])].join(" | "),
             waitingFor: worst.waitingFor ?? null,
             entityType: list.find((o) => o.entityId)?.entityType ?? worst.entityType,
             entityId: list.find((o) => o.entityId)?.entityId ?? null,
@@ -249,19 +253,12 @@ export class Applier {
     }
   }
 
-  private async runHooks(
-    tx: Tx,
-    actor: string,
+  private appliedChange(
     outcome: sync.ChangeOutcome,
     change: sync.SyncChangeInput,
     record: InboundRecord,
-  ): Promise<string[]> {
-    const notes: string[] = [];
-    const hooks = this.hooks.filter(
-      (h) => !h.entityTypes || h.entityTypes.includes(outcome.entityType),
-    );
-    if (hooks.length === 0) return notes;
-    const applied: AppliedChange = {
+  ): AppliedChange {
+    return {
       entityType: outcome.entityType,
       entityId: outcome.entityId!,
       created: outcome.created ?? false,
@@ -270,24 +267,47 @@ export class Applier {
       change: { ...change, system: record.system },
       inboxEventId: outcome.inboxId,
     };
-    for (const hook of hooks) {
-      try {
-        await tx.transaction((sp) => hook.run(sp, applied));
-      } catch (error) {
-        const remediable = error instanceof sync.RemediableError ? error : undefined;
-        notes.push(`hook ${hook.name} failed: ${(error as Error).message}`);
-        await sync.raiseSyncException(tx, {
-          ...(remediable?.exception ?? {
-            owner: "INTEGRATION",
-            code: "HOOK_FAILED",
-            entityType: outcome.entityType,
-            entityId: outcome.entityId,
-            message: `after-apply hook ${hook.name} failed on ${outcome.entityType} ${outcome.entityId}: ${(error as Error).message}`,
-            remediation: `Check ${outcome.entityType} ${outcome.entityId} (from ${record.system} ${record.object} ${record.externalId}); a new change of the record in the source runs ${hook.name} again.`,
-          }),
-          inboxEventId: outcome.inboxId,
-          actor,
-        });
+  }
+
+  /**
+   * Runs each hook on the applied changes it wants: its `select` narrows the batch in one
+   * statement, then each remaining change runs in its own savepoint. Returns notes per inbox row.
+   */
+  private async runHooks(
+    tx: Tx,
+    actor: string,
+    applied: AppliedChange[],
+    records: Map<number, InboundRecord>,
+  ): Promise<Map<number, string[]>> {
+    const notes = new Map<number, string[]>();
+    for (const hook of this.hooks) {
+      const wanted = applied.filter(
+        (a) => !hook.entityTypes || hook.entityTypes.includes(a.entityType),
+      );
+      if (wanted.length === 0) continue;
+      const due = hook.select ? await hook.select(tx, wanted) : wanted;
+      for (const a of due) {
+        try {
+          await tx.transaction((sp) => hook.run(sp, a));
+        } catch (error) {
+          const record = records.get(a.inboxEventId)!;
+          const remediable = error instanceof sync.RemediableError ? error : undefined;
+          const list = notes.get(a.inboxEventId) ?? [];
+          list.push(`hook ${hook.name} failed: ${(error as Error).message}`);
+          notes.set(a.inboxEventId, list);
+          await sync.raiseSyncException(tx, {
+            ...(remediable?.exception ?? {
+              owner: "INTEGRATION",
+              code: "HOOK_FAILED",
+              entityType: a.entityType,
+              entityId: a.entityId,
+              message: `after-apply hook ${hook.name} failed on ${a.entityType} ${a.entityId}: ${(error as Error).message}`,
+              remediation: `Check ${a.entityType} ${a.entityId} (from ${record.system} ${record.object} ${record.externalId}); a new change of the record in the source runs ${hook.name} again.`,
+            }),
+            inboxEventId: a.inboxEventId,
+            actor,
+          });
+        }
       }
     }
     return notes;

@@ -61,18 +61,23 @@ export function createIngest(client: DbClient, connector: string): Ingest {
   };
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
+/**
+ * Waits `ms`, or until `signal` aborts, or until `woken` settles — and removes its timer and its
+ * abort listener whichever comes first. (A sleep raced against a wake-up used to leave its
+ * listener on the engine's stop signal until the timer fired: frequent inbox NOTIFYs piled them
+ * up into a MaxListenersExceededWarning.)
+ */
+const sleep = (ms: number, signal?: AbortSignal, woken?: Promise<void>) =>
   new Promise<void>((resolve) => {
     if (signal?.aborted) return resolve();
-    const onAbort = () => {
+    const done = () => {
       clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
       resolve();
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener("abort", onAbort, { once: true });
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+    woken?.then(done, done);
   });
 
 export class SyncEngine {
@@ -174,6 +179,10 @@ export class SyncEngine {
     const interval = connector.pollIntervalMs ?? this.options.pollIntervalMs ?? 5_000;
     const retry = this.options.leaderRetryMs ?? 2_000;
     let failures = 0;
+    // One combined signal per lock session: AbortSignal.any on every iteration would add a
+    // listener to `stop` each time (MaxListenersExceededWarning, and a slow leak).
+    let lockSignal: AbortSignal | undefined;
+    let signal: AbortSignal = stop;
     while (!stop.aborted) {
       let leading = false;
       try {
@@ -185,8 +194,11 @@ export class SyncEngine {
         await sleep(retry, stop);
         continue;
       }
-      const lockSignal = this.leader.signal(key);
-      const signal = lockSignal ? AbortSignal.any([stop, lockSignal]) : stop;
+      const current = this.leader.signal(key);
+      if (current !== lockSignal) {
+        lockSignal = current;
+        signal = current ? AbortSignal.any([stop, current]) : stop;
+      }
       const { cursor, pausedUntil } = await client.db.transaction((tx) =>
         sync.readSyncCursor(tx, connector.name, object),
       );
@@ -247,7 +259,7 @@ export class SyncEngine {
       } catch (error) {
         this.options.logger.error({ err: error }, "applying the inbox failed; retrying");
       }
-      await Promise.race([woken, sleep(interval, signal)]);
+      await sleep(interval, signal, woken);
     }
   }
 
@@ -319,7 +331,7 @@ export class SyncEngine {
       } catch (error) {
         this.options.logger.error({ err: error }, "resync failed; retrying");
       }
-      await Promise.race([woken, sleep(5_000, signal)]);
+      await sleep(5_000, signal, woken);
     }
   }
 }

@@ -92,3 +92,41 @@ it("one poller per (connector, object) across two engines; the follower takes ov
     await b.stop();
   }
 });
+
+it("a long poll loop and rapid inbox wake-ups leave no abort listeners behind (no MaxListenersExceededWarning)", async () => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on("warning", onWarning);
+  const polls: string[] = [];
+  // `more: true` makes the loop go round at once: hundreds of iterations under one lock.
+  const busy: Connector = {
+    ...counting("busy", polls),
+    async pollOnce() {
+      polls.push("busy");
+      return { records: 0, more: polls.length < 300 };
+    },
+  };
+  const engine = new SyncEngine({
+    client: t,
+    databaseUrl: t.url,
+    connectors: [busy],
+    logger: createLogger("test", "silent"),
+    leaderRetryMs: 50,
+    processName: "busy",
+  });
+  try {
+    await engine.start();
+    await waitFor(() => polls.length >= 300, 30_000);
+    // Inbox wake-ups in quick succession: each ends the applier's wait early.
+    for (let i = 0; i < 40; i++) {
+      await t.db.execute(sql`select pg_notify('pshub_inbox', 'test')`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    // Warnings are emitted on the next tick.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
+  } finally {
+    process.off("warning", onWarning);
+    await engine.stop();
+  }
+});

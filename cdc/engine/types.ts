@@ -239,5 +239,11 @@ export type AfterApply = (tx: Tx, applied: AppliedChange) => Promise<void>;
 export interface AfterApplyHook {
   name: string;
   entityTypes?: EntityType[];
+  /**
+   * Optional set-based pre-filter: given every change of the batch the hook wants, returns the
+   * ones `run` must see (one statement for the batch instead of a savepoint per record). Without
+   * it, `run` is called for every change.
+   */
+  select?: (tx: Tx, applied: AppliedChange[]) => Promise<AppliedChange[]>;
   run: AfterApply;
 }

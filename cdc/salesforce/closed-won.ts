@@ -7,7 +7,7 @@
  * its account) and runs the hook again; on success the open CONVERSION_BLOCKED exception is
  * resolved. Off (SALESFORCE_AUTO_CONVERT=false): closed-won deals wait for the mutation.
  */
-import { operations, schema, type Tx } from "@pshub/db";
+import { operations, pgArray, schema, type Tx } from "@pshub/db";
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { AfterApplyHook } from "../engine/types.ts";
 
@@ -47,6 +47,25 @@ export function closedWonHook(options: ClosedWonOptions): AfterApplyHook {
   return {
     name: "salesforce.closed-won",
     entityTypes: ["opportunity", "customer"],
+    // One statement per batch: only won, unconverted deals and accounts with a blocked deal.
+    async select(tx, applied) {
+      if (!options.autoConvert) return [];
+      const live = applied.filter((a) => !a.change.deleted);
+      const ids = live.map((a) => a.entityId);
+      if (ids.length === 0) return [];
+      const rows = await tx.execute<{ id: string }>(sql`
+        select o.id::text from opportunity o
+        where o.id = any(${pgArray(ids)}::uuid[]) and o.stage = 'CLOSED_WON'
+          and o.converted_at is null
+        union
+        select o.customer_id::text from opportunity o
+        join sync_exception x on x.entity_id = o.id and x.code = 'CONVERSION_BLOCKED'
+          and x.status in ('OPEN', 'RETRYING')
+        where o.customer_id = any(${pgArray(ids)}::uuid[]) and o.stage = 'CLOSED_WON'
+          and o.converted_at is null`);
+      const due = new Set(rows.map((r) => r.id));
+      return live.filter((a) => due.has(a.entityId));
+    },
     async run(tx, applied) {
       if (!options.autoConvert || applied.change.deleted) return;
       if (applied.entityType === "opportunity") {
