@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NetSuiteClient } from "../netsuite/client.ts";
 import { NetSuiteSandbox } from "../sandbox/netsuite/server.ts";
 import { netsuiteHandlers } from "./netsuite.ts";
-import { OutboundWorker, requeueCommand, type WorkerOptions } from "./worker.ts";
+import { OutboundWorker, type WorkerOptions } from "./worker.ts";
 
 let t: TestDatabase;
 let sandbox: NetSuiteSandbox;
@@ -142,7 +142,8 @@ describe("outbound worker → NetSuite", () => {
     expect(links[0]!.externalId).toBe(cmd!.result!.internalId);
     // Replaying the command finds the invoice by external id: nothing is created again.
     const before = sandbox.created.invoice;
-    await t.db.transaction((tx) => requeueCommand(tx, cmd!.id, { replay: true }));
+    const replayed = await execute(t.db, operations.replayCommand, ctx, { commandId: cmd!.id });
+    expect(replayed).toMatchObject({ state: "PENDING", attempts: 0 });
     await w.drain();
     expect(sandbox.created.invoice).toBe(before);
     await expectPostedOnce(invoices.map((i) => i.id));
@@ -280,9 +281,33 @@ describe("outbound worker → NetSuite", () => {
       .update(schema.customer)
       .set({ billingEmail: "billing@example.com" })
       .where(eq(schema.customer.id, customerId));
-    await t.db.transaction((tx) => requeueCommand(tx, cmd!.id));
+    const retrying = await execute(t.db, operations.retryException, ctx, { exceptionId: ex!.id });
+    expect(retrying).toMatchObject({ status: "RETRYING" });
     await w.drain();
     await expectPostedOnce([invoices[0]!.id]);
+    // The worker's success resolved the exception; retrying it again is refused, nothing changes.
+    const [done] = await t.db
+      .select()
+      .from(schema.syncException)
+      .where(eq(schema.syncException.id, ex!.id));
+    expect(done).toMatchObject({ status: "RESOLVED", resolvedBy: "outbound" });
+    await expect(
+      execute(t.db, operations.retryException, ctx, { exceptionId: ex!.id }),
+    ).rejects.toMatchObject({ code: "INVALID_TRANSITION" });
+    const events = await t.db
+      .select({ payload: schema.domainEvent.payload })
+      .from(schema.domainEvent)
+      .where(
+        and(
+          eq(schema.domainEvent.entityId, ex!.id),
+          eq(schema.domainEvent.type, "sync_exception.status_changed"),
+        ),
+      )
+      .orderBy(schema.domainEvent.id);
+    expect(events.map((e) => [e.payload.from, e.payload.to])).toEqual([
+      ["OPEN", "RETRYING"],
+      ["RETRYING", "RESOLVED"],
+    ]);
   });
 
   it("two workers at once: no command runs twice", async () => {

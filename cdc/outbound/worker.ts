@@ -2,9 +2,10 @@
  * The outbound worker: claims due `outbound_command` rows with `FOR UPDATE SKIP LOCKED`, runs them
  * through the handler for their kind, and records the outcome.
  *
- * - One command per entity at a time, in creation order: a command is claimable only when no
- *   earlier PENDING/RUNNING command exists for the same entity (whatever its target), so an
- *   invoice is posted before its status is propagated. Different entities run in parallel, up to
+ * - One command per entity at a time, in queue order (`seq`; commands queued in one transaction
+ *   share `created_at`): a command is claimable only when no earlier PENDING/RUNNING command
+ *   exists for the same entity (whatever its target), so an invoice is posted before its status
+ *   is propagated. Different entities run in parallel, up to
  *   a per-target concurrency limit.
  * - Transient failures (timeouts, resets, 429, 5xx — anything with `transient: true`, fetch's
  *   network errors) are retried durably: the row goes back to PENDING with `next_attempt_at` =
@@ -25,7 +26,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Db, DbClient, Tx } from "@pshub/db";
-import { schema, sync, uuidArray } from "@pshub/db";
+import { resolveCommandExceptions, schema, sync, uuidArray } from "@pshub/db";
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
@@ -282,8 +283,8 @@ export class OutboundWorker {
             select 1 from outbound_command p
             where p.entity_type = c.entity_type and p.entity_id = c.entity_id
               and p.state in ('PENDING', 'RUNNING')
-              and (p.created_at, p.id) < (c.created_at, c.id))
-        order by c.next_attempt_at, c.created_at
+              and p.seq < c.seq)
+        order by c.next_attempt_at, c.seq
         limit ${n}
         for update of c skip locked
       )
@@ -333,6 +334,8 @@ export class OutboundWorker {
           )
           .returning({ id: schema.outboundCommand.id });
         if (done.length === 0) throw new LeaseLostError(cmd.id);
+        // Before apply: an exception apply raises for this command (ERP_TAX_DIFFERS) stays open.
+        await resolveCommandExceptions(tx, cmd, actor);
         await outcome.apply?.(tx);
       });
       this.stats.succeeded++;
@@ -447,35 +450,4 @@ class LeaseLostError extends Error {
   constructor(id: string) {
     super(`lease on outbound command ${id} was lost`);
   }
-}
-
-/**
- * Puts a FAILED (or CANCELLED) command back in the queue now, with fresh attempts
- * (retryException / replayCommand). A SUCCEEDED command is replayed too when `replay` is set:
- * its handler is idempotent by external id, so a replay re-sends without creating anything twice.
- */
-export async function requeueCommand(
-  tx: Tx,
-  commandId: string,
-  options: { replay?: boolean } = {},
-): Promise<CommandRow | undefined> {
-  const states = options.replay
-    ? sql`('FAILED', 'CANCELLED', 'SUCCEEDED')`
-    : sql`('FAILED', 'CANCELLED')`;
-  const [row] = await tx
-    .update(schema.outboundCommand)
-    .set({
-      state: "PENDING",
-      attempts: 0,
-      nextAttemptAt: sql`now()`,
-      updatedAt: sql`now()`,
-    })
-    .where(
-      and(
-        eq(schema.outboundCommand.id, commandId),
-        sql`${schema.outboundCommand.state} in ${states}`,
-      ),
-    )
-    .returning();
-  return row;
 }

@@ -11,6 +11,7 @@ export * from "./errors.ts";
 export * from "./lifecycle/index.ts";
 export * from "./logger.ts";
 export * from "./migrate.ts";
+export * from "./outbound.ts";
 export * from "./ports.ts";
 export * from "./principal.ts";
 export * as schema from "./schema.ts";

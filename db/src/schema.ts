@@ -855,6 +855,11 @@ export const outboundCommand = pgTable(
   "outbound_command",
   {
     id: uuid().primaryKey().defaultRandom(),
+    /**
+     * Queue order: commands queued in one transaction share `created_at` (now() is the
+     * transaction's start), so one entity's commands run in `seq` order, not by timestamp.
+     */
+    seq: bigserial({ mode: "number" }).notNull(),
     target: externalSystem().notNull(),
     kind: text().notNull(),
     idempotencyKey: text().notNull(),
@@ -876,6 +881,7 @@ export const outboundCommand = pgTable(
   (t) => [
     uniqueIndex("outbound_command_idempotency_key").on(t.idempotencyKey),
     index("outbound_command_ready_idx").on(t.nextAttemptAt).where(sql`${t.state} = 'PENDING'`),
+    index("outbound_command_entity_idx").on(t.entityType, t.entityId, t.seq),
   ],
 );
 

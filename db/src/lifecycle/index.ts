@@ -20,7 +20,7 @@ import {
   rejectExpenses,
   rejectTimeEntries,
 } from "./delivery.ts";
-import { resolveException } from "./exceptions.ts";
+import { ignoreException, replayCommand, resolveException, retryException } from "./exceptions.ts";
 import {
   disputeInvoice,
   generateInvoice,
@@ -64,4 +64,7 @@ export const operations = {
   disputeInvoice,
   resolveDispute,
   resolveException,
+  ignoreException,
+  retryException,
+  replayCommand,
 } as const;

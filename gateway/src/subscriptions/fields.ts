@@ -38,6 +38,12 @@ export const INVOICE_EVENT_TYPES = [
   "dispute.resolved",
 ] as const;
 
+/** Raising an exception and every move of it (retry, resolve, ignore, reopen). */
+export const SYNC_EXCEPTION_EVENT_TYPES = [
+  "sync_exception.raised",
+  "sync_exception.status_changed",
+] as const;
+
 export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
   invoiceStatusChanged: {
     types: ["invoice.status_changed"],
@@ -86,12 +92,15 @@ export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
     status: () => ({ current: "READY" }),
   },
   syncExceptionRaised: {
-    types: ["sync_exception.raised"],
+    types: SYNC_EXCEPTION_EVENT_TYPES,
     entityField: "syncException",
     entityQuery: "syncException",
     entityId: (e) => e.entityId,
-    filter: () => ({ types: ["sync_exception.raised"] }),
+    filter: () => ({ types: SYNC_EXCEPTION_EVENT_TYPES }),
     matches: (args, _e, facts) => same(args.owner, facts.owner),
-    status: () => ({ current: "OPEN" }),
+    status: (e, facts) =>
+      e.type === "sync_exception.raised"
+        ? { current: "OPEN" }
+        : { previous: facts.previousStatus, current: facts.status },
   },
 };

@@ -18,10 +18,20 @@ const SDL = /* GraphQL */ `
   enum InvoiceStatus { DRAFT ISSUED POSTED PAID VOID }
   type Customer { id: ID! name: String! }
   type Invoice { id: ID! number: String! status: InvoiceStatus! customer: Customer! }
-  type Query { invoice(id: ID!): Invoice }
+  enum ExceptionStatus { OPEN RETRYING RESOLVED IGNORED }
+  type SyncException { id: ID! status: ExceptionStatus! }
+  type Query { invoice(id: ID!): Invoice syncException(id: ID!): SyncException }
   type Subscription {
     invoiceStatusChanged(invoiceId: ID, customerId: ID, status: InvoiceStatus, afterEventId: ID): InvoiceEvent!
     invoiceEvents(customerId: ID, afterEventId: ID): InvoiceEvent!
+    syncExceptionRaised(owner: String, afterEventId: ID): SyncExceptionEvent!
+  }
+  type SyncExceptionEvent {
+    eventId: ID!
+    type: String!
+    previousStatus: ExceptionStatus
+    status: ExceptionStatus
+    syncException: SyncException
   }
   type InvoiceEvent {
     eventId: ID!
@@ -80,6 +90,7 @@ beforeAll(async () => {
             status: "ISSUED",
             customer: { id: "c1", name: "Acme" },
           }),
+          syncException: () => ({ id, status: "RESOLVED" }),
         },
       });
       return result as { data?: Record<string, unknown> | null };
@@ -256,6 +267,46 @@ describe("subscriptions over graphql-ws (standalone)", () => {
     });
     await sleep(200);
     expect(sub.results).toHaveLength(1);
+    sub.stop();
+  });
+
+  it("syncExceptionRaised sees an exception raised and every move of it (status_changed), narrowed by owner", async () => {
+    const c = client();
+    const sub = subscribe(
+      c,
+      `subscription { syncExceptionRaised(owner: "FINANCE") { type previousStatus status syncException { id } } }`,
+    );
+    await subscribed(1);
+    const exceptionId = randomUUID();
+    const insert = (type: string, owner: string, payload: Record<string, unknown>) =>
+      t.sql`insert into domain_event (type, entity_type, entity_id, actor, payload)
+        values (${type}, 'sync_exception', ${exceptionId}, 'test',
+                ${JSON.stringify({ owner, ...payload })}::jsonb)`;
+    await insert("sync_exception.raised", "SALES_OPS", {}); // another team's queue
+    await insert("sync_exception.raised", "FINANCE", {});
+    await insert("sync_exception.status_changed", "FINANCE", { from: "OPEN", to: "RETRYING" });
+    await insert("sync_exception.status_changed", "FINANCE", { from: "RETRYING", to: "RESOLVED" });
+    const results = await sub.waitFor(3);
+    expect(results.map((r) => r.data?.syncExceptionRaised)).toEqual([
+      {
+        type: "sync_exception.raised",
+        previousStatus: null,
+        status: "OPEN",
+        syncException: { id: exceptionId },
+      },
+      {
+        type: "sync_exception.status_changed",
+        previousStatus: "OPEN",
+        status: "RETRYING",
+        syncException: { id: exceptionId },
+      },
+      {
+        type: "sync_exception.status_changed",
+        previousStatus: "RETRYING",
+        status: "RESOLVED",
+        syncException: { id: exceptionId },
+      },
+    ]);
     sub.stop();
   });
 

@@ -3,12 +3,25 @@
  * statement; ids that are not uuids resolve to null without reaching the database.
  */
 import { type Db, syncExceptionsOverdue } from "@pshub/db";
-import { syncException } from "@pshub/db/schema";
+import { inboxEvent, outboundCommand, syncException } from "@pshub/db/schema";
 import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
 
 export class OpsLoaders extends RequestLoaders {
   syncException() {
     return this.byId(syncException);
+  }
+
+  outboundCommand() {
+    return this.byId(outboundCommand);
+  }
+
+  inboxEvent() {
+    return this.byId(inboxEvent);
+  }
+
+  /** The exceptions an outbound command raised. */
+  exceptionsOfCommand() {
+    return this.manyBy(syncException, syncException.commandId);
   }
 
   /** Is the sync exception overdue? (the database's rule and clock) */

@@ -491,6 +491,17 @@ export type Money = {
 export type Mutation = {
   __typename?: 'Mutation';
   /**
+   * Closes an OPEN or RETRYING exception as IGNORED (won't fix); the reason is kept as its resolution note. An ignored
+   * exception can be raised again by a new failure.
+   */
+  ignoreException: SyncException;
+  /**
+   * Runs a finished outbound command (FAILED, CANCELLED or SUCCEEDED) again with fresh attempts; its open exceptions
+   * move to RETRYING. Commands are idempotent by external id: a replay updates the target's record, it never creates
+   * a second one. A command still PENDING or RUNNING is refused with CONFLICT.
+   */
+  replayCommand: OutboundCommand;
+  /**
    * Closes an exception: RESOLVED (fixed at the source) or, with ignore: true, IGNORED. The note
    * says why.
    */
@@ -502,6 +513,41 @@ export type Mutation = {
    * usual; follow each with resyncRequest(id).
    */
   resyncEntity: Array<ResyncRequest>;
+  /**
+   * Has the hub do again what failed, once its cause is fixed: the exception's outbound command is queued again with
+   * fresh attempts, or its inbox event is replayed; the exception is RETRYING until that succeeds (then RESOLVED by
+   * the hub) or fails again (then OPEN, attempts + 1). Refused with VALIDATION_FAILED (reason NOTHING_TO_RETRY) when
+   * there is nothing to run again (no command or inbox event, or the command already succeeded), and with
+   * INVALID_TRANSITION when the exception is not OPEN.
+   */
+  retryException: SyncException;
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationIgnoreExceptionArgs = {
+  exceptionId: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  reason: Scalars['String']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationReplayCommandArgs = {
+  commandId: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -530,6 +576,19 @@ export type MutationResolveExceptionArgs = {
 export type MutationResyncEntityArgs = {
   entityType: Scalars['String']['input'];
   id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Lifecycle transitions. Each takes an optional idempotencyKey: the same key with the same input
+ * returns the stored result; with another input it fails with IDEMPOTENCY_MISMATCH. A refused
+ * transition is an error with extensions.code INVALID_TRANSITION (and from/to), NOT_FOUND,
+ * VALIDATION_FAILED, CONFLICT or IDEMPOTENCY_MISMATCH, and changes nothing. Bulk variants are
+ * all-or-nothing.
+ */
+export type MutationRetryExceptionArgs = {
+  exceptionId: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
 };
 
 /**
@@ -565,6 +624,8 @@ export type OutboundCommand = {
   entityId: Scalars['ID']['output'];
   /** Type of the canonical entity written, e.g. "invoice". */
   entityType: Scalars['String']['output'];
+  /** The exceptions this command raised, open or closed. */
+  exceptions: Array<SyncException>;
   /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
   /** What to do, e.g. "invoice.post". */
@@ -583,6 +644,8 @@ export type OutboundCommand = {
   payload: Scalars['String']['output'];
   /** What the target answered, as JSON text; null until it succeeded. */
   result?: Maybe<Scalars['String']['output']>;
+  /** Its place in the queue: one entity's commands run one at a time in this order. */
+  seq: Scalars['ID']['output'];
   /** PENDING, RUNNING, SUCCEEDED, FAILED or CANCELLED. */
   state: CommandState;
   /** The system written to. */
@@ -692,6 +755,8 @@ export type Query = {
    * payments. Pages of `first` events (default 500, at most 2000) after `afterEventId`.
    */
   lineage: Lineage;
+  /** One outbound command by id (attempts, last error, result); an unknown id answers null with a NOT_FOUND error. */
+  outboundCommand?: Maybe<OutboundCommand>;
   /** Write-back commands to external systems, by default oldest first. */
   outboundCommands: OutboundCommandConnection;
   /** One resync request (to follow a resyncEntity). */
@@ -774,6 +839,18 @@ export type QueryLineageArgs = {
   afterEventId?: InputMaybe<Scalars['ID']['input']>;
   entityType: LineageEntityType;
   first?: InputMaybe<Scalars['Int']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
+export type QueryOutboundCommandArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -1009,8 +1086,11 @@ export type SourceLinkOrderField =
 export type Subscription = {
   __typename?: 'Subscription';
   /**
-   * The hub raised a sync exception: something it could not do, routed to an owner. Narrow with
-   * `owner` to follow one team's queue.
+   * The exception queue changed: the hub raised a sync exception (something it could not do, routed
+   * to an owner; `type` sync_exception.raised, status OPEN), or one moved — retried, resolved (by its
+   * owner or by the hub when a retry succeeded), ignored, reopened (`type`
+   * sync_exception.status_changed, with previousStatus and status). Narrow with `owner` to follow one
+   * team's queue.
    */
   syncExceptionRaised: SyncExceptionEvent;
 };
@@ -1105,7 +1185,9 @@ export type SyncException = {
   attempts: Scalars['Int']['output'];
   /** Machine-readable reason, e.g. MAPPING_FAILED or WRITE_BACK_REJECTED. */
   code: Scalars['String']['output'];
-  /** The outbound command that failed, when the exception came from write-back. */
+  /** The outbound command that failed, when the exception came from write-back: its attempts and last error. */
+  command?: Maybe<OutboundCommand>;
+  /** Id of the outbound command that failed (see `command`). */
   commandId?: Maybe<Scalars['ID']['output']>;
   /** Correlation id of the flow that raised it. */
   correlationId?: Maybe<Scalars['ID']['output']>;
@@ -1124,7 +1206,12 @@ export type SyncException = {
   entityType?: Maybe<Scalars['String']['output']>;
   /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
-  /** The inbound change that failed, when the exception came from the inbox. */
+  /**
+   * The inbound change that failed, when the exception came from the inbox: its payload can be replayed with
+   * `retryException`.
+   */
+  inboxEvent?: Maybe<InboxEvent>;
+  /** Id of the inbound change that failed (see `inboxEvent`). */
   inboxEventId?: Maybe<Scalars['Int']['output']>;
   /** What went wrong, for a person. */
   message: Scalars['String']['output'];
@@ -1180,14 +1267,16 @@ export type SyncExceptionEdge = {
 /** What a sync exception can be about: any canonical entity of the graph. */
 export type SyncExceptionEntity = BillingEvent | Contract | Customer | Dispute | Expense | Invoice | Milestone | Opportunity | Payment | Project | TimeEntry;
 
-/** A sync exception was raised. */
+/** A sync exception was raised or changed status. */
 export type SyncExceptionEvent = {
   __typename?: 'SyncExceptionEvent';
   /** The event's position in the hub's event stream; pass it as `afterEventId` to resume. */
   eventId: Scalars['ID']['output'];
   /** When it was committed. */
   occurredAt: Scalars['DateTime']['output'];
-  /** The status it was raised with (OPEN). */
+  /** The status before the change; null when raised. */
+  previousStatus?: Maybe<ExceptionStatus>;
+  /** The status the event left it in (OPEN when raised). */
   status?: Maybe<ExceptionStatus>;
   /**
    * The exception as it is now, resolved through the whole graph.
@@ -1195,7 +1284,7 @@ export type SyncExceptionEvent = {
    * then `errors` has a retryable error at this path; refetch it, or resubscribe with `afterEventId`.
    */
   syncException?: Maybe<SyncException>;
-  /** What happened: `sync_exception.raised`. */
+  /** What happened: `sync_exception.raised` or `sync_exception.status_changed`. */
   type: Scalars['String']['output'];
 };
 
@@ -1733,8 +1822,11 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  ignoreException?: Resolver<ResolversTypes['SyncException'], ParentType, ContextType, RequireFields<MutationIgnoreExceptionArgs, 'exceptionId' | 'reason'>>;
+  replayCommand?: Resolver<ResolversTypes['OutboundCommand'], ParentType, ContextType, RequireFields<MutationReplayCommandArgs, 'commandId'>>;
   resolveException?: Resolver<ResolversTypes['SyncException'], ParentType, ContextType, RequireFields<MutationResolveExceptionArgs, 'exceptionId' | 'note'>>;
   resyncEntity?: Resolver<Array<ResolversTypes['ResyncRequest']>, ParentType, ContextType, RequireFields<MutationResyncEntityArgs, 'entityType' | 'id'>>;
+  retryException?: Resolver<ResolversTypes['SyncException'], ParentType, ContextType, RequireFields<MutationRetryExceptionArgs, 'exceptionId'>>;
 }>;
 
 export type OpportunityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Opportunity'] = ResolversParentTypes['Opportunity']> = ResolversObject<{
@@ -1748,6 +1840,7 @@ export type OutboundCommandResolvers<ContextType = Context, ParentType extends R
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   entityId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   entityType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  exceptions?: Resolver<Array<ResolversTypes['SyncException']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1757,6 +1850,7 @@ export type OutboundCommandResolvers<ContextType = Context, ParentType extends R
   nextAttemptAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   payload?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   result?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['CommandState'], ParentType, ContextType>;
   target?: Resolver<ResolversTypes['ExternalSystem'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1796,6 +1890,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   domainEvents?: Resolver<ResolversTypes['DomainEventConnection'], ParentType, ContextType, Partial<QueryDomainEventsArgs>>;
   inboxEvents?: Resolver<ResolversTypes['InboxEventConnection'], ParentType, ContextType, Partial<QueryInboxEventsArgs>>;
   lineage?: Resolver<ResolversTypes['Lineage'], ParentType, ContextType, RequireFields<QueryLineageArgs, 'entityType' | 'id'>>;
+  outboundCommand?: Resolver<Maybe<ResolversTypes['OutboundCommand']>, ParentType, ContextType, RequireFields<QueryOutboundCommandArgs, 'id'>>;
   outboundCommands?: Resolver<ResolversTypes['OutboundCommandConnection'], ParentType, ContextType, Partial<QueryOutboundCommandsArgs>>;
   resyncRequest?: Resolver<Maybe<ResolversTypes['ResyncRequest']>, ParentType, ContextType, RequireFields<QueryResyncRequestArgs, 'id'>>;
   sourceLinks?: Resolver<ResolversTypes['SourceLinkConnection'], ParentType, ContextType, Partial<QuerySourceLinksArgs>>;
@@ -1875,6 +1970,7 @@ export type SyncExceptionResolvers<ContextType = Context, ParentType extends Res
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['SyncException']> | FederationReferenceType, FederationReferenceType, ContextType>;
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  command?: Resolver<Maybe<ResolversTypes['OutboundCommand']>, ParentType, ContextType>;
   commandId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   correlationId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1883,6 +1979,7 @@ export type SyncExceptionResolvers<ContextType = Context, ParentType extends Res
   entityId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   entityType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  inboxEvent?: Resolver<Maybe<ResolversTypes['InboxEvent']>, ParentType, ContextType>;
   inboxEventId?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   overdue?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1917,6 +2014,7 @@ export type SyncExceptionEntityResolvers<ContextType = Context, ParentType exten
 export type SyncExceptionEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SyncExceptionEvent'] = ResolversParentTypes['SyncExceptionEvent']> = ResolversObject<{
   eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['ExceptionStatus']>, ParentType, ContextType>;
   status?: Resolver<Maybe<ResolversTypes['ExceptionStatus']>, ParentType, ContextType>;
   syncException?: Resolver<Maybe<ResolversTypes['SyncException']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

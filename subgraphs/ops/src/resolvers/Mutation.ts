@@ -7,4 +7,7 @@ import type { MutationResolvers } from "../__generated__/resolvers-types.ts";
 
 export const Mutation: MutationResolvers = {
   resolveException: (_, args, ctx) => executeAs(ctx, op.resolveException, args),
+  ignoreException: (_, args, ctx) => executeAs(ctx, op.ignoreException, args),
+  retryException: (_, args, ctx) => executeAs(ctx, op.retryException, args),
+  replayCommand: (_, args, ctx) => executeAs(ctx, op.replayCommand, args),
 };

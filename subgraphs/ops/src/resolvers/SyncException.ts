@@ -26,6 +26,10 @@ export const SyncException: SyncExceptionResolvers = {
     if (!typename || !row.entityId) return null;
     return { __typename: typename, id: row.entityId };
   },
+  inboxEvent: (row, _, ctx) =>
+    row.inboxEventId == null ? null : ctx.loaders.inboxEvent().load(String(row.inboxEventId)),
+  command: (row, _, ctx) =>
+    row.commandId == null ? null : ctx.loaders.outboundCommand().load(row.commandId),
   // The database decides (one definition, its clock): @pshub/db syncExceptionOverdueSql.
   overdue: (row, _, ctx) => ctx.loaders.syncExceptionOverdue().load(row.id),
 };

@@ -62,6 +62,8 @@ export const InboxEvent: InboxEventResolvers = {
 };
 
 export const OutboundCommand: OutboundCommandResolvers = {
+  seq: (command) => String(command.seq),
+  exceptions: (command, _, ctx) => ctx.loaders.exceptionsOfCommand().load(command.id),
   payload: (command) => JSON.stringify(command.payload),
   result: (command) => json(command.result),
 };

@@ -1,0 +1,2 @@
+ALTER TABLE "outbound_command" ADD COLUMN "seq" bigserial NOT NULL;--> statement-breakpoint
+CREATE INDEX "outbound_command_entity_idx" ON "outbound_command" USING btree ("entity_type","entity_id","seq");

@@ -1,0 +1,136 @@
+/**
+ * The outbound queue's hub side: commands are queued here, in the transaction of the change that
+ * causes them (issueInvoice, convertOpportunity, every invoice status change), and put back in the
+ * queue here (retryException, replayCommand). The worker that runs them lives in cdc/outbound.
+ *
+ * Glossary:
+ * - command: one write-back to one target (ERP, SALESFORCE, PSA) about one canonical entity,
+ *   unique by its idempotency key, so queuing it twice is one command.
+ * - seq: the queue order. One entity's commands run one at a time in seq order (not created_at:
+ *   commands queued in one transaction share a timestamp).
+ */
+import { and, eq, inArray, sql } from "drizzle-orm";
+import type { Tx } from "./client.ts";
+import { emitDomainEvents } from "./domain-events.ts";
+import { outboundCommand } from "./schema.ts";
+
+export type OutboundCommandRow = typeof outboundCommand.$inferSelect;
+export type OutboundTarget = OutboundCommandRow["target"];
+
+/** NOTIFY channel that wakes the outbound worker (delivered at commit). */
+export const OUTBOUND_CHANNEL = "pshub_outbound";
+
+export interface EnqueueCommandInput {
+  target: OutboundTarget;
+  /** What to do, e.g. "invoice.post"; the worker has one handler per kind. */
+  kind: string;
+  /** Unique per effect: the same key queued again is the same command. */
+  idempotencyKey: string;
+  entityType: string;
+  entityId: string;
+  payload?: Record<string, unknown>;
+  correlationId?: string | null;
+}
+
+/**
+ * Queues commands in the caller's transaction (in the given order); a key already queued is left
+ * as it is. Returns the commands this call inserted.
+ */
+export async function enqueueCommands(
+  tx: Tx,
+  commands: EnqueueCommandInput[],
+): Promise<OutboundCommandRow[]> {
+  if (commands.length === 0) return [];
+  // One insert per command keeps their seq in the given order.
+  const inserted: OutboundCommandRow[] = [];
+  for (const c of commands) {
+    const rows = await tx
+      .insert(outboundCommand)
+      .values({
+        target: c.target,
+        kind: c.kind,
+        idempotencyKey: c.idempotencyKey,
+        entityType: c.entityType,
+        entityId: c.entityId,
+        payload: c.payload ?? {},
+        correlationId: c.correlationId ?? null,
+      })
+      .onConflictDoNothing()
+      .returning();
+    inserted.push(...rows);
+  }
+  if (inserted.length > 0) await tx.execute(sql`select pg_notify(${OUTBOUND_CHANNEL}, 'queued')`);
+  return inserted;
+}
+
+/**
+ * Puts a command back in the queue now with fresh attempts. Without `replay` only a FAILED or
+ * CANCELLED command moves; with it a SUCCEEDED one too (its handler is idempotent by external id,
+ * so a replay re-sends without creating anything twice). Returns undefined when the command is in
+ * none of those states (PENDING or RUNNING: it is queued already).
+ */
+export async function requeueCommand(
+  tx: Tx,
+  commandId: string,
+  options: { replay?: boolean } = {},
+): Promise<OutboundCommandRow | undefined> {
+  const states: OutboundCommandRow["state"][] = options.replay
+    ? ["FAILED", "CANCELLED", "SUCCEEDED"]
+    : ["FAILED", "CANCELLED"];
+  const [row] = await tx
+    .update(outboundCommand)
+    .set({
+      state: "PENDING",
+      attempts: 0,
+      nextAttemptAt: sql`now()`,
+      lockedAt: null,
+      lockedBy: null,
+      updatedAt: sql`now()`,
+    })
+    .where(and(eq(outboundCommand.id, commandId), inArray(outboundCommand.state, states)))
+    .returning();
+  if (row) await tx.execute(sql`select pg_notify(${OUTBOUND_CHANNEL}, 'requeued')`);
+  return row;
+}
+
+/**
+ * The command succeeded: the exceptions it had raised that are still OPEN or RETRYING are
+ * RESOLVED by `actor` (each a sync_exception.status_changed event). Call it in the transaction that
+ * marks the command SUCCEEDED, before anything that may raise a new exception for it.
+ */
+export async function resolveCommandExceptions(
+  tx: Tx,
+  command: Pick<OutboundCommandRow, "id" | "attempts">,
+  actor: string,
+): Promise<number> {
+  const note = `command ${command.id} succeeded (attempt ${command.attempts})`;
+  const rows = await tx.execute<{
+    id: string;
+    from: string;
+    owner: string;
+    code: string;
+    correlation_id: string | null;
+  }>(sql`
+    with open as (
+      select id, status from sync_exception
+      where command_id = ${command.id} and status in ('OPEN', 'RETRYING')
+      for update
+    )
+    update sync_exception s
+    set status = 'RESOLVED', resolved_by = ${actor}, resolved_at = now(),
+        resolution_note = ${note}, updated_at = now()
+    from open where s.id = open.id
+    returning s.id, open.status::text as "from", s.owner::text as owner, s.code, s.correlation_id`);
+  await emitDomainEvents(
+    tx,
+    rows.map((r) => ({
+      type: "sync_exception.status_changed" as const,
+      entityType: "sync_exception",
+      entityId: r.id,
+      payload: { from: r.from, to: "RESOLVED", owner: r.owner, code: r.code, note },
+      correlationId: r.correlation_id,
+      actor,
+    })),
+  );
+  return rows.length;
+}
