@@ -40,6 +40,10 @@ const envelope = z.object({
     .and(z.object({ id: z.union([z.string().min(1), z.number()]) })),
 });
 
+/** Inbox transactions in flight at once, and deliveries per transaction (group commit). */
+const MAX_CONCURRENT_WRITES = 2;
+const MAX_BATCH = 500;
+
 class Refusal extends Error {
   constructor(
     readonly status: number,
@@ -136,25 +140,17 @@ export class WebhookReceiver {
         sourceModifiedAt: new Date(modified).toISOString(),
         dedupeKey: id,
       };
-      const written = await this.options.client.db.transaction((tx) =>
-        sync.writeInbox(tx, WEBHOOK_SOURCE, [
-          {
-            dedupeKey: id,
-            system,
-            object: record.object,
-            externalId: record.externalId,
-            payload: record,
-            sourceModifiedAt: record.sourceModifiedAt,
-          },
-        ]),
-      );
+      const inboxEventId = await this.record({
+        dedupeKey: id,
+        system,
+        object: record.object,
+        externalId: record.externalId,
+        payload: record,
+        sourceModifiedAt: record.sourceModifiedAt,
+      });
       return {
         status: 200,
-        body: {
-          received: true,
-          duplicate: written.received === 0,
-          inboxEventId: written.ids[0] ?? null,
-        },
+        body: { received: true, duplicate: inboxEventId === null, inboxEventId },
       };
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
@@ -163,6 +159,56 @@ export class WebhookReceiver {
         status: error.status,
         body: { error: { code: error.code, message: error.message } },
       };
+    }
+  }
+
+  /**
+   * Group commit: deliveries verified while a write is in flight go into the next transaction
+   * together (one INSERT for all of them), so concurrent senders share a commit instead of
+   * queueing for one each. Each caller still answers only after ITS row is committed; nothing
+   * waits on a timer. Resolves with the inbox id, or null for a redelivery already recorded.
+   */
+  private record(row: sync.InboxRecordInput): Promise<number | null> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      if (this.writing < MAX_CONCURRENT_WRITES) void this.flush();
+    });
+  }
+
+  private readonly queue: {
+    row: sync.InboxRecordInput;
+    resolve: (id: number | null) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  private writing = 0;
+
+  private async flush(): Promise<void> {
+    this.writing++;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        try {
+          const written = await this.options.client.db.transaction((tx) =>
+            sync.writeInbox(
+              tx,
+              WEBHOOK_SOURCE,
+              batch.map((b) => b.row),
+            ),
+          );
+          // Within one batch a repeated webhook-id is recorded once: the first caller gets it.
+          const answered = new Set<string>();
+          for (const b of batch) {
+            const id = written.idsByKey.get(b.row.dedupeKey);
+            const first = id !== undefined && !answered.has(b.row.dedupeKey);
+            answered.add(b.row.dedupeKey);
+            b.resolve(first ? id : null);
+          }
+        } catch (error) {
+          for (const b of batch) b.reject(error);
+        }
+      }
+    } finally {
+      this.writing--;
     }
   }
 

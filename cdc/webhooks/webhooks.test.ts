@@ -118,6 +118,32 @@ describe("signed webhooks", () => {
     expect((await inboxRow(first.id))?.status).toBe("APPLIED");
   });
 
+  it("concurrent deliveries share commits (group commit): each answered with its own row; a concurrent redelivery is recorded once", async () => {
+    const sends = Array.from({ length: 60 }, (_, i) =>
+      sender.send("time_entry.submitted", entry(`TE-C${i}`)),
+    );
+    const same = Array.from({ length: 10 }, () =>
+      sender.send("time_entry.submitted", entry("TE-C-dup"), { id: "msg_concurrent_dup" }),
+    );
+    const answers = await Promise.all(sends);
+    const dupAnswers = await Promise.all(same);
+    expect(answers.every((a) => a.status === 200 && a.body.duplicate === false)).toBe(true);
+    const ids = answers.map((a) => a.body.inboxEventId as number);
+    expect(new Set(ids).size).toBe(60);
+    for (const [i, a] of answers.entries()) expect((await inboxRow(a.id))?.id).toBe(ids[i]);
+    // Fewer transactions than deliveries: concurrent ones were committed together.
+    const [tx] = await t.db.execute<{ n: number }>(sql`
+      select count(distinct xmin::text)::int as n from inbox_event where external_id like 'TE-C%'`);
+    expect(tx!.n).toBeLessThan(60);
+    expect(dupAnswers.every((a) => a.status === 200)).toBe(true);
+    expect(dupAnswers.filter((a) => a.body.duplicate === false)).toHaveLength(1);
+    const rows = await t.db
+      .select()
+      .from(schema.inboxEvent)
+      .where(eq(schema.inboxEvent.dedupeKey, "msg_concurrent_dup"));
+    expect(rows).toHaveLength(1);
+  });
+
   it("a redelivery (same webhook-id) is answered 200 and recorded and applied once", async () => {
     const a = await sender.send("time_entry.submitted", entry("TE-2"));
     const b = await sender.send("time_entry.submitted", entry("TE-2", { hours: "9.00" }), {

@@ -61,8 +61,15 @@ export async function writeInbox(
   source: string,
   records: InboxRecordInput[],
   cursor?: CursorInput,
-): Promise<{ received: number; duplicates: number; ids: number[] }> {
+): Promise<{
+  received: number;
+  duplicates: number;
+  ids: number[];
+  /** Inbox id by dedupe key, of the rows this call recorded (duplicates are absent). */
+  idsByKey: Map<string, number>;
+}> {
   let ids: number[] = [];
+  const idsByKey = new Map<string, number>();
   if (records.length > 0) {
     const rows = records.map((r) => ({
       dedupe_key: r.dedupeKey,
@@ -74,7 +81,7 @@ export async function writeInbox(
       status: r.status ?? "RECEIVED",
       reason: r.reason ?? null,
     }));
-    const inserted = await tx.execute<{ id: string; object: string }>(sql`
+    const inserted = await tx.execute<{ id: string; object: string; dedupe_key: string }>(sql`
       insert into inbox_event (source, dedupe_key, system, object, external_id, payload,
         source_modified_at, status, reason, processed_at)
       select ${source}, r.dedupe_key, r.system::external_system, r.object, r.external_id, r.payload,
@@ -84,8 +91,9 @@ export async function writeInbox(
         object text, external_id text, payload jsonb, source_modified_at timestamptz, status text,
         reason text)
       on conflict (source, dedupe_key) do nothing
-      returning id, object`);
+      returning id, object, dedupe_key`);
     ids = inserted.map((r) => Number(r.id));
+    for (const r of inserted) idsByKey.set(r.dedupe_key, Number(r.id));
     const perObject = new Map<string, number>();
     for (const r of inserted) perObject.set(r.object, (perObject.get(r.object) ?? 0) + 1);
     if (perObject.size > 0) {
@@ -100,7 +108,7 @@ export async function writeInbox(
     await tx.execute(sql`select pg_notify(${INBOX_CHANNEL}, ${source})`);
   }
   if (cursor) await saveCursor(tx, cursor);
-  return { received: ids.length, duplicates: records.length - ids.length, ids };
+  return { received: ids.length, duplicates: records.length - ids.length, ids, idsByKey };
 }
 
 /** Stores a cursor (and marks a successful poll). Use in the transaction of the data it covers. */
