@@ -19,7 +19,7 @@
  *
  * Reported per N: commit-to-client latency p50 / p99 / max over every delivery, deliveries per
  * second, deliveries missing, gateway CPU (% of one core) and RSS during the driven window, and
- * federated fetches per event (the gateway's own `pshub_gateway_requests_total{operation="query"}`
+ * federated fetches per event (the gateway's own `pshub_graphql_operations_total{operation_type="query"}`
  * delta: the entity queries it ran; mutations do not go through it). Appends to RESULTS.md.
  */
 import { type ChildProcess, fork } from "node:child_process";
@@ -290,7 +290,10 @@ async function runDriver() {
       const text = await (await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).text();
       let sum = 0;
       for (const line of text.split("\n"))
-        if (line.startsWith('pshub_gateway_requests_total{operation="query"'))
+        if (
+          line.startsWith("pshub_graphql_operations_total{") &&
+          line.includes('operation_type="query"')
+        )
           sum += Number(line.split(" ").at(-1));
       return sum;
     };

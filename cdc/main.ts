@@ -8,8 +8,12 @@ import {
   ConfigError,
   createDbClient,
   createLogger,
+  createServiceMetrics,
   ensureDemoBillingSchedule,
+  registerDbPoolMetrics,
+  registerHubStateMetrics,
   resolveDatabaseUrl,
+  startTelemetry,
 } from "@pshub/db";
 import { BillingScheduler } from "./calendar/scheduler.ts";
 import { SyncEngine } from "./engine/engine.ts";
@@ -37,9 +41,16 @@ try {
 }
 const { env } = config;
 const log = createLogger("cdc", env.LOG_LEVEL);
+// Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set (@pshub/db telemetry.ts).
+const telemetry = await startTelemetry("cdc");
 const database = await resolveDatabaseUrl(log);
 const client = createDbClient(database.url, { max: env.DB_POOL_MAX, applicationName: "pshub-cdc" });
 const stops: (() => Promise<void> | void)[] = [];
+// GET /metrics on the receiver's port: the pool, and the hub's state (sync lag, inbox and outbound
+// queues, open exceptions), which the sync process reports for the whole hub.
+const metrics = createServiceMetrics("cdc", { defaultMetrics: true, token: env.METRICS_TOKEN });
+registerDbPoolMetrics(metrics.registry, client);
+registerHubStateMetrics(metrics.registry, client.sql);
 
 const connectors: Connector[] = [];
 const hooks: AfterApplyHook[] = [];
@@ -97,6 +108,7 @@ const receiver = new WebhookReceiver({
   secrets,
   maxBodyBytes: env.WEBHOOK_MAX_BODY_BYTES,
   logger: log,
+  metrics,
 });
 
 const engine = new SyncEngine({
@@ -162,6 +174,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     for (const stop of stops.reverse()) await Promise.resolve(stop()).catch(() => {});
     await client.close();
     await database.stop();
+    await telemetry?.shutdown().catch(() => {});
     process.exit(0);
   });
 }

@@ -55,6 +55,8 @@ function launch(env: Record<string, string | undefined>, viaNpm = false): Launch
     ...process.env,
     LOG_LEVEL: "info",
     NODE_ENV: "production",
+    // The human format, as on a terminal; the restart test reads JSON lines instead.
+    LOG_FORMAT: "pretty",
     ...env,
   };
   for (const [key, value] of Object.entries(merged)) if (value === undefined) delete merged[key];
@@ -198,14 +200,33 @@ describe("npm start", () => {
       RESTART_BACKOFF_MS: "200",
       RESTART_LIMIT: "2",
       GATEWAY_SUBGRAPH_SECRET: subgraphSecret,
+      LOG_FORMAT: "json",
     });
     const ok = await waitFor(async () => {
       const h = await health(port);
       return h?.status === 200 ? h : undefined;
     }, 90_000);
     expect(ok.body).toEqual({ status: "ok", services: { customer: "healthy" } });
-    // The service's own log lines come through, prefixed with its name.
-    expect(run.output()).toMatch(/\[customer\] .*listening/);
+    // LOG_FORMAT=json: the launcher's lines and its child's are JSON records of one schema, the
+    // child's passed through with its service name.
+    const records = run
+      .output()
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(records.length).toBeGreaterThan(3);
+    for (const record of records) {
+      expect(typeof record.time).toBe("string");
+      expect(typeof record.level).toBe("string");
+      expect(typeof record.msg).toBe("string");
+      expect(["launcher", "customer"]).toContain(record.service);
+    }
+    expect(records).toContainEqual(
+      expect.objectContaining({ service: "customer", msg: expect.stringMatching(/listening/) }),
+    );
+    expect(records).toContainEqual(
+      expect.objectContaining({ service: "launcher", msg: "migrations applied" }),
+    );
     // The subgraph answers a principal signed with the secret it was given, as the gateway signs.
     const sign = createPrincipalSigner(subgraphSecret);
     const response = await fetch(`http://127.0.0.1:${customerPort}/graphql`, {

@@ -33,6 +33,8 @@ import {
   createLogger,
   dbEnvSchema,
   loadEnvOrExit,
+  logFormat,
+  prettyLine,
   type ResolvedDatabase,
   resolveDatabaseUrl,
   runMigrations,
@@ -82,7 +84,7 @@ const envSchema = dbEnvSchema.extend({
 });
 
 const env = loadEnvOrExit(envSchema) as z.infer<typeof envSchema> & Record<string, number>;
-const log = createLogger("start", env.LOG_LEVEL);
+const log = createLogger("launcher", { level: env.LOG_LEVEL, format: logFormat(env.LOG_FORMAT) });
 
 type State = "waiting" | "starting" | "healthy" | "unhealthy" | "restarting" | "exited";
 
@@ -210,38 +212,46 @@ function startHealthServer(): Promise<void> {
   });
 }
 
-const COLORS = [36, 35, 33, 32, 34, 91, 96, 95];
-const LEVELS: Record<number, string> = {
-  10: "TRACE",
-  20: "DEBUG",
-  30: "INFO",
-  40: "WARN",
-  50: "ERROR",
-  60: "FATAL",
-};
+/** The launcher's log format; its children always write JSON lines, which it renders in it. */
+const format = logFormat(env.LOG_FORMAT);
+const render = format === "pretty" ? prettyLine() : undefined;
 
-/** One readable line per child log line: pino JSON is rendered as `time LEVEL msg`. */
-function pipeLines(
-  stream: NodeJS.ReadableStream,
-  name: string,
-  color: number,
-  to: NodeJS.WriteStream,
-) {
-  const prefix = process.stdout.isTTY ? `\x1b[${color}m[${name}]\x1b[0m` : `[${name}]`;
+/**
+ * Writes one record in the launcher's format: a JSON line as is (every child writes the one
+ * schema, @pshub/db logger.ts), or its pretty line.
+ */
+function emit(record: Record<string, unknown>, to: NodeJS.WriteStream): void {
+  to.write(`${render ? render(record) : JSON.stringify(record)}\n`);
+}
+
+/**
+ * A child's output, line by line, in the launcher's format. A line that is not a log record (a
+ * crash's stack trace, a config error printed before the logger exists) becomes one, with the
+ * child's service name, `error` from stderr and `info` from stdout.
+ */
+function pipeLines(stream: NodeJS.ReadableStream, name: string, to: NodeJS.WriteStream) {
   readline.createInterface({ input: stream }).on("line", (line) => {
-    let text = line;
     if (line.startsWith("{")) {
       try {
-        const entry = JSON.parse(line) as { level?: number; time?: number; msg?: string };
-        if (entry.msg !== undefined) {
-          const time = entry.time ? new Date(entry.time).toISOString().slice(11, 19) : "";
-          text = `${time} ${LEVELS[entry.level ?? 30] ?? "INFO"} ${entry.msg}`;
+        const record = JSON.parse(line) as Record<string, unknown>;
+        if (typeof record.msg === "string" || record.msg === undefined) {
+          if (render) emit(record, to);
+          else to.write(`${line}\n`);
+          return;
         }
       } catch {
-        // not JSON: print as is
+        // not JSON: wrapped below
       }
     }
-    to.write(`${prefix} ${text}\n`);
+    emit(
+      {
+        time: new Date().toISOString(),
+        level: to === process.stderr ? "error" : "info",
+        service: name,
+        msg: line,
+      },
+      to,
+    );
   });
 }
 
@@ -267,6 +277,8 @@ function serviceEnv(url: string): NodeJS.ProcessEnv {
       : {}),
     APOLLO_TELEMETRY_DISABLED: "1",
     LOG_LEVEL: env.LOG_LEVEL,
+    // JSON lines, whatever the launcher's own format: it renders them (pipeLines).
+    LOG_FORMAT: "json",
   };
 }
 
@@ -278,9 +290,8 @@ function spawnService(r: Running, index: number, url: string): void {
   });
   r.child = child;
   r.state = "starting";
-  const color = COLORS[index % COLORS.length] ?? 36;
-  if (child.stdout) pipeLines(child.stdout, r.spec.name, color, process.stdout);
-  if (child.stderr) pipeLines(child.stderr, r.spec.name, color, process.stderr);
+  if (child.stdout) pipeLines(child.stdout, r.spec.name, process.stdout);
+  if (child.stderr) pipeLines(child.stderr, r.spec.name, process.stderr);
   child.on("exit", (code, signal) => {
     r.state = "exited";
     if (shuttingDown) return;
@@ -506,13 +517,16 @@ if (!shuttingDown) {
         : "no services selected (PSHUB_SERVICES)",
     );
   }
-  process.stdout.write(`${banner(db.url, db.embedded)}\n`);
+  // On a terminal a block to read; as JSON one record whose msg is the same block.
+  if (render) process.stdout.write(`${banner(db.url, db.embedded)}\n`);
+  else log.info(banner(db.url, db.embedded));
   if (sandboxJwtSecret && running.some((r) => r.spec.name === "gateway")) {
     const tokens = await demoTokens({
       secret: sandboxJwtSecret,
       issuer: env.GATEWAY_JWT_ISSUER,
       audience: env.GATEWAY_JWT_AUDIENCE,
     });
-    process.stdout.write(`${formatDemoTokens(tokens)}\n`);
+    if (render) process.stdout.write(`${formatDemoTokens(tokens)}\n`);
+    else log.info({ tokens }, formatDemoTokens(tokens));
   }
 }

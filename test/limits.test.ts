@@ -125,7 +125,7 @@ async function collectGarbage(): Promise<void> {
 async function gatewayRss(): Promise<number> {
   await collectGarbage();
   const text = await (await fetch(`${origin}/metrics`)).text();
-  const match = /^pshub_gateway_process_resident_memory_bytes (\d+)/m.exec(text);
+  const match = /^pshub_process_resident_memory_bytes\{[^}]*\} (\d+)/m.exec(text);
   if (!match?.[1]) throw new Error("no resident memory metric");
   return Number(match[1]);
 }

@@ -25,8 +25,8 @@
  *   re-run never creates a second record.
  */
 import { randomUUID } from "node:crypto";
-import type { Db, DbClient, Tx } from "@pshub/db";
-import { resolveCommandExceptions, schema, sync, uuidArray } from "@pshub/db";
+import type { Db, DbClient, Logger, Tx } from "@pshub/db";
+import { resolveCommandExceptions, schema, sync, uuidArray, withCorrelationId } from "@pshub/db";
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
@@ -116,6 +116,8 @@ export interface WorkerOptions {
   /** Default owner of a failure per command kind (else INTEGRATION). */
   owners?: Record<string, ExceptionOwner>;
   onError?: (error: unknown) => void;
+  /** One line per command outcome, with the command's correlation id. */
+  logger?: Logger;
 }
 
 interface TargetState {
@@ -302,7 +304,12 @@ export class OutboundWorker {
       .where(sql`${schema.outboundCommand.id} = any(${uuidArray(ids)})`);
   }
 
-  private async execute(cmd: CommandRow, state: TargetState, probe: boolean): Promise<void> {
+  /** Runs one command under its correlation id: every log line of its work carries it. */
+  private execute(cmd: CommandRow, state: TargetState, probe: boolean): Promise<void> {
+    return withCorrelationId(cmd.correlationId, () => this.executeCommand(cmd, state, probe));
+  }
+
+  private async executeCommand(cmd: CommandRow, state: TargetState, probe: boolean): Promise<void> {
     const actor = this.options.actor ?? "outbound";
     const handler = this.options.handlers[cmd.kind];
     try {
@@ -339,8 +346,16 @@ export class OutboundWorker {
         await outcome.apply?.(tx);
       });
       this.stats.succeeded++;
+      this.options.logger?.info(
+        { commandId: cmd.id, kind: cmd.kind, target: cmd.target, attempts: cmd.attempts },
+        `outbound ${cmd.kind} succeeded`,
+      );
     } catch (error) {
       if (error instanceof LeaseLostError) return;
+      this.options.logger?.warn(
+        { commandId: cmd.id, kind: cmd.kind, target: cmd.target, err: error },
+        `outbound ${cmd.kind} failed`,
+      );
       await this.fail(cmd, error, probe);
     }
   }

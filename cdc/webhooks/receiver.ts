@@ -16,7 +16,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type DbClient, type Logger, sync } from "@pshub/db";
+import { type DbClient, type Logger, type ServiceMetrics, sync } from "@pshub/db";
 import { Webhook, WebhookVerificationError } from "standardwebhooks";
 import { z } from "zod";
 import type { InboundRecord } from "../engine/types.ts";
@@ -30,7 +30,11 @@ export interface WebhookReceiverOptions {
   secrets: string[];
   maxBodyBytes?: number;
   logger?: Logger;
+  /** The process's metrics: served at GET /metrics, and the receiver's HTTP requests recorded. */
+  metrics?: ServiceMetrics;
 }
+
+const ROUTES = ["/webhooks", "/healthz", "/metrics"] as const;
 
 const envelope = z.object({
   type: z.string().regex(/^[a-z_]+\.[a-z_]+$/, "must look like time_entry.approved"),
@@ -263,7 +267,7 @@ export class WebhookReceiver {
     );
   }
 
-  /** Serves POST /webhooks (and GET /healthz) on the port; resolves with the bound port. */
+  /** Serves POST /webhooks (and GET /healthz, /metrics) on the port; resolves with the bound port. */
   async listen(port: number, host = "127.0.0.1"): Promise<number> {
     this.server = createServer((req, res) => void this.serve(req, res));
     await new Promise<void>((resolve, reject) => {
@@ -279,8 +283,11 @@ export class WebhookReceiver {
       res.writeHead(status, { "content-type": "application/json" });
       res.end(JSON.stringify(body));
     };
+    const metrics = this.options.metrics;
+    metrics?.observeHttp(req, res, ROUTES);
     try {
       if (path === "/healthz") return send(200, { ok: true });
+      if (path === "/metrics" && metrics) return await metrics.serve(req, res);
       if (path !== "/webhooks")
         return send(404, { error: { code: "NOT_FOUND", message: "POST /webhooks" } });
       const { status, body } = await this.handle(req);

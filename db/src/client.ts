@@ -6,6 +6,7 @@ import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { DatabaseUnavailableError, isConnectionError } from "./errors.ts";
 import * as schema from "./schema.ts";
+import { databaseSpan } from "./telemetry.ts";
 
 export type Schema = typeof schema;
 export type Db = PostgresJsDatabase<Schema>;
@@ -18,6 +19,19 @@ export interface DbClient {
   /** The raw postgres.js pool, for LISTEN/NOTIFY and hand-written set-based SQL. */
   sql: Sql;
   close(): Promise<void>;
+  /** The pool's size and what holds or waits for its connections now (metrics.ts). */
+  stats(): PoolStats;
+}
+
+export interface PoolStats {
+  max: number;
+  /** Transactions begun and not yet ended (each holds a connection, or waits for one). */
+  transactionsInFlight: number;
+  /** Single statements outside a transaction, running or waiting for a connection. */
+  statementsInFlight: number;
+  /** Statements and transactions ended, and those of them that failed. */
+  completed: number;
+  failed: number;
 }
 
 export interface ClientOptions {
@@ -85,9 +99,26 @@ async function withRetries<T>(
  */
 function resilient(
   sql: postgres.Sql,
+  stats: PoolStats,
   onRetry?: (attempt: number, error: unknown) => void,
   onStatement?: StatementTracer,
 ): postgres.Sql {
+  const track = <T>(kind: "transactionsInFlight" | "statementsInFlight", work: Promise<T>) => {
+    stats[kind]++;
+    return work.then(
+      (value) => {
+        stats[kind]--;
+        stats.completed++;
+        return value;
+      },
+      (error: unknown) => {
+        stats[kind]--;
+        stats.completed++;
+        stats.failed++;
+        throw error;
+      },
+    );
+  };
   const unsafe = (query: string, params?: unknown[], options?: postgres.UnsafeQueryOptions) => {
     const readOnly = isReadOnlyStatement(query);
     const run = <T>(exec: () => Promise<T>) => {
@@ -99,7 +130,10 @@ function resilient(
     // drizzle awaits the query or calls .values() on it; each runs (and retries) on demand.
     let result: Promise<unknown> | undefined;
     const rows = () => {
-      result ??= run(() => once());
+      result ??= track(
+        "statementsInFlight",
+        databaseSpan("db.statement", query, () => run(() => once())),
+      );
       return result;
     };
     return {
@@ -108,7 +142,11 @@ function resilient(
         rows().then(resolve, reject),
       catch: (reject: (e: unknown) => unknown) => rows().catch(reject),
       finally: (fn: () => void) => rows().finally(fn),
-      values: () => run(() => once().values()),
+      values: () =>
+        track(
+          "statementsInFlight",
+          databaseSpan("db.statement", query, () => run(() => once().values())),
+        ),
     };
   };
   const begin = (...args: unknown[]) => {
@@ -124,7 +162,12 @@ function resilient(
       };
       return mode ? sql.begin(mode, body) : sql.begin(body);
     };
-    return withRetries(attempt, () => !finished, onRetry);
+    return track(
+      "transactionsInFlight",
+      databaseSpan("db.transaction", undefined, () =>
+        withRetries(attempt, () => !finished, onRetry),
+      ),
+    );
   };
   return new Proxy(sql, {
     get(target, property, receiver) {
@@ -148,12 +191,19 @@ export function createDbClient(url: string, options: ClientOptions = {}): DbClie
     // (up to 20 s) is what made every request hang 12–18 s after a restart; at most ~1 s here.
     backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(0.05 * 2 ** retries, 1),
   });
-  const db = drizzle(resilient(sql, options.onRetry, options.onStatement), {
+  const stats: PoolStats = {
+    max: options.max ?? 10,
+    transactionsInFlight: 0,
+    statementsInFlight: 0,
+    completed: 0,
+    failed: 0,
+  };
+  const db = drizzle(resilient(sql, stats, options.onRetry, options.onStatement), {
     schema,
     casing: "snake_case",
     logger: options.onQuery ? { logQuery: (query) => options.onQuery?.(query) } : false,
   });
-  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+  return { db, sql, close: () => sql.end({ timeout: 5 }), stats: () => ({ ...stats }) };
 }
 
 /** Replaces the database name in a connection URL. */

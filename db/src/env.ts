@@ -19,6 +19,13 @@ export const dbEnvSchema = z.object({
   PSHUB_DATA_DIR: z.string().min(1).optional(),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
   LOG_LEVEL: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]).default("info"),
+  /** pretty | json; unset: pretty on a terminal, JSON lines otherwise (logger.ts). */
+  LOG_FORMAT: z.enum(["pretty", "json"]).optional(),
+  /**
+   * Who may scrape GET /metrics from another host: a caller sending `Authorization: Bearer
+   * <METRICS_TOKEN>`. Loopback callers may always scrape; unset, only they may (metrics.ts).
+   */
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
 });
 
 export type DbEnv = z.infer<typeof dbEnvSchema>;

@@ -10,6 +10,7 @@ export * from "./env.ts";
 export * from "./errors.ts";
 export * from "./lifecycle/index.ts";
 export * from "./logger.ts";
+export * from "./metrics.ts";
 export * from "./migrate.ts";
 export * from "./outbound.ts";
 export * from "./ports.ts";
@@ -20,4 +21,5 @@ export * as seed from "./seed/index.ts";
 export * from "./sql-array.ts";
 /** Inbound sync: inbox, set-based apply, field ownership, leader locks, resync requests. */
 export * as sync from "./sync/index.ts";
+export * from "./telemetry.ts";
 export * from "./text.ts";

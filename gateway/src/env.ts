@@ -69,6 +69,8 @@ export const gatewayEnvSchema = z.object({
   /** Set by `npm start`: its supervisor's status (restarts), shown in /healthz as `launcher`. */
   PSHUB_LAUNCHER_URL: httpUrl.optional(),
   LOG_LEVEL: dbEnvSchema.shape.LOG_LEVEL,
+  LOG_FORMAT: dbEnvSchema.shape.LOG_FORMAT,
+  METRICS_TOKEN: dbEnvSchema.shape.METRICS_TOKEN,
 });
 
 export type GatewayEnv = z.infer<typeof gatewayEnvSchema>;

@@ -36,8 +36,13 @@ interface RawResponse {
   text: string;
 }
 
-/** The correlation id differs per client request but does not change a read's answer. */
-const NOT_IN_DEDUPE_KEY = new Set(["x-correlation-id", "content-length"]);
+/** The correlation id and trace context differ per client request but do not change a read's answer. */
+const NOT_IN_DEDUPE_KEY = new Set([
+  "x-correlation-id",
+  "traceparent",
+  "tracestate",
+  "content-length",
+]);
 
 function isQuery(body: string): boolean {
   return body.startsWith('{"query":"query') || body.startsWith('{"query":"{');

@@ -314,15 +314,20 @@ describe("gateway over two subgraphs", () => {
     expect((await fetch(`${origin}/nope`)).status).toBe(404);
   });
 
-  it("exposes Prometheus metrics by operation type and outcome", async () => {
+  it("exposes Prometheus metrics by operation name, type and outcome", async () => {
     const response = await fetch(`${origin}/metrics`);
     expect(response.status).toBe(200);
     const text = await response.text();
-    expect(text).toMatch(/pshub_gateway_requests_total\{operation="query",outcome="ok"\} [1-9]/);
     expect(text).toMatch(
-      /pshub_gateway_requests_total\{operation="unknown",outcome="rejected"\} [1-9]/,
+      /pshub_graphql_operations_total\{operation_name="[^"]+",operation_type="query",outcome="ok",service="gateway"\} [1-9]/,
     );
-    expect(text).toContain("pshub_gateway_request_duration_seconds_bucket");
+    expect(text).toMatch(
+      /pshub_graphql_operations_total\{operation_name="unknown",operation_type="unknown",outcome="rejected",service="gateway"\} [1-9]/,
+    );
+    expect(text).toContain("pshub_graphql_operation_duration_seconds_bucket");
+    expect(text).toMatch(
+      /pshub_http_requests_total\{route="\/graphql",method="POST",status="200",service="gateway"\} [1-9]/,
+    );
   });
 
   it("composes from the running subgraphs in introspect mode (development)", async () => {

@@ -23,10 +23,21 @@ import {
   RemoteGraphQLDataSource,
 } from "@apollo/gateway";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
-import type { Logger, Principal } from "@pshub/db";
+import {
+  CORRELATION_HEADER,
+  correlationIdOf,
+  createServiceMetrics,
+  injectTraceHeaders,
+  type Logger,
+  type Principal,
+  type ServiceMetrics,
+  serverSpan,
+  withCorrelationId,
+} from "@pshub/db";
 import {
   createPrincipalSigner,
   developmentHeaders,
+  graphqlObservabilityPlugin,
   isLoopback,
   PRINCIPAL_TOKEN_HEADER,
 } from "@pshub/subgraph-kit";
@@ -47,7 +58,6 @@ import { ideBundle } from "./ide/bundle.ts";
 import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
 import { ideHtml } from "./ide/html.ts";
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsPlugin } from "./limits.ts";
-import { createMetrics } from "./metrics.ts";
 import {
   createRateLimiter,
   RATE_LIMITED,
@@ -73,7 +83,7 @@ export interface GatewayContext {
 }
 
 export const PRINCIPAL_HEADER = "x-pshub-principal";
-export const CORRELATION_HEADER = "x-correlation-id";
+export { CORRELATION_HEADER };
 
 export interface CreateGatewayOptions {
   /** Subgraph URLs; missing ones default to http://127.0.0.1:400x/graphql. */
@@ -93,6 +103,8 @@ export interface CreateGatewayOptions {
   logger?: Logger;
   /** Process metrics (CPU, memory, event loop) on /metrics besides the gateway's own (default false). */
   defaultMetrics?: boolean;
+  /** METRICS_TOKEN: lets a caller other than loopback scrape /metrics (@pshub/db metrics.ts). */
+  metricsToken?: string;
   /** Authentication (see auth.ts); without a JWT secret or JWKS the principal header is trusted. */
   auth?: AuthOptions;
   /**
@@ -158,6 +170,8 @@ export interface PshubGateway {
   documentGuard: DocumentGuard;
   /** The largest request body, and so the largest subscription document, in bytes. */
   maxBodyBytes: number;
+  /** The gateway's Prometheus registry (GET /metrics): main.ts adds the pool and subscriptions. */
+  metrics: ServiceMetrics;
   /** Starts listening; port 0 picks a free one. */
   listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
@@ -181,6 +195,8 @@ class PshubDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       for (const [name, value] of Object.entries(developmentHeaders(principal)))
         headers.set(name, value);
     headers.set(CORRELATION_HEADER, ctx.correlationId ?? randomUUID());
+    // W3C trace context of the current span (Apollo's gateway.fetch): the subgraph continues it.
+    for (const [name, value] of Object.entries(injectTraceHeaders({}))) headers.set(name, value);
   }
 
   override async didReceiveResponse({
@@ -210,13 +226,16 @@ const warningsPlugin: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
-/** Correlation ids are uuids end to end (domain_event.correlation_id is a uuid column). */
-const CORRELATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-function correlationIdOf(req: IncomingMessage): string {
-  const header = req.headers[CORRELATION_HEADER];
-  return typeof header === "string" && CORRELATION_ID.test(header) ? header : randomUUID();
-}
+/** The gateway's routes (also the `route` label values of its HTTP metrics; others are "other"). */
+const ROUTES = [
+  "/graphql",
+  "/",
+  "/playground",
+  "/healthz",
+  "/readyz",
+  "/metrics",
+  "/favicon.ico",
+] as const;
 
 export async function createGateway(options: CreateGatewayOptions = {}): Promise<PshubGateway> {
   process.env.APOLLO_TELEMETRY_DISABLED ??= "1";
@@ -269,7 +288,10 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
 
   const authenticate = createAuthenticator(options.auth);
   const rateLimiter = createRateLimiter(options.rateLimit);
-  const metrics = createMetrics({ defaultMetrics: options.defaultMetrics });
+  const metrics = createServiceMetrics("gateway", {
+    defaultMetrics: options.defaultMetrics,
+    token: options.metricsToken,
+  });
   const apolloServer = new ApolloServer<GatewayContext>({
     gateway,
     introspection: options.introspection ?? true,
@@ -290,7 +312,10 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     plugins: [
       queryLimitsPlugin(limits),
       warningsPlugin,
-      metrics.plugin as ApolloServerPlugin<GatewayContext>,
+      graphqlObservabilityPlugin({
+        registry: metrics.registry,
+        logger: log,
+      }) as ApolloServerPlugin<GatewayContext>,
     ],
     logger: log
       ? {
@@ -335,7 +360,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
         res.end();
         return;
       }
-      const correlationId = correlationIdOf(req);
+      const correlationId = correlationIdOf(req.headers[CORRELATION_HEADER]);
       const extraHeaders = { ...corsHeaders, [CORRELATION_HEADER]: correlationId };
       const auth = await authenticate(req.headers);
       if (!auth.ok) {
@@ -356,12 +381,21 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       }
       const context: GatewayContext = { principal: auth.principal, correlationId, warnings: [] };
       try {
-        await handleGraphQL(apolloServer, req, res, async () => context, {
-          maxBodyBytes,
-          extraHeaders,
-          checkQuery: (source) => documentGuard.check(source),
-          specStatus: true,
-        });
+        await serverSpan(
+          `gateway ${method} /graphql`,
+          req.headers,
+          { "http.request.method": method, "pshub.correlation_id": correlationId },
+          (span) =>
+            withCorrelationId(correlationId, async () => {
+              await handleGraphQL(apolloServer, req, res, async () => context, {
+                maxBodyBytes,
+                extraHeaders,
+                checkQuery: (source) => documentGuard.check(source),
+                specStatus: true,
+              });
+              span.setAttribute("http.response.status_code", res.statusCode);
+            }),
+        );
       } catch (error) {
         if (error instanceof HttpError) sendGraphQLError(res, error, extraHeaders);
         else throw error;
@@ -378,9 +412,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       return;
     }
     if (path === "/metrics") {
-      const text = await metrics.registry.metrics();
-      res.writeHead(200, { "content-type": metrics.registry.contentType });
-      res.end(text);
+      await metrics.serve(req, res);
       return;
     }
     if (path === "/readyz") {
@@ -425,11 +457,12 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     }
     sendJson(res, 404, {
       error: `no route for ${path}`,
-      routes: ["/graphql", "/", "/playground", "/healthz", "/readyz", "/metrics"],
+      routes: ROUTES.filter((route) => route !== "/favicon.ico"),
     });
   };
 
   const httpServer = createServer((req, res) => {
+    metrics.observeHttp(req, res, ROUTES);
     handle(req, res).catch((error: unknown) => {
       log?.error({ err: error, url: req.url }, "request failed");
       if (!res.headersSent)
@@ -443,19 +476,22 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   httpServer.keepAliveTimeout = 5000;
 
   const execute = async (request: ExecuteRequest): Promise<ExecuteResult> => {
-    const response = await apolloServer.executeOperation(
-      {
-        query: typeof request.query === "string" ? request.query : print(request.query),
-        variables: request.variables,
-        operationName: request.operationName,
-      },
-      {
-        contextValue: {
-          principal: request.principal ?? GATEWAY_PRINCIPAL,
-          correlationId: request.correlationId ?? randomUUID(),
-          warnings: [],
+    const correlationId = request.correlationId ?? randomUUID();
+    const response = await withCorrelationId(correlationId, () =>
+      apolloServer.executeOperation(
+        {
+          query: typeof request.query === "string" ? request.query : print(request.query),
+          variables: request.variables,
+          operationName: request.operationName,
         },
-      },
+        {
+          contextValue: {
+            principal: request.principal ?? GATEWAY_PRINCIPAL,
+            correlationId,
+            warnings: [],
+          },
+        },
+      ),
     );
     if (response.body.kind !== "single") {
       throw new Error("incremental delivery is not supported by execute()");
@@ -474,6 +510,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     authenticate,
     documentGuard,
     maxBodyBytes,
+    metrics,
     async listen({ port = 0, host = "127.0.0.1" } = {}) {
       if (authenticate.mode === "development" && !isLoopback(host))
         throw new Error(

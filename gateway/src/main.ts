@@ -2,12 +2,21 @@
  * The gateway process: `npm start` runs it after the subgraphs (scripts/services.ts).
  * Reads PORT, SUBGRAPH_*_URL and GATEWAY_* (see env.ts); logs one line when listening.
  */
-import { createDbClient, createLogger, loadEnvOrExit, resolveDatabaseUrl } from "@pshub/db";
+import {
+  createDbClient,
+  createLogger,
+  loadEnvOrExit,
+  registerDbPoolMetrics,
+  resolveDatabaseUrl,
+  startTelemetry,
+} from "@pshub/db";
 import { gatewayEnvSchema } from "./env.ts";
 import { createGateway } from "./gateway.ts";
 import { attachSubscriptions } from "./subscriptions/index.ts";
 
 const env = loadEnvOrExit(gatewayEnvSchema);
+// Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set (@pshub/db telemetry.ts).
+const telemetry = await startTelemetry("gateway");
 const log = createLogger("gateway", env.LOG_LEVEL);
 // Subscriptions (graphql-ws on the same port and path) read the outbox, and API keys are looked
 // up in the database: one small pool.
@@ -36,6 +45,7 @@ const gateway = await createGateway({
   introspection: env.GATEWAY_INTROSPECTION,
   maxBodyBytes: env.GATEWAY_MAX_BODY_BYTES,
   defaultMetrics: true,
+  metricsToken: env.METRICS_TOKEN,
   dedupeSubgraphRequests: env.GATEWAY_DEDUPE_SUBGRAPH_REQUESTS,
   launcherUrl: env.PSHUB_LAUNCHER_URL,
   auth: {
@@ -55,6 +65,7 @@ const gateway = await createGateway({
   },
   logger: log,
 });
+registerDbPoolMetrics(gateway.metrics.registry, client);
 const mode = gateway.authenticate.mode;
 if (mode === "development") {
   log.warn(
@@ -99,6 +110,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
       .then(() => gateway.close())
       .then(() => client.close())
       .then(() => database.stop())
+      .then(() => telemetry?.shutdown())
       .then(
         () => process.exit(0),
         (error: unknown) => {

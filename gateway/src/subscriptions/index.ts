@@ -6,7 +6,7 @@
 
 import type { Server } from "node:http";
 import type { ApolloGateway } from "@apollo/gateway";
-import type { Logger, Principal, Sql } from "@pshub/db";
+import { Counter, Gauge, type Logger, type Principal, type Registry, type Sql } from "@pshub/db";
 import { EventFactsLoader, OutboxReader } from "@pshub/db/outbox";
 import type { DocumentLimits } from "@pshub/subgraph-kit/limits";
 import type { GraphQLSchema } from "graphql";
@@ -37,6 +37,8 @@ export interface GatewayLike {
   }) => ReturnType<FederatedExecutor>;
   /** The gateway's authenticator: sockets are authenticated exactly as HTTP requests are. */
   authenticate?: Authenticate;
+  /** The gateway's metrics registry: the subscription series are added to it. */
+  metrics?: { registry: Registry };
 }
 
 export interface AttachSubscriptionsOptions {
@@ -92,6 +94,7 @@ export async function attachSubscriptions(
   const unsubscribe = gateway.gateway?.onSchemaLoadOrUpdate(({ apiSchema }) =>
     server.schemaChanged(apiSchema),
   );
+  if (gateway.metrics) registerSubscriptionMetrics(gateway.metrics.registry, server, reader);
   return {
     reader,
     schemaChanged: (schema) => server.schemaChanged(schema),
@@ -106,4 +109,47 @@ export async function attachSubscriptions(
       await reader.close();
     },
   };
+}
+
+/** Subscriptions and connections open now, events delivered, and how far the outbox was read. */
+function registerSubscriptionMetrics(
+  registry: Registry,
+  server: SubscriptionServer,
+  reader: OutboxReader,
+): void {
+  new Gauge({
+    name: "pshub_subscriptions_active",
+    help: "GraphQL subscriptions running on this gateway",
+    registers: [registry],
+    collect() {
+      this.set(server.stats().subscriptions);
+    },
+  });
+  new Gauge({
+    name: "pshub_subscription_connections",
+    help: "graphql-ws connections open on this gateway",
+    registers: [registry],
+    collect() {
+      this.set(server.stats().connections);
+    },
+  });
+  let counted = 0;
+  const delivered = new Counter({
+    name: "pshub_subscription_events_delivered_total",
+    help: "Events sent to subscribers (one per subscription per event)",
+    registers: [registry],
+    collect() {
+      const now = server.stats().delivered;
+      delivered.inc(now - counted);
+      counted = now;
+    },
+  });
+  new Gauge({
+    name: "pshub_outbox_frontier_event_id",
+    help: "The last domain_event id the gateway's outbox reader has passed",
+    registers: [registry],
+    collect() {
+      this.set(reader.position);
+    },
+  });
 }

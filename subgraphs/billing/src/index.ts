@@ -22,7 +22,7 @@ export const billingTypeDefs = () => loadTypeDefs(new URL("..", import.meta.url)
 /** The billing subgraph over `db`; serve it with the kit's `listen(server, { port })`. */
 export function createBillingSubgraph(
   db: Db,
-  options: Pick<SubgraphOptions<BillingLoaders>, "logger" | "plugins"> = {},
+  options: Pick<SubgraphOptions<BillingLoaders>, "logger" | "metrics" | "plugins"> = {},
 ): SubgraphServer<BillingLoaders> {
   return createSubgraphServer({
     name: "billing",

@@ -17,7 +17,7 @@ export const typeDefs = loadTypeDefs(new URL("..", import.meta.url));
 
 export function createCustomerSubgraph(
   db: Db,
-  options: Pick<SubgraphOptions<CustomerLoaders>, "logger" | "plugins"> = {},
+  options: Pick<SubgraphOptions<CustomerLoaders>, "logger" | "metrics" | "plugins"> = {},
 ): SubgraphServer<CustomerLoaders> {
   return createSubgraphServer({
     name: "customer",

@@ -21,7 +21,7 @@ export const invoiceTypeDefs = () => loadTypeDefs(new URL("..", import.meta.url)
 /** The invoice subgraph over `db`; serve it with the kit's `listen(server, { port })`. */
 export function createInvoiceSubgraph(
   db: Db,
-  options: Pick<SubgraphOptions<InvoiceLoaders>, "logger" | "plugins"> = {},
+  options: Pick<SubgraphOptions<InvoiceLoaders>, "logger" | "metrics" | "plugins"> = {},
 ): SubgraphServer<InvoiceLoaders> {
   return createSubgraphServer({
     name: "invoice",

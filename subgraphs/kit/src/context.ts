@@ -2,10 +2,12 @@
  * The per-request context every resolver gets.
  */
 import type { Db, Principal } from "@pshub/db";
+
+export { CORRELATION_HEADER } from "@pshub/db";
+
 import type { RequestLoaders } from "./loaders.ts";
 
 export const PRINCIPAL_HEADER = "x-pshub-principal";
-export const CORRELATION_HEADER = "x-correlation-id";
 
 export interface SubgraphContext<L extends RequestLoaders = RequestLoaders> {
   db: Db;

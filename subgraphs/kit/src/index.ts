@@ -11,6 +11,7 @@ export * from "./http.ts";
 export * from "./limits.ts";
 export * from "./loaders.ts";
 export * from "./money.ts";
+export * from "./observability.ts";
 export * from "./pagination.ts";
 export * from "./process.ts";
 export * from "./references.ts";

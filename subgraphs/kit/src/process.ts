@@ -10,13 +10,17 @@
 import {
   createDbClient,
   createLogger,
+  createServiceMetrics,
   type Db,
   dbEnvSchema,
   type Logger,
   loadEnvOrExit,
+  registerDbPoolMetrics,
   resolveDatabaseUrl,
   SERVICE_PORTS,
+  type ServiceMetrics,
   type ServiceName,
+  startTelemetry,
 } from "@pshub/db";
 import { z } from "zod";
 import { SUBGRAPH_DOCUMENT_LIMITS } from "./limits.ts";
@@ -54,7 +58,7 @@ export function isLoopback(host: string): boolean {
 export interface SubgraphProcessOptions {
   name: Exclude<ServiceName, "gateway">;
   // biome-ignore lint/suspicious/noExplicitAny: each subgraph has its own loader type
-  create: (db: Db, options: { logger: Logger }) => SubgraphServer<any>;
+  create: (db: Db, options: { logger: Logger; metrics: ServiceMetrics }) => SubgraphServer<any>;
 }
 
 export async function runSubgraphProcess(
@@ -62,7 +66,9 @@ export async function runSubgraphProcess(
 ): Promise<RunningSubgraph> {
   process.env.APOLLO_TELEMETRY_DISABLED ??= "1";
   const env = loadEnvOrExit(subgraphEnvSchema(SERVICE_PORTS[options.name]));
-  const log = createLogger(`subgraph-${options.name}`, env.LOG_LEVEL);
+  const log = createLogger(options.name, env.LOG_LEVEL);
+  // Traces only when OTEL_EXPORTER_OTLP_ENDPOINT is set (@pshub/db telemetry.ts).
+  const telemetry = await startTelemetry(options.name);
   const database = await resolveDatabaseUrl(log);
   const client = createDbClient(database.url, {
     max: env.DB_POOL_MAX,
@@ -79,7 +85,12 @@ export async function runSubgraphProcess(
       "DEVELOPMENT MODE: GATEWAY_SUBGRAPH_SECRET is unset; the x-pshub-principal header is trusted as sent (loopback only)",
     );
   }
-  const running = await listen(options.create(client.db, { logger: log }), {
+  const metrics = createServiceMetrics(options.name, {
+    defaultMetrics: true,
+    token: env.METRICS_TOKEN,
+  });
+  registerDbPoolMetrics(metrics.registry, client);
+  const running = await listen(options.create(client.db, { logger: log, metrics }), {
     port: env.PORT,
     host: env.HOST,
     limits: {
@@ -103,6 +114,7 @@ export async function runSubgraphProcess(
       await running.close();
       await client.close();
       await database.stop();
+      await telemetry?.shutdown().catch(() => {});
       process.exit(0);
     });
   }

@@ -5,14 +5,24 @@
  *   const server = createSubgraphServer({ name: "customer", typeDefs, resolvers, db });
  *   const { url, close } = await listen(server, { port: 0 });
  */
-import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
-import { createLogger, type Db, type Logger, type Principal } from "@pshub/db";
+import {
+  CORRELATION_HEADER,
+  correlationIdOf,
+  createLogger,
+  createServiceMetrics,
+  type Db,
+  type Logger,
+  type Principal,
+  type ServiceMetrics,
+  serverSpan,
+  withCorrelationId,
+} from "@pshub/db";
 import { sql } from "drizzle-orm";
 import type { DocumentNode, GraphQLSchema } from "graphql";
 import {
@@ -21,11 +31,12 @@ import {
   PRINCIPAL_TOKEN_HEADER,
   PrincipalTokenError,
 } from "./auth.ts";
-import { CORRELATION_HEADER, type SubgraphContext } from "./context.ts";
+import type { SubgraphContext } from "./context.ts";
 import { formatSubgraphError } from "./errors.ts";
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "./http.ts";
 import { createDocumentGuard, type DocumentLimits, SUBGRAPH_DOCUMENT_LIMITS } from "./limits.ts";
 import { RequestLoaders } from "./loaders.ts";
+import { graphqlObservabilityPlugin } from "./observability.ts";
 import { scalarResolvers } from "./scalars.ts";
 import { malformedTextPlugin } from "./text-input.ts";
 
@@ -39,6 +50,8 @@ export interface SubgraphOptions<L extends RequestLoaders> {
   /** Builds the per-request loaders; default: a plain {@link RequestLoaders}. */
   createLoaders?: (db: Db, warn: (message: string) => void) => L;
   logger?: Logger;
+  /** The process's metrics registry (GET /metrics); default: a fresh one for this subgraph. */
+  metrics?: ServiceMetrics;
   plugins?: ApolloServerPlugin<SubgraphContext<L>>[];
 }
 
@@ -49,6 +62,8 @@ export interface SubgraphServer<L extends RequestLoaders = RequestLoaders> {
   schema: GraphQLSchema;
   db: Db;
   logger: Logger;
+  /** Its Prometheus registry: HTTP and GraphQL series (served by `listen` at /metrics). */
+  metrics: ServiceMetrics;
   /**
    * A fresh request context. `principal` is the verified one (the HTTP adapter passes it);
    * without it the development headers are read (`x-pshub-principal`, see auth.ts) — for
@@ -93,7 +108,8 @@ const warningsPlugin: ApolloServerPlugin<SubgraphContext<RequestLoaders>> = {
 export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
   options: SubgraphOptions<L>,
 ): SubgraphServer<L> {
-  const logger = options.logger ?? createLogger(`subgraph-${options.name}`);
+  const logger = options.logger ?? createLogger(options.name);
+  const metrics = options.metrics ?? createServiceMetrics(options.name);
   const schema = buildSubgraphSchema({
     typeDefs: options.typeDefs,
     resolvers: { ...scalarResolvers, ...options.resolvers } as GraphQLResolverMap<unknown>,
@@ -116,6 +132,9 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
       ApolloServerPluginInlineTraceDisabled(),
       warningsPlugin as unknown as ApolloServerPlugin<SubgraphContext<L>>,
       malformedTextPlugin as ApolloServerPlugin<SubgraphContext<L>>,
+      graphqlObservabilityPlugin({ registry: metrics.registry, logger }) as ApolloServerPlugin<
+        SubgraphContext<L>
+      >,
       ...(options.plugins ?? []),
     ],
   });
@@ -131,14 +150,12 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
       ? options.createLoaders(options.db, warn)
       : (new RequestLoaders(options.db, warn) as L);
     const auth = verified ?? developmentPrincipal(headers);
-    const correlation = headers[CORRELATION_HEADER]?.trim();
     return {
       db: options.db,
       loaders,
       principal: auth.id,
       auth,
-      correlationId:
-        correlation && /^[0-9a-f-]{36}$/i.test(correlation) ? correlation : randomUUID(),
+      correlationId: correlationIdOf(headers[CORRELATION_HEADER]),
       warnings,
       warn,
     };
@@ -155,7 +172,16 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
     if (response.body.kind !== "single") throw new Error("expected a single result");
     return response.body.singleResult as OperationResult;
   };
-  return { name: options.name, apollo, schema, db: options.db, logger, createContext, execute };
+  return {
+    name: options.name,
+    apollo,
+    schema,
+    db: options.db,
+    logger,
+    metrics,
+    createContext,
+    execute,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,7 +215,13 @@ export interface RunningSubgraph {
   close(): Promise<void>;
 }
 
-/** Serves the subgraph at /graphql (POST and GET) and /healthz on a node:http server. */
+const ROUTES = ["/graphql", "/healthz", "/metrics"] as const;
+
+/**
+ * Serves the subgraph at /graphql (POST and GET), /healthz and /metrics on a node:http server.
+ * Each GraphQL request runs under its `x-correlation-id` (a fresh one when absent): its log
+ * lines and its domain events carry it.
+ */
 export async function listen<L extends RequestLoaders>(
   server: SubgraphServer<L>,
   options: ListenOptions,
@@ -204,8 +236,10 @@ export async function listen<L extends RequestLoaders>(
   let unauthenticated = 0;
 
   const http = createServer(async (req, res) => {
+    server.metrics.observeHttp(req, res, ROUTES);
     try {
       const url = new URL(req.url ?? "/", "http://localhost");
+      if (url.pathname === "/metrics") return await server.metrics.serve(req, res);
       if (url.pathname === "/healthz") {
         if (!ready) return sendJson(res, 503, { status: "stopping", name: server.name });
         try {
@@ -245,12 +279,23 @@ export async function listen<L extends RequestLoaders>(
           });
         }
       }
-      await handleGraphQL(
-        apollo,
-        req,
-        res,
-        async (headers) => server.createContext(Object.fromEntries(headers), principal),
-        { maxBodyBytes: limit, checkQuery: (source) => guard.check(source) },
+      const correlationId = correlationIdOf(req.headers[CORRELATION_HEADER]);
+      req.headers[CORRELATION_HEADER] = correlationId;
+      await serverSpan(
+        `${server.name} ${req.method} /graphql`,
+        req.headers,
+        { "http.request.method": req.method ?? "", "pshub.correlation_id": correlationId },
+        (span) =>
+          withCorrelationId(correlationId, async () => {
+            await handleGraphQL(
+              apollo,
+              req,
+              res,
+              async (headers) => server.createContext(Object.fromEntries(headers), principal),
+              { maxBodyBytes: limit, checkQuery: (source) => guard.check(source) },
+            );
+            span.setAttribute("http.response.status_code", res.statusCode);
+          }),
       );
     } catch (error) {
       if (error instanceof HttpError) return sendGraphQLError(res, error);

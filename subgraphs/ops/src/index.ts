@@ -22,7 +22,7 @@ export const opsTypeDefs = () => loadTypeDefs(new URL("..", import.meta.url));
 /** The ops subgraph over `db`; serve it with the kit's `listen(server, { port })`. */
 export function createOpsSubgraph(
   db: Db,
-  options: Pick<SubgraphOptions<OpsLoaders>, "logger" | "plugins"> = {},
+  options: Pick<SubgraphOptions<OpsLoaders>, "logger" | "metrics" | "plugins"> = {},
 ): SubgraphServer<OpsLoaders> {
   return createSubgraphServer({
     name: "ops",

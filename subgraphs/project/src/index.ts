@@ -17,7 +17,7 @@ export const typeDefs = loadTypeDefs(new URL("..", import.meta.url));
 
 export function createProjectSubgraph(
   db: Db,
-  options: Pick<SubgraphOptions<ProjectLoaders>, "logger" | "plugins"> = {},
+  options: Pick<SubgraphOptions<ProjectLoaders>, "logger" | "metrics" | "plugins"> = {},
 ): SubgraphServer<ProjectLoaders> {
   return createSubgraphServer({
     name: "project",
