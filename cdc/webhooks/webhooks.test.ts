@@ -127,8 +127,12 @@ describe("signed webhooks", () => {
     );
     const answers = await Promise.all(sends);
     const dupAnswers = await Promise.all(same);
-    expect(answers.every((a) => a.status === 200 && a.body.duplicate === false)).toBe(true);
-    const ids = answers.map((a) => a.body.inboxEventId as number);
+    expect(
+      answers.every(
+        (a) => a.status === 200 && (a.body as { duplicate: boolean }).duplicate === false,
+      ),
+    ).toBe(true);
+    const ids = answers.map((a) => (a.body as { inboxEventId: number }).inboxEventId);
     expect(new Set(ids).size).toBe(60);
     for (const [i, a] of answers.entries()) expect((await inboxRow(a.id))?.id).toBe(ids[i]);
     // Fewer transactions than deliveries: concurrent ones were committed together.
@@ -136,7 +140,9 @@ describe("signed webhooks", () => {
       select count(distinct xmin::text)::int as n from inbox_event where external_id like 'TE-C%'`);
     expect(tx!.n).toBeLessThan(60);
     expect(dupAnswers.every((a) => a.status === 200)).toBe(true);
-    expect(dupAnswers.filter((a) => a.body.duplicate === false)).toHaveLength(1);
+    expect(
+      dupAnswers.filter((a) => (a.body as { duplicate: boolean }).duplicate === false),
+    ).toHaveLength(1);
     const rows = await t.db
       .select()
       .from(schema.inboxEvent)
