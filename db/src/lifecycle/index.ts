@@ -20,22 +20,17 @@ import {
   rejectExpenses,
   rejectTimeEntries,
 } from "./delivery.ts";
+import { disputeInvoice, resolveDispute } from "./disputes.ts";
 import { ignoreException, replayCommand, resolveException, retryException } from "./exceptions.ts";
-import {
-  disputeInvoice,
-  generateInvoice,
-  issueInvoice,
-  markInvoicePosted,
-  recordPayment,
-  resolveDispute,
-  voidInvoice,
-} from "./invoicing.ts";
+import { generateInvoice, issueInvoice, markInvoicePosted, voidInvoice } from "./invoicing.ts";
+import { recordPayment } from "./payments.ts";
 
 export * from "./billable.ts";
 export * from "./billing.ts";
 export * from "./calendar.ts";
 export * from "./conversion.ts";
 export * from "./delivery.ts";
+export * from "./disputes.ts";
 export * from "./exceptions.ts";
 export * from "./invoicing.ts";
 export * from "./lineage.ts";
@@ -43,6 +38,7 @@ export * from "./machines.ts";
 export * from "./money.ts";
 export * from "./operation.ts";
 export * from "./overdue.ts";
+export * from "./payments.ts";
 export * from "./unbilled.ts";
 
 export const operations = {

@@ -30,8 +30,9 @@ import {
   rejectExpenses,
   rejectTimeEntries,
 } from "../lifecycle/delivery.ts";
-import { markInvoicePosted, recordPayment, voidInvoice } from "../lifecycle/invoicing.ts";
+import { markInvoicePosted, voidInvoice } from "../lifecycle/invoicing.ts";
 import { type OperationContext, toDomainError } from "../lifecycle/operation.ts";
+import { recordPayment } from "../lifecycle/payments.ts";
 import { transitionRows } from "../lifecycle/rows.ts";
 import * as schema from "../schema.ts";
 import { pgArray } from "../sql-array.ts";
