@@ -26,7 +26,14 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Db, DbClient, Logger, Tx } from "@pshub/db";
-import { resolveCommandExceptions, schema, sync, uuidArray, withCorrelationId } from "@pshub/db";
+import {
+  resolveCommandExceptions,
+  schema,
+  sync,
+  uuidArray,
+  withCorrelationId,
+  writeAudit,
+} from "@pshub/db";
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
@@ -344,6 +351,7 @@ export class OutboundWorker {
         // Before apply: an exception apply raises for this command (ERP_TAX_DIFFERS) stays open.
         await resolveCommandExceptions(tx, cmd, actor);
         await outcome.apply?.(tx);
+        await auditCommand(tx, cmd, actor, "ok");
       });
       this.stats.succeeded++;
       this.options.logger?.info(
@@ -380,7 +388,10 @@ export class OutboundWorker {
           this.options.backoffMaxMs ?? 300_000,
         ),
       );
-      await this.release(cmd, sql`${schema.outboundCommand.attempts}`, delay, message);
+      await this.options.client.db.transaction(async (tx) => {
+        await this.release(cmd, sql`${schema.outboundCommand.attempts}`, delay, message, tx);
+        await auditCommand(tx, cmd, actor, "RETRY_SCHEDULED", message);
+      });
       return;
     }
     this.stats.failed++;
@@ -414,6 +425,7 @@ export class OutboundWorker {
         )
         .returning({ id: schema.outboundCommand.id });
       if (done.length === 0) return;
+      await auditCommand(tx, cmd, actor, exception.code, message);
       await sync.raiseSyncException(tx, {
         owner: exception.owner,
         severity: exception.severity ?? "HIGH",
@@ -439,8 +451,9 @@ export class OutboundWorker {
     attempts: ReturnType<typeof sql>,
     delayMs: number,
     message: string,
+    tx: Db | Tx = this.options.client.db,
   ): Promise<void> {
-    await this.options.client.db
+    await tx
       .update(schema.outboundCommand)
       .set({
         state: "PENDING",
@@ -465,4 +478,34 @@ class LeaseLostError extends Error {
   constructor(id: string) {
     super(`lease on outbound command ${id} was lost`);
   }
+}
+
+/**
+ * One audit row per attempt's outcome (issue 9 item 6), in the transaction that records it:
+ * `outbound:<kind>` on the command's entity, its lineage id, the command as input, the payload
+ * hashed; outcome "ok", "RETRY_SCHEDULED" or the exception code of a final failure.
+ */
+async function auditCommand(
+  tx: Tx,
+  cmd: CommandRow,
+  actor: string,
+  outcome: string,
+  error?: string,
+): Promise<void> {
+  await writeAudit(tx, {
+    actor,
+    operation: `outbound:${cmd.kind}`,
+    entityType: cmd.entityType,
+    entityId: cmd.entityId,
+    correlationId: cmd.correlationId,
+    input: {
+      commandId: cmd.id,
+      target: cmd.target,
+      idempotencyKey: cmd.idempotencyKey,
+      attempt: cmd.attempts,
+      ...(error === undefined ? {} : { error: error.slice(0, 2000) }),
+    },
+    hashed: cmd.payload,
+    outcome,
+  });
 }

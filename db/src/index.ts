@@ -3,6 +3,7 @@
  * database connections.
  */
 export * from "./api-keys.ts";
+export * from "./audit.ts";
 export * from "./client.ts";
 export * from "./database-url.ts";
 export * from "./embedded.ts";

@@ -965,17 +965,25 @@ export const auditLog = pgTable(
   {
     id: bigserial({ mode: "number" }).primaryKey(),
     actor: text().notNull(),
+    /** The actor's roles when it acted (empty for a connector or an unknown caller). */
+    roles: text().array().notNull().default(sql`'{}'::text[]`),
     operation: text().notNull(),
     entityType: text(),
     entityId: uuid(),
     input: jsonb(),
+    /** sha256 (hex) of the operation name and its canonical input (the idempotency request hash). */
+    inputHash: text(),
     outcome: text().notNull(),
+    /** The entity's lineage id (opportunity → contract → … → payment). */
     correlationId: uuid(),
+    /** The request's correlation id (x-correlation-id), the same id as in the logs. */
+    requestId: uuid(),
     at: timestamptz().notNull().defaultNow(),
   },
   (t) => [
     index("audit_log_entity_idx").on(t.entityType, t.entityId),
     index("audit_log_at_idx").on(t.at),
+    index("audit_log_request_idx").on(t.requestId),
   ],
 );
 

@@ -6,7 +6,8 @@
  * - SCHEMA_BASE_FILE: an SDL file (a release's schema, or a test's);
  * - SCHEMA_BASE_REF: gateway/api-schema.graphql at that git ref;
  * - on a branch: at the merge base with main (what main's clients use today);
- * - on main itself (CI on main): at HEAD^, the schema before the last landing.
+ * - on main's tip with uncommitted SDL changes: at HEAD;
+ * - on main itself, clean (CI on main): at HEAD^, the schema before the last landing.
  * Without git history (a shallow copy) and without an explicit base, the check says it is skipped.
  * SCHEMA_ACCEPTED_FILE replaces gateway/schema-breaking-changes.json (tests).
  * Exits 1 on an unaccepted breaking change, a composition failure or a bad accepted file.
@@ -66,10 +67,19 @@ function baseSchema(): { sdl: string; name: string } | undefined {
     git("rev-parse", "--verify", "--quiet", "origin/main");
   if (!head || !main) return undefined;
   const mergeBase = git("merge-base", head, main);
-  const ref = mergeBase && mergeBase !== head ? mergeBase : `${head}^`;
+  // Uncommitted SDL edits on main's tip are compared with that tip; a clean main (CI) with HEAD^.
+  const dirty = Boolean(
+    git("status", "--porcelain", "--", "subgraphs", "gateway/api-schema.graphql"),
+  );
+  const [ref, label] =
+    mergeBase && mergeBase !== head
+      ? [mergeBase, "main (merge base)"]
+      : dirty
+        ? [head, "HEAD"]
+        : [`${head}^`, "HEAD^"];
   const sdl = at(ref);
   if (sdl === undefined) return undefined;
-  return { sdl, name: `${ref === `${head}^` ? "HEAD^" : "main (merge base)"} ${ref.slice(0, 12)}` };
+  return { sdl, name: `${label} ${ref.slice(0, 12)}` };
 }
 
 const composed = compose(readAllSubgraphSdl());

@@ -19,7 +19,9 @@ import { findMalformedText } from "../text.ts";
 export interface OperationContext {
   /** Who acts: the principal the gateway authenticated, or a connector's name. */
   actor: string;
-  /** The request's correlation id (recorded as the domain events' causation id). */
+  /** The actor's roles (a verified principal's; none for a connector): recorded in the audit row. */
+  roles?: readonly string[];
+  /** The request's correlation id (recorded as the domain events' causation id and in the audit row). */
   requestId?: string | null;
 }
 
@@ -141,15 +143,18 @@ export async function execute<I extends z.ZodType, R>(
       const ref = op.auditRef(parsed, value);
       await writeAudit(tx, {
         actor: ctx.actor,
+        roles: ctx.roles,
         operation: op.name,
         entityType: ref?.entityType,
         entityId: ref?.entityId,
         correlationId: ref?.correlationId,
+        requestId: ctx.requestId,
         input: {
           input: parsed,
           idempotencyKey: options.idempotencyKey ?? null,
           requestId: ctx.requestId ?? null,
         },
+        hashed: parsed,
         outcome: replayed ? "replayed" : "ok",
       });
       return value;
@@ -180,10 +185,13 @@ async function recordFailure<I extends z.ZodType, R>(
     const ref = input ? op.auditRef(input, undefined) : null;
     await writeAudit(tx, {
       actor: ctx.actor,
+      roles: ctx.roles,
       operation: op.name,
       entityType: ref?.entityType,
       entityId: ref?.entityId,
+      requestId: ctx.requestId,
       input: { input: input ?? rawInput ?? null, requestId: ctx.requestId ?? null },
+      hashed: input ?? rawInput ?? null,
       outcome: error.code,
     });
   });
@@ -218,6 +226,8 @@ export const isoDate = () =>
 export interface CallerContext {
   db: Db;
   principal: string;
+  /** The verified principal (a subgraph context's `auth`): its roles go into the audit row. */
+  auth?: { roles: readonly string[] };
   correlationId?: string | null;
 }
 
@@ -239,7 +249,7 @@ export function executeAs<I extends z.ZodType, R>(
   return execute(
     caller.db,
     op,
-    { actor: caller.principal, requestId: caller.correlationId ?? null },
+    { actor: caller.principal, roles: caller.auth?.roles, requestId: caller.correlationId ?? null },
     input,
     { idempotencyKey: (idempotencyKey as string | undefined) ?? null },
   );

@@ -15,10 +15,14 @@ export {
 export { Random, salesforceId } from "./random.ts";
 export { type Executor, insertRows, type Row, RowSink, TABLE_ORDER } from "./writer.ts";
 
-/** Empties every hub table (not the migrations), invoice number series included. */
+/**
+ * Empties every hub table (not the migrations), invoice number series included — except the
+ * audit log, which is append-only (migration 0013 refuses TRUNCATE) and outlives a demo reset.
+ */
 export async function resetDatabase(sql: Executor): Promise<void> {
   const tables = await sql<{ name: string }[]>`
-    select quote_ident(tablename) as name from pg_tables where schemaname = 'public'`;
+    select quote_ident(tablename) as name from pg_tables
+    where schemaname = 'public' and tablename <> 'audit_log'`;
   if (tables.length === 0) return;
   await sql.unsafe(
     `truncate table ${tables.map((t) => t.name).join(", ")} restart identity cascade`,

@@ -5,10 +5,13 @@
  * the connector's fetchOne, ingests the record, and records the outcome here.
  */
 import { sql } from "drizzle-orm";
+import { z } from "zod";
 import type { Tx } from "../client.ts";
 import { DomainError } from "../errors.ts";
+import { defineOperation, id } from "../lifecycle/operation.ts";
 import { resyncRequest } from "../schema.ts";
 import { pgArray } from "../sql-array.ts";
+import { ENTITY_SPECS, type SyncEntityType } from "./entities.ts";
 
 export const RESYNC_CHANNEL = "pshub_resync";
 
@@ -42,6 +45,25 @@ export async function requestResync(
       inbox_event_id::int as "inboxEventId", created_at as "createdAt", completed_at as "completedAt"
     from resync_request where id = any(${pgArray(ids)}::uuid[]) order by created_at, id`)) as unknown as ResyncRequestRow[];
 }
+
+const ENTITY_TYPES = Object.keys(ENTITY_SPECS) as [SyncEntityType, ...SyncEntityType[]];
+
+/**
+ * `resyncEntity(entityType, id)` as an operation (execute / executeAs): one transaction, the
+ * input parsed (a bad entity type or id is BAD_USER_INPUT), and an audit row — refusals included.
+ */
+export const resyncEntity = defineOperation({
+  name: "resyncEntity",
+  input: z.object({
+    entityType: z.enum(ENTITY_TYPES, {
+      error: `entityType must be one of ${ENTITY_TYPES.join(", ")}`,
+    }),
+    id: id(),
+  }),
+  run: (tx, ctx, input) =>
+    requestResync(tx, { entityType: input.entityType, entityId: input.id, actor: ctx.actor }),
+  auditRef: (input) => ({ entityType: input.entityType, entityId: input.id }),
+});
 
 export interface ClaimedResync {
   id: string;

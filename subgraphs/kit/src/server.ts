@@ -25,6 +25,7 @@ import {
 } from "@pshub/db";
 import { sql } from "drizzle-orm";
 import type { DocumentNode, GraphQLSchema } from "graphql";
+import { refusalAuditPlugin } from "./audit-refusals.ts";
 import {
   createPrincipalVerifier,
   developmentPrincipal,
@@ -135,6 +136,10 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
       graphqlObservabilityPlugin({ registry: metrics.registry, logger }) as ApolloServerPlugin<
         SubgraphContext<L>
       >,
+      // A mutation refused before its operation ran (FORBIDDEN, UNAUTHENTICATED) is audited too.
+      refusalAuditPlugin(options.db, (cause) =>
+        logger.error({ err: cause }, "audit row for a refused mutation not written"),
+      ) as unknown as ApolloServerPlugin<SubgraphContext<L>>,
       ...(options.plugins ?? []),
     ],
   });

@@ -53,7 +53,7 @@ export type AuditLogEntry = {
   actor: Scalars['String']['output'];
   /** When it was recorded. */
   at: Scalars['DateTime']['output'];
-  /** Correlation id of the request or flow. */
+  /** The entity's lineage id (the flow from opportunity to payment), when it has one. */
   correlationId?: Maybe<Scalars['ID']['output']>;
   /** Id of the entity concerned. */
   entityId?: Maybe<Scalars['ID']['output']>;
@@ -63,17 +63,32 @@ export type AuditLogEntry = {
   id: Scalars['ID']['output'];
   /** The operation's input as JSON text; null when none was recorded. */
   input?: Maybe<Scalars['String']['output']>;
+  /**
+   * sha256 (hex) of the operation name and its canonical input (sorted keys, without the
+   * idempotency key): equal inputs hash alike, so repeated attempts can be found without reading them.
+   */
+  inputHash?: Maybe<Scalars['String']['output']>;
   /** What was done, e.g. "issueInvoice". */
   operation: Scalars['String']['output'];
-  /** How it ended, e.g. "OK" or an error code. */
+  /**
+   * How it ended: "ok", "replayed" (served from an idempotency key), or the refusal's error code
+   * (FORBIDDEN, BAD_USER_INPUT, VALIDATION_FAILED, INVALID_TRANSITION, …).
+   */
   outcome: Scalars['String']['output'];
+  /**
+   * The request's correlation id (the x-correlation-id header the gateway answers with, the same id
+   * as in the logs); null for work no request started (a worker's command).
+   */
+  requestId?: Maybe<Scalars['ID']['output']>;
+  /** The actor's roles when it acted (empty for a connector such as "outbound"). */
+  roles: Array<Scalars['String']['output']>;
 };
 
 /** Narrows the audit log; all given conditions must hold. */
 export type AuditLogFilter = {
   /** By this actor exactly. */
   actor?: InputMaybe<Scalars['String']['input']>;
-  /** Under this correlation id (uuid). */
+  /** Under this lineage correlation id (uuid). */
   correlationId?: InputMaybe<Scalars['ID']['input']>;
   /** About this entity (uuid). */
   entityId?: InputMaybe<Scalars['ID']['input']>;
@@ -85,6 +100,10 @@ export type AuditLogFilter = {
   operation?: InputMaybe<Scalars['String']['input']>;
   /** With this outcome exactly. */
   outcome?: InputMaybe<Scalars['String']['input']>;
+  /** Written for this request (its x-correlation-id, a uuid). */
+  requestId?: InputMaybe<Scalars['ID']['input']>;
+  /** By a principal holding this role. */
+  role?: InputMaybe<Scalars['String']['input']>;
   /** Recorded before this instant. */
   to?: InputMaybe<Scalars['DateTime']['input']>;
 };
@@ -1692,8 +1711,11 @@ export type AuditLogEntryResolvers<ContextType = Context, ParentType extends Res
   entityType?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   input?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  inputHash?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   operation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   outcome?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  requestId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type BillingEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BillingEvent'] = ResolversParentTypes['BillingEvent']> = ResolversObject<{

@@ -13,7 +13,7 @@ import {
   syncCursor,
 } from "@pshub/db/schema";
 import { assertUuid, BadUserInputError, type ListSpec } from "@pshub/subgraph-kit";
-import { and, eq, gt, gte, inArray, lt } from "drizzle-orm";
+import { and, eq, gt, gte, inArray, lt, sql } from "drizzle-orm";
 import type {
   AuditLogFilter,
   DomainEventFilter,
@@ -74,6 +74,10 @@ export const auditLogList: ListSpec<typeof auditLog, AuditLogFilter> = {
       f.correlationId != null
         ? eq(auditLog.correlationId, assertUuid(f.correlationId, "filter.correlationId"))
         : undefined,
+      f.requestId != null
+        ? eq(auditLog.requestId, assertUuid(f.requestId, "filter.requestId"))
+        : undefined,
+      f.role != null ? sql`${f.role} = any(${auditLog.roles})` : undefined,
       f.outcome != null ? eq(auditLog.outcome, f.outcome) : undefined,
       f.from ? gte(auditLog.at, f.from) : undefined,
       f.to ? lt(auditLog.at, f.to) : undefined,
