@@ -1,6 +1,7 @@
 /**
  * The pshub gateway: @apollo/gateway over the subgraphs (subgraphs.ts), served by @apollo/server 5 on a
- * plain node:http server, with the IDE, health endpoints and query limits.
+ * plain node:http server, with query limits. Its HTTP routes (the IDE, health endpoints, metrics)
+ * are in routes.ts, the health report in health.ts.
  *
  *   const gw = await createGateway({ subgraphUrls });
  *   const { url } = await gw.listen({ port: 0 });
@@ -14,7 +15,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
   ApolloGateway,
@@ -25,13 +26,11 @@ import {
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import {
   CORRELATION_HEADER,
-  correlationIdOf,
   createServiceMetrics,
   injectTraceHeaders,
   type Logger,
   type Principal,
   type ServiceMetrics,
-  serverSpan,
   withCorrelationId,
 } from "@pshub/db";
 import {
@@ -41,11 +40,10 @@ import {
   isLoopback,
   PRINCIPAL_TOKEN_HEADER,
 } from "@pshub/subgraph-kit";
-import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "@pshub/subgraph-kit/http";
+import { sendJson } from "@pshub/subgraph-kit/http";
 import { createDocumentGuard, type DocumentGuard } from "@pshub/subgraph-kit/limits";
 import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, print } from "graphql";
 import {
-  API_KEY_HEADER,
   type Authenticator,
   type AuthOptions,
   createAuthenticator,
@@ -54,20 +52,15 @@ import {
 import { SUPERGRAPH_PATH } from "./compose.ts";
 import { formatGatewayError } from "./errors.ts";
 import { createSubgraphFetcher, type SubgraphFetcher } from "./fetcher.ts";
+import { checkHealth, type HealthReport } from "./health.ts";
 import { ideBundle } from "./ide/bundle.ts";
 import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
-import { ideHtml } from "./ide/html.ts";
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsPlugin } from "./limits.ts";
-import {
-  createRateLimiter,
-  RATE_LIMITED,
-  type RateLimitOptions,
-  rateLimitMessage,
-} from "./rate-limit.ts";
+import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { redactFormattedError } from "./redact.ts";
+import { createRequestHandler, ROUTES } from "./routes.ts";
 import { installScalars } from "./scalars.ts";
 import {
-  healthUrlOf,
   resolveSubgraphUrls,
   SUBGRAPHS,
   type SubgraphName,
@@ -125,20 +118,7 @@ export interface CreateGatewayOptions {
   fetcher?: SubgraphFetcher;
 }
 
-export interface SubgraphHealth {
-  status: "ok" | "unavailable";
-  url: string;
-  latencyMs: number;
-  error?: string;
-}
-
-export interface HealthReport {
-  status: "ok" | "unavailable";
-  schema: boolean;
-  subgraphs: Record<SubgraphName, SubgraphHealth>;
-  /** The launcher's supervisor (under `npm start`): service states and restarts. */
-  launcher?: unknown;
-}
+export type { HealthReport, SubgraphHealth } from "./health.ts";
 
 export interface ExecuteRequest {
   query: string | DocumentNode;
@@ -225,17 +205,6 @@ const warningsPlugin: ApolloServerPlugin<GatewayContext> = {
     };
   },
 };
-
-/** The gateway's routes (also the `route` label values of its HTTP metrics; others are "other"). */
-const ROUTES = [
-  "/graphql",
-  "/",
-  "/playground",
-  "/healthz",
-  "/readyz",
-  "/metrics",
-  "/favicon.ico",
-] as const;
 
 export async function createGateway(options: CreateGatewayOptions = {}): Promise<PshubGateway> {
   process.env.APOLLO_TELEMETRY_DISABLED ??= "1";
@@ -345,121 +314,18 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   };
 
   let closing = false;
-  const corsHeaders = {
-    "access-control-allow-origin": "*",
-    "access-control-allow-headers": `content-type, authorization, ${API_KEY_HEADER}, ${PRINCIPAL_HEADER}, x-pshub-roles, x-pshub-legal-entities, ${CORRELATION_HEADER}, apollo-require-preflight`,
-    "access-control-allow-methods": "GET, POST, OPTIONS",
-  };
-
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
-    const method = req.method ?? "GET";
-    if (path === "/graphql") {
-      if (method === "OPTIONS") {
-        res.writeHead(204, { ...corsHeaders, "access-control-max-age": "600" });
-        res.end();
-        return;
-      }
-      const correlationId = correlationIdOf(req.headers[CORRELATION_HEADER]);
-      const extraHeaders = { ...corsHeaders, [CORRELATION_HEADER]: correlationId };
-      const auth = await authenticate(req.headers);
-      if (!auth.ok) {
-        sendGraphQLError(res, new HttpError(401, "UNAUTHENTICATED", auth.message), {
-          ...extraHeaders,
-          "www-authenticate": "Bearer",
-        });
-        return;
-      }
-      const allowed = await rateLimiter.consume(auth.principal, req.socket.remoteAddress);
-      if (!allowed.ok) {
-        sendGraphQLError(
-          res,
-          new HttpError(429, RATE_LIMITED, rateLimitMessage(allowed.retryAfterSeconds)),
-          { ...extraHeaders, "retry-after": String(allowed.retryAfterSeconds) },
-        );
-        return;
-      }
-      const context: GatewayContext = { principal: auth.principal, correlationId, warnings: [] };
-      try {
-        await serverSpan(
-          `gateway ${method} /graphql`,
-          req.headers,
-          { "http.request.method": method, "pshub.correlation_id": correlationId },
-          (span) =>
-            withCorrelationId(correlationId, async () => {
-              await handleGraphQL(apolloServer, req, res, async () => context, {
-                maxBodyBytes,
-                extraHeaders,
-                checkQuery: (source) => documentGuard.check(source),
-                specStatus: true,
-              });
-              span.setAttribute("http.response.status_code", res.statusCode);
-            }),
-        );
-      } catch (error) {
-        if (error instanceof HttpError) sendGraphQLError(res, error, extraHeaders);
-        else throw error;
-      }
-      return;
-    }
-    if (method !== "GET" && method !== "HEAD") {
-      sendJson(res, 405, { error: `${method} is not allowed on ${path}` }, { allow: "GET" });
-      return;
-    }
-    if (path === "/healthz") {
-      const report = await health();
-      sendJson(res, report.status === "ok" && !closing ? 200 : 503, report);
-      return;
-    }
-    if (path === "/metrics") {
-      await metrics.serve(req, res);
-      return;
-    }
-    if (path === "/readyz") {
-      const ready = schema !== undefined && !closing;
-      sendJson(res, ready ? 200 : 503, {
-        status: ready ? "ok" : "unavailable",
-        schema: schema !== undefined,
-      });
-      return;
-    }
-    if (ideEnabled && (path === "/" || path === "/playground")) {
-      const bundle = await ideBundle();
-      const html = ideHtml({ hash: bundle.hash, endpoint: "/graphql", tabs: ideTabs });
-      res.writeHead(200, {
-        "content-type": "text/html; charset=utf-8",
-        "cache-control": "no-cache",
-      });
-      res.end(html);
-      return;
-    }
-    if (path === "/favicon.ico") {
-      res.writeHead(204, { "cache-control": "public, max-age=86400" });
-      res.end();
-      return;
-    }
-    if (ideEnabled && path.startsWith("/ide/")) {
-      const bundle = await ideBundle();
-      const asset =
-        path === `/ide/ide.${bundle.hash}.js`
-          ? { type: "text/javascript; charset=utf-8", body: bundle.js }
-          : path === `/ide/ide.${bundle.hash}.css`
-            ? { type: "text/css; charset=utf-8", body: bundle.css }
-            : undefined;
-      if (asset) {
-        res.writeHead(200, {
-          "content-type": asset.type,
-          "cache-control": "public, max-age=31536000, immutable",
-        });
-        res.end(asset.body);
-        return;
-      }
-    }
-    sendJson(res, 404, {
-      error: `no route for ${path}`,
-      routes: ROUTES.filter((route) => route !== "/favicon.ico"),
-    });
-  };
+  const handle = createRequestHandler({
+    apolloServer,
+    authenticate,
+    rateLimiter,
+    documentGuard,
+    metrics,
+    health,
+    maxBodyBytes,
+    ide: ideEnabled ? ideTabs : undefined,
+    hasSchema: () => schema !== undefined,
+    isClosing: () => closing,
+  });
 
   const httpServer = createServer((req, res) => {
     metrics.observeHttp(req, res, ROUTES);
@@ -538,53 +404,5 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
       await apolloServer.stop();
       ownFetcher?.destroy();
     },
-  };
-}
-
-async function launcherView(url: string): Promise<unknown> {
-  try {
-    const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1000) });
-    return await response.json();
-  } catch (error) {
-    return { error: (error as Error).message };
-  }
-}
-
-async function checkHealth(
-  urls: Record<SubgraphName, string>,
-  hasSchema: boolean,
-  launcherUrl?: string,
-): Promise<HealthReport> {
-  const launcher = launcherUrl ? launcherView(launcherUrl) : undefined;
-  const entries = await Promise.all(
-    SUBGRAPHS.map(async (subgraph): Promise<[SubgraphName, SubgraphHealth]> => {
-      const url = urls[subgraph.name];
-      const started = performance.now();
-      try {
-        const response = await fetch(healthUrlOf(url), { signal: AbortSignal.timeout(1500) });
-        await response.body?.cancel();
-        const latencyMs = Math.round(performance.now() - started);
-        return [
-          subgraph.name,
-          response.ok
-            ? { status: "ok", url, latencyMs }
-            : { status: "unavailable", url, latencyMs, error: `HTTP ${response.status}` },
-        ];
-      } catch (error) {
-        const latencyMs = Math.round(performance.now() - started);
-        return [
-          subgraph.name,
-          { status: "unavailable", url, latencyMs, error: (error as Error).message },
-        ];
-      }
-    }),
-  );
-  const subgraphs = Object.fromEntries(entries) as Record<SubgraphName, SubgraphHealth>;
-  const allUp = entries.every(([, entry]) => entry.status === "ok");
-  return {
-    status: allUp && hasSchema ? "ok" : "unavailable",
-    schema: hasSchema,
-    subgraphs,
-    ...(launcher ? { launcher: await launcher } : {}),
   };
 }
