@@ -47,6 +47,9 @@ interface CdcMessage {
   event: { replayId: number };
 }
 
+/** Change events recorded in one inbox transaction at most. */
+const MAX_EVENTS_PER_INGEST = 1000;
+
 export class ChangeStream {
   private fayeClient?: Client;
   private subscription?: Subscription;
@@ -177,10 +180,24 @@ export class ChangeStream {
     await this.queue;
   }
 
+  /**
+   * Events are recorded in arrival order, one ingest at a time; the events that arrive while an
+   * ingest is in flight are recorded together in the next one (one transaction, the highest replay
+   * id as its cursor), so a burst does not queue up one commit per event.
+   */
   private enqueue(message: CdcMessage): void {
+    this.pending.push(message);
+    if (this.scheduled) return;
+    this.scheduled = true;
     this.queue = this.queue
-      .then(() => this.handle(message))
+      .then(async () => {
+        this.scheduled = false;
+        while (this.pending.length > 0) {
+          await this.handleBatch(this.pending.splice(0, MAX_EVENTS_PER_INGEST));
+        }
+      })
       .catch((err) => {
+        this.pending = [];
         this.lastError = (err as Error).message;
         this.options.log?.(
           "CDC event could not be recorded; resubscribing from the stored replay id",
@@ -189,6 +206,9 @@ export class ChangeStream {
         void this.restartFromStored();
       });
   }
+
+  private pending: CdcMessage[] = [];
+  private scheduled = false;
 
   private async restartFromStored(): Promise<void> {
     const stored = await this.options
@@ -207,7 +227,19 @@ export class ChangeStream {
     };
   }
 
-  private async handle(message: CdcMessage): Promise<void> {
+  private async handleBatch(messages: CdcMessage[]): Promise<void> {
+    const records: InboundRecord[] = [];
+    let replayId = -1;
+    for (const message of messages) {
+      records.push(...(await this.recordsOf(message)));
+      replayId = Math.max(replayId, message.event.replayId);
+    }
+    await this.ingest!(records, this.cursor(replayId));
+    if (replayId > this.replayId) this.replayId = replayId;
+  }
+
+  /** The inbound records of one change event (a GAP_* event re-fetches its records). */
+  private async recordsOf(message: CdcMessage): Promise<InboundRecord[]> {
     const header = message.payload.ChangeEventHeader;
     const replayId = message.event.replayId;
     const target = this.options.pollers.get(header.entityName);
@@ -262,8 +294,7 @@ export class ChangeStream {
         }
       }
     }
-    await this.ingest!(records, this.cursor(replayId));
-    if (replayId > this.replayId) this.replayId = replayId;
+    return records;
   }
 
   private isOwn(header: CdcMessage["payload"]["ChangeEventHeader"]): boolean {
