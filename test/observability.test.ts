@@ -268,6 +268,28 @@ describe("observability across the processes", () => {
     ).toBe(1);
   });
 
+  it("a mutation's request id is on its log lines, its domain events (causation_id) and its audit row", async () => {
+    const correlationId = randomUUID();
+    const { status, body } = await gatewayQuery(
+      `mutation ObsDispute { disputeInvoice(invoiceId: "${tree.invoiceIds[2]}", reason: "obs") { invoice { status } } }`,
+      correlationId,
+    );
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ data: { disputeInvoice: { invoice: { status: "DISPUTED" } } } });
+    const line = () =>
+      service("invoice")
+        .lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((r) => r.correlationId === correlationId && r.operationType === "mutation");
+    await expect.poll(() => line() !== undefined, { timeout: 10_000 }).toBe(true);
+    expect(line()).toMatchObject({ level: "info", service: "invoice", outcome: "ok" });
+    const events = await database.sql<{ type: string }[]>`
+      select type from domain_event where causation_id = ${correlationId}`;
+    expect(events.map((e) => e.type)).toContain("invoice.status_changed");
+    const audit = await database.sql<{ operation: string }[]>`
+      select operation from audit_log where request_id = ${correlationId}`;
+    expect(audit.map((a) => a.operation)).toEqual(["disputeInvoice"]);
+  });
+
   it("every service serves its named series on /metrics", async () => {
     const everywhere = [
       "pshub_http_requests_total",
