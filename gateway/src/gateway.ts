@@ -75,7 +75,6 @@ export interface GatewayContext {
   warnings: unknown[];
 }
 
-export const PRINCIPAL_HEADER = "x-pshub-principal";
 export { CORRELATION_HEADER };
 
 export interface CreateGatewayOptions {

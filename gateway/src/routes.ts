@@ -12,10 +12,11 @@ import {
   serverSpan,
   withCorrelationId,
 } from "@pshub/db";
+import { LEGAL_ENTITIES_HEADER, PRINCIPAL_ID_HEADER, ROLES_HEADER } from "@pshub/subgraph-kit";
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "@pshub/subgraph-kit/http";
 import type { DocumentGuard } from "@pshub/subgraph-kit/limits";
 import { API_KEY_HEADER, type Authenticator } from "./auth.ts";
-import { type GatewayContext, PRINCIPAL_HEADER } from "./gateway.ts";
+import type { GatewayContext } from "./gateway.ts";
 import type { HealthReport } from "./health.ts";
 import type { ExampleTab } from "./ide/examples.ts";
 import { serveIde } from "./ide/serve.ts";
@@ -64,7 +65,7 @@ export function createRequestHandler(
   } = deps;
   const corsHeaders = {
     "access-control-allow-origin": "*",
-    "access-control-allow-headers": `content-type, authorization, ${API_KEY_HEADER}, ${PRINCIPAL_HEADER}, x-pshub-roles, x-pshub-legal-entities, ${CORRELATION_HEADER}, apollo-require-preflight`,
+    "access-control-allow-headers": `content-type, authorization, ${API_KEY_HEADER}, ${PRINCIPAL_ID_HEADER}, ${ROLES_HEADER}, ${LEGAL_ENTITIES_HEADER}, ${CORRELATION_HEADER}, apollo-require-preflight`,
     "access-control-allow-methods": "GET, POST, OPTIONS",
   };
 

@@ -35,7 +35,7 @@ import { type OperationContext, toDomainError } from "../lifecycle/operation.ts"
 import { recordPayment } from "../lifecycle/payments.ts";
 import { transitionRows } from "../lifecycle/rows.ts";
 import * as schema from "../schema.ts";
-import { pgArray } from "../sql-array.ts";
+import { pgArray, uuidArray } from "../sql-array.ts";
 import { raiseSyncException } from "../sync-exceptions.ts";
 import {
   type ColumnType,
@@ -464,7 +464,7 @@ async function matchUnlinked(tx: Tx, groups: Group[]): Promise<void> {
     const spec = ENTITY_SPECS[type];
     const ids = gs.map((g) => g.matchId).filter((v): v is string => !!v && isUuid(v));
     const keyed = gs.filter((g) => g.matchOn && spec.naturalKeys?.includes(g.matchOn.field));
-    const conditions = [sql`t.id = any(${pgArray(ids)}::uuid[])`];
+    const conditions = [sql`t.id = any(${uuidArray(ids)})`];
     for (const field of new Set(keyed.map((g) => g.matchOn!.field))) {
       const values = keyed.filter((g) => g.matchOn!.field === field).map((g) => g.matchOn!.value);
       conditions.push(
@@ -566,7 +566,7 @@ async function loadCurrent(tx: Tx, rows: Group[]): Promise<void> {
     const ids = gs.map((g) => g.entityId!);
     const found = await tx.execute<Record<string, string | null>>(sql`
       select id::text as id, ${sql.raw(cols.join(", "))} from ${sql.raw(spec.table)}
-      where id = any(${pgArray(ids)}::uuid[]) for update`);
+      where id = any(${uuidArray(ids)}) for update`);
     const byId = new Map(found.map((r) => [r.id, r]));
     for (const g of gs) {
       const current = byId.get(g.entityId!);
@@ -712,9 +712,9 @@ async function writeStatement(
   const table = sql.raw(spec.table);
   if (kind === "delete") {
     const ids = groups.map((g) => g.entityId!);
-    await tx.execute(sql`delete from ${table} where id = any(${pgArray(ids)}::uuid[])`);
+    await tx.execute(sql`delete from ${table} where id = any(${uuidArray(ids)})`);
     await tx.execute(sql`delete from source_link where entity_type = ${spec.entityType}
-      and entity_id = any(${pgArray(ids)}::uuid[])`);
+      and entity_id = any(${uuidArray(ids)})`);
     return;
   }
   if (kind === "insert") {
@@ -928,7 +928,7 @@ async function genericTransition(
   if (!table || !spec.machine) throw new Error(`${spec.entityType} has no state machine`);
   const ids = gs.map((g) => g.entityId!);
   const locked = await tx.execute<{ id: string; status: string }>(sql`
-    select id::text, status::text from ${sql.raw(spec.table)} where id = any(${pgArray(ids)}::uuid[])
+    select id::text, status::text from ${sql.raw(spec.table)} where id = any(${uuidArray(ids)})
     order by id for update`);
   // biome-ignore lint/suspicious/noExplicitAny: one helper over several tables (see rows.ts)
   await transitionRows(tx, table as any, spec.machine, locked as any, to);
