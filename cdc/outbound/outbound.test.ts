@@ -48,6 +48,16 @@ async function issuedInvoices(n: number, taxRate = "0.1000") {
   const { project, contract } = await execute(t.db, operations.convertOpportunity, ctx, {
     opportunityId: opp,
   });
+  // The conversion queued the ERP customer upsert: run it first, so each test below counts and
+  // faults only its invoices' postings (a worker claims only the kinds it has handlers for).
+  const customerOnly = netsuiteHandlers(
+    new NetSuiteClient({ baseUrl, auth: { accessToken: token }, timeoutMs: 2000 }),
+  );
+  await new OutboundWorker({
+    client: t,
+    handlers: { "customer.upsert": customerOnly["customer.upsert"]! },
+    pollMs: 20,
+  }).drain();
   await execute(t.db, operations.activateProject, ctx, { projectId: project.id });
   const res = await newResource(t.db);
   const days = Array.from({ length: n }, (_, i) => {
@@ -127,7 +137,12 @@ describe("outbound worker → NetSuite", () => {
     const [cmd] = await t.db
       .select()
       .from(schema.outboundCommand)
-      .where(eq(schema.outboundCommand.entityId, invoices[0]!.id));
+      .where(
+        and(
+          eq(schema.outboundCommand.entityId, invoices[0]!.id),
+          eq(schema.outboundCommand.kind, "invoice.post"),
+        ),
+      );
     expect(cmd!.state).toBe("SUCCEEDED");
     expect(cmd!.result).toMatchObject({ created: true, tranId: expect.stringMatching(/^INV/) });
     const lines = sandbox.invoiceLines.get(String(cmd!.result!.internalId))!;
@@ -244,7 +259,12 @@ describe("outbound worker → NetSuite", () => {
     const [cmd] = await t.db
       .select()
       .from(schema.outboundCommand)
-      .where(eq(schema.outboundCommand.entityId, invoices[0]!.id));
+      .where(
+        and(
+          eq(schema.outboundCommand.entityId, invoices[0]!.id),
+          eq(schema.outboundCommand.kind, "invoice.post"),
+        ),
+      );
     expect(cmd!.attempts).toBe(2);
     expect(cmd!.lastError).toContain("CONCURRENCY_LIMIT_EXCEEDED");
     await expectPostedOnce([invoices[0]!.id]);
@@ -257,12 +277,21 @@ describe("outbound worker → NetSuite", () => {
       .update(schema.customer)
       .set({ billingEmail: "billing at example" })
       .where(eq(schema.customer.id, customerId));
+    // Not linked in the ERP (as before the conversion's upsert ran): posting upserts it first.
+    await t.db
+      .delete(schema.sourceLink)
+      .where(and(eq(schema.sourceLink.entityId, customerId), eq(schema.sourceLink.system, "ERP")));
     const w = worker();
     await w.drain();
     const [cmd] = await t.db
       .select()
       .from(schema.outboundCommand)
-      .where(eq(schema.outboundCommand.entityId, invoices[0]!.id));
+      .where(
+        and(
+          eq(schema.outboundCommand.entityId, invoices[0]!.id),
+          eq(schema.outboundCommand.kind, "invoice.post"),
+        ),
+      );
     expect(cmd!.state).toBe("FAILED");
     expect(cmd!.attempts).toBe(1);
     const [ex] = await t.db
@@ -357,7 +386,12 @@ describe("outbound worker → NetSuite", () => {
       t.db
         .select()
         .from(schema.outboundCommand)
-        .where(inArray(schema.outboundCommand.entityId, ids));
+        .where(
+          and(
+            inArray(schema.outboundCommand.entityId, ids),
+            eq(schema.outboundCommand.kind, "invoice.post"),
+          ),
+        );
     let p = await start();
     // Kill it once some commands are done and others are still to run.
     for (let i = 0; i < 400; i++) {

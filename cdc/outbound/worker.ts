@@ -7,6 +7,8 @@
  *   exists for the same entity (whatever its target), so an invoice is posted before its status
  *   is propagated. Different entities run in parallel, up to
  *   a per-target concurrency limit.
+ * - A worker claims only the kinds it has handlers for (a command of another kind waits for a
+ *   worker that knows it, and does not block the drain).
  * - Transient failures (timeouts, resets, 429, 5xx — anything with `transient: true`, fetch's
  *   network errors) are retried durably: the row goes back to PENDING with `next_attempt_at` =
  *   now + max(Retry-After, exponential backoff with full jitter). After `max_attempts` the
@@ -27,6 +29,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db, DbClient, Logger, Tx } from "@pshub/db";
 import {
+  pgArray,
   resolveCommandExceptions,
   schema,
   sync,
@@ -154,7 +157,11 @@ export class OutboundWorker {
   /** Counters for tests and the benchmark. */
   readonly stats = { claimed: 0, succeeded: 0, retried: 0, failed: 0, rejectedByBreaker: 0 };
 
+  /** The kinds this worker has handlers for: it claims (and drains) only those. */
+  private readonly kinds: string[];
+
   constructor(private readonly options: WorkerOptions) {
+    this.kinds = Object.keys(options.handlers);
     this.workerId = options.workerId ?? `outbound-${randomUUID().slice(0, 8)}`;
     for (const target of TARGETS) {
       const o = options.targets?.[target] ?? {};
@@ -264,7 +271,8 @@ export class OutboundWorker {
       const claimed = await this.tick();
       if (claimed === 0 && this.running.size === 0) {
         const [row] = await this.options.client.sql<{ n: number }[]>`
-          select count(*)::int as n from outbound_command where state in ('PENDING','RUNNING')`;
+          select count(*)::int as n from outbound_command
+          where state in ('PENDING','RUNNING') and kind = any(${pgArray(this.kinds)}::text[])`;
         if (row!.n === 0) return;
       }
       if (Date.now() > until) throw new Error("outbound drain timed out");
@@ -288,6 +296,7 @@ export class OutboundWorker {
       with due as (
         select c.id from outbound_command c
         where c.state = 'PENDING' and c.target = ${target} and c.next_attempt_at <= now()
+          and c.kind = any(${pgArray(this.kinds)}::text[])
           and not exists (
             select 1 from outbound_command p
             where p.entity_type = c.entity_type and p.entity_id = c.entity_id
