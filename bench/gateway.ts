@@ -311,6 +311,10 @@ try {
           durationS: duration,
           clients: clientBodies.slice(0, connections),
         });
+        if (result.p50 < 0) {
+          result.p50 = Number.NaN;
+          result.p99 = Number.NaN;
+        }
         const key = `${target.key}@${connections}`;
         results.set(key, [...(results.get(key) ?? []), { ...result, load }]);
         process.stdout.write(

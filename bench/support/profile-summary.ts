@@ -42,7 +42,8 @@ function packageOf(url: string, name: string): string {
     return rest[0]?.startsWith("@") ? `${rest[0]}/${rest[1]}` : (rest[0] ?? url);
   }
   if (url.startsWith("node:")) return "node: internals";
-  const repo = /\/(gateway|subgraphs\/[a-z]+|db|cdc)\/src\/|\/(bench)\/(?:support\/|[a-z-]+\.ts)/.exec(url);
+  const repo =
+    /\/(gateway|subgraphs\/[a-z]+|db|cdc)\/src\/|\/(bench)\/(?:support\/|[a-z-]+\.ts)/.exec(url);
   return repo ? `pshub ${repo[1] ?? repo[2]}` : url;
 }
 
