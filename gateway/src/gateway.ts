@@ -68,7 +68,6 @@ import {
 } from "./subgraphs.ts";
 import {
   createTrustedDocuments,
-  resolveHttpDocument,
   type TrustedDocuments,
   type TrustedDocumentsOptions,
 } from "./trusted-documents.ts";
