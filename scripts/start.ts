@@ -282,7 +282,7 @@ function serviceEnv(url: string): NodeJS.ProcessEnv {
   };
 }
 
-function spawnService(r: Running, url: string): void {
+function spawnService(r: Running, index: number, url: string): void {
   const child = spawn(process.execPath, ["--import", "tsx", r.spec.entry], {
     cwd: repoRoot,
     env: { ...serviceEnv(url), PORT: String(r.port) },
@@ -298,7 +298,7 @@ function spawnService(r: Running, url: string): void {
     // A Ctrl-C reaches the children and the launcher together: give our own handler a moment.
     setTimeout(() => {
       if (shuttingDown) return;
-      crashed(r, url, signal ? `signal ${signal}` : `exit code ${code}`);
+      crashed(r, index, url, signal ? `signal ${signal}` : `exit code ${code}`);
     }, 300);
   });
 }
@@ -309,7 +309,7 @@ function spawnService(r: Running, url: string): void {
  * crashes more than RESTART_LIMIT times within the window keeps crashing, and stops the hub with
  * exit code 1, naming it.
  */
-function crashed(r: Running, url: string, how: string): void {
+function crashed(r: Running, index: number, url: string, how: string): void {
   const now = Date.now();
   r.crashes = [...r.crashes.filter((at) => now - at < env.RESTART_WINDOW_MS), now];
   r.lastExit = how;
@@ -329,7 +329,7 @@ function crashed(r: Running, url: string, how: string): void {
   setTimeout(() => {
     if (shuttingDown) return;
     r.restarts++;
-    spawnService(r, url);
+    spawnService(r, index, url);
     void (async () => {
       const deadline = Date.now() + env.START_TIMEOUT_MS;
       while (!shuttingDown && r.state === "starting" && Date.now() < deadline) {
@@ -504,9 +504,9 @@ prepared = true;
 // Subgraphs (everything but the gateway) start together; the gateway once they are healthy.
 const first = running.filter((r) => r.spec.name !== "gateway");
 const last = running.filter((r) => r.spec.name === "gateway");
-for (const r of first) spawnService(r, db.url);
+for (const r of first) spawnService(r, running.indexOf(r), db.url);
 await waitHealthy(first);
-for (const r of last) spawnService(r, db.url);
+for (const r of last) spawnService(r, running.indexOf(r), db.url);
 await waitHealthy(last);
 if (!shuttingDown) {
   monitor();

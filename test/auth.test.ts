@@ -12,7 +12,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createApiKey, revokeApiKey } from "@pshub/db";
-import { apiKey, auditLog, domainEvent, invoice } from "@pshub/db/schema";
+import { apiKey, auditLog, domainEvent, invoice, legalEntity } from "@pshub/db/schema";
 import { buildCustomerTree, type CustomerTree } from "@pshub/db/testing";
 import { createPrincipalSigner, PRINCIPAL_TOKEN_HEADER } from "@pshub/subgraph-kit";
 import { count, eq } from "drizzle-orm";
@@ -156,10 +156,15 @@ describe("HTTP", () => {
   });
 
   it("accepts a live API key (x-api-key or Bearer), records its use, refuses it once revoked", async () => {
+    // A key scoped to the tree's legal entity, with a role that may read invoices.
+    const [entity] = await stack.db
+      .select({ code: legalEntity.code })
+      .from(legalEntity)
+      .where(eq(legalEntity.id, tree.legalEntityId));
     const { key: secret } = await createApiKey(stack.db, {
       name: "netsuite-sync",
-      roles: ["integration"],
-      legalEntities: ["UK"],
+      roles: ["finance"],
+      legalEntities: [entity!.code],
     });
     const query = "{ invoices(first: 1) { totalCount } }";
     const viaHeader = await stack.query(query, {}, { "x-api-key": secret });

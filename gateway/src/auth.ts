@@ -13,7 +13,8 @@
  *    = all) become the principal's;
  * 3. nothing: in production mode (a JWT secret or JWKS configured, or GATEWAY_AUTH_MODE=
  *    production) refused; in development mode the `x-pshub-principal` header (with
- *    `x-pshub-roles`, `x-pshub-legal-entities`) is trusted as sent, and no header is "anonymous".
+ *    `x-pshub-roles`, `x-pshub-legal-entities`) is trusted as sent; no header is "anonymous" with the role
+ *    `analyst` (read-only; `developmentRoles` changes it).
  *
  * A refused caller gets `{ ok: false }` and nothing runs: HTTP answers 401 UNAUTHENTICATED, a
  * WebSocket is closed with 4401. In production mode a client's `x-pshub-principal` is ignored
@@ -47,6 +48,11 @@ export interface AuthOptions {
   apiKeys?: Db;
   /** A verified API key is remembered this long: revocation takes effect within it (default 5 s). */
   apiKeyCacheMs?: number;
+  /**
+   * Development mode: the roles of a caller that sends neither a credential nor `x-pshub-roles`
+   * (default `analyst`: reads everything but cost rates, changes nothing; kit DEVELOPMENT_ROLES).
+   */
+  developmentRoles?: readonly string[];
 }
 
 export type AuthResult = { ok: true; principal: Principal } | { ok: false; message: string };
@@ -173,7 +179,7 @@ export function createAuthenticator(options: AuthOptions = {}): Authenticator {
         ok: false,
         message: "authentication required: send `Authorization: Bearer <token>` or `x-api-key`",
       };
-    return { ok: true, principal: developmentPrincipal(credentials) };
+    return { ok: true, principal: developmentPrincipal(credentials, options.developmentRoles) };
   };
 
   return Object.assign(authenticate, {

@@ -26,12 +26,12 @@ export async function demoTokens(options: {
   const key = new TextEncoder().encode(options.secret);
   const specs: Omit<DemoToken, "token">[] = [
     ...ROLES.map((role) => ({ label: role, subject: `${role}@demo.pshub`, roles: [role] })),
-    // One scoped principal: finance for the UK legal entity only.
+    // One scoped principal: finance for the demo firm's UK legal entity (code AR-UK) only.
     {
       label: "finance-uk",
       subject: "finance-uk@demo.pshub",
       roles: ["finance"],
-      legalEntities: ["UK"],
+      legalEntities: ["AR-UK"],
     },
   ];
   return Promise.all(

@@ -22,6 +22,7 @@ import {
   type GraphQLDataSourceProcessOptions,
   IntrospectAndCompose,
   RemoteGraphQLDataSource,
+  type SupergraphManager,
 } from "@apollo/gateway";
 import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import {
@@ -39,6 +40,8 @@ import {
   graphqlObservabilityPlugin,
   isLoopback,
   PRINCIPAL_TOKEN_HEADER,
+  type Requirement,
+  requirementsOfSdl,
 } from "@pshub/subgraph-kit";
 import { sendJson } from "@pshub/subgraph-kit/http";
 import { createDocumentGuard, type DocumentGuard } from "@pshub/subgraph-kit/limits";
@@ -56,7 +59,7 @@ import { checkHealth, type HealthReport } from "./health.ts";
 import { ideBundle } from "./ide/bundle.ts";
 import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsPlugin } from "./limits.ts";
-import { createRateLimiter, type RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { redactFormattedError } from "./redact.ts";
 import { createRequestHandler, ROUTES } from "./routes.ts";
 import { installScalars } from "./scalars.ts";
@@ -66,11 +69,6 @@ import {
   type SubgraphName,
   type SubgraphUrls,
 } from "./subgraphs.ts";
-import {
-  createTrustedDocuments,
-  type TrustedDocuments,
-  type TrustedDocumentsOptions,
-} from "./trusted-documents.ts";
 
 /** Per-request context: who is asking, under which correlation id, and what subgraphs warned. */
 export interface GatewayContext {
@@ -80,6 +78,7 @@ export interface GatewayContext {
   warnings: unknown[];
 }
 
+export const PRINCIPAL_HEADER = "x-pshub-principal";
 export { CORRELATION_HEADER };
 
 export interface CreateGatewayOptions {
@@ -114,10 +113,8 @@ export interface CreateGatewayOptions {
    * it (subgraphs/kit auth.ts). Unset: as the plain development headers.
    */
   subgraphSecret?: string;
-  /** Per-principal rate limit of HTTP operations and WebSocket subscribes (rate-limit.ts); default off. */
+  /** Per-principal rate limit of HTTP operations (rate-limit.ts); default off. */
   rateLimit?: RateLimitOptions;
-  /** Trusted documents (trusted-documents.ts): registered ids always; `enforce` refuses other text. */
-  trustedDocuments?: TrustedDocumentsOptions;
   /** Identical in-flight subgraph queries share one round trip (default true). */
   dedupeSubgraphRequests?: boolean;
   /** Replaces the HTTP client used to call subgraphs (default: node:http, keep-alive; see fetcher.ts). */
@@ -147,6 +144,8 @@ export interface PshubGateway {
   apolloServer: ApolloServer<GatewayContext>;
   /** The composed API schema (undefined before the first successful load). */
   schema(): GraphQLSchema | undefined;
+  /** What each Subscription field requires (from the supergraph's authorization directives). */
+  subscriptionRequirements(): ReadonlyMap<string, Requirement> | undefined;
   /** Runs one operation through the gateway (query planning, limits, forwarding). */
   execute(request: ExecuteRequest): Promise<ExecuteResult>;
   health(): Promise<HealthReport>;
@@ -156,10 +155,6 @@ export interface PshubGateway {
   documentGuard: DocumentGuard;
   /** The largest request body, and so the largest subscription document, in bytes. */
   maxBodyBytes: number;
-  /** The per-principal budget HTTP requests spend; subscribes on the WebSocket spend the same. */
-  rateLimiter: RateLimiter;
-  /** The registered documents and the mode (HTTP here; the WebSocket server applies the same). */
-  trustedDocuments: TrustedDocuments;
   /** The gateway's Prometheus registry (GET /metrics): main.ts adds the pool and subscriptions. */
   metrics: ServiceMetrics;
   /** Starts listening; port 0 picks a free one. */
@@ -216,6 +211,33 @@ const warningsPlugin: ApolloServerPlugin<GatewayContext> = {
   },
 };
 
+/**
+ * The supergraph links the authorization specs (requiresScopes, policy, authenticated) `for:
+ * SECURITY`, which tells a router it must enforce them or refuse the supergraph. @apollo/gateway
+ * does not know them and refuses; pshub enforces them itself (the subgraph kit, and the
+ * subscription server for Subscription fields), so the gateway is handed the links without
+ * `for: SECURITY`. The directives stay in the SDL (subscriptionRequirements reads them).
+ */
+export function enforcedHere(supergraphSdl: string): string {
+  return supergraphSdl.replace(
+    /(@link\(url: "https:\/\/specs\.apollo\.dev\/(?:requiresScopes|policy|authenticated)\/v[0-9.]+"), for: SECURITY\)/g,
+    "$1)",
+  );
+}
+
+/** {@link enforcedHere} for a composing supergraph manager (IntrospectAndCompose). */
+function withoutSecurityLinks(manager: SupergraphManager): SupergraphManager {
+  return {
+    async initialize(hooks) {
+      const result = await manager.initialize({
+        ...hooks,
+        update: (sdl) => hooks.update(enforcedHere(sdl)),
+      });
+      return { ...result, supergraphSdl: enforcedHere(result.supergraphSdl) };
+    },
+  };
+}
+
 export async function createGateway(options: CreateGatewayOptions = {}): Promise<PshubGateway> {
   process.env.APOLLO_TELEMETRY_DISABLED ??= "1";
   const log = options.logger;
@@ -231,17 +253,17 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
 
   const supergraphSdl =
     mode === "introspect"
-      ? new IntrospectAndCompose({
-          // The subgraphs given explicitly, or all of them at their default URLs.
-          subgraphs: SUBGRAPHS.filter(
-            (subgraph) =>
-              !options.subgraphUrls || options.subgraphUrls[subgraph.name] !== undefined,
-          ).map((subgraph) => ({ name: subgraph.name, url: urls[subgraph.name] })),
-          pollIntervalInMs: options.pollIntervalInMs || undefined,
-        })
-      : mode === "file"
-        ? readFileSync(SUPERGRAPH_PATH, "utf8")
-        : mode.sdl;
+      ? withoutSecurityLinks(
+          new IntrospectAndCompose({
+            // The subgraphs given explicitly, or all of them at their default URLs.
+            subgraphs: SUBGRAPHS.filter(
+              (subgraph) =>
+                !options.subgraphUrls || options.subgraphUrls[subgraph.name] !== undefined,
+            ).map((subgraph) => ({ name: subgraph.name, url: urls[subgraph.name] })),
+            pollIntervalInMs: options.pollIntervalInMs || undefined,
+          }),
+        )
+      : enforcedHere(mode === "file" ? readFileSync(SUPERGRAPH_PATH, "utf8") : mode.sdl);
 
   const sign = options.subgraphSecret ? createPrincipalSigner(options.subgraphSecret) : undefined;
   const gateway = new ApolloGateway({
@@ -258,16 +280,18 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
   });
 
   let schema: GraphQLSchema | undefined;
+  let subscriptionRequirements: ReadonlyMap<string, Requirement> | undefined;
   // Registered before Apollo Server's own listener (apolloServer.start() below), so the scalars
   // are in place before it validates anything against this schema.
-  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => {
+  gateway.onSchemaLoadOrUpdate(({ apiSchema, coreSupergraphSdl }) => {
     installScalars(apiSchema);
     schema = apiSchema;
+    // The API schema drops the authorization directives; the supergraph keeps them.
+    subscriptionRequirements = requirementsOfSdl(coreSupergraphSdl, "Subscription");
   });
 
   const authenticate = createAuthenticator(options.auth);
   const rateLimiter = createRateLimiter(options.rateLimit);
-  const trustedDocuments = createTrustedDocuments(options.trustedDocuments ?? { mode: "off" });
   const metrics = createServiceMetrics("gateway", {
     defaultMetrics: options.defaultMetrics,
     token: options.metricsToken,
@@ -330,7 +354,6 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     authenticate,
     rateLimiter,
     documentGuard,
-    trustedDocuments,
     metrics,
     health,
     maxBodyBytes,
@@ -383,13 +406,12 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     gateway,
     apolloServer,
     schema: () => schema,
+    subscriptionRequirements: () => subscriptionRequirements,
     execute,
     health,
     authenticate,
     documentGuard,
     maxBodyBytes,
-    rateLimiter,
-    trustedDocuments,
     metrics,
     async listen({ port = 0, host = "127.0.0.1" } = {}) {
       if (authenticate.mode === "development" && !isLoopback(host))

@@ -78,9 +78,12 @@ export async function startStack(
     subgraphUrls: subgraphs.urls,
     ide: options.ide ?? false,
     ...options.gateway,
-    auth: options.gateway?.auth
-      ? { ...options.gateway.auth, apiKeys: options.gateway.auth.apiKeys ? db : undefined }
-      : undefined,
+    // A test that names no principal acts as admin (development mode's default is analyst).
+    auth: {
+      developmentRoles: ["admin"],
+      ...options.gateway?.auth,
+      apiKeys: options.gateway?.auth?.apiKeys ? db : undefined,
+    },
     subgraphSecret,
   });
   const subscriptions: AttachedSubscriptions | undefined = options.subscriptions

@@ -28,8 +28,6 @@ export interface FieldDef {
   picklist?: string[];
   /** Not writable through the API (system fields, formulas). */
   readOnly?: boolean;
-  /** An External ID field: upserts address records by it (PATCH …/{field}/{value}). */
-  externalId?: boolean;
 }
 
 export interface ObjectDef {
@@ -88,9 +86,6 @@ export const OBJECTS: ObjectDef[] = [
       { name: "Billing_Contact_Name__c", type: "string" },
       { name: "Billing_Email__c", type: "email" },
       { name: "Status__c", type: "picklist", picklist: ["Active", "On Hold", "Inactive"] },
-      // Written back by pshub (its invoices' billed and paid totals).
-      { name: "Billed_Amount__c", type: "currency" },
-      { name: "Paid_Amount__c", type: "currency" },
     ],
   },
   {
@@ -159,11 +154,6 @@ export const OBJECTS: ObjectDef[] = [
       { name: "Retainer_Hours__c", type: "double" },
       { name: "Budget_Hours__c", type: "double" },
       { name: "Installments__c", type: "int" },
-      // Written back by pshub: the latest invoice's status and the opportunity's billed / paid totals.
-      { name: "Invoice_Status__c", type: "string" },
-      { name: "Last_Invoice_Number__c", type: "string" },
-      { name: "Billed_Amount__c", type: "currency" },
-      { name: "Paid_Amount__c", type: "currency" },
     ],
   },
   {
@@ -215,7 +205,6 @@ export const OBJECTS: ObjectDef[] = [
       { name: "pse__End_Date__c", type: "date" },
       { name: "pse__Planned_Hours__c", type: "double" },
       { name: "pse__Billing_Type__c", type: "picklist" },
-      { name: "Pshub_Id__c", type: "string", externalId: true },
       currencyCode(),
     ],
   },
@@ -238,9 +227,6 @@ export const OBJECTS: ObjectDef[] = [
         picklist: ["Planned", "Open", "Complete", "Approved", "Canceled"],
       },
       { name: "pse__Approved__c", type: "boolean" },
-      { name: "Pshub_Id__c", type: "string", externalId: true },
-      { name: "pse__Invoiced__c", type: "boolean" },
-      { name: "pse__Invoice_Number__c", type: "string" },
       currencyCode(),
     ],
   },
@@ -294,8 +280,6 @@ export const OBJECTS: ObjectDef[] = [
       { name: "pse__Total_Hours__c", type: "double", readOnly: true },
       { name: "pse__Bill_Rate__c", type: "currency" },
       { name: "pse__Timecard_Notes__c", type: "textarea" },
-      { name: "pse__Invoiced__c", type: "boolean" },
-      { name: "pse__Invoice_Number__c", type: "string" },
       currencyCode(),
     ],
   },
@@ -341,8 +325,6 @@ export const OBJECTS: ObjectDef[] = [
       },
       { name: "pse__Approved__c", type: "boolean" },
       { name: "pse__Description__c", type: "textarea" },
-      { name: "pse__Invoiced__c", type: "boolean" },
-      { name: "pse__Invoice_Number__c", type: "string" },
       currencyCode(),
     ],
   },

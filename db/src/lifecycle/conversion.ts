@@ -13,7 +13,6 @@ import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Tx } from "../client.ts";
 import { type DomainEventInput, emitDomainEvents } from "../domain-events.ts";
-import { conversionCommands, enqueueCommands } from "../outbound.ts";
 import {
   contract,
   customer,
@@ -304,15 +303,6 @@ export const convertOpportunity = defineOperation({
       payload: { contractId: newContract!.id, customerId: cust.id },
     });
     await emitDomainEvents(tx, events);
-    await enqueueCommands(
-      tx,
-      conversionCommands({
-        opportunityId: opp.id,
-        customerId: cust.id,
-        projectId: newProject!.id,
-        correlationId: newContract!.correlationId,
-      }),
-    );
     return {
       opportunity: convertedOpp!,
       customer: updatedCustomer,

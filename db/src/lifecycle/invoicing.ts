@@ -12,7 +12,6 @@ import { z } from "zod";
 import type { Tx } from "../client.ts";
 import { emitDomainEvents } from "../domain-events.ts";
 import { ValidationError } from "../errors.ts";
-import { enqueueCommands } from "../outbound.ts";
 import {
   contract,
   customer,
@@ -20,6 +19,7 @@ import {
   invoice,
   invoiceLine,
   legalEntity,
+  outboundCommand,
   payment,
   taxRate,
 } from "../schema.ts";
@@ -198,8 +198,9 @@ export const issueInvoice = defineOperation({
       issuedOn,
       dueOn: sql`${issuedOn}::date + ${c!.paymentTermsDays}::int`,
     });
-    await enqueueCommands(tx, [
-      {
+    await tx
+      .insert(outboundCommand)
+      .values({
         target: "ERP",
         kind: "invoice.post",
         idempotencyKey: `erp:invoice.post:${inv.id}`,
@@ -207,8 +208,8 @@ export const issueInvoice = defineOperation({
         entityId: inv.id,
         payload: { invoiceId: inv.id, number },
         correlationId: inv.correlationId,
-      },
-    ]);
+      })
+      .onConflictDoNothing();
     return updated;
   },
   auditRef: (input, result) => ({

@@ -7,6 +7,12 @@ import { sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Db, Tx } from "../client.ts";
 import { NotFoundError, ValidationError } from "../errors.ts";
+import {
+  inLegalEntityScope,
+  type LegalEntityScope,
+  referenceInLegalEntityScope,
+} from "../legal-entity-scope.ts";
+import { domainEvent } from "../schema.ts";
 import { id, parseInput } from "./operation.ts";
 
 export const lineageEntityTypes = [
@@ -90,8 +96,19 @@ function correlationQuery(entityType: LineageEntityType, entityId: string) {
 export async function lineage(
   db: Db | Tx,
   raw: { entityType: string; id: string; first?: number; afterEventId?: number },
+  /** The caller's legal-entity scope: the root must be inside it, and so must every event shown. */
+  scope?: LegalEntityScope,
 ): Promise<Lineage> {
   const input = parseInput(lineageInput, raw);
+  const rootInScope = referenceInLegalEntityScope(
+    sql`${input.entityType}::text`,
+    sql`${input.id}::uuid`,
+    scope,
+  );
+  if (rootInScope) {
+    const [visible] = await db.execute<{ ok: boolean }>(sql`select ${rootInScope} as ok`);
+    if (!visible?.ok) throw new NotFoundError(input.entityType, input.id);
+  }
   const rows = await db.execute<{ correlation_id: string | null }>(
     correlationQuery(input.entityType, input.id),
   );
@@ -105,9 +122,11 @@ export async function lineage(
       },
     );
   }
-  const where = correlationId
+  const chain = correlationId
     ? sql`correlation_id = ${correlationId}`
     : sql`entity_type = ${input.entityType} and entity_id = ${input.id}`;
+  const eventsInScope = inLegalEntityScope(domainEvent, scope);
+  const where = eventsInScope ? sql`${chain} and ${eventsInScope}` : chain;
   const events = await db.execute<{
     id: string;
     type: string;

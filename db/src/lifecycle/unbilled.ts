@@ -14,6 +14,8 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../client.ts";
+import { inLegalEntityScope, type LegalEntityScope } from "../legal-entity-scope.ts";
+import { contract } from "../schema.ts";
 import { uuidArray } from "../sql-array.ts";
 import { billableItems } from "./billable.ts";
 
@@ -41,6 +43,11 @@ export interface UnbilledRow {
 export interface UnbilledOptions {
   /** The billing run's period end (ISO date); default: today (UTC), database clock. */
   asOf?: string | null;
+  /**
+   * The caller's legal-entity scope: only contracts (and their billing events) of these legal
+   * entities count — a customer's subsidiaries under another entity add nothing. Undefined = all.
+   */
+  legalEntities?: LegalEntityScope;
 }
 
 /**
@@ -93,8 +100,17 @@ export async function unbilledTotals(
       eventKey = sql`tree.key`;
       break;
   }
+  const entityScope = inLegalEntityScope(contract, options.legalEntities);
+  if (entityScope) {
+    // Correlated on the table name "contract": test it in a subquery over that table.
+    const allowed = sql`(select ${contract.id} from ${contract} where ${entityScope})`;
+    contracts = sql`${contracts} and c.id in ${allowed}`;
+  }
+  const eventEntity = entityScope
+    ? sql` and be.contract_id in (select ${contract.id} from ${contract} where ${entityScope})`
+    : sql``;
   const inScope = scope === "customerHierarchy" ? sql`true` : sql`${pendingKey} = any(${keys})`;
-  const eventInScope = scope === "customerHierarchy" ? sql`true` : sql`${eventKey} = any(${keys})`;
+  const eventInScope = sql`${scope === "customerHierarchy" ? sql`true` : sql`${eventKey} = any(${keys})`}${eventEntity}`;
   const rows = await db.execute<{
     key: string;
     currency: string;

@@ -3,7 +3,10 @@
  * contract, project or owner it concerns. Read from the payload when the event carries it, else
  * looked up once (these relations never change for a row) and cached.
  */
+import { sql as drizzleSql } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import type { Sql } from "../client.ts";
+import { referencedLegalEntityId } from "../legal-entity-scope.ts";
 import type { DomainEventRecord } from "./reader.ts";
 
 export interface EventFacts {
@@ -17,6 +20,12 @@ export interface EventFacts {
   previousStatus?: string;
 }
 
+const dialect = new PgDialect();
+const LEGAL_ENTITY_CODE_OF = (type: string, id: string) =>
+  dialect.sqlToQuery(
+    drizzleSql`select code from legal_entity where id = ${referencedLegalEntityId(drizzleSql`${type}::text`, drizzleSql`${id}::uuid`)}`,
+  );
+
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 /** Per-process cache of the parent relations of invoices and projects. */
@@ -24,6 +33,7 @@ export class EventFactsLoader {
   private readonly byEvent = new Map<number, Promise<EventFacts>>();
   private readonly invoiceCustomer = new Map<string, Promise<string | undefined>>();
   private readonly projectCustomer = new Map<string, Promise<string | undefined>>();
+  private readonly legalEntities = new Map<number, Promise<string | null>>();
 
   constructor(
     private readonly sql: Sql,
@@ -38,6 +48,23 @@ export class EventFactsLoader {
       this.remember(this.byEvent, event.id, facts);
     }
     return facts;
+  }
+
+  /**
+   * The code of the legal entity the event's entity belongs to (null: none), by the one scoping
+   * rule (legal-entity-scope.ts); asked only for scoped subscribers, and cached per event.
+   */
+  legalEntityOf(event: DomainEventRecord): Promise<string | null> {
+    let found = this.legalEntities.get(event.id);
+    if (!found) {
+      const query = LEGAL_ENTITY_CODE_OF(event.entityType, event.entityId);
+      found = this.sql
+        .unsafe<{ code: string | null }[]>(query.sql, query.params as never[])
+        .then((rows) => rows[0]?.code ?? null);
+      found.catch(() => this.legalEntities.delete(event.id));
+      this.remember(this.legalEntities, event.id, found);
+    }
+    return found;
   }
 
   private remember<K, V>(map: Map<K, V>, key: K, value: V) {

@@ -2,8 +2,6 @@
  * The operations preloaded as tabs in the IDE. They are plain text: mutations and
  * subscriptions work once the lifecycle and subscription parts of the graph exist.
  */
-import { PRINCIPAL_ID_HEADER } from "@pshub/subgraph-kit";
-
 export interface ExampleTab {
   title: string;
   query: string;
@@ -17,11 +15,8 @@ export interface ExampleTab {
  */
 const headers = JSON.stringify(
   {
-    "#":
-      'Who you are. `npm start` prints a demo token per role (analyst, sales, delivery, finance, integration, admin): replace the line below with "Authorization": "Bearer <token>" to see what that role sees. With a token or API key ("x-api-key") the ' +
-      PRINCIPAL_ID_HEADER +
-      " header is ignored; it is trusted only in development mode.",
-    [PRINCIPAL_ID_HEADER]: "analyst@example.com",
+    "#": 'Who you are. `npm start` prints a demo token per role (analyst, sales, delivery, finance, integration, admin): replace the line below with "Authorization": "Bearer <token>" to see what that role sees. With a token or API key ("x-api-key") the x-pshub-principal header is ignored; it is trusted only in development mode.',
+    "x-pshub-principal": "analyst@example.com",
   },
   null,
   2,

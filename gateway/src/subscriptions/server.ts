@@ -30,6 +30,7 @@ import {
   type OutboxReader,
   SubscriberLaggingError,
 } from "@pshub/db/outbox";
+import { allows, ForbiddenError, type Requirement } from "@pshub/subgraph-kit/authorization";
 import {
   checkDocument,
   type DocumentLimits,
@@ -55,8 +56,6 @@ import { LRUCache } from "lru-cache";
 import { WebSocketServer } from "ws";
 import { type AuthResult, type Credentials, createAuthenticator } from "../auth.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
-import { RATE_LIMITED, type RateLimiter, rateLimitMessage } from "../rate-limit.ts";
-import type { TrustedDocuments } from "../trusted-documents.ts";
 import {
   EventExecutor,
   type FederatedExecutor,
@@ -96,18 +95,16 @@ export interface SubscriptionServerOptions {
   facts: EventFactsLoader;
   /** Default: development mode (auth.ts without secrets). */
   authenticate?: Authenticate;
+  /**
+   * What each subscription field requires (the supergraph's @requiresScopes / @authenticated,
+   * read by the kit's requirementsOfSdl); a field absent from it requires nothing.
+   */
+  requirements?: () => ReadonlyMap<string, Requirement> | undefined;
   /** What results may be shared across (default: the principal's id, roles and scope). */
   scopeOf?: (principal: Principal) => string;
   maxSubscriptionsPerConnection?: number;
   /** Subscriptions this process serves in all (default 50,000). */
   maxSubscriptions?: number;
-  /**
-   * The gateway's per-principal budget (rate-limit.ts): each subscribe spends one point of the
-   * same budget HTTP requests spend; over it, the subscribe gets RATE_LIMITED with retryAfterSeconds.
-   */
-  rateLimiter?: RateLimiter;
-  /** The gateway's trusted documents: registered ids resolved, unregistered text refused when enforced. */
-  trustedDocuments?: TrustedDocuments;
   /** Rejected subscribe messages a connection may send before it is closed (4429). */
   maxRejectedSubscribes?: number;
   keepAliveMs?: number;
@@ -313,6 +310,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
             const event = step.value;
             const eventFacts = await facts.load(event);
             if (!prepared.field.matches(args, event, eventFacts)) continue;
+            // A scoped principal gets no event of another legal entity (not even its id).
+            const scope = prepared.principal.legalEntities;
+            if (scope) {
+              const code = await facts.legalEntityOf(event);
+              if (code === null || !scope.includes(code)) continue;
+            }
             const value = exec.eventValue(prepared, event, eventFacts);
             if (!value) continue;
             const { json } = await exec.result(prepared, value);
@@ -365,29 +368,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       onClose(ctx) {
         if (ctx.extra.principal !== undefined) connections--;
       },
-      async onSubscribe(ctx, id, received): Promise<ExecutionArgs | readonly GraphQLError[]> {
-        const principal = ctx.extra.principal;
-        if (!principal) return [badRequest("not authenticated", "UNAUTHENTICATED")];
-        const allowed = await options.rateLimiter?.consume(
-          principal,
-          (ctx.extra.request as IncomingMessage | undefined)?.socket.remoteAddress,
-        );
-        if (allowed && !allowed.ok)
-          return reject(ctx, [
-            new GraphQLError(rateLimitMessage(allowed.retryAfterSeconds), {
-              extensions: { code: RATE_LIMITED, retryAfterSeconds: allowed.retryAfterSeconds },
-            }),
-          ]);
-        // A registered document's id (empty query + documentId or persistedQuery) becomes its text.
-        const decision = options.trustedDocuments?.decide(
-          received as typeof received & { documentId?: unknown },
-          principal,
-        ) ?? { ok: true as const, fromId: false };
-        if (!decision.ok) return reject(ctx, [badRequest(decision.message, decision.code)]);
-        const payload =
-          decision.fromId && decision.query !== undefined
-            ? { ...received, query: decision.query }
-            : received;
+      onSubscribe(ctx, id, payload): ExecutionArgs | readonly GraphQLError[] {
         const apiSchema = options.schema();
         if (!apiSchema) return [retryable("the graph is not loaded yet; retry", "UNAVAILABLE")];
         if (running.size >= maxSubscriptions)
@@ -465,6 +446,14 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
               `afterEventId must be an eventId (digits), got ${JSON.stringify(after)}`,
               "BAD_USER_INPUT",
             ),
+          ]);
+        const principal = ctx.extra.principal;
+        if (!principal) return [badRequest("not authenticated", "UNAUTHENTICATED")];
+        // Roles, as the SDL declares them: refused at subscribe, before any event is read.
+        const requirement = options.requirements?.()?.get(fieldName);
+        if (requirement && !allows(requirement, principal))
+          return reject(ctx, [
+            new ForbiddenError(`Subscription.${fieldName}`, requirement, principal),
           ]);
         const scope = scopeOf(principal);
         const prepared: PreparedSubscription = {

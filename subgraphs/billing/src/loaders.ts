@@ -3,7 +3,13 @@
  * the billing-specific batches. Every batch is ONE SQL statement; ids that are not uuids resolve
  * to null / [] without reaching the database.
  */
-import { type Db, type UnbilledRow, type UnbilledScope, unbilledTotals } from "@pshub/db";
+import {
+  type Db,
+  type LegalEntityScope,
+  type UnbilledRow,
+  type UnbilledScope,
+  unbilledTotals,
+} from "@pshub/db";
 import { billingEvent, contract } from "@pshub/db/schema";
 import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
@@ -32,7 +38,10 @@ export class BillingLoaders extends RequestLoaders {
    */
   unbilled(scope: UnbilledScope, asOf?: string | null): DataLoader<string, UnbilledRow[]> {
     return this.memo(`unbilled:${scope}:${asOf ?? ""}`, () =>
-      uuidLoader<UnbilledRow[]>((ids) => unbilledTotals(this.db, scope, ids, { asOf }), []),
+      uuidLoader<UnbilledRow[]>(
+        (ids) => unbilledTotals(this.db, scope, ids, { asOf, legalEntities: this.scope }),
+        [],
+      ),
     );
   }
 
@@ -72,6 +81,10 @@ export class BillingLoaders extends RequestLoaders {
   }
 }
 
-export function createBillingLoaders(db: Db, warn: (message: string) => void): BillingLoaders {
-  return new BillingLoaders(db, warn);
+export function createBillingLoaders(
+  db: Db,
+  warn: (message: string) => void,
+  scope: LegalEntityScope,
+): BillingLoaders {
+  return new BillingLoaders(db, warn, scope);
 }

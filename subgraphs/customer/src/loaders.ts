@@ -1,7 +1,7 @@
 /**
  * The customer subgraph's per-request loaders: the kit's generic ones plus the hierarchy walk.
  */
-import { type Db, schema, uuidArray } from "@pshub/db";
+import { type Db, type LegalEntityScope, schema, uuidArray } from "@pshub/db";
 import { RequestLoaders } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
 import { sql } from "drizzle-orm";
@@ -39,6 +39,10 @@ export class CustomerLoaders extends RequestLoaders {
   }
 }
 
-export function createCustomerLoaders(db: Db, warn: (message: string) => void): CustomerLoaders {
-  return new CustomerLoaders(db, warn);
+export function createCustomerLoaders(
+  db: Db,
+  warn: (message: string) => void,
+  scope: LegalEntityScope,
+): CustomerLoaders {
+  return new CustomerLoaders(db, warn, scope);
 }

@@ -3,7 +3,7 @@
  * invoice-specific batches. Every batch is ONE SQL statement; ids that are not uuids resolve to
  * null without reaching the database.
  */
-import { type Db, invoicesOverdue } from "@pshub/db";
+import { type Db, invoicesOverdue, type LegalEntityScope } from "@pshub/db";
 import { dispute, invoice, invoiceLine, payment } from "@pshub/db/schema";
 import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
@@ -65,6 +65,10 @@ export class InvoiceLoaders extends RequestLoaders {
   }
 }
 
-export function createInvoiceLoaders(db: Db, warn: (message: string) => void): InvoiceLoaders {
-  return new InvoiceLoaders(db, warn);
+export function createInvoiceLoaders(
+  db: Db,
+  warn: (message: string) => void,
+  scope: LegalEntityScope,
+): InvoiceLoaders {
+  return new InvoiceLoaders(db, warn, scope);
 }

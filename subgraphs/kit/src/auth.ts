@@ -13,12 +13,7 @@
 import type { Principal } from "@pshub/db";
 import { jwtVerify, SignJWT } from "jose";
 
-/** The gateway's signed principal token (every subgraph call). */
 export const PRINCIPAL_TOKEN_HEADER = "x-pshub-principal-token";
-/**
- * The development headers: the caller's id, roles and legal-entity scope, trusted as sent only
- * in development mode (gateway and subgraphs). Defined here only; the gateway imports them.
- */
 export const PRINCIPAL_ID_HEADER = "x-pshub-principal";
 export const ROLES_HEADER = "x-pshub-roles";
 export const LEGAL_ENTITIES_HEADER = "x-pshub-legal-entities";
@@ -28,8 +23,12 @@ const AUDIENCE = "pshub-subgraph";
 /** Lifetime of a forwarded principal; a signed token is reused for half of it. */
 const TOKEN_TTL_SECONDS = 60;
 
-/** What a caller in development mode gets when it names no roles: everything, as before auth. */
-export const DEVELOPMENT_ROLES: readonly string[] = ["admin"];
+/**
+ * What a caller in development mode gets when it names no roles (`x-pshub-roles` absent, no
+ * token): `analyst`, who reads everything but cost rates and changes nothing. To act as another
+ * role in development, send a demo token (`npm start` prints one per role) or `x-pshub-roles`.
+ */
+export const DEVELOPMENT_ROLES: readonly string[] = ["analyst"];
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -48,13 +47,16 @@ const commaList = (value: string | undefined): string[] =>
  * Development mode's trusted headers. `x-pshub-roles` absent → {@link DEVELOPMENT_ROLES};
  * `x-pshub-legal-entities` absent → every legal entity.
  */
-export function developmentPrincipal(headers: Headers): Principal {
+export function developmentPrincipal(
+  headers: Headers,
+  defaultRoles: readonly string[] = DEVELOPMENT_ROLES,
+): Principal {
   const id = headerValue(headers, PRINCIPAL_ID_HEADER)?.trim();
   const roles = headerValue(headers, ROLES_HEADER);
   const legalEntities = headerValue(headers, LEGAL_ENTITIES_HEADER);
   return {
     id: id || "anonymous",
-    roles: roles === undefined ? DEVELOPMENT_ROLES : commaList(roles),
+    roles: roles === undefined ? defaultRoles : commaList(roles),
     ...(legalEntities === undefined ? {} : { legalEntities: commaList(legalEntities) }),
     method: "development",
   };

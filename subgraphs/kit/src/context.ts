@@ -1,11 +1,13 @@
 /**
  * The per-request context every resolver gets.
  */
-import type { Db, Principal } from "@pshub/db";
+import type { Db, LegalEntityScope, Principal } from "@pshub/db";
 
 export { CORRELATION_HEADER } from "@pshub/db";
 
 import type { RequestLoaders } from "./loaders.ts";
+
+export const PRINCIPAL_HEADER = "x-pshub-principal";
 
 export interface SubgraphContext<L extends RequestLoaders = RequestLoaders> {
   db: Db;
@@ -17,6 +19,11 @@ export interface SubgraphContext<L extends RequestLoaders = RequestLoaders> {
    * authenticated); see auth.ts. Roles and scoping read it.
    */
   auth: Principal;
+  /**
+   * The legal-entity codes the principal may see (`auth.legalEntities`; undefined = all). Pass it
+   * to every list and loader: the SQL applies it (db's inLegalEntityScope).
+   */
+  scope: LegalEntityScope;
   /** From `x-correlation-id`, or a fresh uuid; copied into domain events. */
   correlationId: string;
   /** Collected into `extensions.warnings` of the response. */

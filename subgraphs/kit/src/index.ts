@@ -3,6 +3,7 @@
  * adapter, the request context, scalars, errors, Relay keyset pagination and DataLoaders.
  */
 export * from "./auth.ts";
+export * from "./authorization.ts";
 export * from "./context.ts";
 export * from "./documentation.ts";
 export * from "./errors.ts";

@@ -64,7 +64,7 @@ type Ctx = SubgraphContext;
 const resolvers = {
   Query: {
     customers: (_: unknown, args: object, ctx: Ctx, info: never) =>
-      paginate(ctx.db, customerList, args, { info, warn: ctx.warn }),
+      paginate(ctx.db, customerList, args, { info, warn: ctx.warn, scope: ctx.scope }),
     fail: (_: unknown, { kind }: { kind: string }) => {
       if (kind === "domain")
         throw new DomainError("INVALID_TRANSITION", "cannot go from A to B", { from: "A" });
@@ -243,11 +243,18 @@ describe("keyset pagination over a nullable column (NULLS LAST both ways)", () =
   };
   type Page = Connection<{ id: string }>;
   type Fetch = (args: Record<string, unknown>) => Promise<Page>;
-  const top: Fetch = (args) => paginate(t.db, byJurisdiction, args, { countTotal: true });
+  const top: Fetch = (args) =>
+    paginate(t.db, byJurisdiction, args, { countTotal: true, scope: undefined });
   // The same walk through the per-parent loader (every customer has the one legal entity).
   const nested: Fetch = async (args) => {
     const [row] = await t.sql<{ id: string }[]>`select id from legal_entity limit 1`;
-    const loader = createConnectionLoader(t.db, byJurisdiction, customer.legalEntityId);
+    const loader = createConnectionLoader(
+      t.db,
+      byJurisdiction,
+      customer.legalEntityId,
+      undefined,
+      undefined,
+    );
     return loader.load({ parentId: row!.id, args, countTotal: true });
   };
 
@@ -547,10 +554,15 @@ it("pages and filters tables keyed by a bigserial (cast as bigint, not the seria
     defaultOrder: { field: "ID", direction: "ASC" },
   };
   const where = inList(auditLog.id, ids);
-  const first = await paginate(t.db, spec, { first: 2 }, { where });
+  const first = await paginate(t.db, spec, { first: 2 }, { where, scope: undefined });
   expect(first.nodes.map((r) => r.id)).toEqual(ids.slice(0, 2));
   expect(first.totalCount).toBe(3);
-  const rest = await paginate(t.db, spec, { first: 2, after: first.pageInfo.endCursor }, { where });
+  const rest = await paginate(
+    t.db,
+    spec,
+    { first: 2, after: first.pageInfo.endCursor },
+    { where, scope: undefined },
+  );
   expect(rest.nodes.map((r) => r.id)).toEqual(ids.slice(2));
   expect(rest.pageInfo.hasNextPage).toBe(false);
   // Not deleted afterwards: audit_log is append-only (migration 0013); this file's database is its own.

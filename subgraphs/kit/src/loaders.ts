@@ -4,9 +4,9 @@
  * statement (`where key = any($1)`). So the statements a request runs are bounded by its depth,
  * not by its row count.
  */
-import type { Db } from "@pshub/db";
+import { type Db, inLegalEntityScope, type LegalEntityScope } from "@pshub/db";
 import DataLoader from "dataloader";
-import { getTableColumns, getTableName, sql, type TableConfig } from "drizzle-orm";
+import { and, getTableColumns, getTableName, sql, type TableConfig } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { GraphQLResolveInfo } from "graphql";
 import { BadUserInputError, NotFoundGraphQLError } from "./errors.ts";
@@ -47,7 +47,17 @@ export class RequestLoaders {
     readonly db: Db,
     /** Receives warnings for `extensions.warnings` (capped page sizes). */
     readonly warn: (message: string) => void = () => {},
+    /**
+     * The principal's legal-entity scope: every loader of this request reads only rows inside it
+     * (a by-id or reference lookup of another entity's row finds nothing). Undefined = all.
+     */
+    readonly scope: LegalEntityScope = undefined,
   ) {}
+
+  /** The scope condition for `table` (undefined when unscoped): for hand-written batches. */
+  inScope(table: AnyTable) {
+    return inLegalEntityScope(table, this.scope);
+  }
 
   /** The loader named `key`, created on first use in this request. */
   memo<K, V, C = K>(key: string, create: () => DataLoader<K, V, C>): DataLoader<K, V, C> {
@@ -77,7 +87,7 @@ export class RequestLoaders {
           ? await this.db
               .select()
               .from(table as AnyTable)
-              .where(inList(column, valid))
+              .where(and(inList(column, valid), this.inScope(table as AnyTable)))
           : [];
         const map = new Map(
           rows.map((row) => [String((row as Record<string, unknown>)[key]).toLowerCase(), row]),
@@ -99,7 +109,7 @@ export class RequestLoaders {
         const rows = await this.db
           .select({ ...getTableColumns(table as AnyTable), __key: sql<string>`${column}::text` })
           .from(table as AnyTable)
-          .where(inList(column, [...new Set(keys)]))
+          .where(and(inList(column, [...new Set(keys)]), this.inScope(table as AnyTable)))
           .orderBy(id);
         const map = new Map<string, Row<TTable>[]>();
         for (const { __key, ...row } of rows) {
@@ -118,7 +128,7 @@ export class RequestLoaders {
     parentColumn: PgColumn,
   ): DataLoader<ConnectionKey<TFilter>, Connection<Row<TTable>>, string> {
     return this.memo(`connection:${spec.name}:${parentColumn.name}`, () =>
-      createConnectionLoader(this.db, spec, parentColumn, this.warn),
+      createConnectionLoader(this.db, spec, parentColumn, this.warn, this.scope),
     );
   }
 

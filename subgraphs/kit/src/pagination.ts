@@ -16,7 +16,7 @@
  * {@link createConnectionLoader}: all parents of a batch are paged in ONE statement with
  * `row_number() over (partition by parent …)`, and their counts in one more.
  */
-import type { Db } from "@pshub/db";
+import { type Db, inLegalEntityScope, type LegalEntityScope } from "@pshub/db";
 import DataLoader from "dataloader";
 import {
   and,
@@ -99,6 +99,11 @@ export interface PageOptions {
   warn?: (message: string) => void;
   /** An extra condition, e.g. a parent id for a hand-written nested list. */
   where?: SQL;
+  /**
+   * The caller's legal-entity scope (`ctx.scope`); required so that no list forgets it. The rows
+   * and the totalCount are both limited to it, in SQL.
+   */
+  scope: LegalEntityScope;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -313,12 +318,16 @@ export async function paginate<TTable extends AnyTable, TFilter>(
   db: Db,
   spec: ListSpec<TTable, TFilter>,
   args: ConnectionArgs<TFilter>,
-  options: PageOptions = {},
+  options: PageOptions,
 ): Promise<Connection<Row<TTable>>> {
   const anySpec = spec as unknown as ListSpec<AnyTable, never>;
   const page = resolvePage(anySpec, args, options.warn);
   const filterSql = args.filter != null && spec.where ? spec.where(args.filter) : undefined;
-  const base = and(filterSql, options.where);
+  const base = and(
+    filterSql,
+    options.where,
+    inLegalEntityScope(spec.table as AnyTable, options.scope),
+  );
   const countPromise = wantsCount(options)
     ? db
         .select({ n: count() })
@@ -366,7 +375,9 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
   db: Db,
   spec: ListSpec<TTable, TFilter>,
   parentColumn: PgColumn,
-  warn?: (message: string) => void,
+  warn: ((message: string) => void) | undefined,
+  /** The caller's legal-entity scope: rows and counts are limited to it. */
+  legalEntities: LegalEntityScope,
 ): DataLoader<ConnectionKey<TFilter>, Connection<Row<TTable>>, string> {
   const anySpec = spec as unknown as ListSpec<AnyTable, never>;
   const idKey = idKeyOf(spec.table, spec.id);
@@ -388,7 +399,11 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
     const parentIds = [...new Set(keys.map((k) => k.parentId))];
     const filterSql =
       first.args.filter != null && spec.where ? spec.where(first.args.filter) : undefined;
-    const scope = and(inList(parentColumn, parentIds), filterSql);
+    const scope = and(
+      inList(parentColumn, parentIds),
+      filterSql,
+      inLegalEntityScope(spec.table as AnyTable, legalEntities),
+    );
     const [sortTerm, idTerm] = orderSql(anySpec, page);
     const ranked = db
       .select({

@@ -17,6 +17,7 @@ import {
   createLogger,
   createServiceMetrics,
   type Db,
+  type LegalEntityScope,
   type Logger,
   type Principal,
   type ServiceMetrics,
@@ -32,6 +33,7 @@ import {
   PRINCIPAL_TOKEN_HEADER,
   PrincipalTokenError,
 } from "./auth.ts";
+import { enforceAuthorization, type Policy } from "./authorization.ts";
 import type { SubgraphContext } from "./context.ts";
 import { formatSubgraphError } from "./errors.ts";
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "./http.ts";
@@ -48,8 +50,13 @@ export interface SubgraphOptions<L extends RequestLoaders> {
   /** The subgraph's resolver map (the kit adds Decimal, Date and DateTime). */
   resolvers: object;
   db: Db;
-  /** Builds the per-request loaders; default: a plain {@link RequestLoaders}. */
-  createLoaders?: (db: Db, warn: (message: string) => void) => L;
+  /**
+   * Builds the per-request loaders; default: a plain {@link RequestLoaders}. `scope` is the
+   * principal's legal-entity scope: every loader statement applies it.
+   */
+  createLoaders?: (db: Db, warn: (message: string) => void, scope: LegalEntityScope) => L;
+  /** The `@policy` rules of this subgraph's SDL, by name (authorization.ts). */
+  policies?: Record<string, Policy>;
   logger?: Logger;
   /** The process's metrics registry (GET /metrics); default: a fresh one for this subgraph. */
   metrics?: ServiceMetrics;
@@ -90,6 +97,9 @@ export interface OperationResult {
   extensions?: Record<string, unknown>;
 }
 
+/** What an in-process caller ({@link SubgraphServer.execute}) without `x-pshub-roles` gets. */
+const IN_PROCESS_ROLES: readonly string[] = ["admin"];
+
 /** Appends the request's warnings (e.g. a capped page size) to `extensions.warnings`. */
 const warningsPlugin: ApolloServerPlugin<SubgraphContext<RequestLoaders>> = {
   async requestDidStart() {
@@ -111,10 +121,14 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
 ): SubgraphServer<L> {
   const logger = options.logger ?? createLogger(options.name);
   const metrics = options.metrics ?? createServiceMetrics(options.name);
-  const schema = buildSubgraphSchema({
-    typeDefs: options.typeDefs,
-    resolvers: { ...scalarResolvers, ...options.resolvers } as GraphQLResolverMap<unknown>,
-  });
+  // Roles as the SDL declares them (@authenticated, @requiresScopes, @policy), enforced here.
+  const schema = enforceAuthorization(
+    buildSubgraphSchema({
+      typeDefs: options.typeDefs,
+      resolvers: { ...scalarResolvers, ...options.resolvers } as GraphQLResolverMap<unknown>,
+    }),
+    options.policies,
+  );
   const apollo = new ApolloServer<SubgraphContext<L>>({
     schema,
     introspection: true,
@@ -151,15 +165,18 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
     const warn = (message: string) => {
       warnings.push(message);
     };
+    // In-process callers (tests, benchmarks) without headers are trusted code: admin unless they
+    // name roles. Over HTTP, listen() always passes the principal it established.
+    const auth = verified ?? developmentPrincipal(headers, IN_PROCESS_ROLES);
     const loaders = options.createLoaders
-      ? options.createLoaders(options.db, warn)
-      : (new RequestLoaders(options.db, warn) as L);
-    const auth = verified ?? developmentPrincipal(headers);
+      ? options.createLoaders(options.db, warn, auth.legalEntities)
+      : (new RequestLoaders(options.db, warn, auth.legalEntities) as L);
     return {
       db: options.db,
       loaders,
       principal: auth.id,
       auth,
+      scope: auth.legalEntities,
       correlationId: correlationIdOf(headers[CORRELATION_HEADER]),
       warnings,
       warn,
@@ -271,7 +288,7 @@ export async function listen<L extends RequestLoaders>(
       }
       requests++;
       // The principal first: a caller the gateway did not sign for gets nothing else.
-      let principal: Principal | undefined;
+      let principal: Principal = developmentPrincipal(req.headers);
       if (verify) {
         try {
           const token = req.headers[PRINCIPAL_TOKEN_HEADER];

@@ -2,7 +2,7 @@
  * Ops's per-request DataLoaders: the kit's generic ones (rows by id) and the overdue flags. Every batch is ONE SQL
  * statement; ids that are not uuids resolve to null without reaching the database.
  */
-import { type Db, syncExceptionsOverdue } from "@pshub/db";
+import { type Db, type LegalEntityScope, syncExceptionsOverdue } from "@pshub/db";
 import { inboxEvent, outboundCommand, syncException } from "@pshub/db/schema";
 import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
 
@@ -32,6 +32,10 @@ export class OpsLoaders extends RequestLoaders {
   }
 }
 
-export function createOpsLoaders(db: Db, warn: (message: string) => void): OpsLoaders {
-  return new OpsLoaders(db, warn);
+export function createOpsLoaders(
+  db: Db,
+  warn: (message: string) => void,
+  scope: LegalEntityScope,
+): OpsLoaders {
+  return new OpsLoaders(db, warn, scope);
 }

@@ -1,7 +1,7 @@
 /**
  * The project subgraph's per-request loaders: the kit's generic ones plus hour totals.
  */
-import type { Db } from "@pshub/db";
+import type { Db, LegalEntityScope } from "@pshub/db";
 import { project, timeEntry } from "@pshub/db/schema";
 import { inList, RequestLoaders } from "@pshub/subgraph-kit";
 import DataLoader from "dataloader";
@@ -53,6 +53,10 @@ export class ProjectLoaders extends RequestLoaders {
   }
 }
 
-export function createProjectLoaders(db: Db, warn: (message: string) => void): ProjectLoaders {
-  return new ProjectLoaders(db, warn);
+export function createProjectLoaders(
+  db: Db,
+  warn: (message: string) => void,
+  scope: LegalEntityScope,
+): ProjectLoaders {
+  return new ProjectLoaders(db, warn, scope);
 }

@@ -2,7 +2,8 @@
  * syncStatus: per connector and object, the sync cursor's counters and the inbox's backlog,
  * in one statement.
  */
-import type { Db } from "@pshub/db";
+import { type Db, inLegalEntityScope, type LegalEntityScope } from "@pshub/db";
+import { inboxEvent } from "@pshub/db/schema";
 import { sql } from "drizzle-orm";
 
 export interface SyncStatusRow {
@@ -26,7 +27,12 @@ export interface SyncStatusRow {
   pausedUntil: Date | null;
 }
 
-export async function syncStatus(db: Db, connector?: string | null): Promise<SyncStatusRow[]> {
+/** `scope`: the caller's legal entities; the inbox backlog counts only their entities' rows. */
+export async function syncStatus(
+  db: Db,
+  connector: string | null | undefined,
+  scope: LegalEntityScope,
+): Promise<SyncStatusRow[]> {
   const rows = await db.execute<Record<string, unknown>>(sql`
     with backlog as (
       select source, object,
@@ -34,6 +40,7 @@ export async function syncStatus(db: Db, connector?: string | null): Promise<Syn
         count(*) filter (where waiting_for is not null)::int as waiting
       from inbox_event where status = 'RECEIVED'
         and (${connector ?? null}::text is null or source = ${connector ?? null})
+        and ${inLegalEntityScope(inboxEvent, scope) ?? sql`true`}
       group by source, object
     )
     select coalesce(c.connector, b.source) as connector, coalesce(c.object, b.object) as object,

@@ -3,12 +3,16 @@ import { type Lineage as LineageResult, lineage as lineageOf } from "@pshub/db";
 import type { QueryResolvers } from "../__generated__/resolvers-types.ts";
 
 export const lineage: QueryResolvers["lineage"] = async (_, args, ctx) => {
-  const result: LineageResult = await lineageOf(ctx.db, {
-    entityType: args.entityType.toLowerCase(),
-    id: args.id,
-    first: args.first ?? undefined,
-    afterEventId: args.afterEventId == null ? undefined : Number(args.afterEventId),
-  });
+  const result: LineageResult = await lineageOf(
+    ctx.db,
+    {
+      entityType: args.entityType.toLowerCase(),
+      id: args.id,
+      first: args.first ?? undefined,
+      afterEventId: args.afterEventId == null ? undefined : Number(args.afterEventId),
+    },
+    ctx.scope,
+  );
   return {
     ...result,
     // LineageEvent's resolvers turn the id and payload into text (shared with Query.domainEvents).

@@ -7,5 +7,5 @@ export const Query: QueryResolvers = {
   outboundCommand: (_, { id }, ctx) =>
     fetchOne(ctx.loaders.outboundCommand(), "OutboundCommand", id),
   syncExceptions: (_, args, ctx, info) =>
-    paginate(ctx.db, syncExceptionList, args, { info, warn: ctx.warn }),
+    paginate(ctx.db, syncExceptionList, args, { info, warn: ctx.warn, scope: ctx.scope }),
 };

@@ -29,16 +29,17 @@ export const hubTableQueries: Pick<
   "domainEvents" | "auditLog" | "sourceLinks" | "syncCursors" | "inboxEvents" | "outboundCommands"
 > = {
   domainEvents: (_, args, ctx, info) =>
-    paginate(ctx.db, domainEventList, args, { info, warn: ctx.warn }),
-  auditLog: (_, args, ctx, info) => paginate(ctx.db, auditLogList, args, { info, warn: ctx.warn }),
+    paginate(ctx.db, domainEventList, args, { info, warn: ctx.warn, scope: ctx.scope }),
+  auditLog: (_, args, ctx, info) =>
+    paginate(ctx.db, auditLogList, args, { info, warn: ctx.warn, scope: ctx.scope }),
   sourceLinks: (_, args, ctx, info) =>
-    paginate(ctx.db, sourceLinkList, args, { info, warn: ctx.warn }),
+    paginate(ctx.db, sourceLinkList, args, { info, warn: ctx.warn, scope: ctx.scope }),
   syncCursors: (_, args, ctx, info) =>
-    paginate(ctx.db, syncCursorList, args, { info, warn: ctx.warn }),
+    paginate(ctx.db, syncCursorList, args, { info, warn: ctx.warn, scope: ctx.scope }),
   inboxEvents: (_, args, ctx, info) =>
-    paginate(ctx.db, inboxEventList, args, { info, warn: ctx.warn }),
+    paginate(ctx.db, inboxEventList, args, { info, warn: ctx.warn, scope: ctx.scope }),
   outboundCommands: (_, args, ctx, info) =>
-    paginate(ctx.db, outboundCommandList, args, { info, warn: ctx.warn }),
+    paginate(ctx.db, outboundCommandList, args, { info, warn: ctx.warn, scope: ctx.scope }),
 };
 
 export const LineageEvent: LineageEventResolvers = {

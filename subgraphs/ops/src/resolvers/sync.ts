@@ -4,21 +4,17 @@
  * process carries out (db sync.resyncEntity: an operation, so audited like every mutation).
  */
 import { executeAs, schema, sync } from "@pshub/db";
-import { eq } from "drizzle-orm";
 import type { MutationResolvers, QueryResolvers } from "../__generated__/resolvers-types.ts";
 import { syncStatus } from "../data/sync-status.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const syncQueries: Pick<QueryResolvers, "syncStatus" | "resyncRequest"> = {
-  syncStatus: (_, { connector }, ctx) => syncStatus(ctx.db, connector),
+  syncStatus: (_, { connector }, ctx) => syncStatus(ctx.db, connector, ctx.scope),
   resyncRequest: async (_, { id }, ctx) => {
     if (!UUID.test(id)) return null;
-    const [row] = await ctx.db
-      .select()
-      .from(schema.resyncRequest)
-      .where(eq(schema.resyncRequest.id, id));
-    return row ?? null;
+    // Through the request's loader: the caller's legal-entity scope applies.
+    return ctx.loaders.byId(schema.resyncRequest).load(id);
   },
 };
 

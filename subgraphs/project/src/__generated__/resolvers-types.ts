@@ -998,8 +998,11 @@ export type Resource = {
   assignments: AssignmentConnection;
   /** Standard bill rate per hour. */
   billRate: Money;
-  /** Cost rate per hour. */
-  costRate: Money;
+  /**
+   * Cost rate per hour. Only delivery, finance and admin may see it: for other roles it is null with
+   * a FORBIDDEN error at its path.
+   */
+  costRate?: Maybe<Money>;
   /** When the row was created in the hub. */
   createdAt: Scalars['DateTime']['output'];
   /** E-mail address, unique. */
@@ -1753,7 +1756,7 @@ export type ResourceResolvers<ContextType = Context, ParentType extends Resolver
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   assignments?: Resolver<ResolversTypes['AssignmentConnection'], ParentType, ContextType, Partial<ResourceAssignmentsArgs>>;
   billRate?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
-  costRate?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  costRate?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   expenses?: Resolver<ResolversTypes['ExpenseConnection'], ParentType, ContextType, Partial<ResourceExpensesArgs>>;
