@@ -323,7 +323,9 @@ async function untilSynced(objects: number, timeoutMs: number) {
       `select count(*) as n from sync_cursor where cursor->>'phase' = 'incremental'`,
     );
     const pending = await countOf(
-      `select count(*) as n from inbox_event where status = 'RECEIVED' and waiting_for is null`,
+      // Due rows: new ones, and waiting ones their parent has woken (next_attempt_at cleared).
+      `select count(*) as n from inbox_event where status = 'RECEIVED'
+         and (next_attempt_at is null or next_attempt_at <= now())`,
     );
     if (done >= objects && pending === 0) return;
     if (Date.now() > end) throw new Error(`not synced after ${timeoutMs} ms (${done} loaded)`);
