@@ -7,8 +7,11 @@
  *    applies the migrations and seeds the demo firm into an empty database;
  * 4. starts every service of scripts/services.ts with tsx (subgraphs first, then the gateway once
  *    they are healthy), prefixing each log line with the service's name;
- * 5. serves GET /healthz on PORT itself while no service takes that port (no gateway yet): 503
- *    until every service is healthy, then 200 with `{ status, services: { name: state } }`;
+ * 5. holds PORT from its first second: it listens there itself, answering GET /healthz with 503
+ *    `{ status: "starting", services: { name: state } }` (any other path: 503 SERVICE_UNAVAILABLE),
+ *    and hands the listening socket to the gateway over IPC when it starts it (again after a
+ *    gateway crash), so the port never refuses a connection. Without a gateway it keeps serving
+ *    /healthz there: 503 until every service is healthy, then 200;
  * 6. trust between the services: a GATEWAY_SUBGRAPH_SECRET shared by the gateway and the
  *    subgraphs (generated for the run when unset); in development/sandbox mode (no
  *    GATEWAY_JWT_SECRET, GATEWAY_JWKS_URL or GATEWAY_AUTH_MODE=production) also a JWT secret for
@@ -81,6 +84,8 @@ const envSchema = dbEnvSchema.extend({
   GATEWAY_AUTH_MODE: z.string().optional(),
   GATEWAY_JWT_ISSUER: z.string().optional(),
   GATEWAY_JWT_AUDIENCE: z.string().optional(),
+  /** Where the gateway listens (its own default: loopback in development mode, else 0.0.0.0). */
+  HOST: z.string().min(1).optional(),
 });
 
 const env = loadEnvOrExit(envSchema) as z.infer<typeof envSchema> & Record<string, number>;
@@ -119,6 +124,8 @@ const running: Running[] = selected.map((spec) => ({
   crashes: [],
 }));
 const launcherServesHealth = !running.some((r) => r.port === env.PORT);
+/** The service on PORT (the gateway): it gets the launcher's listening socket (holdPort). */
+const portOwner = running.find((r) => r.port === env.PORT);
 
 /** The subgraphs trust only this run's gateway. */
 const subgraphSecret = env.GATEWAY_SUBGRAPH_SECRET || randomBytes(32).toString("base64url");
@@ -126,11 +133,16 @@ const subgraphSecret = env.GATEWAY_SUBGRAPH_SECRET || randomBytes(32).toString("
 const sandbox =
   !env.GATEWAY_JWT_SECRET && !env.GATEWAY_JWKS_URL && env.GATEWAY_AUTH_MODE !== "production";
 const sandboxJwtSecret = sandbox ? randomBytes(32).toString("base64url") : undefined;
+/** The host the gateway would pick itself (gateway/src/main.ts): loopback in development mode. */
+const portHost =
+  env.HOST ?? (sandbox || env.GATEWAY_AUTH_MODE === "development" ? "127.0.0.1" : "0.0.0.0");
 
 let database: ResolvedDatabase | undefined;
 /** Migrated and seeded. */
 let prepared = false;
 let healthServer: http.Server | undefined;
+/** PORT, listened on by the launcher until the gateway takes the socket over. */
+let portHolder: http.Server | undefined;
 let launcherUrl: string | undefined;
 let shuttingDown = false;
 
@@ -188,18 +200,78 @@ function healthBody() {
   };
 }
 
-function startHealthServer(): Promise<void> {
-  healthServer = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    if (req.method === "GET" && url.pathname === "/healthz") {
-      const { ready, body } = healthBody();
-      res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
-      res.end(JSON.stringify(body));
+function healthHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (req.method === "GET" && url.pathname === "/healthz") {
+    const { ready, body } = healthBody();
+    res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+    res.end(JSON.stringify(body));
+    return;
+  }
+  res.writeHead(404, { "content-type": "text/plain" });
+  res.end("pshub launcher: GET /healthz (the gateway serves the graph once it is registered)\n");
+}
+
+/** What the launcher answers on the gateway's port until the gateway has the socket. */
+function startingHandler(req: http.IncomingMessage, res: http.ServerResponse): void {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (url.pathname === "/healthz") {
+    res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
+    res.end(JSON.stringify(healthBody().body));
+    return;
+  }
+  res.writeHead(503, { "content-type": "application/json", "retry-after": "1" });
+  res.end(
+    JSON.stringify({
+      errors: [
+        {
+          message: "pshub is starting; retry in a moment (GET /healthz answers 200 when ready)",
+          extensions: { code: "SERVICE_UNAVAILABLE", retryable: true },
+        },
+      ],
+    }),
+  );
+}
+
+/**
+ * Listens on PORT for the gateway (startingHandler) until the gateway takes the socket over.
+ * After a gateway crash the port frees once its process is gone: retried for a few seconds.
+ */
+function holdPort(): Promise<void> {
+  if (portHolder) return Promise.resolve();
+  holding ??= bindPort().finally(() => {
+    holding = undefined;
+  });
+  return holding;
+}
+let holding: Promise<void> | undefined;
+
+async function bindPort(): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const server = http.createServer(startingHandler);
+    const error = await new Promise<Error | undefined>((resolve) => {
+      server.once("error", resolve);
+      server.listen(env.PORT, portHost, () => resolve(undefined));
+    });
+    if (!error) {
+      portHolder = server;
       return;
     }
-    res.writeHead(404, { "content-type": "text/plain" });
-    res.end("pshub launcher: GET /healthz (the gateway serves the graph once it is registered)\n");
-  });
+    if (Date.now() > deadline) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The gateway listens on the held socket now: the launcher stops accepting there. */
+function releasePort(): void {
+  portHolder?.close();
+  portHolder?.closeAllConnections();
+  portHolder = undefined;
+}
+
+function startHealthServer(): Promise<void> {
+  healthServer = http.createServer(healthHandler);
   return new Promise((resolve, reject) => {
     healthServer?.once("error", reject);
     // On PORT while no gateway takes it; otherwise on a free port the gateway is told about
@@ -283,11 +355,23 @@ function serviceEnv(url: string): NodeJS.ProcessEnv {
 }
 
 function spawnService(r: Running, index: number, url: string): void {
+  const handOver = r === portOwner && portHolder !== undefined;
   const child = spawn(process.execPath, ["--import", "tsx", r.spec.entry], {
     cwd: repoRoot,
-    env: { ...serviceEnv(url), PORT: String(r.port) },
-    stdio: ["ignore", "pipe", "pipe"],
+    env: {
+      ...serviceEnv(url),
+      PORT: String(r.port),
+      ...(handOver ? { PSHUB_LISTEN_HANDLE: "ipc" } : {}),
+    },
+    stdio: handOver ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
   });
+  if (handOver && portHolder) {
+    // Both processes accept on the socket until the gateway listens on it, then only the gateway.
+    child.send({ type: "pshub:listen" }, portHolder);
+    child.on("message", (message: { type?: string } | null) => {
+      if (message?.type === "pshub:listening") releasePort();
+    });
+  }
   r.child = child;
   r.state = "starting";
   if (child.stdout) pipeLines(child.stdout, r.spec.name, process.stdout);
@@ -295,6 +379,11 @@ function spawnService(r: Running, index: number, url: string): void {
   child.on("exit", (code, signal) => {
     r.state = "exited";
     if (shuttingDown) return;
+    // The gateway's port answers 503 again while it is restarted.
+    if (r === portOwner)
+      holdPort().catch((error: unknown) =>
+        log.error({ err: error }, `cannot hold port ${env.PORT}`),
+      );
     // A Ctrl-C reaches the children and the launcher together: give our own handler a moment.
     setTimeout(() => {
       if (shuttingDown) return;
@@ -326,9 +415,10 @@ function crashed(r: Running, index: number, url: string, how: string): void {
   log.warn(
     `service ${r.spec.name} exited unexpectedly (${how}); restarting it in ${delay} ms (crash ${r.crashes.length} of at most ${env.RESTART_LIMIT} within ${env.RESTART_WINDOW_MS / 1000} s)`,
   );
-  setTimeout(() => {
+  setTimeout(async () => {
     if (shuttingDown) return;
     r.restarts++;
+    if (r === portOwner) await holdPort().catch(() => undefined);
     spawnService(r, index, url);
     void (async () => {
       const deadline = Date.now() + env.START_TIMEOUT_MS;
@@ -419,6 +509,7 @@ function shutdown(code: number): Promise<never> {
     await new Promise<void>((resolve) =>
       healthServer ? healthServer.close(() => resolve()) : resolve(),
     );
+    releasePort();
     // The database last: every service has let go of its connections.
     if (database?.owned) {
       await database
@@ -464,6 +555,10 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 await checkPorts();
+if (portOwner) {
+  await holdPort();
+  log.info(`holding port ${env.PORT} for the gateway (503 until it is ready)`);
+}
 await startHealthServer();
 
 try {

@@ -68,6 +68,11 @@ export const gatewayEnvSchema = z.object({
     .transform((value) => value === "true"),
   /** Set by `npm start`: its supervisor's status (restarts), shown in /healthz as `launcher`. */
   PSHUB_LAUNCHER_URL: httpUrl.optional(),
+  /**
+   * Set by `npm start`: the launcher holds PORT from its first second (answering 503) and hands
+   * its listening socket to the gateway over IPC, so the port never refuses a connection.
+   */
+  PSHUB_LISTEN_HANDLE: z.enum(["ipc"]).optional(),
   LOG_LEVEL: dbEnvSchema.shape.LOG_LEVEL,
   LOG_FORMAT: dbEnvSchema.shape.LOG_FORMAT,
   METRICS_TOKEN: dbEnvSchema.shape.METRICS_TOKEN,

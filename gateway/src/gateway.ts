@@ -16,7 +16,7 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Server as NetServer } from "node:net";
 import {
   ApolloGateway,
   type GraphQLDataSourceProcessOptions,
@@ -157,8 +157,15 @@ export interface PshubGateway {
   maxBodyBytes: number;
   /** The gateway's Prometheus registry (GET /metrics): main.ts adds the pool and subscriptions. */
   metrics: ServiceMetrics;
-  /** Starts listening; port 0 picks a free one. */
-  listen(options?: { port?: number; host?: string }): Promise<{ url: string; port: number }>;
+  /**
+   * Starts listening; port 0 picks a free one. With `handle` (a listening net.Server, e.g. the
+   * one `npm start` hands over), on that server's socket instead of `port` and `host`.
+   */
+  listen(options?: {
+    port?: number;
+    host?: string;
+    handle?: NetServer;
+  }): Promise<{ url: string; port: number }>;
   close(): Promise<void>;
 }
 
@@ -413,17 +420,21 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     documentGuard,
     maxBodyBytes,
     metrics,
-    async listen({ port = 0, host = "127.0.0.1" } = {}) {
+    async listen({ port = 0, host: wanted = "127.0.0.1", handle } = {}) {
+      const bound = handle?.address();
+      const host = bound && typeof bound === "object" ? bound.address : wanted;
       if (authenticate.mode === "development" && !isLoopback(host))
         throw new Error(
           `development mode trusts the x-pshub-principal header, so the gateway listens on loopback only, not ${host}; configure authentication (GATEWAY_JWT_SECRET or GATEWAY_JWKS_URL, GATEWAY_AUTH_MODE=production) to listen on ${host}`,
         );
       await new Promise<void>((resolve, reject) => {
         httpServer.once("error", reject);
-        httpServer.listen(port, host, () => {
+        const listening = () => {
           httpServer.off("error", reject);
           resolve();
-        });
+        };
+        if (handle) httpServer.listen(handle, listening);
+        else httpServer.listen(port, host, listening);
       });
       const address = httpServer.address() as AddressInfo;
       const shownHost = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host;

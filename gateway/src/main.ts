@@ -2,6 +2,8 @@
  * The gateway process: `npm start` runs it after the subgraphs (scripts/services.ts).
  * Reads PORT, SUBGRAPH_*_URL and GATEWAY_* (see env.ts); logs one line when listening.
  */
+
+import type { Server as NetServer } from "node:net";
 import {
   createDbClient,
   createLogger,
@@ -91,10 +93,23 @@ const subscriptions = await attachSubscriptions(gateway, {
 });
 
 const host = env.HOST ?? (mode === "development" ? "127.0.0.1" : "0.0.0.0");
-const { port } = await gateway.listen({ port: env.PORT, host }).catch((error: Error) => {
+const handle =
+  env.PSHUB_LISTEN_HANDLE === "ipc"
+    ? await launcherSocket().catch((error: Error) => {
+        log.fatal(error.message);
+        process.exit(78);
+      })
+    : undefined;
+const { port } = await gateway.listen({ port: env.PORT, host, handle }).catch((error: Error) => {
   log.fatal(error.message);
   process.exit(78);
 });
+// The launcher stops answering on the port once the gateway does (scripts/start.ts).
+if (handle) {
+  process.send?.({ type: "pshub:listening" });
+  // The channel is only for the hand-over: it must not keep the process alive.
+  process.channel?.unref();
+}
 log.info(
   { port, supergraph: env.GATEWAY_SUPERGRAPH },
   `gateway listening: GraphQL http://127.0.0.1:${port}/graphql, IDE http://127.0.0.1:${port}/`,
@@ -118,5 +133,21 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
           process.exit(1);
         },
       );
+  });
+}
+
+/** The listening socket `npm start` holds on PORT, sent over IPC with `{ type: "pshub:listen" }`. */
+function launcherSocket(): Promise<NetServer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error("no listening socket from the launcher")),
+      30_000,
+    );
+    process.on("message", function onMessage(message: unknown, socket: unknown) {
+      if ((message as { type?: string } | null)?.type !== "pshub:listen") return;
+      clearTimeout(timer);
+      process.off("message", onMessage);
+      resolve(socket as NetServer);
+    });
   });
 }
