@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { createTestDatabase, type TestDatabase } from "@pshub/db/testing";
 import { createPrincipalSigner, PRINCIPAL_TOKEN_HEADER } from "@pshub/subgraph-kit";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { services } from "./services.ts";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -20,8 +20,24 @@ const started: ChildProcess[] = [];
 beforeAll(async () => {
   t = await createTestDatabase();
 });
+/**
+ * Every launch runs in its own process group (detached): after each test, passed, failed or timed
+ * out, the whole group is killed — the launcher and every service it started, not only the
+ * launcher (whose children would be left running). Embedded Postgres detaches on purpose; its own
+ * describe stops it.
+ */
+function killLaunches(): void {
+  for (const child of started.splice(0)) {
+    try {
+      process.kill(-(child.pid as number), "SIGKILL");
+    } catch {
+      // the group is gone already
+    }
+  }
+}
+afterEach(killLaunches);
 afterAll(async () => {
-  for (const child of started) if (child.exitCode === null) child.kill("SIGKILL");
+  killLaunches();
   await t?.drop();
 });
 
@@ -44,7 +60,7 @@ interface Launch {
 }
 
 /**
- * The launcher itself, or with `viaNpm` the real `npm start` in its own process group. A variable
+ * The launcher itself, or with `viaNpm` the real `npm start`, in its own process group. A variable
  * given as undefined is removed from the environment.
  */
 function launch(env: Record<string, string | undefined>, viaNpm = false): Launch {
@@ -64,7 +80,7 @@ function launch(env: Record<string, string | undefined>, viaNpm = false): Launch
     cwd: repoRoot,
     env: merged,
     stdio: ["ignore", "pipe", "pipe"],
-    detached: viaNpm,
+    detached: true,
   });
   started.push(child);
   let output = "";
@@ -293,10 +309,21 @@ describe("npm start", () => {
       DATABASE_URL: t.url,
       ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
     });
+    // From the spawn on, /healthz every 200 ms: once the launcher says it holds the gateway's port,
+    // every poll is answered (503 while starting, then 200), never refused.
+    const polls: { held: boolean; status: number | "refused"; body?: unknown }[] = [];
     const ok = await waitFor(async () => {
+      const held = run.output().includes(`holding port ${ports.PORT} for the gateway`);
       const h = await health(ports.PORT!);
+      polls.push({ held, status: h?.status ?? "refused", body: h?.body });
       return h?.status === 200 ? h : undefined;
     }, 150_000);
+    const afterHeld = polls.filter((p) => p.held);
+    expect(afterHeld.filter((p) => p.status === "refused")).toEqual([]);
+    const starting = afterHeld.filter((p) => p.status === 503);
+    expect(starting.length).toBeGreaterThan(0);
+    // The launcher's own answer first (its services' states), then the gateway's (its subgraphs').
+    expect(starting[0]?.body).toMatchObject({ status: "starting" });
     // The gateway owns /healthz now: every subgraph answers.
     const subgraphs = (ok.body as { subgraphs: Record<string, { status: string }> }).subgraphs;
     const subgraphNames = services
