@@ -1,6 +1,6 @@
 /**
  * Subscriptions in the IDE, in a real browser: headless Chromium loads GraphiQL from a gateway
- * with subscriptions attached, runs the "Subscription: invoice status" example tab (graphql-ws on
+ * with subscriptions attached, runs the "Invoice status changes" example tab (graphql-ws on
  * the same URL), a mutation is sent through the gateway over HTTP, and the event, with its
  * invoice resolved across subgraphs, appears in the response pane.
  */

@@ -1,6 +1,8 @@
 /**
- * The operations preloaded as tabs in the IDE. They are plain text: mutations and
- * subscriptions work once the lifecycle and subscription parts of the graph exist.
+ * The operations preloaded as tabs in the IDE. Each runs as is on a fresh `npm start`: the ids
+ * are those of the deterministic demo firm (db/src/seed/demo.ts, default seed and date), and each
+ * operation is named after its tab's title (GraphiQL labels a tab with its operation's name).
+ * test/ide-tabs.test.ts runs every tab in Chromium against a freshly seeded demo.
  */
 export interface ExampleTab {
   title: string;
@@ -22,13 +24,27 @@ const headers = JSON.stringify(
   2,
 );
 
+/** Demo ids (the demo seed is deterministic): a customer group with subsidiaries, a draft invoice. */
+export const DEMO_IDS = {
+  /** Bluewater Energy Group, parent of two customers. */
+  customerGroup: "8ea0baa6-0b0f-408d-930c-0adf176e54e5",
+  /** A DRAFT invoice of Crestline Telecom Operations GmbH (no number until issued). */
+  draftInvoice: "69389ab3-b042-4495-ad32-cb69502e7f50",
+} as const;
+
 export const EXAMPLE_TABS: ExampleTab[] = [
   {
-    title: "BI: open invoices",
-    query: `# Open invoices with their customer, contract, lines and payments: one federated query.
-# Press the run button (or Ctrl-Enter). The Docs button (top left) browses the whole graph.
+    title: "Open invoices",
+    query: `# Invoices with a balance to collect (issued, posted, partly paid or disputed), the soonest
+# due first, with their customer, contract, lines and payments: one federated query.
+# Press the run button (or Ctrl-Enter). Change the statuses, or add e.g. overdue: true or
+# customerId to the filter; the Docs button (top left) browses the whole graph.
 query OpenInvoices($first: Int = 20) {
-  invoices(first: $first) {
+  invoices(
+    first: $first
+    filter: { status: [ISSUED, POSTED, PARTIALLY_PAID, DISPUTED] }
+    orderBy: { field: DUE_ON, direction: ASC }
+  ) {
     totalCount
     pageInfo { hasNextPage endCursor }
     edges {
@@ -53,23 +69,33 @@ query OpenInvoices($first: Int = 20) {
   },
   {
     title: "Customer tree",
-    query: `# A customer, its contracts, their projects, time and what was billed.
+    query: `# A customer group: its subsidiaries, their contracts, projects, time and what was billed.
+# The id is the demo's Bluewater Energy Group; paste any customer's id (e.g. from a
+# customer { id } in another tab) to see its tree.
 query CustomerTree($id: ID!) {
   customer(id: $id) {
     name
-    contracts(first: 10) {
+    children(first: 10) {
+      totalCount
       edges {
         node {
-          number
-          billingModel
-          projects(first: 10) {
+          name
+          contracts(first: 5) {
             edges {
               node {
-                name
-                status
-                timeEntries(first: 5) { edges { node { workDate hours status } } }
-                billingEvents(first: 5) {
-                  edges { node { amount { amount } status invoiceLine { invoice { number status } } } }
+                number
+                billingModel
+                projects(first: 5) {
+                  edges {
+                    node {
+                      name
+                      status
+                      timeEntries(first: 3) { edges { node { workDate hours status } } }
+                      billingEvents(first: 3) {
+                        edges { node { amount { amount } status invoiceLine { invoice { number status } } } }
+                      }
+                    }
+                  }
                 }
               }
             }
@@ -80,29 +106,33 @@ query CustomerTree($id: ID!) {
   }
 }
 `,
-    variables: `{ "id": "00000000-0000-0000-0000-000000000000" }`,
+    variables: JSON.stringify({ id: DEMO_IDS.customerGroup }),
     headers,
   },
   {
-    title: "Lifecycle: issue an invoice",
-    query: `# A lifecycle transition. A wrong transition answers with extensions.code INVALID_TRANSITION
-# and changes nothing; the same idempotency key replays the first answer.
-mutation IssueInvoice($id: ID!, $key: String) {
+    title: "Issue an invoice",
+    query: `# A lifecycle transition: issues the demo's draft invoice (it gets its number and due date).
+# Run it twice: the same idempotency key replays the first answer. With another key, issuing an
+# ISSUED invoice answers extensions.code INVALID_TRANSITION and changes nothing.
+mutation IssueAnInvoice($id: ID!, $key: String) {
   issueInvoice(invoiceId: $id, idempotencyKey: $key) {
     id
     number
     status
+    dueOn
+    total { amount currency }
   }
 }
 `,
-    variables: `{ "id": "00000000-0000-0000-0000-000000000000", "key": "issue-1" }`,
+    variables: JSON.stringify({ id: DEMO_IDS.draftInvoice, key: "ide-issue-1" }),
     headers,
   },
   {
-    title: "Subscription: invoice status",
-    query: `# Streams every invoice status change over graphql-ws (same URL as /graphql, ws://).
-# Resume after a disconnect with afterEventId: the last eventId you saw.
-subscription InvoiceStatus($customerId: ID) {
+    title: "Invoice status changes",
+    query: `# Streams every invoice status change over graphql-ws (same URL as /graphql, ws://): run it,
+# then run "Issue an invoice" in another tab. Narrow it with a customerId; resume after a
+# disconnect with afterEventId (the last eventId you saw).
+subscription InvoiceStatusChanges($customerId: ID) {
   invoiceStatusChanged(customerId: $customerId) {
     eventId
     occurredAt
