@@ -72,6 +72,33 @@ const FLOOR = sql`
   )
   select count(*)::int as n from ins`;
 
+/**
+ * Not a floor, a step between: the floor plus one billing_event.created domain event per event
+ * (as runBilling writes them), so the table shows what the domain events cost and what is left
+ * for marking the sources BILLED, the per-rule statements and the audit.
+ */
+const FLOOR_WITH_EVENTS = sql`
+  with ins as (
+    insert into billing_event (contract_id, project_id, customer_id, source_type, source_id, period,
+      description, quantity, rate, amount, currency, correlation_id)
+    select contract_id, project_id, customer_id, source_type::billing_source_type, source_id, period,
+      description, quantity, rate, amount, currency, correlation_id
+    from (${billableItems(sql`true`, sql`${PERIOD_END}::date`)}) as candidates
+    on conflict (source_type, source_id, period) do nothing
+    returning id, contract_id, project_id, source_type, source_id, period, amount, currency, correlation_id
+  ),
+  events as (
+    insert into domain_event (type, entity_type, entity_id, payload, correlation_id, causation_id, actor)
+    select 'billing_event.created', 'billing_event', ins.id,
+      jsonb_build_object('contractId', ins.contract_id, 'projectId', ins.project_id,
+        'sourceType', ins.source_type, 'sourceId', ins.source_id, 'period', ins.period,
+        'amount', ins.amount::text, 'currency', ins.currency),
+      ins.correlation_id, null, 'bench'
+    from ins
+    returning 1
+  )
+  select count(*)::int as n from ins`;
+
 /** Samples this process's memory while `fn` runs. */
 async function measured<T>(fn: () => Promise<T>) {
   global.gc?.();
@@ -165,6 +192,7 @@ interface Row {
   events: number;
   bySourceType: Record<string, number>;
   floor: Measured[];
+  withEvents: Measured[];
   billing: Measured[];
   ratios: number[];
   invoicing: Measured & { invoices: number; lines: number };
@@ -194,15 +222,19 @@ try {
     await seeder.close();
 
     const floor: Measured[] = [];
+    const withEvents: Measured[] = [];
     const billing: Measured[] = [];
     const ratios: number[] = [];
     let events = 0;
     let bySourceType: Record<string, number> = {};
     let last: Awaited<ReturnType<typeof freshCopy>> | undefined;
     for (let round = 0; round < rounds; round++) {
-      const order =
-        round % 2 === 0 ? (["floor", "billing"] as const) : (["billing", "floor"] as const);
-      const pair: Partial<Record<"floor" | "billing", Measured>> = {};
+      const kinds = ["floor", "events", "billing"] as const;
+      // Rotate the order each round, so that no kind always runs first (or last).
+      const order = kinds.map(
+        (_, i) => kinds[(i + round) % kinds.length] as (typeof kinds)[number],
+      );
+      const pair: Partial<Record<(typeof kinds)[number], Measured>> = {};
       for (const which of order) {
         await last?.close();
         const client = await freshCopy(Number(args["invoice-concurrency"]) + 2);
@@ -215,6 +247,13 @@ try {
           });
           pair.floor = run;
           floor.push(run);
+        } else if (which === "events") {
+          const run = await measured(async () => {
+            const [row] = await client.db.execute<{ n: number }>(FLOOR_WITH_EVENTS);
+            return row?.n ?? 0;
+          });
+          pair.events = run;
+          withEvents.push(run);
         } else {
           const run = await measured(() =>
             execute(client.db, op.runBilling, { actor: "bench" }, { periodEnd: PERIOD_END }),
@@ -229,8 +268,10 @@ try {
         );
       }
       const floorEvents = pair.floor?.value as number;
-      if (floorEvents !== events)
-        throw new Error(`runBilling made ${events} events, the floor ${floorEvents}`);
+      if (floorEvents !== events || pair.events?.value !== events)
+        throw new Error(
+          `runBilling made ${events} events, the floor ${floorEvents}, the floor + events ${pair.events?.value}`,
+        );
       ratios.push((pair.billing?.seconds ?? Number.NaN) / (pair.floor?.seconds ?? Number.NaN));
     }
     // generateInvoice once, on a copy that runBilling has just billed.
@@ -271,6 +312,7 @@ try {
         events,
         bySourceType,
         floor,
+        withEvents,
         billing,
         ratios,
         invoicing: { ...invoicing, ...invoicing.value },
@@ -296,20 +338,20 @@ const seconds = (runs: Measured[]) =>
     f2,
   );
 const lines = [
-  "| contracts | time entries | billing events (by source) | floor s | runBilling s | runBilling ÷ floor | floor events/s | runBilling events/s | runBilling peak RSS MB / heap +MB | generateInvoice × contracts s (invoices/s, lines/s), one run |",
-  "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+  "| contracts | time entries | billing events (by source) | floor s | floor + domain events s | runBilling s | runBilling ÷ floor | floor events/s | runBilling events/s | runBilling peak RSS MB / heap +MB | generateInvoice × contracts s (invoices/s, lines/s), one run |",
+  "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
   ...rows.map((r) => {
     const sources = Object.entries(r.bySourceType)
       .filter(([, n]) => n > 0)
       .map(([source, n]) => `${source} ${n}`)
       .join(", ");
-    return `| ${r.contracts} | ${r.entries} | ${r.events} (${sources}) | ${seconds(r.floor)} | ${seconds(r.billing)} | ${spread(r.ratios, f2)}× | ${k(r.events / median(r.floor.map((run) => run.seconds)))} | ${k(r.events / median(r.billing.map((run) => run.seconds)))} | ${f1(median(r.billing.map((run) => run.peakRssMb)))} / ${f1(median(r.billing.map((run) => run.heapGrowthMb)))} | ${f2(r.invoicing.seconds)} (${f1(r.invoicing.invoices / r.invoicing.seconds)}, ${k(r.invoicing.lines / r.invoicing.seconds)}) |`;
+    return `| ${r.contracts} | ${r.entries} | ${r.events} (${sources}) | ${seconds(r.floor)} | ${seconds(r.withEvents)} | ${seconds(r.billing)} | ${spread(r.ratios, f2)}× | ${k(r.events / median(r.floor.map((run) => run.seconds)))} | ${k(r.events / median(r.billing.map((run) => run.seconds)))} | ${f1(median(r.billing.map((run) => run.peakRssMb)))} / ${f1(median(r.billing.map((run) => run.heapGrowthMb)))} | ${f2(r.invoicing.seconds)} (${f1(r.invoicing.invoices / r.invoicing.seconds)}, ${k(r.invoicing.lines / r.invoicing.seconds)}) |`;
   }),
 ];
 const table = lines.join("\n");
 const header = `## billing — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}${args.quick ? " (--quick)" : ""}
 
-runBilling (all contracts, period end ${PERIOD_END}, through \`execute\`: audit, idempotency, marks what it bills BILLED, one billing_event.created per event) against the floor: one INSERT … SELECT of the same events (every rule's candidates from billable.ts), committed, nothing else. Book: all four billing models (70 % T&M with time entries and expenses, 10 % fixed fee, 10 % retainer with overage, half prorated DAILY, 10 % milestone). Each run on a fresh copy of the seeded database (CREATE DATABASE … TEMPLATE); ${rounds} rounds, floor and runBilling interleaved (order swapped each round); cells: median (min–max); the ratio per round, then median (min–max). generateInvoice for every contract (${args["invoice-concurrency"]} at a time): one run per scale, after runBilling. Memory: this process (Postgres not included), median over rounds.
+runBilling (all contracts, period end ${PERIOD_END}, through \`execute\`: audit, idempotency, marks what it bills BILLED, one billing_event.created per event) against the floor: one INSERT … SELECT of the same events (every rule's candidates from billable.ts), committed, nothing else; "floor + domain events" is the floor plus one billing_event.created per event (a step between, to show where runBilling's time goes). Book: all four billing models (70 % T&M with time entries and expenses, 10 % fixed fee, 10 % retainer with overage, half prorated DAILY, 10 % milestone). Each run on a fresh copy of the seeded database (CREATE DATABASE … TEMPLATE); ${rounds} rounds, the three interleaved (order rotated each round); cells: median (min–max); the ratio per round, then median (min–max). generateInvoice for every contract (${args["invoice-concurrency"]} at a time): one run per scale, after runBilling. Memory: this process (Postgres not included), median over rounds.
 Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; Postgres on the same cores. Load average (1 min), sampled by this script before every run: median ${f1(median(loads))}, min ${f1(Math.min(...loads))}, max ${f1(Math.max(...loads))} (${loads.length} samples).
 `;
 process.stdout.write(`\n${header}\n${table}\n`);

@@ -555,6 +555,7 @@ const lags = await lagRun();
 clearInterval(sampler);
 await sandbox.stop();
 await client.close();
+await server.stop();
 
 const rate = (n: number, r: { seconds: number }) => n / r.seconds;
 const pollerRates = poller.map((r) => rate(RECORDS, r));
@@ -580,7 +581,7 @@ const table = [
 const note = [
   `poller vs floor: ${(median(floorRates) / median(pollerRates)).toFixed(1)}× (records/s; the floor writes ${fmt(floorRowCount)} rows for ${fmt(RECORDS)} records). Poller vs sandbox alone: ${(median(aloneRates) / median(pollerRates)).toFixed(1)}×. Webhook failures: ${hooks.reduce((s, h) => s + h.failed, 0)}.`,
   `RSS of this process (sandbox + engine), poller rounds peak/end MB: ${rssRounds.join(", ")}; sampled every second over the run: max ${maxOf(rssFirst).toFixed(0)} MB in the first quarter, ${maxOf(rssLast).toFixed(0)} MB in the last.`,
-  `Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the sandbox, the engine and Postgres share it; load average (1 min) measured during the run: median ${median(loadSamples).toFixed(1)}, min ${Math.min(...loadSamples).toFixed(1)}, max ${Math.max(...loadSamples).toFixed(1)}.`,
+  `Postgres: ${server.embedded ? "embedded, this bench's own server (no other clients; CPU shared with the machine)" : "the server at DATABASE_URL (shared with whatever else uses it)"}. Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the sandbox, the engine and Postgres share it; load average (1 min) measured during the run: median ${median(loadSamples).toFixed(1)}, min ${Math.min(...loadSamples).toFixed(1)}, max ${Math.max(...loadSamples).toFixed(1)}.`,
 ].join("\n");
 process.stdout.write(`\n${header}\n${table}\n\n${note}\n`);
 if (!args["no-record"]) {

@@ -3,7 +3,8 @@
 #   1. drizzle-kit generate (db/) must not produce a new migration: schema.ts and db/migrations agree;
 #   2. npm run codegen must not change the generated resolver/operation types;
 #   3. npm run compose must not change gateway/supergraph.graphql or the API schema;
-#   4. npm run schema:check: the composed API schema has no breaking change against main's (or, on
+#   4. npm run trusted-documents must not change gateway/trusted-documents.json;
+#   5. npm run schema:check: the composed API schema has no breaking change against main's (or, on
 #      main, the previous commit's) unless gateway/schema-breaking-changes.json accepts it with a
 #      reason; deprecations and dangerous changes are printed (gateway/src/schema-check.ts).
 # A step whose npm script does not exist is skipped. Exits 1 on any drift, naming the files.
@@ -60,6 +61,12 @@ if has_script compose; then
   check "npm run compose" npm run --silent compose
 else
   echo "drift: npm run compose skipped (no such script)"
+fi
+
+if has_script trusted-documents; then
+  check "npm run trusted-documents (gateway/trusted-documents.json)" npm run --silent trusted-documents
+else
+  echo "drift: npm run trusted-documents skipped (no such script)"
 fi
 
 if has_script schema:check; then

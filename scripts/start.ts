@@ -354,7 +354,7 @@ function serviceEnv(url: string): NodeJS.ProcessEnv {
   };
 }
 
-function spawnService(r: Running, index: number, url: string): void {
+function spawnService(r: Running, url: string): void {
   const handOver = r === portOwner && portHolder !== undefined;
   const child = spawn(process.execPath, ["--import", "tsx", r.spec.entry], {
     cwd: repoRoot,
@@ -387,7 +387,7 @@ function spawnService(r: Running, index: number, url: string): void {
     // A Ctrl-C reaches the children and the launcher together: give our own handler a moment.
     setTimeout(() => {
       if (shuttingDown) return;
-      crashed(r, index, url, signal ? `signal ${signal}` : `exit code ${code}`);
+      crashed(r, url, signal ? `signal ${signal}` : `exit code ${code}`);
     }, 300);
   });
 }
@@ -398,7 +398,7 @@ function spawnService(r: Running, index: number, url: string): void {
  * crashes more than RESTART_LIMIT times within the window keeps crashing, and stops the hub with
  * exit code 1, naming it.
  */
-function crashed(r: Running, index: number, url: string, how: string): void {
+function crashed(r: Running, url: string, how: string): void {
   const now = Date.now();
   r.crashes = [...r.crashes.filter((at) => now - at < env.RESTART_WINDOW_MS), now];
   r.lastExit = how;
@@ -419,7 +419,7 @@ function crashed(r: Running, index: number, url: string, how: string): void {
     if (shuttingDown) return;
     r.restarts++;
     if (r === portOwner) await holdPort().catch(() => undefined);
-    spawnService(r, index, url);
+    spawnService(r, url);
     void (async () => {
       const deadline = Date.now() + env.START_TIMEOUT_MS;
       while (!shuttingDown && r.state === "starting" && Date.now() < deadline) {
@@ -599,9 +599,9 @@ prepared = true;
 // Subgraphs (everything but the gateway) start together; the gateway once they are healthy.
 const first = running.filter((r) => r.spec.name !== "gateway");
 const last = running.filter((r) => r.spec.name === "gateway");
-for (const r of first) spawnService(r, running.indexOf(r), db.url);
+for (const r of first) spawnService(r, db.url);
 await waitHealthy(first);
-for (const r of last) spawnService(r, running.indexOf(r), db.url);
+for (const r of last) spawnService(r, db.url);
 await waitHealthy(last);
 if (!shuttingDown) {
   monitor();

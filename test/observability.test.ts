@@ -423,6 +423,7 @@ describe("observability across the processes", () => {
       );
     await expect.poll(() => root() !== undefined, { timeout: 20_000 }).toBe(true);
     const traceId = root()!.traceId;
+    expect(attribute(root()!, "graphql.operation.name")).toBe("ObsInvoices");
     const inTrace = () => spans.filter((s) => s.traceId === traceId);
     await expect
       .poll(() => new Set(inTrace().map((s) => s.service)), { timeout: 20_000 })

@@ -77,7 +77,9 @@ export async function runCell(cell: LoadCell): Promise<LoadResult> {
           failed = true;
         }
         const done = performance.now();
-        if (sent >= measureFrom && done <= end) {
+        // A request sent inside the window counts, however late it ends (no new one is sent
+        // after the window), so slow answers are not dropped from the percentiles.
+        if (sent >= measureFrom) {
           latencies.push(done - sent);
           if (failed) errors++;
         }
@@ -91,8 +93,9 @@ export async function runCell(cell: LoadCell): Promise<LoadResult> {
   return {
     requests: latencies.length,
     rps: latencies.length / cell.durationS,
-    p50: percentile(latencies, 0.5),
-    p99: percentile(latencies, 0.99),
+    // NaN does not survive IPC (JSON): no answer at all is reported as p50/p99 -1.
+    p50: latencies.length ? percentile(latencies, 0.5) : -1,
+    p99: latencies.length ? percentile(latencies, 0.99) : -1,
     errors,
   };
 }

@@ -149,6 +149,7 @@ export class Applier {
                 state: c.state,
                 matchId: c.matchId,
                 matchOn: c.matchOn,
+                matchParent: c.matchParent,
                 create: c.create,
                 deleted: c.deleted,
                 sourceModifiedAt: record.sourceModifiedAt ?? null,

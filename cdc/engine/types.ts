@@ -130,6 +130,8 @@ export interface CanonicalChange {
   /** A natural key to link an existing unlinked row by, e.g. { field: "email", value } for a
    *  resource, "code" for a project, "number" for a contract or invoice, "erpId" for a payment. */
   matchOn?: { field: string; value: string };
+  /** A parent field whose hub id identifies an unlinked row (tried before matchOn). */
+  matchParent?: string;
   /** May the engine create the canonical row when nothing links to it? Default true. When false,
    *  an unknown record becomes a sync_exception (e.g. an invoice the hub never issued). */
   create?: boolean;

@@ -18,7 +18,7 @@
  * the record and what to correct. 429/5xx/timeouts are transient (NetSuiteError.transient).
  */
 import type { Db, Tx } from "@pshub/db";
-import { operations, schema, sync } from "@pshub/db";
+import { operations, schema, sync, toCents } from "@pshub/db";
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { type NetSuiteClient, NetSuiteError } from "../netsuite/client.ts";
 import { type CommandHandler, type HandlerOutcome, PermanentCommandError } from "./worker.ts";
@@ -112,10 +112,21 @@ export function netsuiteHandlers(
   };
 
   const invoicePost: CommandHandler = async (cmd, ctx): Promise<HandlerOutcome> => {
-    const [inv] = await ctx.db
-      .select()
+    // The invoice with its customer's ERP link, if any: one statement.
+    const [row] = await ctx.db
+      .select({ inv: schema.invoice, linked: schema.sourceLink.externalId })
       .from(schema.invoice)
-      .where(eq(schema.invoice.id, cmd.entityId));
+      .leftJoin(
+        schema.sourceLink,
+        and(
+          eq(schema.sourceLink.entityType, "customer"),
+          eq(schema.sourceLink.entityId, schema.invoice.customerId),
+          eq(schema.sourceLink.system, "ERP"),
+        ),
+      )
+      .where(eq(schema.invoice.id, cmd.entityId))
+      .limit(1);
+    const inv = row?.inv;
     if (!inv)
       throw new PermanentCommandError(`invoice ${cmd.entityId} does not exist`, {
         owner: "INTEGRATION",
@@ -125,28 +136,22 @@ export function netsuiteHandlers(
     if (inv.status === "VOID" || inv.status === "DRAFT")
       return { result: { skipped: `invoice is ${inv.status}` } };
     // The customer's ERP record: linked by an earlier upsert, else upserted now (by eid).
-    const [link] = await ctx.db
-      .select({ externalId: schema.sourceLink.externalId })
-      .from(schema.sourceLink)
-      .where(
-        and(
-          eq(schema.sourceLink.entityType, "customer"),
-          eq(schema.sourceLink.entityId, inv.customerId),
-          eq(schema.sourceLink.system, "ERP"),
-        ),
-      );
     const customerInternalId =
-      link?.externalId ?? (await upsertCustomer(client, ctx.db, inv.customerId)).internalId;
-    const linkCustomer = !link;
+      row?.linked ?? (await upsertCustomer(client, ctx.db, inv.customerId)).internalId;
+    const linkCustomer = !row?.linked;
 
-    let posted = await client.getRecord("invoice", `eid:${inv.id}`);
-    let created = false;
-    if (!posted) {
-      const lines = await ctx.db
+    // The lookup by external id and the lines (needed unless it is found) at once.
+    const [found, lines] = await Promise.all([
+      client.getRecord("invoice", `eid:${inv.id}`),
+      ctx.db
         .select()
         .from(schema.invoiceLine)
         .where(and(eq(schema.invoiceLine.invoiceId, inv.id), isNull(schema.invoiceLine.voidedAt)))
-        .orderBy(asc(schema.invoiceLine.lineNo));
+        .orderBy(asc(schema.invoiceLine.lineNo)),
+    ]);
+    let posted = found;
+    let created = false;
+    if (!posted) {
       const body = {
         externalId: inv.id,
         entity: { id: customerInternalId },
@@ -196,10 +201,11 @@ export function netsuiteHandlers(
         if (linkCustomer)
           await linkErp(tx, "customer", inv.customerId, "customer", customerInternalId);
         if (!current) return;
-        const [differs] = await tx.execute<{ tax: boolean; total: boolean }>(sql`
-          select ${current.tax}::numeric <> ${erpTax}::numeric as tax,
-                 ${current.total}::numeric <> ${erpTotal}::numeric as total`);
-        if (differs?.tax || differs?.total) {
+        // Both sides are 2-decimal strings (numeric(18,2) and erpMoney): compared as cents.
+        if (
+          toCents(current.tax) !== toCents(erpTax) ||
+          toCents(current.total) !== toCents(erpTotal)
+        ) {
           await tx
             .update(schema.invoice)
             .set({

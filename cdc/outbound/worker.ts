@@ -7,6 +7,8 @@
  *   exists for the same entity (whatever its target), so an invoice is posted before its status
  *   is propagated. Different entities run in parallel, up to
  *   a per-target concurrency limit.
+ * - A worker claims only the kinds it has handlers for (a command of another kind waits for a
+ *   worker that knows it, and does not block the drain).
  * - Transient failures (timeouts, resets, 429, 5xx — anything with `transient: true`, fetch's
  *   network errors) are retried durably: the row goes back to PENDING with `next_attempt_at` =
  *   now + max(Retry-After, exponential backoff with full jitter). After `max_attempts` the
@@ -27,6 +29,7 @@
 import { randomUUID } from "node:crypto";
 import type { Db, DbClient, Logger, Tx } from "@pshub/db";
 import {
+  pgArray,
   resolveCommandExceptions,
   schema,
   sync,
@@ -133,6 +136,8 @@ interface TargetState {
   openedAt?: number;
   inflight: number;
   probing: boolean;
+  /** No claim for this target before this time (its last claim found nothing). */
+  idleUntil: number;
 }
 
 const TARGETS: OutboundTarget[] = ["ERP", "SALESFORCE", "PSA"];
@@ -151,10 +156,15 @@ export class OutboundWorker {
   private wake?: () => void;
   private loop?: Promise<void>;
   private readonly abort = new AbortController();
+  private leasesRecoveredAt = 0;
   /** Counters for tests and the benchmark. */
   readonly stats = { claimed: 0, succeeded: 0, retried: 0, failed: 0, rejectedByBreaker: 0 };
 
+  /** The kinds this worker has handlers for: it claims (and drains) only those. */
+  private readonly kinds: string[];
+
   constructor(private readonly options: WorkerOptions) {
+    this.kinds = Object.keys(options.handlers);
     this.workerId = options.workerId ?? `outbound-${randomUUID().slice(0, 8)}`;
     for (const target of TARGETS) {
       const o = options.targets?.[target] ?? {};
@@ -170,7 +180,13 @@ export class OutboundWorker {
           breaker: new ConsecutiveBreaker(opts.breakerThreshold),
         },
       );
-      const state: TargetState = { options: opts, breaker, inflight: 0, probing: false };
+      const state: TargetState = {
+        options: opts,
+        breaker,
+        inflight: 0,
+        probing: false,
+        idleUntil: 0,
+      };
       breaker.onBreak(() => {
         state.openedAt = Date.now();
       });
@@ -224,37 +240,53 @@ export class OutboundWorker {
     }
   }
 
-  /** Takes back expired leases, then claims what each target has room for. Returns claimed. */
+  /**
+   * Takes back expired leases (at most every quarter lease, 5 s at most: a tick runs after every
+   * finished command), then claims what each target has room for — the targets' claims at once,
+   * and a target whose last claim found nothing not again before `pollMs` has passed (a tick per
+   * finished command would otherwise spend most of its time claiming for idle targets). Returns
+   * claimed.
+   */
   async tick(): Promise<number> {
-    await this.recoverLeases();
-    let claimed = 0;
-    for (const [target, state] of this.targets) {
-      let room = state.options.concurrency - state.inflight;
-      let probe = false;
-      if (state.breaker.state === CircuitState.HalfOpen || state.probing) room = 0;
-      else if (state.breaker.state !== CircuitState.Closed) {
-        const ready =
-          state.openedAt !== undefined &&
-          Date.now() - state.openedAt >= state.options.halfOpenAfterMs;
-        room = ready && state.inflight === 0 ? 1 : 0;
-        probe = room === 1;
-      }
-      if (room <= 0) continue;
-      const rows = await this.claim(target, room);
-      claimed += rows.length;
-      for (const row of rows) {
-        if (probe) state.probing = true;
-        state.inflight++;
-        const p = this.execute(row, state, probe).finally(() => {
-          state.inflight--;
-          if (probe) state.probing = false;
-          this.running.delete(p);
-          this.wake?.();
-        });
-        this.running.add(p);
-      }
+    const now = Date.now();
+    const leaseMs = this.options.leaseMs ?? 120_000;
+    if (now - this.leasesRecoveredAt >= Math.min(leaseMs / 4, 5_000)) {
+      this.leasesRecoveredAt = now;
+      await this.recoverLeases();
     }
-    return claimed;
+    const counts = await Promise.all(
+      [...this.targets].map(([target, state]) => this.claimFor(target, state, now)),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private async claimFor(target: OutboundTarget, state: TargetState, now: number): Promise<number> {
+    if (now < state.idleUntil) return 0;
+    let room = state.options.concurrency - state.inflight;
+    let probe = false;
+    if (state.breaker.state === CircuitState.HalfOpen || state.probing) room = 0;
+    else if (state.breaker.state !== CircuitState.Closed) {
+      const ready =
+        state.openedAt !== undefined &&
+        Date.now() - state.openedAt >= state.options.halfOpenAfterMs;
+      room = ready && state.inflight === 0 ? 1 : 0;
+      probe = room === 1;
+    }
+    if (room <= 0) return 0;
+    const rows = await this.claim(target, room);
+    if (rows.length === 0) state.idleUntil = Date.now() + (this.options.pollMs ?? 500);
+    for (const row of rows) {
+      if (probe) state.probing = true;
+      state.inflight++;
+      const p = this.execute(row, state, probe).finally(() => {
+        state.inflight--;
+        if (probe) state.probing = false;
+        this.running.delete(p);
+        this.wake?.();
+      });
+      this.running.add(p);
+    }
+    return rows.length;
   }
 
   /** Runs until no command is due or running (tests, the benchmark). */
@@ -264,7 +296,8 @@ export class OutboundWorker {
       const claimed = await this.tick();
       if (claimed === 0 && this.running.size === 0) {
         const [row] = await this.options.client.sql<{ n: number }[]>`
-          select count(*)::int as n from outbound_command where state in ('PENDING','RUNNING')`;
+          select count(*)::int as n from outbound_command
+          where state in ('PENDING','RUNNING') and kind = any(${pgArray(this.kinds)}::text[])`;
         if (row!.n === 0) return;
       }
       if (Date.now() > until) throw new Error("outbound drain timed out");
@@ -288,6 +321,7 @@ export class OutboundWorker {
       with due as (
         select c.id from outbound_command c
         where c.state = 'PENDING' and c.target = ${target} and c.next_attempt_at <= now()
+          and c.kind = any(${pgArray(this.kinds)}::text[])
           and not exists (
             select 1 from outbound_command p
             where p.entity_type = c.entity_type and p.entity_id = c.entity_id

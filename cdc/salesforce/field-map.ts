@@ -153,3 +153,44 @@ export function loadMappingOverride(
     throw new Error(`SALESFORCE_FIELD_MAP is not valid JSON: ${(err as Error).message}`);
   }
 }
+
+/**
+ * Write-back (cdc/outbound): canonical value → the field pshub writes, per object (null: not
+ * written). Salesforce: an invoice's status and the billed / paid totals on its Opportunity and
+ * Account; the PSA (Certinia, same org): the project structure pshub creates (by the external id
+ * field `hubId`) and the invoiced flags of billed timecards, expenses and milestones.
+ */
+export const WRITE_BACK_FIELD_MAPS: FieldMaps = {
+  Opportunity: {
+    invoiceStatus: "Invoice_Status__c",
+    lastInvoiceNumber: "Last_Invoice_Number__c",
+    billedAmount: "Billed_Amount__c",
+    paidAmount: "Paid_Amount__c",
+  },
+  Account: { billedAmount: "Billed_Amount__c", paidAmount: "Paid_Amount__c" },
+  pse__Proj__c: {
+    hubId: "Pshub_Id__c",
+    name: "Name",
+    accountId: "pse__Account__c",
+    opportunityId: "pse__Opportunity__c",
+    stage: "pse__Stage__c",
+    startDate: "pse__Start_Date__c",
+    endDate: "pse__End_Date__c",
+    budgetHours: "pse__Planned_Hours__c",
+    currency: "CurrencyIsoCode",
+  },
+  pse__Milestone__c: {
+    hubId: "Pshub_Id__c",
+    name: "Name",
+    amount: "pse__Milestone_Amount__c",
+    currency: "CurrencyIsoCode",
+    dueDate: "pse__Target_Date__c",
+    invoiced: "pse__Invoiced__c",
+    invoiceNumber: "pse__Invoice_Number__c",
+  },
+  pse__Timecard_Header__c: {
+    invoiced: "pse__Invoiced__c",
+    invoiceNumber: "pse__Invoice_Number__c",
+  },
+  pse__Expense__c: { invoiced: "pse__Invoiced__c", invoiceNumber: "pse__Invoice_Number__c" },
+};

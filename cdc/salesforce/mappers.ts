@@ -265,6 +265,9 @@ export function salesforceMappers(ctx: MapperContext): Mapper[] {
         return [
           change(r, "contract", fields, parents, {
             ...(state ? { state } : {}),
+            // Linked by its Salesforce Id (source link) first; unlinked, it is the hub contract
+            // converted from its Opportunity; ContractNumber is the last resort.
+            matchParent: "opportunityId",
             ...(number ? { matchOn: { field: "number", value: number } } : {}),
           }),
         ];

@@ -348,4 +348,41 @@ describe("Salesforce + Certinia → hub", () => {
     const rows = await t.db.select().from(schema.contact).where(eq(schema.contact.id, contactId!));
     expect(rows).toHaveLength(0);
   });
+  it("a Salesforce Contract links by Id: unlinked, to the hub contract of its Opportunity (not a second contract); its changes reach that contract by Id", async () => {
+    org.advanceClock(2000);
+    const oppId = await linked("opportunity", "Opportunity", ids.opp!);
+    const before = await t.db
+      .select()
+      .from(schema.contract)
+      .where(eq(schema.contract.opportunityId, oppId!));
+    expect(before).toHaveLength(1);
+    // Salesforce numbers its contracts itself: the number is not the hub's.
+    const sfContract = org.create("Contract", {
+      AccountId: ids.group,
+      Opportunity__c: ids.opp,
+      Status: "Draft",
+      StartDate: "2027-01-01",
+      EndDate: "2027-06-30",
+      Billing_Model__c: "Time and Materials",
+      Legal_Entity__c: "US",
+      CurrencyIsoCode: "USD",
+    });
+    expect(sfContract.ContractNumber).not.toBe(before[0]!.number);
+    await syncAll();
+    const contractId = await linked("contract", "Contract", sfContract.Id);
+    expect(contractId).toBe(before[0]!.id);
+    expect(
+      await t.db.select().from(schema.contract).where(eq(schema.contract.opportunityId, oppId!)),
+    ).toHaveLength(1);
+    // Changed in Salesforce: the same hub contract, found by its Id (source link).
+    org.advanceClock(2000);
+    org.update("Contract", sfContract.Id, { EndDate: "2027-09-30" });
+    await syncAll();
+    expect(await linked("contract", "Contract", sfContract.Id)).toBe(before[0]!.id);
+    const [after] = await t.db
+      .select()
+      .from(schema.contract)
+      .where(eq(schema.contract.id, before[0]!.id));
+    expect(after!.endDate).toBe("2027-09-30");
+  });
 });

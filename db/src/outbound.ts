@@ -134,3 +134,83 @@ export async function resolveCommandExceptions(
   );
   return rows.length;
 }
+
+/** Invoice statuses whose change is propagated to Salesforce (and, for some, the PSA). */
+const PROPAGATED: ReadonlySet<string> = new Set([
+  "POSTED",
+  "PARTIALLY_PAID",
+  "PAID",
+  "DISPUTED",
+  "VOID",
+]);
+/** The PSA hears of posting (time, expenses, milestones invoiced) and of a void (no longer). */
+const PSA_PROPAGATED: ReadonlySet<string> = new Set(["POSTED", "VOID"]);
+
+/**
+ * Commands an invoice status change queues (in its transaction): Salesforce gets the invoice
+ * status and the billed / paid totals of its opportunity and account; the PSA, on POSTED and VOID,
+ * which time, expenses and milestones are invoiced. Keyed by the invoice's version, so each change
+ * is one command; the handlers send the invoice's state as it is when they run.
+ */
+export function invoiceStatusCommands(inv: {
+  id: string;
+  status: string;
+  version: number;
+  correlationId: string | null;
+}): EnqueueCommandInput[] {
+  if (!PROPAGATED.has(inv.status)) return [];
+  const common = {
+    entityType: "invoice",
+    entityId: inv.id,
+    payload: { invoiceId: inv.id, status: inv.status },
+    correlationId: inv.correlationId,
+  };
+  const commands: EnqueueCommandInput[] = [
+    {
+      ...common,
+      target: "SALESFORCE",
+      kind: "invoice.status.salesforce",
+      idempotencyKey: `salesforce:invoice.status:${inv.id}:v${inv.version}`,
+    },
+  ];
+  if (PSA_PROPAGATED.has(inv.status))
+    commands.push({
+      ...common,
+      target: "PSA",
+      kind: "invoice.status.psa",
+      idempotencyKey: `psa:invoice.status:${inv.id}:v${inv.version}`,
+    });
+  return commands;
+}
+
+/**
+ * Commands a conversion queues: the customer in the ERP (upsert by external id = hub id) and the
+ * project structure in the PSA (pse__Proj__c and its milestones, upsert by external id).
+ */
+export function conversionCommands(result: {
+  opportunityId: string;
+  customerId: string;
+  projectId: string;
+  correlationId: string | null;
+}): EnqueueCommandInput[] {
+  return [
+    {
+      target: "ERP",
+      kind: "customer.upsert",
+      idempotencyKey: `erp:customer.upsert:${result.customerId}:${result.opportunityId}`,
+      entityType: "customer",
+      entityId: result.customerId,
+      payload: { customerId: result.customerId, opportunityId: result.opportunityId },
+      correlationId: result.correlationId,
+    },
+    {
+      target: "PSA",
+      kind: "project.upsert",
+      idempotencyKey: `psa:project.upsert:${result.projectId}`,
+      entityType: "project",
+      entityId: result.projectId,
+      payload: { projectId: result.projectId, opportunityId: result.opportunityId },
+      correlationId: result.correlationId,
+    },
+  ];
+}

@@ -102,6 +102,11 @@ export function serverSpan<T>(
     });
 }
 
+/** Sets attributes on the current span (the request's SERVER span), if tracing is on. */
+export function annotateSpan(attributes: Record<string, string | number>): void {
+  if (tracing) trace.getActiveSpan()?.setAttributes(attributes);
+}
+
 /** Adds the current trace context (`traceparent`, `tracestate`) to outgoing request headers. */
 export function injectTraceHeaders(headers: Record<string, string>): Record<string, string> {
   propagation.inject(context.active(), headers);

@@ -66,6 +66,23 @@ export const gatewayEnvSchema = z.object({
     .enum(["true", "false"])
     .default("true")
     .transform((value) => value === "true"),
+  /**
+   * Trusted documents (gateway/trusted-documents.json): `off` serves registered ids besides any
+   * query; `enforce` runs only registered documents, except for GATEWAY_ADHOC_ROLES.
+   */
+  GATEWAY_TRUSTED_DOCUMENTS: z.enum(["off", "enforce"]).default("off"),
+  /** Roles that may run ad-hoc (unregistered) documents when trusted documents are enforced. */
+  GATEWAY_ADHOC_ROLES: z
+    .string()
+    .default("admin,analyst")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((role) => role.trim())
+        .filter(Boolean),
+    ),
+  /** Subscriptions one WebSocket connection may hold at once. */
+  GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(50),
   /** Set by `npm start`: its supervisor's status (restarts), shown in /healthz as `launcher`. */
   PSHUB_LAUNCHER_URL: httpUrl.optional(),
   /**

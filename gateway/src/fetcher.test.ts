@@ -78,4 +78,46 @@ describe("subgraph fetcher", () => {
     await call(body);
     expect(received).toHaveLength(2);
   });
+
+  it("sends a query once more when the subgraph dropped the reused keep-alive socket", async () => {
+    // This server answers the first request on each connection and drops the connection at the
+    // second without answering: what a subgraph closing an idle keep-alive socket looks like.
+    let requests = 0;
+    const perSocket = new WeakMap<object, number>();
+    const dropping = createServer((req, res) => {
+      requests++;
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n > 1) {
+        req.socket.destroy();
+        return;
+      }
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end('{"data":{"ok":true}}');
+      });
+    });
+    await new Promise<void>((resolve) => dropping.listen(0, "127.0.0.1", resolve));
+    const dropUrl = `http://127.0.0.1:${(dropping.address() as AddressInfo).port}/graphql`;
+    const own = createSubgraphFetcher({ dedupe: false });
+    const post = (query: string) =>
+      own(dropUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query }),
+      });
+    try {
+      expect((await post("query A { a }")).status).toBe(200);
+      // Sent on the kept-alive socket, dropped, sent again on a fresh one.
+      expect((await post("query B { b }")).status).toBe(200);
+      expect(requests).toBe(3);
+      // A mutation dropped the same way is not sent again: the caller sees the error.
+      await expect(post("mutation C { c }")).rejects.toThrow(/socket hang up|ECONNRESET/);
+      expect(requests).toBe(4);
+    } finally {
+      own.destroy();
+      dropping.close();
+    }
+  });
 });

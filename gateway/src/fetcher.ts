@@ -64,7 +64,17 @@ export function createSubgraphFetcher(
   const httpsAgent = new HttpsAgent(agentOptions);
   const timeoutMs = options.timeoutMs ?? 30_000;
 
-  const send = (url: string, init: MinimalRequestInit, body: string) =>
+  // A keep-alive socket the subgraph closed while idle fails the next request sent on it
+  // (ECONNRESET, "socket hang up") before the subgraph read it: a query is sent once more, on a
+  // fresh socket (the retry Node's http docs give for `reusedSocket`). Mutations are not resent.
+  const send = (url: string, init: MinimalRequestInit, body: string): Promise<RawResponse> =>
+    sendOnce(url, init, body).catch((error: Error & { reusedSocket?: boolean; code?: string }) => {
+      if (error.reusedSocket && error.code === "ECONNRESET" && isQuery(body))
+        return sendOnce(url, init, body);
+      throw error;
+    });
+
+  const sendOnce = (url: string, init: MinimalRequestInit, body: string) =>
     new Promise<RawResponse>((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === "https:";
@@ -93,7 +103,10 @@ export function createSubgraphFetcher(
       req.on("timeout", () =>
         req.destroy(new Error(`subgraph request to ${url} timed out after ${timeoutMs} ms`)),
       );
-      req.on("error", reject);
+      req.on("error", (error: Error & { reusedSocket?: boolean }) => {
+        error.reusedSocket = req.reusedSocket;
+        reject(error);
+      });
       req.end(body);
     });
 

@@ -59,7 +59,7 @@ import { checkHealth, type HealthReport } from "./health.ts";
 import { ideBundle } from "./ide/bundle.ts";
 import { EXAMPLE_TABS, type ExampleTab } from "./ide/examples.ts";
 import { DEFAULT_LIMITS, type QueryLimits, queryLimitsPlugin } from "./limits.ts";
-import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { createRateLimiter, type RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { redactFormattedError } from "./redact.ts";
 import { createRequestHandler, ROUTES } from "./routes.ts";
 import { installScalars } from "./scalars.ts";
@@ -69,6 +69,11 @@ import {
   type SubgraphName,
   type SubgraphUrls,
 } from "./subgraphs.ts";
+import {
+  createTrustedDocuments,
+  type TrustedDocuments,
+  type TrustedDocumentsOptions,
+} from "./trusted-documents.ts";
 
 /** Per-request context: who is asking, under which correlation id, and what subgraphs warned. */
 export interface GatewayContext {
@@ -78,7 +83,6 @@ export interface GatewayContext {
   warnings: unknown[];
 }
 
-export const PRINCIPAL_HEADER = "x-pshub-principal";
 export { CORRELATION_HEADER };
 
 export interface CreateGatewayOptions {
@@ -113,8 +117,10 @@ export interface CreateGatewayOptions {
    * it (subgraphs/kit auth.ts). Unset: as the plain development headers.
    */
   subgraphSecret?: string;
-  /** Per-principal rate limit of HTTP operations (rate-limit.ts); default off. */
+  /** Per-principal rate limit of HTTP operations and WebSocket subscribes (rate-limit.ts); default off. */
   rateLimit?: RateLimitOptions;
+  /** Trusted documents (trusted-documents.ts): registered ids always; `enforce` refuses other text. */
+  trustedDocuments?: TrustedDocumentsOptions;
   /** Identical in-flight subgraph queries share one round trip (default true). */
   dedupeSubgraphRequests?: boolean;
   /** Replaces the HTTP client used to call subgraphs (default: node:http, keep-alive; see fetcher.ts). */
@@ -155,6 +161,10 @@ export interface PshubGateway {
   documentGuard: DocumentGuard;
   /** The largest request body, and so the largest subscription document, in bytes. */
   maxBodyBytes: number;
+  /** The per-principal budget HTTP requests spend; subscribes on the WebSocket spend the same. */
+  rateLimiter: RateLimiter;
+  /** The registered documents and the mode (HTTP here; the WebSocket server applies the same). */
+  trustedDocuments: TrustedDocuments;
   /** The gateway's Prometheus registry (GET /metrics): main.ts adds the pool and subscriptions. */
   metrics: ServiceMetrics;
   /**
@@ -299,6 +309,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
 
   const authenticate = createAuthenticator(options.auth);
   const rateLimiter = createRateLimiter(options.rateLimit);
+  const trustedDocuments = createTrustedDocuments(options.trustedDocuments ?? { mode: "off" });
   const metrics = createServiceMetrics("gateway", {
     defaultMetrics: options.defaultMetrics,
     token: options.metricsToken,
@@ -361,6 +372,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     authenticate,
     rateLimiter,
     documentGuard,
+    trustedDocuments,
     metrics,
     health,
     maxBodyBytes,
@@ -419,6 +431,8 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     authenticate,
     documentGuard,
     maxBodyBytes,
+    rateLimiter,
+    trustedDocuments,
     metrics,
     async listen({ port = 0, host: wanted = "127.0.0.1", handle } = {}) {
       const bound = handle?.address();

@@ -23,3 +23,4 @@ export * from "./ide/examples.ts";
 export * from "./limits.ts";
 export * from "./subgraphs.ts";
 export * from "./subscriptions/index.ts";
+export * from "./trusted-documents.ts";

@@ -65,6 +65,7 @@ const gateway = await createGateway({
     points: env.GATEWAY_RATE_LIMIT_POINTS,
     windowSeconds: env.GATEWAY_RATE_LIMIT_WINDOW_S,
   },
+  trustedDocuments: { mode: env.GATEWAY_TRUSTED_DOCUMENTS, adhocRoles: env.GATEWAY_ADHOC_ROLES },
   logger: log,
 });
 registerDbPoolMetrics(gateway.metrics.registry, client);
@@ -90,6 +91,7 @@ const subscriptions = await attachSubscriptions(gateway, {
   sql: client.sql,
   url: database.url,
   log,
+  maxSubscriptionsPerConnection: env.GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION,
 });
 
 const host = env.HOST ?? (mode === "development" ? "127.0.0.1" : "0.0.0.0");

@@ -1,6 +1,6 @@
 /**
- * The gateway's HTTP routes: /graphql (CORS preflight, authentication, rate limit, then Apollo
- * through the kit's HTTP adapter), /healthz, /readyz, /metrics, the IDE (./ide/serve.ts) and a 404
+ * The gateway's HTTP routes: /graphql (CORS preflight, authentication, rate limit, trusted
+ * documents, then Apollo through the kit's HTTP adapter), /healthz, /readyz, /metrics, the IDE (./ide/serve.ts) and a 404
  * naming the routes. The Apollo wiring is in ./gateway.ts.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -12,20 +12,23 @@ import {
   serverSpan,
   withCorrelationId,
 } from "@pshub/db";
+import { LEGAL_ENTITIES_HEADER, PRINCIPAL_ID_HEADER, ROLES_HEADER } from "@pshub/subgraph-kit";
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "@pshub/subgraph-kit/http";
 import type { DocumentGuard } from "@pshub/subgraph-kit/limits";
 import { API_KEY_HEADER, type Authenticator } from "./auth.ts";
-import { type GatewayContext, PRINCIPAL_HEADER } from "./gateway.ts";
+import type { GatewayContext } from "./gateway.ts";
 import type { HealthReport } from "./health.ts";
 import type { ExampleTab } from "./ide/examples.ts";
 import { serveIde } from "./ide/serve.ts";
 import { type createRateLimiter, RATE_LIMITED, rateLimitMessage } from "./rate-limit.ts";
+import { resolveHttpDocument, type TrustedDocuments } from "./trusted-documents.ts";
 
 export interface RouteDependencies {
   apolloServer: ApolloServer<GatewayContext>;
   authenticate: Authenticator;
   rateLimiter: ReturnType<typeof createRateLimiter>;
   documentGuard: DocumentGuard;
+  trustedDocuments: TrustedDocuments;
   metrics: ServiceMetrics;
   health: () => Promise<HealthReport>;
   maxBodyBytes: number;
@@ -55,6 +58,7 @@ export function createRequestHandler(
     authenticate,
     rateLimiter,
     documentGuard,
+    trustedDocuments,
     metrics,
     health,
     maxBodyBytes,
@@ -64,7 +68,7 @@ export function createRequestHandler(
   } = deps;
   const corsHeaders = {
     "access-control-allow-origin": "*",
-    "access-control-allow-headers": `content-type, authorization, ${API_KEY_HEADER}, ${PRINCIPAL_HEADER}, x-pshub-roles, x-pshub-legal-entities, ${CORRELATION_HEADER}, apollo-require-preflight`,
+    "access-control-allow-headers": `content-type, authorization, ${API_KEY_HEADER}, ${PRINCIPAL_ID_HEADER}, ${ROLES_HEADER}, ${LEGAL_ENTITIES_HEADER}, ${CORRELATION_HEADER}, apollo-require-preflight`,
     "access-control-allow-methods": "GET, POST, OPTIONS",
   };
 
@@ -109,6 +113,9 @@ export function createRequestHandler(
                 extraHeaders,
                 checkQuery: (source) => documentGuard.check(source),
                 specStatus: true,
+                // Trusted documents: an id becomes its registered text; unregistered text may be refused.
+                rewrite: (request) =>
+                  resolveHttpDocument(trustedDocuments, auth.principal, request),
               });
               span.setAttribute("http.response.status_code", res.statusCode);
             }),

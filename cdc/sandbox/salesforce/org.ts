@@ -151,7 +151,8 @@ export class SandboxOrg {
     return to18(`${o.keyPrefix}5g${n.toString(36).toUpperCase().padStart(10, "0")}`);
   }
 
-  private validate(o: ObjectDef, fields: Record<string, unknown>, creating: boolean) {
+  /** Throws the SalesforceError a write of `fields` would get (field names, read-only, references). */
+  validate(o: ObjectDef, fields: Record<string, unknown>, creating: boolean) {
     for (const name of Object.keys(fields)) {
       const f = o.fields.find((x) => x.name.toLowerCase() === name.toLowerCase());
       if (!f) {

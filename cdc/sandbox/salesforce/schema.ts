@@ -28,6 +28,8 @@ export interface FieldDef {
   picklist?: string[];
   /** Not writable through the API (system fields, formulas). */
   readOnly?: boolean;
+  /** An External ID field: upserts address records by it (PATCH …/{field}/{value}). */
+  externalId?: boolean;
 }
 
 export interface ObjectDef {
@@ -86,6 +88,9 @@ export const OBJECTS: ObjectDef[] = [
       { name: "Billing_Contact_Name__c", type: "string" },
       { name: "Billing_Email__c", type: "email" },
       { name: "Status__c", type: "picklist", picklist: ["Active", "On Hold", "Inactive"] },
+      // Written back by pshub (its invoices' billed and paid totals).
+      { name: "Billed_Amount__c", type: "currency" },
+      { name: "Paid_Amount__c", type: "currency" },
     ],
   },
   {
@@ -154,6 +159,11 @@ export const OBJECTS: ObjectDef[] = [
       { name: "Retainer_Hours__c", type: "double" },
       { name: "Budget_Hours__c", type: "double" },
       { name: "Installments__c", type: "int" },
+      // Written back by pshub: the latest invoice's status and the opportunity's billed / paid totals.
+      { name: "Invoice_Status__c", type: "string" },
+      { name: "Last_Invoice_Number__c", type: "string" },
+      { name: "Billed_Amount__c", type: "currency" },
+      { name: "Paid_Amount__c", type: "currency" },
     ],
   },
   {
@@ -205,6 +215,7 @@ export const OBJECTS: ObjectDef[] = [
       { name: "pse__End_Date__c", type: "date" },
       { name: "pse__Planned_Hours__c", type: "double" },
       { name: "pse__Billing_Type__c", type: "picklist" },
+      { name: "Pshub_Id__c", type: "string", externalId: true },
       currencyCode(),
     ],
   },
@@ -227,6 +238,9 @@ export const OBJECTS: ObjectDef[] = [
         picklist: ["Planned", "Open", "Complete", "Approved", "Canceled"],
       },
       { name: "pse__Approved__c", type: "boolean" },
+      { name: "Pshub_Id__c", type: "string", externalId: true },
+      { name: "pse__Invoiced__c", type: "boolean" },
+      { name: "pse__Invoice_Number__c", type: "string" },
       currencyCode(),
     ],
   },
@@ -280,6 +294,8 @@ export const OBJECTS: ObjectDef[] = [
       { name: "pse__Total_Hours__c", type: "double", readOnly: true },
       { name: "pse__Bill_Rate__c", type: "currency" },
       { name: "pse__Timecard_Notes__c", type: "textarea" },
+      { name: "pse__Invoiced__c", type: "boolean" },
+      { name: "pse__Invoice_Number__c", type: "string" },
       currencyCode(),
     ],
   },
@@ -325,6 +341,8 @@ export const OBJECTS: ObjectDef[] = [
       },
       { name: "pse__Approved__c", type: "boolean" },
       { name: "pse__Description__c", type: "textarea" },
+      { name: "pse__Invoiced__c", type: "boolean" },
+      { name: "pse__Invoice_Number__c", type: "string" },
       currencyCode(),
     ],
   },

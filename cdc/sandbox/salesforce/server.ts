@@ -5,7 +5,10 @@
  * - query / queryAll / queryMore (nextRecordsUrl, Sforce-Query-Options batchSize)
  * - Bulk API 2.0 query jobs (create, poll, CSV results paged by Sforce-Locator, abort, delete)
  * - sObject describe, retrieve, create, update, delete, updated/, deleted/
- * - composite (subrequests) and sObject collections retrieve
+ * - upsert by external ID (PATCH /sobjects/{type}/{field}/{value}: 201 created / 200 updated,
+ *   300 when the value matches several records), relationships by external ID (`X__r: {field: v}`)
+ * - composite (subrequests) and sObject collections retrieve, update (PATCH /composite/sobjects)
+ *   and upsert (PATCH /composite/sobjects/{type}/{field}), allOrNone honoured
  * - Sforce-Limit-Info on every response; REQUEST_LIMIT_EXCEEDED past the daily limit
  * - error bodies as [{ message, errorCode }]
  * - CometD (Bayeux, served by faye) for Change Data Capture with the replay extension
@@ -188,6 +191,11 @@ export class SalesforceSandbox {
       remaining: options.times ?? 1,
       match: options.match,
     });
+  }
+
+  /** Drops every pending injected fault. */
+  clearFaults(): void {
+    this.faults.length = 0;
   }
 
   /** The next `times` REST requests wait `delayMs` before answering (client timeouts). */
@@ -481,6 +489,15 @@ export class SalesforceSandbox {
       const rec = this.org.create(r[1]!, body, write);
       return { status: 201, body: { id: rec.Id, success: true, errors: [] } };
     }
+    r = /^\/sobjects\/(\w+)\/(\w+__c|Id)\/([^/]+)$/.exec(rest);
+    if (r && method === "PATCH") {
+      const o = this.org.object(r[1]!);
+      const out = this.upsert(o, r[2]!, decodeURIComponent(r[3]!), body, write);
+      return {
+        status: out.created ? 201 : 200,
+        body: { id: out.id, success: true, errors: [], created: out.created },
+      };
+    }
     r = /^\/sobjects\/(\w+)\/(\w{15,18})$/.exec(rest);
     if (r) {
       const o = this.org.object(r[1]!);
@@ -502,6 +519,13 @@ export class SalesforceSandbox {
         this.org.delete(o.name, r[2]!, write);
         return { status: 204 };
       }
+    }
+    if (rest === "/composite/sobjects" && method === "PATCH") {
+      return { status: 200, body: this.collection(body, null, write) };
+    }
+    r = /^\/composite\/sobjects\/(\w+)\/(\w+)$/.exec(rest);
+    if (r && method === "PATCH") {
+      return { status: 200, body: this.collection(body, { type: r[1]!, field: r[2]! }, write) };
     }
     r = /^\/composite\/sobjects\/(\w+)$/.exec(rest);
     if (r && (method === "POST" || method === "GET")) {
@@ -544,6 +568,188 @@ export class SalesforceSandbox {
       return this.jobResults(version, this.job(r[1]!), url.searchParams);
     }
     throw new SalesforceError(404, "NOT_FOUND", "The requested resource does not exist");
+  }
+
+  /** The external ID field `name` of `o`, or INVALID_FIELD (Id is allowed for a single upsert). */
+  private externalIdField(o: ObjectDef, name: string): string {
+    if (name === "Id") return "Id";
+    const f = o.fields.find((x) => x.name.toLowerCase() === name.toLowerCase());
+    if (!f?.externalId)
+      throw new SalesforceError(
+        400,
+        "INVALID_FIELD",
+        `Provided external ID field does not exist or is not accessible: ${name}`,
+      );
+    return f.name;
+  }
+
+  /** `X__r: { Ext__c: v }` → `X__c: <id of the record whose Ext__c is v>`; `attributes` dropped. */
+  private resolveReferences(o: ObjectDef, input: Record<string, unknown>): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(input)) {
+      if (key === "attributes") continue;
+      if (!key.endsWith("__r") || !value || typeof value !== "object") {
+        out[key] = value;
+        continue;
+      }
+      const field = o.fields.find(
+        (f) => f.name.toLowerCase() === `${key.slice(0, -3)}__c`.toLowerCase(),
+      );
+      const target = field?.referenceTo?.[0];
+      if (!field || !target)
+        throw new SalesforceError(
+          400,
+          "INVALID_FIELD",
+          `No such relationship '${key}' on ${o.name}`,
+        );
+      const [[extName, extValue] = []] = Object.entries(value as Record<string, unknown>).filter(
+        ([k]) => k !== "attributes",
+      );
+      const t = this.org.object(target);
+      const ext = this.externalIdField(t, String(extName));
+      const found = [...this.org.table(t.name).values()].filter(
+        (rec) => !rec.IsDeleted && rec[ext] === extValue,
+      );
+      if (found.length !== 1)
+        throw new SalesforceError(
+          400,
+          "INVALID_FIELD",
+          `Foreign key external ID: ${String(extValue)} not found for field ${ext} in entity ${t.name}`,
+        );
+      out[field.name] = found[0]!.Id;
+    }
+    return out;
+  }
+
+  /** Upsert by external ID; `dryRun` checks everything and writes nothing (allOrNone). */
+  private upsert(
+    o: ObjectDef,
+    fieldName: string,
+    value: string,
+    input: Record<string, unknown>,
+    write: { userId: string; client: string | undefined },
+    dryRun = false,
+  ): { id: string | undefined; created: boolean } {
+    const ext = this.externalIdField(o, fieldName);
+    const fields = this.resolveReferences(o, input);
+    delete fields[ext];
+    const matches =
+      ext === "Id"
+        ? [this.org.table(o.name).get(value)].filter((rec) => rec && !rec.IsDeleted)
+        : [...this.org.table(o.name).values()].filter(
+            (rec) => !rec.IsDeleted && rec[ext] === value,
+          );
+    if (matches.length > 1)
+      throw new SalesforceError(
+        300,
+        "MULTIPLE_CHOICES",
+        `More than one record found for external id field ${ext} with value ${value}`,
+      );
+    const existing = matches[0];
+    if (!existing && ext === "Id")
+      throw new SalesforceError(404, "NOT_FOUND", "The requested resource does not exist");
+    this.org.validate(o, fields, !existing);
+    if (dryRun) return { id: existing?.Id as string | undefined, created: !existing };
+    if (existing) {
+      this.org.update(o.name, existing.Id as string, fields, write);
+      return { id: existing.Id as string, created: false };
+    }
+    const rec = this.org.create(o.name, { ...fields, [ext]: value }, write);
+    return { id: rec.Id as string, created: true };
+  }
+
+  /**
+   * sObject Collections update (`upsertBy` null: records carry `id`) or upsert by an external ID
+   * field: one SaveResult / UpsertResult per record, in order. allOrNone: every record is checked
+   * first, and one failure writes nothing (the others answer ALL_OR_NONE_OPERATION_ROLLED_BACK).
+   */
+  private collection(
+    body: Record<string, unknown>,
+    upsertBy: { type: string; field: string } | null,
+    write: { userId: string; client: string | undefined },
+  ) {
+    const records = (body.records as Record<string, unknown>[] | undefined) ?? [];
+    if (!Array.isArray(records) || records.length > 200)
+      throw new SalesforceError(400, "INVALID_BATCH_SIZE", "a collection holds 1 to 200 records");
+    const allOrNone = body.allOrNone === true;
+    const one = (rec: Record<string, unknown>, dryRun: boolean) => {
+      const type = (rec.attributes as { type?: string } | undefined)?.type;
+      if (!type)
+        throw new SalesforceError(400, "INVALID_TYPE", "Each record needs attributes.type");
+      const o = this.org.object(type);
+      if (upsertBy) {
+        if (o.name !== this.org.object(upsertBy.type).name)
+          throw new SalesforceError(
+            400,
+            "INVALID_TYPE",
+            `Records must be of type ${upsertBy.type}`,
+          );
+        if (upsertBy.field === "Id")
+          throw new SalesforceError(400, "INVALID_FIELD", "Only external ids are supported");
+        const ext = this.externalIdField(o, upsertBy.field);
+        const value = rec[ext] ?? rec[upsertBy.field];
+        if (value == null)
+          throw new SalesforceError(400, "MISSING_ARGUMENT", `${ext} not specified`);
+        const { [upsertBy.field]: _v, ...rest } = rec;
+        return this.upsert(o, ext, String(value), rest, write, dryRun);
+      }
+      const { id, Id, ...rest } = rec;
+      const target = String(id ?? Id ?? "");
+      const existing = this.org.table(o.name).get(target);
+      if (!existing || existing.IsDeleted)
+        throw new SalesforceError(
+          404,
+          "ENTITY_IS_DELETED",
+          `entity is deleted or missing: ${target}`,
+        );
+      const fields = this.resolveReferences(o, rest);
+      this.org.validate(o, fields, false);
+      if (!dryRun) this.org.update(o.name, target, fields, write);
+      return { id: target, created: false };
+    };
+    const failure = (err: unknown) => {
+      if (!(err instanceof SalesforceError)) throw err;
+      return {
+        success: false,
+        errors: [{ statusCode: err.errorCode, message: err.message, fields: [] }],
+      };
+    };
+    const shape = (out: { id: string | undefined; created: boolean }) =>
+      upsertBy
+        ? { id: out.id, success: true, errors: [], created: out.created }
+        : { id: out.id, success: true, errors: [] };
+    if (allOrNone) {
+      const checked = records.map((rec) => {
+        try {
+          one(rec, true);
+          return undefined;
+        } catch (err) {
+          return failure(err);
+        }
+      });
+      if (checked.some((c) => c))
+        return checked.map(
+          (c) =>
+            c ?? {
+              success: false,
+              errors: [
+                {
+                  statusCode: "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+                  message:
+                    "Record rolled back because not all records were valid and the request was using AllOrNone header",
+                  fields: [],
+                },
+              ],
+            },
+        );
+    }
+    return records.map((rec) => {
+      try {
+        return shape(one(rec, false));
+      } catch (err) {
+        return failure(err);
+      }
+    });
   }
 
   private composite(
@@ -620,6 +826,7 @@ export class SalesforceSandbox {
         ].includes(f.name),
         createable: !f.readOnly,
         updateable: !f.readOnly,
+        externalId: f.externalId === true,
         referenceTo: f.referenceTo ?? [],
         relationshipName:
           f.type === "reference"

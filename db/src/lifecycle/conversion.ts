@@ -13,6 +13,7 @@ import { eq, sql } from "drizzle-orm";
 import { z } from "zod";
 import type { Tx } from "../client.ts";
 import { type DomainEventInput, emitDomainEvents } from "../domain-events.ts";
+import { conversionCommands, enqueueCommands } from "../outbound.ts";
 import {
   contract,
   customer,
@@ -303,6 +304,15 @@ export const convertOpportunity = defineOperation({
       payload: { contractId: newContract!.id, customerId: cust.id },
     });
     await emitDomainEvents(tx, events);
+    await enqueueCommands(
+      tx,
+      conversionCommands({
+        opportunityId: opp.id,
+        customerId: cust.id,
+        projectId: newProject!.id,
+        correlationId: newContract!.correlationId,
+      }),
+    );
     return {
       opportunity: convertedOpp!,
       customer: updatedCustomer,

@@ -1,6 +1,7 @@
 /** An invoice's status change with its invoice.status_changed event (used by invoicing, payments, disputes; not exported from the package). */
 import type { Tx } from "../client.ts";
 import { type DomainEventInput, emitDomainEvents } from "../domain-events.ts";
+import { enqueueCommands, invoiceStatusCommands } from "../outbound.ts";
 import { invoice } from "../schema.ts";
 import type { InvoiceRow } from "./invoicing.ts";
 import { type InvoiceStatus, invoiceMachine } from "./machines.ts";
@@ -31,7 +32,10 @@ function statusEvent(
   };
 }
 
-/** Moves a locked invoice to `to` (checked), applying `set`; emits invoice.status_changed. */
+/**
+ * Moves a locked invoice to `to` (checked), applying `set`; emits invoice.status_changed and
+ * queues the change's propagation to Salesforce and the PSA.
+ */
 export async function moveInvoice(
   tx: Tx,
   ctx: OperationContext,
@@ -49,5 +53,7 @@ export async function moveInvoice(
     set,
   )) as InvoiceRow[];
   await emitDomainEvents(tx, [...extraEvents, statusEvent(ctx, updated!, inv.status, to)]);
+  // Salesforce and the PSA hear of it (queued in this transaction; db/src/outbound.ts).
+  await enqueueCommands(tx, invoiceStatusCommands(updated!));
   return updated!;
 }

@@ -12,6 +12,7 @@ import { z } from "zod";
 import type { Tx } from "../client.ts";
 import { emitDomainEvents } from "../domain-events.ts";
 import { ValidationError } from "../errors.ts";
+import { enqueueCommands } from "../outbound.ts";
 import {
   contract,
   customer,
@@ -19,7 +20,6 @@ import {
   invoice,
   invoiceLine,
   legalEntity,
-  outboundCommand,
   payment,
   taxRate,
 } from "../schema.ts";
@@ -198,9 +198,8 @@ export const issueInvoice = defineOperation({
       issuedOn,
       dueOn: sql`${issuedOn}::date + ${c!.paymentTermsDays}::int`,
     });
-    await tx
-      .insert(outboundCommand)
-      .values({
+    await enqueueCommands(tx, [
+      {
         target: "ERP",
         kind: "invoice.post",
         idempotencyKey: `erp:invoice.post:${inv.id}`,
@@ -208,8 +207,8 @@ export const issueInvoice = defineOperation({
         entityId: inv.id,
         payload: { invoiceId: inv.id, number },
         correlationId: inv.correlationId,
-      })
-      .onConflictDoNothing();
+      },
+    ]);
     return updated;
   },
   auditRef: (input, result) => ({

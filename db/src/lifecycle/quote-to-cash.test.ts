@@ -112,6 +112,14 @@ describe("quote to cash", () => {
       erpNumber: `ERP-${issued.number}`,
     });
     expect(posted.status).toBe("POSTED");
+    // The status change queued its propagation in the same transaction, after the posting.
+    const queued = await t.sql`
+      select kind from outbound_command where entity_id = ${draft.id} order by seq`;
+    expect(queued.map((c) => c.kind)).toEqual([
+      "invoice.post",
+      "invoice.status.salesforce",
+      "invoice.status.psa",
+    ]);
 
     const partial = await run(op.recordPayment, { invoiceId: draft.id, amount: "1000.00" });
     expect(partial.invoice.status).toBe("PARTIALLY_PAID");

@@ -20,7 +20,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Tx } from "../client.ts";
 import { type DomainEventInput, emitDomainEvents } from "../domain-events.ts";
-import { DomainError } from "../errors.ts";
+import { DomainError, InvalidTransitionError } from "../errors.ts";
 import {
   activateProject,
   approveExpenses,
@@ -35,7 +35,7 @@ import { type OperationContext, toDomainError } from "../lifecycle/operation.ts"
 import { recordPayment } from "../lifecycle/payments.ts";
 import { transitionRows } from "../lifecycle/rows.ts";
 import * as schema from "../schema.ts";
-import { pgArray } from "../sql-array.ts";
+import { pgArray, uuidArray } from "../sql-array.ts";
 import { raiseSyncException } from "../sync-exceptions.ts";
 import {
   type ColumnType,
@@ -73,6 +73,9 @@ export interface SyncChangeInput {
   state?: string;
   matchId?: string;
   matchOn?: { field: string; value: string };
+  /** A parent field (one of `parents`) whose resolved hub id identifies the row when unlinked,
+   *  tried before `matchOn`: a Salesforce Contract is the hub contract of its Opportunity. */
+  matchParent?: string;
   create?: boolean;
   deleted?: boolean;
   sourceModifiedAt?: string | null;
@@ -113,6 +116,7 @@ interface Group {
   state?: string;
   matchId?: string;
   matchOn?: { field: string; value: string };
+  matchParent?: string;
   create: boolean;
   deleted: boolean;
   sourceModifiedAt: string | null;
@@ -268,6 +272,7 @@ export async function applySyncChanges(
       if (c.state !== undefined) g.state = c.state;
       if (c.matchId) g.matchId = c.matchId;
       if (c.matchOn) g.matchOn = c.matchOn;
+      if (c.matchParent) g.matchParent = c.matchParent;
       if (c.create === false) g.create = false;
       g.deleted = c.deleted === true;
       if (c.sourceModifiedAt) g.sourceModifiedAt = c.sourceModifiedAt;
@@ -283,7 +288,7 @@ export async function applySyncChanges(
   const live = all.filter((g) => !g.outcome);
 
   // 3. Unlinked records: match an existing row (matchId / natural key) or create one.
-  await matchUnlinked(tx, live);
+  await matchUnlinked(tx, live, links);
   for (const g of live) {
     if (g.entityId) continue;
     if (g.deleted) {
@@ -454,9 +459,21 @@ async function loadLinks(
   return map;
 }
 
-/** matchId / matchOn for unlinked records: one statement per entity type. */
-async function matchUnlinked(tx: Tx, groups: Group[]): Promise<void> {
-  const unlinked = groups.filter((g) => !g.entityId && !g.outcome && (g.matchId || g.matchOn));
+/**
+ * matchParent / matchId / matchOn for unlinked records, in that order of preference: one
+ * statement per entity type.
+ */
+async function matchUnlinked(tx: Tx, groups: Group[], links: Map<string, LinkRow>): Promise<void> {
+  // The hub id of the parent a record names in its matchParent field (linked already).
+  const parentIdOf = (g: Group): string | undefined => {
+    if (!g.matchParent) return undefined;
+    const p = g.parents.get(g.matchParent);
+    const link = p ? links.get(parentKey(p.system, p.object, p.externalId)) : undefined;
+    return link && link.entityType === p!.entityType ? link.entityId : undefined;
+  };
+  const unlinked = groups.filter(
+    (g) => !g.entityId && !g.outcome && (g.matchId || g.matchOn || parentIdOf(g)),
+  );
   const byType = new Map<SyncEntityType, Group[]>();
   for (const g of unlinked)
     byType.set(g.spec.entityType, [...(byType.get(g.spec.entityType) ?? []), g]);
@@ -464,28 +481,53 @@ async function matchUnlinked(tx: Tx, groups: Group[]): Promise<void> {
     const spec = ENTITY_SPECS[type];
     const ids = gs.map((g) => g.matchId).filter((v): v is string => !!v && isUuid(v));
     const keyed = gs.filter((g) => g.matchOn && spec.naturalKeys?.includes(g.matchOn.field));
-    const conditions = [sql`t.id = any(${pgArray(ids)}::uuid[])`];
+    const conditions = [sql`t.id = any(${uuidArray(ids)})`];
     for (const field of new Set(keyed.map((g) => g.matchOn!.field))) {
       const values = keyed.filter((g) => g.matchOn!.field === field).map((g) => g.matchOn!.value);
       conditions.push(
         sql`${sql.raw(`t.${columnName(field)}`)}::text = any(${pgArray(values)}::text[])`,
       );
     }
-    const keyColumns = (spec.naturalKeys ?? []).map((k) => `t.${columnName(k)}::text as "${k}"`);
+    const parentFields = [
+      ...new Set(
+        gs.filter((g) => parentIdOf(g) && spec.columns[g.matchParent!]).map((g) => g.matchParent!),
+      ),
+    ];
+    for (const field of parentFields) {
+      const values = gs
+        .filter((g) => g.matchParent === field)
+        .map(parentIdOf)
+        .filter(Boolean);
+      conditions.push(
+        sql`${sql.raw(`t.${columnName(field)}`)}::text = any(${pgArray(values)}::text[])`,
+      );
+    }
+    const keyColumns = [...new Set([...(spec.naturalKeys ?? []), ...parentFields])].map(
+      (k) => `t.${columnName(k)}::text as "${k}"`,
+    );
     const rows = await tx.execute<Record<string, string>>(sql`
       select t.id::text as id ${sql.raw(keyColumns.length ? `, ${keyColumns.join(", ")}` : "")},
         (select array_agg(l.system::text || ':' || l.external_id) from source_link l
           where l.entity_type = ${type} and l.entity_id = t.id) as links
       from ${sql.raw(spec.table)} t where ${sql.join(conditions, sql` or `)}`);
     for (const g of gs) {
-      const row = rows.find((r) =>
-        g.matchId && r.id === g.matchId
-          ? true
-          : g.matchOn
-            ? r[g.matchOn.field] === g.matchOn.value
-            : false,
-      );
+      const parentId = parentIdOf(g);
+      const byParent = parentId ? rows.find((r) => r[g.matchParent!] === parentId) : undefined;
+      const row =
+        byParent ??
+        rows.find((r) =>
+          g.matchId && r.id === g.matchId
+            ? true
+            : g.matchOn
+              ? r[g.matchOn.field] === g.matchOn.value
+              : false,
+        );
       if (!row) continue;
+      const how = byParent
+        ? g.matchParent!
+        : g.matchId === row.id
+          ? "id"
+          : (g.matchOn?.field ?? "id");
       const existing = ((row as unknown as { links: string[] | null }).links ?? []).find((l) =>
         l.startsWith(`${g.system}:`),
       );
@@ -496,7 +538,7 @@ async function matchUnlinked(tx: Tx, groups: Group[]): Promise<void> {
           failure: {
             code: "SYNC_LINK_CONFLICT",
             owner: OWNER_OF[g.system],
-            field: g.matchOn?.field ?? "externalId",
+            field: byParent ? g.matchParent! : (g.matchOn?.field ?? "externalId"),
             message: `${describeRecord(g)} matches ${type} ${row.id}, which is already linked to ${existing}`,
             remediation: `Two ${SYSTEM_NAME[g.system]} records claim hub ${type} ${row.id}: merge them in the source or correct the External ID of ${describeRecord(g)}.`,
           },
@@ -504,9 +546,7 @@ async function matchUnlinked(tx: Tx, groups: Group[]): Promise<void> {
         continue;
       }
       g.entityId = row.id;
-      g.notes.push(
-        `linked to existing ${type} by ${g.matchId === row.id ? "id" : g.matchOn!.field}`,
-      );
+      g.notes.push(`linked to existing ${type} by ${how}`);
     }
   }
 }
@@ -566,7 +606,7 @@ async function loadCurrent(tx: Tx, rows: Group[]): Promise<void> {
     const ids = gs.map((g) => g.entityId!);
     const found = await tx.execute<Record<string, string | null>>(sql`
       select id::text as id, ${sql.raw(cols.join(", "))} from ${sql.raw(spec.table)}
-      where id = any(${pgArray(ids)}::uuid[]) for update`);
+      where id = any(${uuidArray(ids)}) for update`);
     const byId = new Map(found.map((r) => [r.id, r]));
     for (const g of gs) {
       const current = byId.get(g.entityId!);
@@ -712,9 +752,9 @@ async function writeStatement(
   const table = sql.raw(spec.table);
   if (kind === "delete") {
     const ids = groups.map((g) => g.entityId!);
-    await tx.execute(sql`delete from ${table} where id = any(${pgArray(ids)}::uuid[])`);
+    await tx.execute(sql`delete from ${table} where id = any(${uuidArray(ids)})`);
     await tx.execute(sql`delete from source_link where entity_type = ${spec.entityType}
-      and entity_id = any(${pgArray(ids)}::uuid[])`);
+      and entity_id = any(${uuidArray(ids)})`);
     return;
   }
   if (kind === "insert") {
@@ -786,15 +826,10 @@ async function applyStates(tx: Tx, ctx: OperationContext, rows: Group[]): Promis
       }
       failRow(
         g,
-        new DomainError(
-          "INVALID_TRANSITION",
-          `${spec.entityType} cannot go from ${from} to ${state}`,
-          {
-            field: "status",
-            from,
-            to: state,
-          },
-        ),
+        // The lifecycle's own refusal (graph type name, from/to), as a mutation would give it.
+        new InvalidTransitionError(spec.entityType, g.entityId!, from, state, {
+          details: { field: "status" },
+        }),
         "SYNC_INVALID_TRANSITION",
       );
       continue;
@@ -928,7 +963,7 @@ async function genericTransition(
   if (!table || !spec.machine) throw new Error(`${spec.entityType} has no state machine`);
   const ids = gs.map((g) => g.entityId!);
   const locked = await tx.execute<{ id: string; status: string }>(sql`
-    select id::text, status::text from ${sql.raw(spec.table)} where id = any(${pgArray(ids)}::uuid[])
+    select id::text, status::text from ${sql.raw(spec.table)} where id = any(${uuidArray(ids)})
     order by id for update`);
   // biome-ignore lint/suspicious/noExplicitAny: one helper over several tables (see rows.ts)
   await transitionRows(tx, table as any, spec.machine, locked as any, to);

@@ -10,7 +10,7 @@ import type { Tx } from "../client.ts";
 import { DomainError } from "../errors.ts";
 import { defineOperation, id } from "../lifecycle/operation.ts";
 import { resyncRequest } from "../schema.ts";
-import { pgArray } from "../sql-array.ts";
+import { pgArray, uuidArray } from "../sql-array.ts";
 import { ENTITY_SPECS, type SyncEntityType } from "./entities.ts";
 
 export const RESYNC_CHANNEL = "pshub_resync";
@@ -43,7 +43,7 @@ export async function requestResync(
     select id, entity_type as "entityType", entity_id as "entityId", system, object,
       external_id as "externalId", requested_by as "requestedBy", state, attempts, result,
       inbox_event_id::int as "inboxEventId", created_at as "createdAt", completed_at as "completedAt"
-    from resync_request where id = any(${pgArray(ids)}::uuid[]) order by created_at, id`)) as unknown as ResyncRequestRow[];
+    from resync_request where id = any(${uuidArray(ids)}) order by created_at, id`)) as unknown as ResyncRequestRow[];
 }
 
 const ENTITY_TYPES = Object.keys(ENTITY_SPECS) as [SyncEntityType, ...SyncEntityType[]];

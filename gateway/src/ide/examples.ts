@@ -4,6 +4,8 @@
  * operation is named after its tab's title (GraphiQL labels a tab with its operation's name).
  * test/ide-tabs.test.ts runs every tab in Chromium against a freshly seeded demo.
  */
+import { PRINCIPAL_ID_HEADER } from "@pshub/subgraph-kit";
+
 export interface ExampleTab {
   title: string;
   query: string;
@@ -17,8 +19,11 @@ export interface ExampleTab {
  */
 const headers = JSON.stringify(
   {
-    "#": 'Who you are. `npm start` prints a demo token per role (analyst, sales, delivery, finance, integration, admin): replace the line below with "Authorization": "Bearer <token>" to see what that role sees. With a token or API key ("x-api-key") the x-pshub-principal header is ignored; it is trusted only in development mode.',
-    "x-pshub-principal": "analyst@example.com",
+    "#":
+      'Who you are. `npm start` prints a demo token per role (analyst, sales, delivery, finance, integration, admin): replace the line below with "Authorization": "Bearer <token>" to see what that role sees. With a token or API key ("x-api-key") the ' +
+      PRINCIPAL_ID_HEADER +
+      " header is ignored; it is trusted only in development mode.",
+    [PRINCIPAL_ID_HEADER]: "analyst@example.com",
   },
   null,
   2,

@@ -11,6 +11,8 @@ import { EventFactsLoader, OutboxReader } from "@pshub/db/outbox";
 import type { Requirement } from "@pshub/subgraph-kit/authorization";
 import type { DocumentLimits } from "@pshub/subgraph-kit/limits";
 import type { GraphQLSchema } from "graphql";
+import type { RateLimiter } from "../rate-limit.ts";
+import type { TrustedDocuments } from "../trusted-documents.ts";
 import type { FederatedExecutor } from "./execute.ts";
 import {
   type Authenticate,
@@ -30,6 +32,10 @@ export interface GatewayLike {
   /** The gateway's document limits and body limit: subscribe messages get the same. */
   documentGuard?: { limits: DocumentLimits };
   maxBodyBytes?: number;
+  /** The gateway's per-principal budget: subscribes spend from it as HTTP requests do. */
+  rateLimiter?: RateLimiter;
+  /** The gateway's trusted documents, applied to subscribe messages too. */
+  trustedDocuments?: TrustedDocuments;
   schema(): GraphQLSchema | undefined;
   /** What each Subscription field requires (PshubGateway reads it from the supergraph). */
   subscriptionRequirements?(): ReadonlyMap<string, Requirement> | undefined;
@@ -88,6 +94,8 @@ export async function attachSubscriptions(
     authenticate: options.authenticate ?? gateway.authenticate,
     maxSubscriptionsPerConnection: options.maxSubscriptionsPerConnection,
     maxSubscriptions: options.maxSubscriptions,
+    rateLimiter: gateway.rateLimiter,
+    trustedDocuments: gateway.trustedDocuments,
     keepAliveMs: options.keepAliveMs,
     maxPayloadBytes: gateway.maxBodyBytes,
     documentLimits: gateway.documentGuard?.limits,

@@ -56,6 +56,8 @@ import { LRUCache } from "lru-cache";
 import { WebSocketServer } from "ws";
 import { type AuthResult, type Credentials, createAuthenticator } from "../auth.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
+import { RATE_LIMITED, type RateLimiter, rateLimitMessage } from "../rate-limit.ts";
+import type { TrustedDocuments } from "../trusted-documents.ts";
 import {
   EventExecutor,
   type FederatedExecutor,
@@ -105,6 +107,13 @@ export interface SubscriptionServerOptions {
   maxSubscriptionsPerConnection?: number;
   /** Subscriptions this process serves in all (default 50,000). */
   maxSubscriptions?: number;
+  /**
+   * The gateway's per-principal budget (rate-limit.ts): each subscribe spends one point of the
+   * same budget HTTP requests spend; over it, the subscribe gets RATE_LIMITED with retryAfterSeconds.
+   */
+  rateLimiter?: RateLimiter;
+  /** The gateway's trusted documents: registered ids resolved, unregistered text refused when enforced. */
+  trustedDocuments?: TrustedDocuments;
   /** Rejected subscribe messages a connection may send before it is closed (4429). */
   maxRejectedSubscribes?: number;
   keepAliveMs?: number;
@@ -368,7 +377,29 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       onClose(ctx) {
         if (ctx.extra.principal !== undefined) connections--;
       },
-      onSubscribe(ctx, id, payload): ExecutionArgs | readonly GraphQLError[] {
+      async onSubscribe(ctx, id, received): Promise<ExecutionArgs | readonly GraphQLError[]> {
+        const principal = ctx.extra.principal;
+        if (!principal) return [badRequest("not authenticated", "UNAUTHENTICATED")];
+        const allowed = await options.rateLimiter?.consume(
+          principal,
+          (ctx.extra.request as IncomingMessage | undefined)?.socket.remoteAddress,
+        );
+        if (allowed && !allowed.ok)
+          return reject(ctx, [
+            new GraphQLError(rateLimitMessage(allowed.retryAfterSeconds), {
+              extensions: { code: RATE_LIMITED, retryAfterSeconds: allowed.retryAfterSeconds },
+            }),
+          ]);
+        // A registered document's id (empty query + documentId or persistedQuery) becomes its text.
+        const decision = options.trustedDocuments?.decide(
+          received as typeof received & { documentId?: unknown },
+          principal,
+        ) ?? { ok: true as const, fromId: false };
+        if (!decision.ok) return reject(ctx, [badRequest(decision.message, decision.code)]);
+        const payload =
+          decision.fromId && decision.query !== undefined
+            ? { ...received, query: decision.query }
+            : received;
         const apiSchema = options.schema();
         if (!apiSchema) return [retryable("the graph is not loaded yet; retry", "UNAVAILABLE")];
         if (running.size >= maxSubscriptions)
@@ -447,8 +478,6 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
               "BAD_USER_INPUT",
             ),
           ]);
-        const principal = ctx.extra.principal;
-        if (!principal) return [badRequest("not authenticated", "UNAUTHENTICATED")];
         // Roles, as the SDL declares them: refused at subscribe, before any event is read.
         const requirement = options.requirements?.()?.get(fieldName);
         if (requirement && !allows(requirement, principal))

@@ -13,7 +13,12 @@
 import type { Principal } from "@pshub/db";
 import { jwtVerify, SignJWT } from "jose";
 
+/** The gateway's signed principal token (every subgraph call). */
 export const PRINCIPAL_TOKEN_HEADER = "x-pshub-principal-token";
+/**
+ * The development headers: the caller's id, roles and legal-entity scope, trusted as sent only
+ * in development mode (gateway and subgraphs). Defined here only; the gateway imports them.
+ */
 export const PRINCIPAL_ID_HEADER = "x-pshub-principal";
 export const ROLES_HEADER = "x-pshub-roles";
 export const LEGAL_ENTITIES_HEADER = "x-pshub-legal-entities";

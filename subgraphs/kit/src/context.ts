@@ -7,8 +7,6 @@ export { CORRELATION_HEADER } from "@pshub/db";
 
 import type { RequestLoaders } from "./loaders.ts";
 
-export const PRINCIPAL_HEADER = "x-pshub-principal";
-
 export interface SubgraphContext<L extends RequestLoaders = RequestLoaders> {
   db: Db;
   loaders: L;

@@ -161,6 +161,11 @@ export interface HandleGraphQLOptions {
    * reads a 400 as a failed fetch.
    */
   specStatus?: boolean;
+  /**
+   * Rewrites the request before Apollo sees it (the gateway's trusted documents put a registered
+   * document's text in place of its id); may throw {@link HttpError} to refuse it.
+   */
+  rewrite?: (request: { method: string; body: unknown; url: URL }) => { body: unknown; url: URL };
 }
 
 /**
@@ -175,9 +180,13 @@ export async function handleGraphQL<TContext extends BaseContext>(
   options: HandleGraphQLOptions,
 ): Promise<void> {
   const headers = headerMapOf(req);
-  const url = new URL(req.url ?? "/", "http://localhost");
   const method = (req.method ?? "GET").toUpperCase();
-  const body = await parseBody(req, headers, options.maxBodyBytes);
+  const parsed = {
+    method,
+    url: new URL(req.url ?? "/", "http://localhost"),
+    body: await parseBody(req, headers, options.maxBodyBytes),
+  };
+  const { body, url } = options.rewrite ? options.rewrite(parsed) : parsed;
   const { checkQuery } = options;
   const source = checkQuery ? querySourceOf(method, body, url) : undefined;
   const response = await server.executeHTTPGraphQLRequest({

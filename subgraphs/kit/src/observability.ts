@@ -15,7 +15,14 @@
  * SERVICE_UNAVAILABLE). The correlation id is on it through the logger's async context.
  */
 import type { ApolloServerPlugin } from "@apollo/server";
-import { Counter, Histogram, LATENCY_BUCKETS, type Logger, type Registry } from "@pshub/db";
+import {
+  annotateSpan,
+  Counter,
+  Histogram,
+  LATENCY_BUCKETS,
+  type Logger,
+  type Registry,
+} from "@pshub/db";
 
 export const MAX_OPERATION_NAMES = 200;
 
@@ -95,6 +102,11 @@ export function graphqlObservabilityPlugin(options: {
           operations.inc({ operation_name: name, operation_type: type, outcome });
           duration.observe({ operation_name: name, operation_type: type }, seconds);
           for (const code of codes) errors.inc({ operation_name: name, code });
+          annotateSpan({
+            "graphql.operation.name": name,
+            "graphql.operation.type": type,
+            "pshub.graphql.outcome": outcome,
+          });
           if (!logger) return;
           const line = {
             operationName: name,
