@@ -63,23 +63,27 @@ describe("trusted documents (enforced)", () => {
     for (const op of manifest.operations) expect(op.id).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it("a registered document runs by documentId (POST and GET) and by its exact text, for any role", async () => {
+  it("a registered document runs by documentId (POST and GET) and by its exact text, for a role without ad-hoc rights (finance)", async () => {
     const byId = await stack.post(
       { documentId: `sha256:${deep.id}`, variables: { first: 2 } },
-      as("td-sales-1@firm.test", "sales"),
+      as("td-finance-1@firm.test", "finance"),
     );
     expect(byId.json.errors, JSON.stringify(byId.json)).toBeUndefined();
     expect(typeof byId.json.data.invoices.totalCount).toBe("number");
 
     const params = new URLSearchParams({ documentId: deep.id, variables: '{"first":1}' });
     const get = await fetch(`${stack.url}?${params}`, {
-      headers: { accept: "application/json", ...as("td-sales-2@firm.test", "sales") },
+      headers: { accept: "application/json", ...as("td-finance-2@firm.test", "finance") },
     });
     const getJson = await get.json();
     expect(get.status, JSON.stringify(getJson)).toBe(200);
     expect(getJson.data.invoices.nodes.length).toBeLessThanOrEqual(1);
 
-    const byText = await stack.query(deep.body, { first: 1 }, as("td-sales-3@firm.test", "sales"));
+    const byText = await stack.query(
+      deep.body,
+      { first: 1 },
+      as("td-finance-3@firm.test", "finance"),
+    );
     expect(byText.json.errors).toBeUndefined();
   });
 

@@ -173,7 +173,13 @@ async function gatewayQuery(
 ): Promise<{ status: number; body: unknown }> {
   const response = await fetch(gatewayUrl(), {
     method: "POST",
-    headers: { "content-type": "application/json", "x-correlation-id": correlationId },
+    // Development mode: a caller without roles is a read-only analyst; the mutation needs finance.
+    headers: {
+      "content-type": "application/json",
+      "x-correlation-id": correlationId,
+      "x-pshub-principal": "obs@firm.test",
+      "x-pshub-roles": "finance",
+    },
     body: JSON.stringify({ query }),
   });
   return { status: response.status, body: await response.json() };
