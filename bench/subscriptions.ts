@@ -422,10 +422,12 @@ async function runDriver() {
         const windowMs = now() - windowStart;
         const after = procStat();
         const fetches = (await entityQueries()) - fetchesBefore;
+        // NaN (nothing delivered yet) arrives over IPC as null.
+        const value = (v: number | null) => (v === null ? Number.NaN : v);
         const result: Window = {
-          p50: report.p50,
-          p99: report.p99,
-          max: report.max,
+          p50: value(report.p50),
+          p99: value(report.p99),
+          max: value(report.max),
           deliveriesPerS: report.delivered / (windowMs / 1000),
           missing: report.expected - report.delivered,
           cpu: ((after.cpuMs - before.cpuMs) / windowMs) * 100,
