@@ -196,6 +196,49 @@ describe("an audit row for every mutation", () => {
   });
 });
 
+describe("mutations the gateway refuses (no subgraph called) are audited by the gateway", () => {
+  it("a bad Decimal variable (BAD_USER_INPUT) and a validation failure: one row each, with the code", async () => {
+    const bad = randomUUID();
+    const invoiceId = randomUUID();
+    const refused = await stack.query(
+      `mutation($input: RecordPaymentInput!) { recordPayment(input: $input) { __typename } }`,
+      { input: { invoiceId, amount: "12.3.4" } },
+      { "x-pshub-principal": "fin@firm.test", "x-pshub-roles": "finance", "x-correlation-id": bad },
+    );
+    expect(refused.json.errors[0].extensions.code).toBe("BAD_USER_INPUT");
+    const [row] = await rowsOf(bad);
+    expect(row).toMatchObject({
+      actor: "fin@firm.test",
+      roles: ["finance"],
+      operation: "recordPayment",
+      outcome: "BAD_USER_INPUT",
+      request_id: bad,
+    });
+    expect(row!.input_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(await rowsOf(bad)).toHaveLength(1);
+
+    const invalid = randomUUID();
+    const v = await stack.query(
+      `mutation { voidInvoice(invoiceId: "${invoiceId}", reason: "r") { noSuchField } }`,
+      {},
+      {
+        "x-pshub-principal": "fin@firm.test",
+        "x-pshub-roles": "finance",
+        "x-correlation-id": invalid,
+      },
+    );
+    expect(v.json.errors[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+    expect(await rowsOf(invalid)).toMatchObject([
+      { operation: "voidInvoice", outcome: "GRAPHQL_VALIDATION_FAILED" },
+    ]);
+
+    // A query refused the same way is not audited.
+    const query = randomUUID();
+    await stack.query(`{ invoices(first: 1) { noSuchField } }`, {}, { "x-correlation-id": query });
+    expect(await rowsOf(query)).toHaveLength(0);
+  });
+});
+
 describe("audit rows are append-only", () => {
   it("UPDATE, DELETE and TRUNCATE fail for the services' database role; rows stay as written", async () => {
     const sql = stack.database.sql;

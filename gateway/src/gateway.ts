@@ -28,6 +28,7 @@ import { ApolloServer, type ApolloServerPlugin } from "@apollo/server";
 import {
   CORRELATION_HEADER,
   createServiceMetrics,
+  type Db,
   injectTraceHeaders,
   type Logger,
   type Principal,
@@ -46,6 +47,7 @@ import {
 import { sendJson } from "@pshub/subgraph-kit/http";
 import { createDocumentGuard, type DocumentGuard } from "@pshub/subgraph-kit/limits";
 import { type DocumentNode, type GraphQLFormattedError, type GraphQLSchema, print } from "graphql";
+import { gatewayRefusalAuditPlugin } from "./audit-refusals.ts";
 import {
   type Authenticator,
   type AuthOptions,
@@ -81,6 +83,8 @@ export interface GatewayContext {
   correlationId: string;
   /** `extensions.warnings` collected from subgraph responses (e.g. a capped page size). */
   warnings: unknown[];
+  /** Subgraph requests sent for this request so far (none: no operation ran anywhere). */
+  subgraphRequests?: number;
 }
 
 export { CORRELATION_HEADER };
@@ -119,6 +123,8 @@ export interface CreateGatewayOptions {
   subgraphSecret?: string;
   /** Per-principal rate limit of HTTP operations and WebSocket subscribes (rate-limit.ts); default off. */
   rateLimit?: RateLimitOptions;
+  /** Where mutations the gateway refuses are audited (audit-refusals.ts); unset: not audited here. */
+  auditDb?: Db;
   /** Trusted documents (trusted-documents.ts): registered ids always; `enforce` refuses other text. */
   trustedDocuments?: TrustedDocumentsOptions;
   /** Identical in-flight subgraph queries share one round trip (default true). */
@@ -189,6 +195,7 @@ class PshubDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     context,
   }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<void> {
     const ctx = context as Partial<GatewayContext>;
+    if (ctx) ctx.subgraphRequests = (ctx.subgraphRequests ?? 0) + 1;
     const principal = ctx.principal ?? GATEWAY_PRINCIPAL;
     const headers = request.http?.headers;
     if (!headers) return;
@@ -338,6 +345,14 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
         registry: metrics.registry,
         logger: log,
       }) as ApolloServerPlugin<GatewayContext>,
+      // A mutation refused here (validation, a bad value, a limit) never reaches an operation.
+      ...(options.auditDb
+        ? [
+            gatewayRefusalAuditPlugin(options.auditDb, (cause) =>
+              log?.error({ err: cause }, "audit row for a refused mutation not written"),
+            ),
+          ]
+        : []),
     ],
     logger: log
       ? {

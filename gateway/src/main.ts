@@ -66,6 +66,7 @@ const gateway = await createGateway({
     windowSeconds: env.GATEWAY_RATE_LIMIT_WINDOW_S,
   },
   trustedDocuments: { mode: env.GATEWAY_TRUSTED_DOCUMENTS, adhocRoles: env.GATEWAY_ADHOC_ROLES },
+  auditDb: client.db,
   logger: log,
 });
 registerDbPoolMetrics(gateway.metrics.registry, client);

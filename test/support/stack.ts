@@ -77,6 +77,8 @@ export async function startStack(
   const gateway = await createGateway({
     subgraphUrls: subgraphs.urls,
     ide: options.ide ?? false,
+    // Mutations the gateway refuses are audited in the stack's database, as under `npm start`.
+    auditDb: db,
     ...options.gateway,
     // A test that names no principal acts as admin (development mode's default is analyst).
     auth: {

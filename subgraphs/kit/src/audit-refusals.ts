@@ -28,6 +28,35 @@ function rootField(operation: OperationDefinitionNode, key: string): FieldNode |
   return undefined;
 }
 
+/**
+ * One audit row for a refused root mutation field: its arguments (variables substituted) as the
+ * input, hashed as execute() hashes an operation's input (without the idempotency key). Used here
+ * and by the gateway for mutations it refuses before any subgraph is called.
+ */
+export async function auditRefusedField(
+  db: Db,
+  field: FieldNode,
+  variables: Record<string, unknown>,
+  who: { actor: string; roles: readonly string[]; requestId?: string | null },
+  outcome: string,
+): Promise<void> {
+  const args = Object.fromEntries(
+    (field.arguments ?? []).map((arg) => [
+      arg.name.value,
+      valueFromASTUntyped(arg.value, variables),
+    ]),
+  );
+  await writeAudit(db, {
+    actor: who.actor,
+    roles: who.roles,
+    operation: field.name.value,
+    requestId: who.requestId,
+    input: { input: args, requestId: who.requestId ?? null },
+    hashed: Object.fromEntries(Object.entries(args).filter(([name]) => name !== "idempotencyKey")),
+    outcome,
+  });
+}
+
 export function refusalAuditPlugin(
   db: Db,
   onError?: (error: unknown) => void,
@@ -44,26 +73,18 @@ export function refusalAuditPlugin(
           for (const error of refused) {
             const field = rootField(operation, String(error.path![0]));
             if (!field) continue;
-            const variables = request.variables ?? {};
-            const args = Object.fromEntries(
-              (field.arguments ?? []).map((arg) => [
-                arg.name.value,
-                valueFromASTUntyped(arg.value, variables),
-              ]),
-            );
             try {
-              await writeAudit(db, {
-                actor: contextValue.principal,
-                roles: contextValue.auth?.roles ?? [],
-                operation: field.name.value,
-                requestId: contextValue.correlationId,
-                input: { input: args, requestId: contextValue.correlationId ?? null },
-                // As execute() hashes it: the operation's input, without the idempotency key.
-                hashed: Object.fromEntries(
-                  Object.entries(args).filter(([name]) => name !== "idempotencyKey"),
-                ),
-                outcome: String(error.extensions.code),
-              });
+              await auditRefusedField(
+                db,
+                field,
+                request.variables ?? {},
+                {
+                  actor: contextValue.principal,
+                  roles: contextValue.auth?.roles ?? [],
+                  requestId: contextValue.correlationId,
+                },
+                String(error.extensions.code),
+              );
             } catch (cause) {
               // The refusal stands either way; a lost audit row is logged, never the caller's error.
               onError?.(cause);

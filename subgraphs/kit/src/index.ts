@@ -2,6 +2,8 @@
  * @pshub/subgraph-kit — what every pshub subgraph shares: the server bootstrap and its HTTP
  * adapter, the request context, scalars, errors, Relay keyset pagination and DataLoaders.
  */
+
+export * from "./audit-refusals.ts";
 export * from "./auth.ts";
 export * from "./authorization.ts";
 export * from "./context.ts";
