@@ -196,6 +196,30 @@ describe("an audit row for every mutation", () => {
   });
 });
 
+describe("a mutation a role may not run (FORBIDDEN, issue 9 item 3) is audited", () => {
+  it("voidInvoice by delivery: FORBIDDEN, nothing changed, one audit row with the code", async () => {
+    const requestId = randomUUID();
+    const { json } = await stack.query(
+      `mutation($id: ID!) { voidInvoice(invoiceId: $id, reason: "not mine") { id } }`,
+      { id: randomUUID() },
+      {
+        "x-pshub-principal": "pm@firm.test",
+        "x-pshub-roles": "delivery",
+        "x-correlation-id": requestId,
+      },
+    );
+    expect(json.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
+    expect(await rowsOf(requestId)).toMatchObject([
+      {
+        actor: "pm@firm.test",
+        roles: ["delivery"],
+        operation: "voidInvoice",
+        outcome: "FORBIDDEN",
+      },
+    ]);
+  });
+});
+
 describe("mutations the gateway refuses (no subgraph called) are audited by the gateway", () => {
   it("a bad Decimal variable (BAD_USER_INPUT) and a validation failure: one row each, with the code", async () => {
     const bad = randomUUID();

@@ -50,7 +50,7 @@ import {
   Kind,
   validate,
 } from "graphql";
-import type { Context } from "graphql-ws";
+import type { Context, SubscribePayload } from "graphql-ws";
 import { useServer as attachGraphQLWs } from "graphql-ws/use/ws";
 import { LRUCache } from "lru-cache";
 import { WebSocketServer } from "ws";
@@ -377,160 +377,179 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       onClose(ctx) {
         if (ctx.extra.principal !== undefined) connections--;
       },
-      async onSubscribe(ctx, id, received): Promise<ExecutionArgs | readonly GraphQLError[]> {
+      onSubscribe(ctx, id, received) {
+        const checked = checkSubscribe(ctx, id, received);
         const principal = ctx.extra.principal;
-        if (!principal) return [badRequest("not authenticated", "UNAUTHENTICATED")];
-        const allowed = await options.rateLimiter?.consume(
-          principal,
-          (ctx.extra.request as IncomingMessage | undefined)?.socket.remoteAddress,
-        );
-        if (allowed && !allowed.ok)
-          return reject(ctx, [
-            new GraphQLError(rateLimitMessage(allowed.retryAfterSeconds), {
-              extensions: { code: RATE_LIMITED, retryAfterSeconds: allowed.retryAfterSeconds },
-            }),
-          ]);
-        // A registered document's id (empty query + documentId or persistedQuery) becomes its text.
-        const decision = options.trustedDocuments?.decide(
-          received as typeof received & { documentId?: unknown },
-          principal,
-        ) ?? { ok: true as const, fromId: false };
-        if (!decision.ok) return reject(ctx, [badRequest(decision.message, decision.code)]);
-        const payload =
-          decision.fromId && decision.query !== undefined
-            ? { ...received, query: decision.query }
-            : received;
-        const apiSchema = options.schema();
-        if (!apiSchema) return [retryable("the graph is not loaded yet; retry", "UNAVAILABLE")];
-        if (running.size >= maxSubscriptions)
-          return [
-            retryable(
-              `this gateway serves its maximum of ${maxSubscriptions} subscriptions; retry later or on another gateway`,
-              "TOO_MANY_SUBSCRIPTIONS",
-            ),
-          ];
-        if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
-          return reject(ctx, [
-            badRequest(
-              `too many subscriptions on this connection (at most ${maxSubscriptionsPerConnection}); complete some first`,
-              "TOO_MANY_SUBSCRIPTIONS",
-            ),
-          ]);
-        }
-        // A reconnect storm sends the same few documents thousands of times: parse and
-        // validate each once per schema. The limits come first: validation is quadratic.
-        let checked = documents.get(payload.query);
-        if (!checked || checked.schema !== apiSchema) {
-          let parsed: DocumentNode;
-          try {
-            parsed = parseWithinLimits(payload.query, documentLimits);
-          } catch (error) {
-            if (error instanceof QueryLimitError) return reject(ctx, [limitError(error)]);
-            return reject(ctx, [badRequest((error as Error).message, "GRAPHQL_PARSE_FAILED")]);
-          }
-          const overLimit = checkDocument(parsed, documentLimits);
-          if (overLimit) return reject(ctx, [limitError(overLimit)]);
-          checked = { schema: apiSchema, document: parsed, errors: validate(apiSchema, parsed) };
-          documents.set(payload.query, checked);
-        }
-        const document = checked.document;
-        if (checked.errors.length > 0)
-          return reject(
-            ctx,
-            checked.errors.map((e) => badRequest(e.message, "GRAPHQL_VALIDATION_FAILED")),
+        const limiter = options.rateLimiter;
+        // Synchronous unless a rate limit is on: graphql-ws runs the subscribes of one socket
+        // read back to back, and the per-connection checks above rely on that order.
+        if (!limiter || !principal) return checked;
+        return limiter
+          .consume(
+            principal,
+            (ctx.extra.request as IncomingMessage | undefined)?.socket.remoteAddress,
+          )
+          .then((allowed) =>
+            allowed.ok
+              ? checked
+              : reject(ctx, [
+                  new GraphQLError(rateLimitMessage(allowed.retryAfterSeconds), {
+                    extensions: {
+                      code: RATE_LIMITED,
+                      retryAfterSeconds: allowed.retryAfterSeconds,
+                    },
+                  }),
+                ]),
           );
-        const operation = getOperationAST(document, payload.operationName);
-        if (!operation)
-          return reject(ctx, [badRequest("name the operation to run with operationName")]);
-        if (operation.operation !== "subscription")
-          return reject(ctx, [
-            badRequest(
-              `this WebSocket serves subscriptions only; send ${operation.operation} operations over HTTP (POST /graphql)`,
-              "OPERATION_NOT_SUPPORTED",
-            ),
-          ]);
-        const variables = getVariableValues(
-          apiSchema,
-          operation.variableDefinitions ?? [],
-          payload.variables ?? {},
-        );
-        if (variables.errors)
-          return reject(
-            ctx,
-            variables.errors.map((e) => badRequest(e.message, "BAD_USER_INPUT")),
-          );
-        const fragments: Record<string, FragmentDefinitionNode> = {};
-        for (const definition of document.definitions)
-          if (definition.kind === Kind.FRAGMENT_DEFINITION)
-            fragments[definition.name.value] = definition;
-        const fieldNode = subscriptionFieldOf(operation, fragments);
-        const fieldName = fieldNode?.name.value ?? "";
-        const field = SUBSCRIPTION_FIELDS[fieldName];
-        const fieldDef = apiSchema.getSubscriptionType()?.getFields()[fieldName];
-        if (!fieldNode || !field || !fieldDef)
-          return reject(ctx, [badRequest(`subscription field ${fieldName} is not served`)]);
-        const args = getArgumentValues(fieldDef, fieldNode, variables.coerced) as FieldArgs;
-        const after = args.afterEventId;
-        if (after !== undefined && after !== null && !/^\d{1,15}$/.test(String(after)))
-          return reject(ctx, [
-            badRequest(
-              `afterEventId must be an eventId (digits), got ${JSON.stringify(after)}`,
-              "BAD_USER_INPUT",
-            ),
-          ]);
-        // Roles, as the SDL declares them: refused at subscribe, before any event is read.
-        const requirement = options.requirements?.()?.get(fieldName);
-        if (requirement && !allows(requirement, principal))
-          return reject(ctx, [
-            new ForbiddenError(`Subscription.${fieldName}`, requirement, principal),
-          ]);
-        const scope = scopeOf(principal);
-        const prepared: PreparedSubscription = {
-          document,
-          operationName: payload.operationName,
-          variables: variables.coerced,
-          principal,
-          scope,
-          fieldName,
-          field,
-          // A hash, not the text: the shared-result caches outlive the subscription.
-          key: JSON.stringify([
-            createHash("sha256").update(payload.query).digest("base64"),
-            payload.operationName ?? null,
-            args,
-            scope,
-          ]),
-        };
-        const socket = (ctx.extra as { socket?: WsLike }).socket;
-        const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
-        const context: SubscribeContext = {
-          prepared,
-          args,
-          afterEventId: after === undefined || after === null ? null : Number(after),
-          sendNext: async (json) => {
-            if (socket?.readyState !== 1) return;
-            // A client that does not read: its buffer grows; end it (it resumes with afterEventId).
-            if (socket.bufferedAmount > maxBufferedBytes)
-              throw retryable(
-                "this client is not reading its events fast enough; reconnect and resume with afterEventId",
-                "SUBSCRIPTION_LAGGING",
-              );
-            socket.send(`${prefix}${json}}`);
-          },
-        };
-        return {
-          schema: apiSchema,
-          document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: context,
-        };
       },
       subscribe: (args) => stream(args.contextValue as SubscribeContext),
     },
     wss,
     options.keepAliveMs ?? 12_000,
   );
+
+  /** Every check of a subscribe message but the rate limit; the execution args, or the errors. */
+  function checkSubscribe(
+    ctx: Context<Record<string, unknown>, ConnectionExtra>,
+    id: string,
+    received: SubscribePayload,
+  ): ExecutionArgs | readonly GraphQLError[] {
+    const principal = ctx.extra.principal;
+    if (!principal) return [badRequest("not authenticated", "UNAUTHENTICATED")];
+    // A registered document's id (empty query + documentId or persistedQuery) becomes its text.
+    const decision = options.trustedDocuments?.decide(
+      received as typeof received & { documentId?: unknown },
+      principal,
+    ) ?? { ok: true as const, fromId: false };
+    if (!decision.ok) return reject(ctx, [badRequest(decision.message, decision.code)]);
+    const payload =
+      decision.fromId && decision.query !== undefined
+        ? { ...received, query: decision.query }
+        : received;
+    const apiSchema = options.schema();
+    if (!apiSchema) return [retryable("the graph is not loaded yet; retry", "UNAVAILABLE")];
+    if (running.size >= maxSubscriptions)
+      return [
+        retryable(
+          `this gateway serves its maximum of ${maxSubscriptions} subscriptions; retry later or on another gateway`,
+          "TOO_MANY_SUBSCRIPTIONS",
+        ),
+      ];
+    if (Object.keys(ctx.subscriptions).length > maxSubscriptionsPerConnection) {
+      return reject(ctx, [
+        badRequest(
+          `too many subscriptions on this connection (at most ${maxSubscriptionsPerConnection}); complete some first`,
+          "TOO_MANY_SUBSCRIPTIONS",
+        ),
+      ]);
+    }
+    // A reconnect storm sends the same few documents thousands of times: parse and
+    // validate each once per schema. The limits come first: validation is quadratic.
+    let checked = documents.get(payload.query);
+    if (!checked || checked.schema !== apiSchema) {
+      let parsed: DocumentNode;
+      try {
+        parsed = parseWithinLimits(payload.query, documentLimits);
+      } catch (error) {
+        if (error instanceof QueryLimitError) return reject(ctx, [limitError(error)]);
+        return reject(ctx, [badRequest((error as Error).message, "GRAPHQL_PARSE_FAILED")]);
+      }
+      const overLimit = checkDocument(parsed, documentLimits);
+      if (overLimit) return reject(ctx, [limitError(overLimit)]);
+      checked = { schema: apiSchema, document: parsed, errors: validate(apiSchema, parsed) };
+      documents.set(payload.query, checked);
+    }
+    const document = checked.document;
+    if (checked.errors.length > 0)
+      return reject(
+        ctx,
+        checked.errors.map((e) => badRequest(e.message, "GRAPHQL_VALIDATION_FAILED")),
+      );
+    const operation = getOperationAST(document, payload.operationName);
+    if (!operation)
+      return reject(ctx, [badRequest("name the operation to run with operationName")]);
+    if (operation.operation !== "subscription")
+      return reject(ctx, [
+        badRequest(
+          `this WebSocket serves subscriptions only; send ${operation.operation} operations over HTTP (POST /graphql)`,
+          "OPERATION_NOT_SUPPORTED",
+        ),
+      ]);
+    const variables = getVariableValues(
+      apiSchema,
+      operation.variableDefinitions ?? [],
+      payload.variables ?? {},
+    );
+    if (variables.errors)
+      return reject(
+        ctx,
+        variables.errors.map((e) => badRequest(e.message, "BAD_USER_INPUT")),
+      );
+    const fragments: Record<string, FragmentDefinitionNode> = {};
+    for (const definition of document.definitions)
+      if (definition.kind === Kind.FRAGMENT_DEFINITION)
+        fragments[definition.name.value] = definition;
+    const fieldNode = subscriptionFieldOf(operation, fragments);
+    const fieldName = fieldNode?.name.value ?? "";
+    const field = SUBSCRIPTION_FIELDS[fieldName];
+    const fieldDef = apiSchema.getSubscriptionType()?.getFields()[fieldName];
+    if (!fieldNode || !field || !fieldDef)
+      return reject(ctx, [badRequest(`subscription field ${fieldName} is not served`)]);
+    const args = getArgumentValues(fieldDef, fieldNode, variables.coerced) as FieldArgs;
+    const after = args.afterEventId;
+    if (after !== undefined && after !== null && !/^\d{1,15}$/.test(String(after)))
+      return reject(ctx, [
+        badRequest(
+          `afterEventId must be an eventId (digits), got ${JSON.stringify(after)}`,
+          "BAD_USER_INPUT",
+        ),
+      ]);
+    // Roles, as the SDL declares them: refused at subscribe, before any event is read.
+    const requirement = options.requirements?.()?.get(fieldName);
+    if (requirement && !allows(requirement, principal))
+      return reject(ctx, [new ForbiddenError(`Subscription.${fieldName}`, requirement, principal)]);
+    const scope = scopeOf(principal);
+    const prepared: PreparedSubscription = {
+      document,
+      operationName: payload.operationName,
+      variables: variables.coerced,
+      principal,
+      scope,
+      fieldName,
+      field,
+      // A hash, not the text: the shared-result caches outlive the subscription.
+      key: JSON.stringify([
+        createHash("sha256").update(payload.query).digest("base64"),
+        payload.operationName ?? null,
+        args,
+        scope,
+      ]),
+    };
+    const socket = (ctx.extra as { socket?: WsLike }).socket;
+    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    const context: SubscribeContext = {
+      prepared,
+      args,
+      afterEventId: after === undefined || after === null ? null : Number(after),
+      sendNext: async (json) => {
+        if (socket?.readyState !== 1) return;
+        // A client that does not read: its buffer grows; end it (it resumes with afterEventId).
+        if (socket.bufferedAmount > maxBufferedBytes)
+          throw retryable(
+            "this client is not reading its events fast enough; reconnect and resume with afterEventId",
+            "SUBSCRIPTION_LAGGING",
+          );
+        socket.send(`${prefix}${json}}`);
+      },
+    };
+    return {
+      schema: apiSchema,
+      document,
+      operationName: payload.operationName,
+      variableValues: payload.variables,
+      contextValue: context,
+    };
+  }
 
   return {
     schemaChanged(apiSchema) {
