@@ -9,6 +9,7 @@
  * - one trace id spans the gateway and the subgraphs it called (a real OTLP/HTTP receiver).
  */
 import { randomBytes, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { execute, operations } from "@pshub/db";
@@ -115,6 +116,50 @@ function value(
       return Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return undefined;
+}
+
+/** PromQL words that are not metric names (aggregations, functions, modifiers). */
+const PROMQL_WORDS = new Set([
+  "by",
+  "without",
+  "on",
+  "ignoring",
+  "group_left",
+  "group_right",
+  "bool",
+  "and",
+  "or",
+  "unless",
+  "offset",
+]);
+
+/**
+ * The metric names a PromQL expression reads: label matchers, strings, ranges and by/without
+ * lists removed; then every identifier that is not a function call (followed by "(") or a word.
+ */
+function metricNamesOf(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, "")
+    .replace(/\{[^}]*\}/g, "")
+    .replace(/\[[^\]]*\]/g, "")
+    .replace(/\b(?:by|without|on|ignoring)\s*\([^)]*\)/g, "");
+  const names = new Set<string>();
+  for (const m of bare.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\s*(\()?/g)) {
+    if (m[2] || PROMQL_WORDS.has(m[1]!)) continue;
+    names.add(m[1]!);
+  }
+  return [...names];
+}
+
+/** The series names a /metrics text declares (# TYPE), histograms with their _bucket/_sum/_count. */
+function exportedNames(text: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    names.add(m[1]!);
+    if (m[2] === "histogram" || m[2] === "summary")
+      for (const suffix of ["_bucket", "_sum", "_count"]) names.add(`${m[1]}${suffix}`);
+  }
+  return names;
 }
 
 beforeAll(async () => {
@@ -329,6 +374,31 @@ describe("observability across the processes", () => {
       "pshub_outbox_frontier_event_id",
     ])
       expect(gateway, metric).toMatch(new RegExp(`^${metric}[{ ]`, "m"));
+  });
+
+  it("the Grafana dashboard (grafana/pshub-dashboard.json) names only series the services export", async () => {
+    const dashboard = JSON.parse(
+      readFileSync(new URL("../grafana/pshub-dashboard.json", import.meta.url), "utf8"),
+    ) as { panels: { type: string; title: string; targets?: { expr: string }[] }[] };
+    // The extractor itself: a name no service exports is found, so a wrong panel would fail.
+    expect(
+      metricNamesOf(
+        'histogram_quantile(0.95, sum by (le) (rate(pshub_nope_seconds_bucket{a="b"}[5m])))',
+      ),
+    ).toEqual(["pshub_nope_seconds_bucket"]);
+    const exported = new Set<string>();
+    for (const s of services)
+      for (const name of exportedNames(await scrape(s.name))) exported.add(name);
+    expect(exported.has("pshub_nope_seconds_bucket")).toBe(false);
+    const panels = dashboard.panels.filter((p) => p.type !== "row");
+    expect(panels.length).toBeGreaterThan(10);
+    const missing: string[] = [];
+    for (const panel of panels) {
+      const names = (panel.targets ?? []).flatMap((t) => metricNamesOf(t.expr));
+      if (names.length === 0) missing.push(`${panel.title}: names no metric`);
+      for (const name of names) if (!exported.has(name)) missing.push(`${panel.title}: ${name}`);
+    }
+    expect(missing).toEqual([]);
   });
 
   it("the cdc process reports sync lag, the inbox and outbound queues and open exceptions from the hub's tables", async () => {
