@@ -93,6 +93,8 @@ const EXPECTED: Record<string, Role[]> = {
   "Query.outboundCommand": SYNC,
   "Query.syncStatus": SYNC,
   "Query.resyncRequest": SYNC,
+  /** Business KPIs: analysts and finance (ops subgraph Kpis). */
+  "Query.kpis": ["analyst", "finance", "admin"],
   "Query.project": PROJECTS,
   "Query.projects": PROJECTS,
   "Query.milestone": DELIVERY,

@@ -13,6 +13,7 @@ import type {
   syncException,
 } from "@pshub/db/schema";
 import type { EntityRef } from "@pshub/subgraph-kit";
+import type { KpiDay } from "./data/kpis.ts";
 
 export type SyncExceptionMapper = typeof syncException.$inferSelect;
 /** A domain_event row (Query.domainEvents) or a lineage's event: bigserial id, jsonb payload. */
@@ -52,3 +53,5 @@ export interface SyncExceptionEntityMapper extends EntityRef {
     | "Payment"
     | "Dispute";
 }
+/** Query.kpis: the day and the caller's scope; each Kpis field computes its figures from them. */
+export type KpisMapper = KpiDay;

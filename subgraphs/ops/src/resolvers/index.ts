@@ -8,6 +8,7 @@ import {
   OutboundCommand,
   SyncCursor,
 } from "./hub-tables.ts";
+import { Kpis, kpisQuery } from "./Kpis.ts";
 import { lineage } from "./Lineage.ts";
 import { Mutation } from "./Mutation.ts";
 import { Query } from "./Query.ts";
@@ -15,10 +16,11 @@ import { SyncException } from "./SyncException.ts";
 import { syncMutations, syncQueries } from "./sync.ts";
 
 export const resolvers: Resolvers = {
-  Query: { ...Query, ...hubTableQueries, ...syncQueries, lineage },
+  Query: { ...Query, ...hubTableQueries, ...syncQueries, ...kpisQuery, lineage },
   Mutation: { ...Mutation, ...syncMutations },
   AuditLogEntry,
   InboxEvent,
+  Kpis,
   LineageEvent,
   OutboundCommand,
   SyncCursor,
