@@ -56,7 +56,7 @@ function post(agent: Agent, url: URL, body: string): Promise<{ status: number; t
 const percentile = (sorted: number[], q: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 
-export async function runCell(cell: LoadCell): Promise<LoadResult> {
+async function runCell(cell: LoadCell): Promise<LoadResult> {
   const url = new URL(cell.url);
   const latencies: number[] = [];
   let errors = 0;

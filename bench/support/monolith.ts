@@ -65,7 +65,7 @@ function isReference(parent: unknown): parent is { id: string } {
   return "id" in parent;
 }
 
-export function createMonolith(db: Db): {
+function createMonolith(db: Db): {
   schema: GraphQLSchema;
   createContext: (headers?: Record<string, string | undefined>) => Context;
 } {

@@ -129,19 +129,3 @@ export const graphqlOk = (url: string) => async () => {
   });
   return response.ok;
 };
-
-export function runNode(entry: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    let out = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.once("exit", (code) =>
-      code === 0 ? resolve(out) : reject(new Error(`${entry} exited with ${code}`)),
-    );
-  });
-}

@@ -9,7 +9,7 @@ export interface BenchOperation {
   check(data: unknown): boolean;
 }
 
-export const INVOICE_LIST = /* GraphQL */ `
+const INVOICE_LIST = /* GraphQL */ `
   query InvoiceList($first: Int!, $filter: InvoiceFilter, $orderBy: InvoiceOrder) {
     invoices(first: $first, filter: $filter, orderBy: $orderBy) {
       totalCount
@@ -29,7 +29,7 @@ export const INVOICE_LIST = /* GraphQL */ `
   }
 `;
 
-export const CUSTOMER_TREE = /* GraphQL */ `
+const CUSTOMER_TREE = /* GraphQL */ `
   query CustomerTree($id: ID!) {
     customer(id: $id) {
       name
@@ -55,7 +55,7 @@ export const CUSTOMER_TREE = /* GraphQL */ `
   }
 `;
 
-export const INVOICE_BY_ID = /* GraphQL */ `
+const INVOICE_BY_ID = /* GraphQL */ `
   query InvoiceById($id: ID!) {
     invoice(id: $id) {
       number
@@ -72,16 +72,16 @@ export const INVOICE_BY_ID = /* GraphQL */ `
 type Any = any;
 
 /** The sort orders a client's invoice list can use (with the customer filter: its own list). */
-export const INVOICE_ORDERS = ["CREATED_AT", "ISSUED_ON", "DUE_ON", "NUMBER", "TOTAL"].flatMap(
-  (field) => ["ASC", "DESC"].map((direction) => ({ field, direction })),
+const INVOICE_ORDERS = ["CREATED_AT", "ISSUED_ON", "DUE_ON", "NUMBER", "TOTAL"].flatMap((field) =>
+  ["ASC", "DESC"].map((direction) => ({ field, direction })),
 );
 
-export interface ListFilter {
+interface ListFilter {
   customerId: string;
   orderBy: { field: string; direction: string };
 }
 
-export function benchQueries(ids: {
+function benchQueries(ids: {
   customerId: string;
   invoiceId: string;
   list: ListFilter;
