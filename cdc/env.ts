@@ -50,6 +50,13 @@ export const cdcEnvSchema = dbEnvSchema.extend(salesforceEnv.shape).extend({
   CDC_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** Sandbox live activity (PSA approvals, ERP payments) every N ms; 0 = off. */
   CDC_SANDBOX_ACTIVITY_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  // Outbound worker (cdc/outbound)
+  /** Commands running at once per target (ERP, SALESFORCE, PSA); 0 = the worker does not run here. */
+  OUTBOUND_CONCURRENCY: z.coerce.number().int().min(0).max(256).default(8),
+  /** How often an idle worker looks for due commands. */
+  OUTBOUND_POLL_MS: ms(500),
+  /** The NetSuite service item invoice lines are booked to. */
+  NETSUITE_SERVICE_ITEM_ID: z.string().min(1).default("1"),
   // Billing calendar (cdc/calendar)
   /** How often the billing calendar looks for due runs; 0 = the calendar does not run here. */
   BILLING_CALENDAR_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),

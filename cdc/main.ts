@@ -2,6 +2,8 @@
  * The CDC process: the sync engine with every configured connector, the webhook receiver on PORT
  * (POST /webhooks, GET /healthz), and — for each system without settings — its sandbox in its
  * place (the connector code is the same either way: it only sees URLs and credentials).
+ * The outbound worker runs here too (cdc/outbound): it writes through the connectors' own clients
+ * and, without settings, to the same sandboxes the connectors read.
  * SIGTERM / SIGINT stop pollers, streams, the receiver and the sandboxes, then exit 0.
  */
 import {
@@ -20,6 +22,9 @@ import { SyncEngine } from "./engine/engine.ts";
 import type { AfterApplyHook, Connector } from "./engine/types.ts";
 import { type CdcConfig, parseCdcConfig } from "./env.ts";
 import { NetSuiteConnector } from "./netsuite/connector.ts";
+import { netsuiteHandlers } from "./outbound/netsuite.ts";
+import { salesforceHandlers } from "./outbound/salesforce.ts";
+import { OutboundWorker } from "./outbound/worker.ts";
 import { closedWonHook } from "./salesforce/closed-won.ts";
 import { createSalesforceOrg } from "./salesforce/connector.ts";
 import { startSandboxActivity } from "./sandbox/activity.ts";
@@ -73,33 +78,31 @@ hooks.push(closedWonHook({ autoConvert: env.SALESFORCE_AUTO_CONVERT }));
 
 // NetSuite.
 let netsuiteSandbox: NetSuiteSandbox | undefined;
+let erp: NetSuiteConnector;
 if (config.netsuite.mode === "real") {
-  connectors.push(
-    new NetSuiteConnector({
-      baseUrl: config.netsuite.baseUrl,
-      auth: {
-        accessToken: config.netsuite.accessToken,
-        clientCredentials: config.netsuite.clientCredentials,
-      },
-      pageSize: env.NETSUITE_PAGE_SIZE,
-      lookbackSeconds: env.NETSUITE_LOOKBACK_SECONDS,
-      pollIntervalMs: env.NETSUITE_POLL_INTERVAL_MS,
-    }),
-  );
+  erp = new NetSuiteConnector({
+    baseUrl: config.netsuite.baseUrl,
+    auth: {
+      accessToken: config.netsuite.accessToken,
+      clientCredentials: config.netsuite.clientCredentials,
+    },
+    pageSize: env.NETSUITE_PAGE_SIZE,
+    lookbackSeconds: env.NETSUITE_LOOKBACK_SECONDS,
+    pollIntervalMs: env.NETSUITE_POLL_INTERVAL_MS,
+  });
 } else {
   netsuiteSandbox = new NetSuiteSandbox();
   const baseUrl = await netsuiteSandbox.listen(0);
   stops.push(() => netsuiteSandbox?.close());
-  connectors.push(
-    new NetSuiteConnector({
-      baseUrl,
-      auth: { accessToken: [...netsuiteSandbox.accessTokens][0]! },
-      lookbackSeconds: env.NETSUITE_LOOKBACK_SECONDS,
-      pollIntervalMs: Math.min(env.NETSUITE_POLL_INTERVAL_MS, 3_000),
-    }),
-  );
+  erp = new NetSuiteConnector({
+    baseUrl,
+    auth: { accessToken: [...netsuiteSandbox.accessTokens][0]! },
+    lookbackSeconds: env.NETSUITE_LOOKBACK_SECONDS,
+    pollIntervalMs: Math.min(env.NETSUITE_POLL_INTERVAL_MS, 3_000),
+  });
   log.info({ url: baseUrl }, "NetSuite sandbox running in place of a real account");
 }
+connectors.push(erp);
 
 // Webhooks: the receiver on PORT; in sandbox mode a signing sender pushes PSA activity.
 const secrets = config.webhooks.mode === "real" ? config.webhooks.secrets : [newWebhookSecret()];
@@ -139,6 +142,26 @@ if (env.CDC_SANDBOX_ACTIVITY_MS > 0 && (config.webhooks.mode === "sandbox" || ne
   stopActivity = () => activity.stop();
 }
 
+// The outbound worker: write-back to the ERP, Salesforce and the PSA through the same clients the
+// connectors use (so the Salesforce writes are the integration user's, and CDC skips their echo).
+let outbound: OutboundWorker | undefined;
+if (env.OUTBOUND_CONCURRENCY > 0) {
+  const concurrency = env.OUTBOUND_CONCURRENCY;
+  outbound = new OutboundWorker({
+    client,
+    handlers: {
+      ...netsuiteHandlers(erp.client, { serviceItemId: env.NETSUITE_SERVICE_ITEM_ID }),
+      ...salesforceHandlers(org.client),
+    },
+    pollMs: env.OUTBOUND_POLL_MS,
+    targets: { ERP: { concurrency }, SALESFORCE: { concurrency }, PSA: { concurrency } },
+    logger: log,
+    onError: (error) => log.warn({ err: error }, "outbound worker tick failed"),
+  });
+  outbound.start();
+  log.info({ concurrency }, "outbound worker running");
+}
+
 // The billing calendar: contracts with a billing schedule bill themselves (leader-locked).
 let calendar: BillingScheduler | undefined;
 if (env.BILLING_CALENDAR_INTERVAL_MS > 0) {
@@ -168,6 +191,8 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     log.info({ signal }, "shutting down");
     stopActivity();
     await calendar?.stop();
+    // Within the launcher's shutdown timeout: a slow target must not hold the process.
+    await outbound?.stop(3_000);
     await receiver.close();
     await engine.stop();
     // The sandboxes last: the connectors talk to them until they have stopped.

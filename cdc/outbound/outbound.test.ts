@@ -353,6 +353,44 @@ describe("outbound worker → NetSuite", () => {
     ]);
   });
 
+  it("stop(grace) returns after the grace with a command still hanging, leaving it RUNNING for a lease takeover", async () => {
+    const hung = await t.db
+      .insert(schema.outboundCommand)
+      .values({
+        target: "PSA",
+        kind: "test.hang",
+        idempotencyKey: `hang-${Date.now()}`,
+        entityType: "project",
+        entityId: "00000000-0000-4000-8000-00000000beef",
+      })
+      .returning();
+    let entered!: () => void;
+    const running = new Promise<void>((r) => {
+      entered = r;
+    });
+    const w = new OutboundWorker({
+      client: t,
+      handlers: {
+        "test.hang": () => {
+          entered();
+          return new Promise(() => {});
+        },
+      },
+      pollMs: 20,
+    });
+    w.start();
+    await running;
+    const started = Date.now();
+    await w.stop(200);
+    expect(Date.now() - started).toBeLessThan(2000);
+    const [row] = await t.db
+      .select()
+      .from(schema.outboundCommand)
+      .where(eq(schema.outboundCommand.id, hung[0]!.id));
+    expect(row!.state).toBe("RUNNING");
+    await t.db.delete(schema.outboundCommand).where(eq(schema.outboundCommand.id, hung[0]!.id));
+  });
+
   it("two workers at once: no command runs twice", async () => {
     sandbox.taxRate = "0.1000";
     const { invoices } = await issuedInvoices(30);

@@ -214,11 +214,36 @@ export class OutboundWorker {
   }
 
   /** Stops claiming, waits for running commands to finish. */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and waits for running commands, at most `graceMs` (default: no limit). A
+   * process shutting down passes a grace shorter than its own kill timeout: a command still
+   * running then (a slow target) is left RUNNING, and its lease expires and is taken back by the
+   * next worker (handlers are idempotent by external id).
+   */
+  async stop(graceMs?: number): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    await Promise.allSettled([...this.running]);
+    const settled = Promise.allSettled([...this.running]);
+    if (graceMs === undefined) {
+      await settled;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      settled,
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, graceMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (this.running.size > 0) {
+      this.abort.abort();
+      this.options.logger?.warn(
+        { running: this.running.size, graceMs },
+        "outbound worker stopped with commands still running; their leases will be taken back",
+      );
+    }
   }
 
   private async run(): Promise<void> {
