@@ -533,6 +533,7 @@ function banner(url: string, embedded: boolean): string {
   const gateway = running.find((r) => r.spec.name === "gateway");
   if (gateway) {
     row("GraphQL IDE", `http://127.0.0.1:${gateway.port}/`);
+    row("ops console", `http://127.0.0.1:${gateway.port}/ops`);
     row("GraphQL API", `http://127.0.0.1:${gateway.port}/graphql`);
   }
   row("health", `http://127.0.0.1:${env.PORT}/healthz`);

@@ -23,5 +23,10 @@ export * as seed from "./seed/index.ts";
 export * from "./sql-array.ts";
 /** Inbound sync: inbox, set-based apply, field ownership, leader locks, resync requests. */
 export * as sync from "./sync/index.ts";
+export {
+  EXCEPTION_SLA_HOURS,
+  type RaiseExceptionInput,
+  raiseSyncException,
+} from "./sync-exceptions.ts";
 export * from "./telemetry.ts";
 export * from "./text.ts";

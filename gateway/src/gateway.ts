@@ -55,6 +55,7 @@ import {
   GATEWAY_PRINCIPAL,
 } from "./auth.ts";
 import { SUPERGRAPH_PATH } from "./compose.ts";
+import { consoleBundle } from "./console/serve.ts";
 import { formatGatewayError } from "./errors.ts";
 import { createSubgraphFetcher, type SubgraphFetcher } from "./fetcher.ts";
 import { checkHealth, type HealthReport } from "./health.ts";
@@ -104,6 +105,8 @@ export interface CreateGatewayOptions {
   /** Serve the IDE at / and /playground (default true). */
   ide?: boolean;
   ideTabs?: ExampleTab[];
+  /** Serve the ops console at /ops (default: as `ide`). */
+  opsConsole?: boolean;
   logger?: Logger;
   /** Process metrics (CPU, memory, event loop) on /metrics besides the gateway's own (default false). */
   defaultMetrics?: boolean;
@@ -371,6 +374,12 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     // Warm the bundle in the background; a failure shows on the first page load instead.
     ideBundle().catch((error: unknown) => log?.error({ err: error }, "IDE bundle failed"));
   }
+  const consoleEnabled = options.opsConsole ?? ideEnabled;
+  if (consoleEnabled) {
+    consoleBundle().catch((error: unknown) =>
+      log?.error({ err: error }, "ops console bundle failed"),
+    );
+  }
 
   let healthCache: { at: number; report: Promise<HealthReport> } | undefined;
   const health = (): Promise<HealthReport> => {
@@ -392,6 +401,7 @@ export async function createGateway(options: CreateGatewayOptions = {}): Promise
     health,
     maxBodyBytes,
     ide: ideEnabled ? ideTabs : undefined,
+    opsConsole: consoleEnabled,
     hasSchema: () => schema !== undefined,
     isClosing: () => closing,
   });

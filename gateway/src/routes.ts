@@ -1,7 +1,7 @@
 /**
  * The gateway's HTTP routes: /graphql (CORS preflight, authentication, rate limit, trusted
  * documents, then Apollo through the kit's HTTP adapter), /healthz, /readyz, /metrics, the IDE (./ide/serve.ts) and a 404
- * naming the routes. The Apollo wiring is in ./gateway.ts.
+ * naming the routes, the ops console on /ops (./console/serve.ts). The Apollo wiring is in ./gateway.ts.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApolloServer } from "@apollo/server";
@@ -16,6 +16,7 @@ import { LEGAL_ENTITIES_HEADER, PRINCIPAL_ID_HEADER, ROLES_HEADER } from "@pshub
 import { HttpError, handleGraphQL, sendGraphQLError, sendJson } from "@pshub/subgraph-kit/http";
 import type { DocumentGuard } from "@pshub/subgraph-kit/limits";
 import { API_KEY_HEADER, type Authenticator } from "./auth.ts";
+import { serveConsole } from "./console/serve.ts";
 import type { GatewayContext } from "./gateway.ts";
 import type { HealthReport } from "./health.ts";
 import type { ExampleTab } from "./ide/examples.ts";
@@ -34,6 +35,8 @@ export interface RouteDependencies {
   maxBodyBytes: number;
   /** The IDE's example tabs; undefined: no IDE. */
   ide: ExampleTab[] | undefined;
+  /** Serve the ops console on /ops. */
+  opsConsole: boolean;
   hasSchema: () => boolean;
   isClosing: () => boolean;
 }
@@ -43,6 +46,7 @@ export const ROUTES = [
   "/graphql",
   "/",
   "/playground",
+  "/ops",
   "/healthz",
   "/readyz",
   "/metrics",
@@ -63,6 +67,7 @@ export function createRequestHandler(
     health,
     maxBodyBytes,
     ide,
+    opsConsole,
     hasSchema,
     isClosing,
   } = deps;
@@ -153,6 +158,7 @@ export function createRequestHandler(
       return;
     }
     if (ide && (await serveIde(path, res, ide))) return;
+    if (opsConsole && (await serveConsole(path, res))) return;
     sendJson(res, 404, {
       error: `no route for ${path}`,
       routes: ROUTES.filter((route) => route !== "/favicon.ico"),

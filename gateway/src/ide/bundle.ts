@@ -1,34 +1,39 @@
 /**
- * Bundles the IDE (GraphiQL + React + graphql-ws client) with esbuild into one JS and one CSS
- * file, in memory, once per process. Everything is served by the gateway: no CDN, works offline.
+ * Bundles the gateway's browser apps — the IDE (GraphiQL + React + graphql-ws client) and the ops
+ * console (../console) — with esbuild into one JS and one CSS file each, in memory, once per
+ * process. Everything is served by the gateway: no CDN, works offline.
  */
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
-export interface IdeBundle {
+export interface BrowserBundle {
   js: string;
   css: string;
   /** Content hash, used in the asset URLs so browsers cache them safely. */
   hash: string;
 }
 
-let pending: Promise<IdeBundle> | undefined;
-
-export function ideBundle(): Promise<IdeBundle> {
-  pending ??= buildIde().catch((error: unknown) => {
-    pending = undefined;
-    throw error;
-  });
-  return pending;
+/** A memoised bundle of one browser entry (built on first call; a failed build is retried). */
+export function browserBundle(entry: URL, name: string): () => Promise<BrowserBundle> {
+  let pending: Promise<BrowserBundle> | undefined;
+  return () => {
+    pending ??= buildBundle(entry, name).catch((error: unknown) => {
+      pending = undefined;
+      throw error;
+    });
+    return pending;
+  };
 }
 
-async function buildIde(): Promise<IdeBundle> {
+export const ideBundle = browserBundle(new URL("./client.ts", import.meta.url), "ide");
+
+async function buildBundle(entry: URL, name: string): Promise<BrowserBundle> {
   const result = await build({
-    entryPoints: [fileURLToPath(new URL("./client.ts", import.meta.url))],
+    entryPoints: [fileURLToPath(entry)],
     bundle: true,
     write: false,
-    outdir: "/ide",
-    entryNames: "ide",
+    outdir: `/${name}`,
+    entryNames: name,
     format: "iife",
     platform: "browser",
     target: "es2020",
@@ -36,6 +41,7 @@ async function buildIde(): Promise<IdeBundle> {
     legalComments: "none",
     logLevel: "silent",
     define: { "process.env.NODE_ENV": '"production"' },
+    jsx: "automatic",
     loader: { ".woff": "dataurl", ".woff2": "dataurl", ".ttf": "dataurl", ".svg": "dataurl" },
   });
   let js = "";
@@ -44,7 +50,7 @@ async function buildIde(): Promise<IdeBundle> {
     if (file.path.endsWith(".js")) js = file.text;
     else if (file.path.endsWith(".css")) css = file.text;
   }
-  if (!js) throw new Error("IDE bundle produced no JavaScript");
+  if (!js) throw new Error(`${name} bundle produced no JavaScript`);
   const { createHash } = await import("node:crypto");
   const hash = createHash("sha256").update(js).update(css).digest("hex").slice(0, 12);
   return { js, css, hash };

@@ -1,0 +1,46 @@
+/**
+ * What the ops console sends for a pasted credential, and what it reads from it to hide buttons.
+ * A JWT (three dot-separated parts) goes as `Authorization: Bearer`, anything else as the API key
+ * header; nothing pasted sends nothing (the gateway's development mode treats that as anonymous).
+ * The roles are read from the token's payload only to decide which buttons to show: the graph
+ * checks the token and the roles itself.
+ */
+
+export function authHeaders(credential: string): Record<string, string> {
+  const value = credential.trim();
+  if (!value) return {};
+  const token = value.replace(/^Bearer\s+/i, "");
+  if (token.split(".").length === 3) return { authorization: `Bearer ${token}` };
+  return { "x-api-key": value };
+}
+
+/** The `roles` claim of a pasted JWT; undefined when unknown (an API key, nothing, a non-JWT). */
+export function rolesOf(credential: string): string[] | undefined {
+  const token = credential.trim().replace(/^Bearer\s+/i, "");
+  const payload = token.split(".")[1];
+  if (token.split(".").length !== 3 || !payload) return undefined;
+  try {
+    const json = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as {
+      roles?: unknown;
+    };
+    return Array.isArray(json.roles) ? json.roles.filter((r) => typeof r === "string") : [];
+  } catch {
+    return undefined;
+  }
+}
+
+/** The role that works each owner's queue (admin and integration may act on any). */
+const OWNER_ROLE: Record<string, string> = {
+  FINANCE: "finance",
+  PROJECT_OPS: "delivery",
+  SALES_OPS: "sales",
+  INTEGRATION: "integration",
+};
+
+/** Whether to show the retry / resolve / ignore buttons; unknown roles: show them, the graph decides. */
+export function mayActOn(roles: string[] | undefined, owner: string): boolean {
+  if (roles === undefined) return true;
+  return roles.some(
+    (role) => role === "admin" || role === "integration" || role === OWNER_ROLE[owner],
+  );
+}
