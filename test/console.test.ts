@@ -135,8 +135,9 @@ describe("the ops console", () => {
     expect(await page.getByTestId("remediation").textContent()).toBe(
       "Add the customer's tax id in Salesforce, then retry.",
     );
-    expect(await page.getByTestId("payload").textContent()).toContain('"reason": "console test"');
-    expect(await page.locator("main").textContent()).toContain("customer has no tax id");
+    // The command itself is for the analyst and integration roles: a note instead, no error.
+    expect(await page.getByTestId("source-hidden").textContent()).toContain(first.commandId);
+    expect(await page.locator("main .error").count()).toBe(0);
     expect(await page.getByTestId("detail-status").textContent()).toBe("OPEN");
     await page.screenshot({ path: "test-results/console-exception-detail.png" });
 
@@ -180,7 +181,12 @@ describe("the ops console", () => {
     await page.goto(`${stack.origin}/ops/exceptions/${toResolve.exception.id}`);
     await signIn(page, tokenOf("analyst"));
     await page.getByTestId("detail-status").waitFor({ timeout: 30_000 });
+    // An analyst sees the command, its last error and payload, and no buttons.
+    await page.getByTestId("payload").waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId("payload").textContent()).toContain('"reason": "console test"');
+    expect(await page.locator("main").textContent()).toContain("customer has no tax id");
     expect(await page.locator('button[name="resolve"]').count()).toBe(0);
+    expect(await page.locator('button[name="retry"]').count()).toBe(0);
 
     await signIn(page, tokenOf("finance"));
     await page.getByTestId("detail-status").waitFor({ timeout: 30_000 });

@@ -32,7 +32,7 @@ import {
   ResolveExceptionDocument,
   RetryExceptionDocument,
 } from "./__generated__/operations.ts";
-import { authHeaders, mayActOn, rolesOf } from "./credentials.ts";
+import { authHeaders, mayAct, rolesOf } from "./credentials.ts";
 
 interface ConsoleConfig {
   endpoint: string;
@@ -135,10 +135,16 @@ export function formatSpan(ms: number): string {
   return `${s}s`;
 }
 
-function ErrorText(props: { error: CombinedError | undefined }) {
+function ErrorText(props: {
+  error: CombinedError | undefined;
+  /** Leave out the errors this says are not worth showing. */
+  skip?: (error: CombinedError["graphQLErrors"][number]) => boolean;
+}) {
   if (!props.error) return null;
-  const messages = props.error.graphQLErrors.length
-    ? props.error.graphQLErrors.map((e) => {
+  const errors = props.error.graphQLErrors.filter((e) => !props.skip?.(e));
+  if (props.error.graphQLErrors.length > 0 && errors.length === 0) return null;
+  const messages = errors.length
+    ? errors.map((e) => {
         const code = e.extensions?.code;
         return typeof code === "string" ? `${code}: ${e.message}` : e.message;
       })
@@ -323,13 +329,9 @@ function ExceptionPage(props: { id: string; roles: string[] | undefined }) {
       <p>
         <Link to="/ops">← Exception queue</Link>
       </p>
-      <ErrorText error={result.error} />
+      <ErrorText error={result.error} skip={isHiddenSource} />
       {exception ? (
-        <ExceptionDetail
-          exception={exception}
-          now={now}
-          mayAct={mayActOn(props.roles, exception.owner)}
-        />
+        <ExceptionDetail exception={exception} now={now} mayAct={mayAct(props.roles)} />
       ) : result.fetching ? (
         <p>Loading…</p>
       ) : null}
@@ -338,6 +340,12 @@ function ExceptionPage(props: { id: string; roles: string[] | undefined }) {
 }
 
 type Detail = NonNullable<ExceptionDetailQuery["syncException"]>;
+
+/** The command / inbox record a role may not see (FORBIDDEN at that path): shown as a note instead. */
+function isHiddenSource(error: CombinedError["graphQLErrors"][number]): boolean {
+  const field = error.path?.[1];
+  return error.extensions?.code === "FORBIDDEN" && (field === "command" || field === "inboxEvent");
+}
 
 function ExceptionDetail(props: { exception: Detail; now: number; mayAct: boolean }) {
   const { exception: e, now } = props;
@@ -384,6 +392,12 @@ function ExceptionDetail(props: { exception: Detail; now: number; mayAct: boolea
         </dl>
       </div>
       {active && props.mayAct ? <Actions exception={e} /> : null}
+      {(e.commandId && !e.command) || (e.inboxEventId && !e.inboxEvent) ? (
+        <div className="card" data-testid="source-hidden">
+          {e.commandId ? `Outbound command ${e.commandId}` : `Inbound record ${e.inboxEventId}`}:
+          its payload and attempts are shown to the analyst and integration roles.
+        </div>
+      ) : null}
       {e.command ? (
         <div className="card">
           <h2>Outbound command</h2>
@@ -439,7 +453,7 @@ function Actions(props: { exception: Detail }) {
     <div className="card">
       <h2>Act</h2>
       <div className="actions">
-        {e.status === "OPEN" && (e.command || e.inboxEvent) ? (
+        {e.status === "OPEN" && (e.commandId || e.inboxEventId) ? (
           <button
             type="button"
             name="retry"

@@ -29,18 +29,14 @@ export function rolesOf(credential: string): string[] | undefined {
   }
 }
 
-/** The role that works each owner's queue (admin and integration may act on any). */
-const OWNER_ROLE: Record<string, string> = {
-  FINANCE: "finance",
-  PROJECT_OPS: "delivery",
-  SALES_OPS: "sales",
-  INTEGRATION: "integration",
-};
+/**
+ * The roles the graph lets retry, resolve and ignore an exception (the ops subgraph's
+ * `@requiresScopes` on those mutations; admin holds every scope).
+ */
+const ACTING_ROLES: ReadonlySet<string> = new Set(["finance", "integration", "admin"]);
 
 /** Whether to show the retry / resolve / ignore buttons; unknown roles: show them, the graph decides. */
-export function mayActOn(roles: string[] | undefined, owner: string): boolean {
+export function mayAct(roles: string[] | undefined): boolean {
   if (roles === undefined) return true;
-  return roles.some(
-    (role) => role === "admin" || role === "integration" || role === OWNER_ROLE[owner],
-  );
+  return roles.some((role) => ACTING_ROLES.has(role));
 }
