@@ -137,6 +137,9 @@ const EXPECTED: Record<string, Role[]> = {
   "Subscription.invoiceEvents": INVOICES,
   "Subscription.syncExceptionRaised": EXCEPTIONS,
   "Subscription.projectStatusChanged": PROJECTS,
+  "Subscription.timeEntryStatusChanged": DELIVERY,
+  "Subscription.expenseStatusChanged": DELIVERY,
+  "Subscription.milestoneStatusChanged": DELIVERY,
 };
 
 /** The table (entity_type) behind each node type; null: reference data of no legal entity. */
@@ -809,6 +812,71 @@ describe("legal-entity isolation (two entities)", () => {
       // The OTHER event was committed first and events are delivered in order: had it been
       // delivered at all, it would be here before the HOME one.
       expect(delivered).toEqual([{ invoiceId: homeInvoice }]);
+    } finally {
+      await client.dispose();
+    }
+  }, 60_000);
+
+  it("time-entry approvals on a subscription: only the scope's, narrowed by project and status", async () => {
+    const wsUrl = stack.url.replace(/^http/, "ws");
+    const submitted = async (code: string) =>
+      (
+        await stack.database.sql<{ id: string; project_id: string }[]>`
+          select t.id::text as id, t.project_id::text as project_id from time_entry t
+          join project p on p.id = t.project_id join contract k on k.id = p.contract_id
+          join legal_entity l on l.id = k.legal_entity_id
+          where l.code = ${code} and t.status = 'SUBMITTED' order by t.id limit 1`
+      )[0]!;
+    const home = await submitted(HOME);
+    const other = await submitted(OTHER);
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      connectionParams: headersOf("delivery", HOME),
+    });
+    const seen: { all: string[]; project: string[]; rejected: string[] } = {
+      all: [],
+      project: [],
+      rejected: [],
+    };
+    const listen = (list: string[], args: string) =>
+      client.subscribe(
+        {
+          query: `subscription { timeEntryStatusChanged${args} { eventId previousStatus status timeEntry { id status } } }`,
+        },
+        {
+          next: (r) => {
+            // Every event counts, also one whose entry could not be fetched (a leak all the same).
+            const e = (
+              r.data as {
+                timeEntryStatusChanged?: { eventId: string; timeEntry?: { id: string } | null };
+              }
+            )?.timeEntryStatusChanged;
+            list.push(e?.timeEntry?.id ?? `event ${e?.eventId} ${JSON.stringify(r.errors)}`);
+          },
+          error: (e) => list.push(`error ${JSON.stringify(e)}`),
+          complete: () => {},
+        },
+      );
+    try {
+      listen(seen.all, "");
+      listen(seen.project, `(projectId: "${home.project_id}", status: APPROVED)`);
+      listen(seen.rejected, "(status: REJECTED)");
+      await new Promise((r) => setTimeout(r, 300));
+      const actor = { actor: "authz-test" };
+      await execute(stack.db, operations.approveTimeEntries, actor, { ids: [other.id] });
+      await execute(stack.db, operations.approveTimeEntries, actor, { ids: [home.id] });
+      const deadline = Date.now() + 15_000;
+      while (
+        !(seen.all.includes(home.id) && seen.project.includes(home.id)) &&
+        Date.now() < deadline
+      )
+        await new Promise((r) => setTimeout(r, 50));
+      // The OTHER approval came first: had it been delivered, it would be here by now.
+      expect(seen.all).toEqual([home.id]);
+      expect(seen.project).toEqual([home.id]);
+      expect(seen.rejected).toEqual([]);
     } finally {
       await client.dispose();
     }

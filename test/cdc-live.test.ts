@@ -3,8 +3,9 @@
  * the launcher runs it, with its PSA, ERP and Salesforce sandboxes and their live activity) over a
  * demo-seeded test database, and the real gateway with subscriptions over every subgraph. Through
  * the gateway: PSA approvals (signed webhooks from the sandbox PSA → inbox → engine) become
- * APPROVED time entries approved by the CDC, and an invoice status change made by the sandbox ERP
- * (posting / payment read back by the NetSuite poller) arrives on a graphql-ws subscription.
+ * APPROVED time entries approved by the CDC, each arriving live on a graphql-ws
+ * `timeEntryStatusChanged(status: APPROVED)` subscription, and an invoice status change made by
+ * the sandbox ERP (posting / payment read back by the NetSuite poller) arrives on another.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -129,9 +130,10 @@ const approvedByCdc = async () => {
   return nodes.filter((n) => n.approvedBy?.startsWith("cdc:")).length;
 };
 
-it("npm start's sandbox activity flows into the graph live: PSA approvals become APPROVED time entries, and an ERP invoice change arrives on a subscription", async () => {
+it("npm start's sandbox activity flows into the graph live: PSA approvals become APPROVED time entries and arrive on a subscription, and an ERP invoice change arrives on another", async () => {
   const before = await approvedByCdc();
   const events: ExecutionResult[] = [];
+  const approvals: ExecutionResult[] = [];
   const errors: unknown[] = [];
   client = createClient({
     url: wsUrl,
@@ -150,6 +152,26 @@ it("npm start's sandbox activity flows into the graph live: PSA approvals become
       complete: () => {},
     },
   );
+  client.subscribe(
+    {
+      query: `subscription { timeEntryStatusChanged(status: APPROVED) { eventId type previousStatus status timeEntry { id status approvedBy project { name } } } }`,
+    },
+    {
+      next: (r) => void approvals.push(r as ExecutionResult),
+      error: (e) => void errors.push(e),
+      complete: () => {},
+    },
+  );
+  type Approval = {
+    type: string;
+    previousStatus: string;
+    status: string;
+    timeEntry: { id: string; status: string; approvedBy: string | null; project: { name: string } };
+  };
+  const psaApproval = () =>
+    approvals
+      .map((r) => r.data?.timeEntryStatusChanged as Approval | undefined)
+      .find((e) => e?.timeEntry.approvedBy?.startsWith("cdc:"));
   const deadline = Date.now() + 150_000;
   let approved = before;
   const erpChange = () =>
@@ -157,7 +179,7 @@ it("npm start's sandbox activity flows into the graph live: PSA approvals become
       const s = (e.data?.invoiceStatusChanged as { status?: string } | undefined)?.status;
       return s === "POSTED" || s === "PARTIALLY_PAID" || s === "PAID";
     });
-  while (Date.now() < deadline && (approved <= before || !erpChange())) {
+  while (Date.now() < deadline && (approved <= before || !erpChange() || !psaApproval())) {
     if (cdc?.exitCode !== null && cdc?.exitCode !== undefined)
       throw new Error(`the CDC process exited with ${cdc.exitCode}:\n${cdcOutput}`);
     if (errors.length > 0) throw new Error(`subscription failed: ${JSON.stringify(errors)}`);
@@ -165,6 +187,23 @@ it("npm start's sandbox activity flows into the graph live: PSA approvals become
     approved = await approvedByCdc();
   }
   expect(approved, `CDC output:\n${cdcOutput}`).toBeGreaterThan(before);
+  // A PSA approval, streamed as it was applied: the CDC's transition, with its time entry.
+  const approval = psaApproval();
+  expect(
+    approval,
+    `approvals: ${JSON.stringify(approvals)}\nCDC output:\n${cdcOutput}`,
+  ).toMatchObject({
+    type: "time_entry.status_changed",
+    previousStatus: "SUBMITTED",
+    status: "APPROVED",
+  });
+  // As it is at delivery: the billing calendar may already have billed it.
+  expect(["APPROVED", "BILLED"]).toContain(approval!.timeEntry.status);
+  expect(approval!.timeEntry.project.name).toBeTruthy();
+  for (const r of approvals) {
+    expect(r.errors).toBeUndefined();
+    expect((r.data?.timeEntryStatusChanged as Approval | undefined)?.status).toBe("APPROVED");
+  }
   const change = erpChange();
   expect(change, `events: ${JSON.stringify(events)}\nCDC output:\n${cdcOutput}`).toBeDefined();
   expect(change!.errors).toBeUndefined();

@@ -33,6 +33,7 @@ export class EventFactsLoader {
   private readonly byEvent = new Map<number, Promise<EventFacts>>();
   private readonly invoiceCustomer = new Map<string, Promise<string | undefined>>();
   private readonly projectCustomer = new Map<string, Promise<string | undefined>>();
+  private readonly workProject = new Map<string, Promise<string | undefined>>();
   private readonly legalEntities = new Map<number, Promise<string | null>>();
 
   constructor(
@@ -97,6 +98,19 @@ export class EventFactsLoader {
     return found;
   }
 
+  /** The project of a time entry, expense or milestone (a payload without `projectId`). */
+  private projectOfWork(table: "time_entry" | "expense" | "milestone", id: string) {
+    const key = `${table}:${id}`;
+    let found = this.workProject.get(key);
+    if (!found) {
+      found = this.sql<{ project_id: string }[]>`
+        select project_id from ${this.sql(table)} where id = ${id}`.then((r) => r[0]?.project_id);
+      found.catch(() => this.workProject.delete(key));
+      this.remember(this.workProject, key, found);
+    }
+    return found;
+  }
+
   private async compute(e: DomainEventRecord): Promise<EventFacts> {
     const p = e.payload;
     const facts: EventFacts = {
@@ -118,6 +132,12 @@ export class EventFactsLoader {
       case "project":
         facts.projectId = e.entityId;
         facts.customerId ??= await this.customerOfProject(e.entityId);
+        break;
+      case "time_entry":
+      case "expense":
+      case "milestone":
+        // The operations put projectId in the payload; a generic sync transition does not.
+        facts.projectId ??= await this.projectOfWork(e.entityType, e.entityId);
         break;
     }
     if (facts.invoiceId && !facts.customerId) {

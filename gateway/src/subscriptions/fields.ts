@@ -44,6 +44,25 @@ export const SYNC_EXCEPTION_EVENT_TYPES = [
   "sync_exception.status_changed",
 ] as const;
 
+/**
+ * `<entity>.status_changed` of one project's work (time entries, expenses, milestones), from a
+ * mutation or from inbound sync alike (the CDC applier runs the same operations): narrowed by
+ * `projectId` and the status moved to.
+ */
+const workStatusChanged = (
+  type: "time_entry.status_changed" | "expense.status_changed" | "milestone.status_changed",
+  entity: string,
+): SubscriptionField => ({
+  types: [type],
+  entityField: entity,
+  entityQuery: entity,
+  entityId: (e) => e.entityId,
+  filter: () => ({ types: [type] }),
+  matches: (args, _e, facts) =>
+    same(args.projectId, facts.projectId) && same(args.status, facts.status),
+  status: transition,
+});
+
 export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
   invoiceStatusChanged: {
     types: ["invoice.status_changed"],
@@ -82,6 +101,9 @@ export const SUBSCRIPTION_FIELDS: Record<string, SubscriptionField> = {
     matches: (args, _e, facts) => same(args.customerId, facts.customerId),
     status: transition,
   },
+  timeEntryStatusChanged: workStatusChanged("time_entry.status_changed", "timeEntry"),
+  expenseStatusChanged: workStatusChanged("expense.status_changed", "expense"),
+  milestoneStatusChanged: workStatusChanged("milestone.status_changed", "milestone"),
   billingEventCreated: {
     types: ["billing_event.created"],
     entityField: "billingEvent",

@@ -201,6 +201,27 @@ export type ExpenseEdge = {
   node: Expense;
 };
 
+/** One committed status change of an expense. */
+export type ExpenseEvent = {
+  __typename?: 'ExpenseEvent';
+  /** The event's position in the hub's event stream; pass it as `afterEventId` to resume. */
+  eventId: Scalars['ID']['output'];
+  /**
+   * The expense as it is now, resolved through the whole graph.
+   * Null only when it could not be fetched as the event was delivered (a subgraph was down):
+   * then `errors` has a retryable error at this path; refetch it, or resubscribe with `afterEventId`.
+   */
+  expense?: Maybe<Expense>;
+  /** When the change was committed. */
+  occurredAt: Scalars['DateTime']['output'];
+  /** The status before the change. */
+  previousStatus?: Maybe<WorkStatus>;
+  /** The status after the change. */
+  status?: Maybe<WorkStatus>;
+  /** What happened: `expense.status_changed`. */
+  type: Scalars['String']['output'];
+};
+
 /** Filters for expenses; all given conditions must hold. */
 export type ExpenseFilter = {
   /** Only billable (true) or non-billable (false) expenses. */
@@ -317,6 +338,27 @@ export type MilestoneEdge = {
   cursor: Scalars['String']['output'];
   /** The node. */
   node: Milestone;
+};
+
+/** One committed status change of a milestone. */
+export type MilestoneEvent = {
+  __typename?: 'MilestoneEvent';
+  /** The event's position in the hub's event stream; pass it as `afterEventId` to resume. */
+  eventId: Scalars['ID']['output'];
+  /**
+   * The milestone as it is now, resolved through the whole graph.
+   * Null only when it could not be fetched as the event was delivered (a subgraph was down):
+   * then `errors` has a retryable error at this path; refetch it, or resubscribe with `afterEventId`.
+   */
+  milestone?: Maybe<Milestone>;
+  /** When the change was committed. */
+  occurredAt: Scalars['DateTime']['output'];
+  /** The status before the change. */
+  previousStatus?: Maybe<MilestoneStatus>;
+  /** The status after the change. */
+  status?: Maybe<MilestoneStatus>;
+  /** What happened: `milestone.status_changed`. */
+  type: Scalars['String']['output'];
 };
 
 /** Filters for milestones; all given conditions must hold. */
@@ -1126,10 +1168,56 @@ export type ResourceOrderField =
 export type Subscription = {
   __typename?: 'Subscription';
   /**
+   * An expense changed status: approved, rejected or billed — by a mutation or arriving from the
+   * PSA. Every argument given narrows the stream.
+   */
+  expenseStatusChanged: ExpenseEvent;
+  /**
+   * A milestone changed status: completed, approved, billed — by a mutation, by billing, or
+   * arriving from the PSA. Every argument given narrows the stream.
+   */
+  milestoneStatusChanged: MilestoneEvent;
+  /**
    * A project changed status (activated, put on hold, completed, closed). Narrow with `projectId`
    * or `customerId`.
    */
   projectStatusChanged: ProjectEvent;
+  /**
+   * A time entry changed status: submitted, approved, rejected or billed — by a mutation or
+   * arriving from the PSA (an approval made in Certinia is an APPROVED event here). Every argument
+   * given narrows the stream: one project's entries, or only changes to one status.
+   */
+  timeEntryStatusChanged: TimeEntryEvent;
+};
+
+
+/**
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
+ */
+export type SubscriptionExpenseStatusChangedArgs = {
+  afterEventId?: InputMaybe<Scalars['ID']['input']>;
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<WorkStatus>;
+};
+
+
+/**
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
+ */
+export type SubscriptionMilestoneStatusChangedArgs = {
+  afterEventId?: InputMaybe<Scalars['ID']['input']>;
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<MilestoneStatus>;
 };
 
 
@@ -1145,6 +1233,21 @@ export type SubscriptionProjectStatusChangedArgs = {
   afterEventId?: InputMaybe<Scalars['ID']['input']>;
   customerId?: InputMaybe<Scalars['ID']['input']>;
   projectId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/**
+ * Live events, served by the gateway over graphql-ws (protocol `graphql-transport-ws`) on the same
+ * URL as queries. Authenticate in `connection_init`. Every field takes `afterEventId`: pass the last
+ * `eventId` you received and every event after it is replayed first, in order, then live ones; so a
+ * client that reconnects misses nothing and sees nothing twice. Events of one entity arrive in
+ * commit order. The entity field (`invoice`, `project`, …) is resolved when the event is delivered,
+ * through the whole graph: select anything, across subgraphs.
+ */
+export type SubscriptionTimeEntryStatusChangedArgs = {
+  afterEventId?: InputMaybe<Scalars['ID']['input']>;
+  projectId?: InputMaybe<Scalars['ID']['input']>;
+  status?: InputMaybe<WorkStatus>;
 };
 
 /** Hours a resource booked on a project on one day (owned by the PSA). */
@@ -1200,6 +1303,27 @@ export type TimeEntryEdge = {
   cursor: Scalars['String']['output'];
   /** The node. */
   node: TimeEntry;
+};
+
+/** One committed status change of a time entry. */
+export type TimeEntryEvent = {
+  __typename?: 'TimeEntryEvent';
+  /** The event's position in the hub's event stream; pass it as `afterEventId` to resume. */
+  eventId: Scalars['ID']['output'];
+  /** When the change was committed. */
+  occurredAt: Scalars['DateTime']['output'];
+  /** The status before the change. */
+  previousStatus?: Maybe<WorkStatus>;
+  /** The status after the change. */
+  status?: Maybe<WorkStatus>;
+  /**
+   * The time entry as it is now, resolved through the whole graph.
+   * Null only when it could not be fetched as the event was delivered (a subgraph was down):
+   * then `errors` has a retryable error at this path; refetch it, or resubscribe with `afterEventId`.
+   */
+  timeEntry?: Maybe<TimeEntry>;
+  /** What happened: `time_entry.status_changed`. */
+  type: Scalars['String']['output'];
 };
 
 /** Filters for time entries; all given conditions must hold. */
@@ -1402,6 +1526,7 @@ export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   ExpenseConnection: ResolverTypeWrapper<Omit<ExpenseConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['ExpenseEdge']>, nodes: Array<ResolversTypes['Expense']> }>;
   ExpenseEdge: ResolverTypeWrapper<Omit<ExpenseEdge, 'node'> & { node: ResolversTypes['Expense'] }>;
+  ExpenseEvent: ResolverTypeWrapper<Omit<ExpenseEvent, 'expense'> & { expense?: Maybe<ResolversTypes['Expense']> }>;
   ExpenseFilter: ExpenseFilter;
   ExpenseOrder: ExpenseOrder;
   ExpenseOrderField: ExpenseOrderField;
@@ -1409,6 +1534,7 @@ export type ResolversTypes = ResolversObject<{
   Milestone: ResolverTypeWrapper<MilestoneMapper>;
   MilestoneConnection: ResolverTypeWrapper<Omit<MilestoneConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['MilestoneEdge']>, nodes: Array<ResolversTypes['Milestone']> }>;
   MilestoneEdge: ResolverTypeWrapper<Omit<MilestoneEdge, 'node'> & { node: ResolversTypes['Milestone'] }>;
+  MilestoneEvent: ResolverTypeWrapper<Omit<MilestoneEvent, 'milestone'> & { milestone?: Maybe<ResolversTypes['Milestone']> }>;
   MilestoneFilter: MilestoneFilter;
   MilestoneOrder: MilestoneOrder;
   MilestoneOrderField: MilestoneOrderField;
@@ -1437,6 +1563,7 @@ export type ResolversTypes = ResolversObject<{
   TimeEntry: ResolverTypeWrapper<TimeEntryMapper>;
   TimeEntryConnection: ResolverTypeWrapper<Omit<TimeEntryConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['TimeEntryEdge']>, nodes: Array<ResolversTypes['TimeEntry']> }>;
   TimeEntryEdge: ResolverTypeWrapper<Omit<TimeEntryEdge, 'node'> & { node: ResolversTypes['TimeEntry'] }>;
+  TimeEntryEvent: ResolverTypeWrapper<Omit<TimeEntryEvent, 'timeEntry'> & { timeEntry?: Maybe<ResolversTypes['TimeEntry']> }>;
   TimeEntryFilter: TimeEntryFilter;
   TimeEntryOrder: TimeEntryOrder;
   TimeEntryOrderField: TimeEntryOrderField;
@@ -1465,12 +1592,14 @@ export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
   ExpenseConnection: Omit<ExpenseConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['ExpenseEdge']>, nodes: Array<ResolversParentTypes['Expense']> };
   ExpenseEdge: Omit<ExpenseEdge, 'node'> & { node: ResolversParentTypes['Expense'] };
+  ExpenseEvent: Omit<ExpenseEvent, 'expense'> & { expense?: Maybe<ResolversParentTypes['Expense']> };
   ExpenseFilter: ExpenseFilter;
   ExpenseOrder: ExpenseOrder;
   LegalEntity: LegalEntityMapper;
   Milestone: MilestoneMapper;
   MilestoneConnection: Omit<MilestoneConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['MilestoneEdge']>, nodes: Array<ResolversParentTypes['Milestone']> };
   MilestoneEdge: Omit<MilestoneEdge, 'node'> & { node: ResolversParentTypes['Milestone'] };
+  MilestoneEvent: Omit<MilestoneEvent, 'milestone'> & { milestone?: Maybe<ResolversParentTypes['Milestone']> };
   MilestoneFilter: MilestoneFilter;
   MilestoneOrder: MilestoneOrder;
   Money: MoneyMapper;
@@ -1493,6 +1622,7 @@ export type ResolversParentTypes = ResolversObject<{
   TimeEntry: TimeEntryMapper;
   TimeEntryConnection: Omit<TimeEntryConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['TimeEntryEdge']>, nodes: Array<ResolversParentTypes['TimeEntry']> };
   TimeEntryEdge: Omit<TimeEntryEdge, 'node'> & { node: ResolversParentTypes['TimeEntry'] };
+  TimeEntryEvent: Omit<TimeEntryEvent, 'timeEntry'> & { timeEntry?: Maybe<ResolversParentTypes['TimeEntry']> };
   TimeEntryFilter: TimeEntryFilter;
   TimeEntryOrder: TimeEntryOrder;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
@@ -1623,6 +1753,15 @@ export type ExpenseEdgeResolvers<ContextType = Context, ParentType extends Resol
   node?: Resolver<ResolversTypes['Expense'], ParentType, ContextType>;
 }>;
 
+export type ExpenseEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExpenseEvent'] = ResolversParentTypes['ExpenseEvent']> = ResolversObject<{
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  expense?: Resolver<Maybe<ResolversTypes['Expense']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['WorkStatus']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['WorkStatus']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type LegalEntityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['LegalEntity'] = ResolversParentTypes['LegalEntity'], FederationReferenceType extends FederationReferenceTypes['LegalEntity'] = FederationReferenceTypes['LegalEntity']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['LegalEntity']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1654,6 +1793,15 @@ export type MilestoneConnectionResolvers<ContextType = Context, ParentType exten
 export type MilestoneEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MilestoneEdge'] = ResolversParentTypes['MilestoneEdge']> = ResolversObject<{
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Milestone'], ParentType, ContextType>;
+}>;
+
+export type MilestoneEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MilestoneEvent'] = ResolversParentTypes['MilestoneEvent']> = ResolversObject<{
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  milestone?: Resolver<Maybe<ResolversTypes['Milestone']>, ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['MilestoneStatus']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['MilestoneStatus']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
@@ -1781,7 +1929,10 @@ export type ResourceEdgeResolvers<ContextType = Context, ParentType extends Reso
 }>;
 
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  expenseStatusChanged?: SubscriptionResolver<ResolversTypes['ExpenseEvent'], "expenseStatusChanged", ParentType, ContextType, Partial<SubscriptionExpenseStatusChangedArgs>>;
+  milestoneStatusChanged?: SubscriptionResolver<ResolversTypes['MilestoneEvent'], "milestoneStatusChanged", ParentType, ContextType, Partial<SubscriptionMilestoneStatusChangedArgs>>;
   projectStatusChanged?: SubscriptionResolver<ResolversTypes['ProjectEvent'], "projectStatusChanged", ParentType, ContextType, Partial<SubscriptionProjectStatusChangedArgs>>;
+  timeEntryStatusChanged?: SubscriptionResolver<ResolversTypes['TimeEntryEvent'], "timeEntryStatusChanged", ParentType, ContextType, Partial<SubscriptionTimeEntryStatusChangedArgs>>;
 }>;
 
 export type TimeEntryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TimeEntry'] = ResolversParentTypes['TimeEntry'], FederationReferenceType extends FederationReferenceTypes['TimeEntry'] = FederationReferenceTypes['TimeEntry']> = ResolversObject<{
@@ -1814,6 +1965,15 @@ export type TimeEntryEdgeResolvers<ContextType = Context, ParentType extends Res
   node?: Resolver<ResolversTypes['TimeEntry'], ParentType, ContextType>;
 }>;
 
+export type TimeEntryEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TimeEntryEvent'] = ResolversParentTypes['TimeEntryEvent']> = ResolversObject<{
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  occurredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  previousStatus?: Resolver<Maybe<ResolversTypes['WorkStatus']>, ParentType, ContextType>;
+  status?: Resolver<Maybe<ResolversTypes['WorkStatus']>, ParentType, ContextType>;
+  timeEntry?: Resolver<Maybe<ResolversTypes['TimeEntry']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__FieldSet'], any> {
   name: 'federation__FieldSet';
 }
@@ -1834,10 +1994,12 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Expense?: ExpenseResolvers<ContextType>;
   ExpenseConnection?: ExpenseConnectionResolvers<ContextType>;
   ExpenseEdge?: ExpenseEdgeResolvers<ContextType>;
+  ExpenseEvent?: ExpenseEventResolvers<ContextType>;
   LegalEntity?: LegalEntityResolvers<ContextType>;
   Milestone?: MilestoneResolvers<ContextType>;
   MilestoneConnection?: MilestoneConnectionResolvers<ContextType>;
   MilestoneEdge?: MilestoneEdgeResolvers<ContextType>;
+  MilestoneEvent?: MilestoneEventResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
@@ -1854,6 +2016,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   TimeEntry?: TimeEntryResolvers<ContextType>;
   TimeEntryConnection?: TimeEntryConnectionResolvers<ContextType>;
   TimeEntryEdge?: TimeEntryEdgeResolvers<ContextType>;
+  TimeEntryEvent?: TimeEntryEventResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 }>;
