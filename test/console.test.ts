@@ -206,6 +206,13 @@ describe("the ops console", () => {
     await expect
       .poll(() => page.getByTestId("detail-status").textContent(), { timeout: 10_000 })
       .toBe("IGNORED");
+
+    // The KPI page counts what is open per owner: the first test left one FINANCE exception open.
+    await page.click('a[href="/ops/kpis"]');
+    const finance = page.locator('[data-testid="kpi-exceptions"] tr[data-owner="FINANCE"]');
+    await finance.waitFor({ timeout: 30_000 });
+    expect(await finance.textContent()).toBe("FINANCE10");
+    await page.screenshot({ path: "test-results/console-kpis.png" });
     expect(problems).toEqual([]);
   }, 120_000);
 });

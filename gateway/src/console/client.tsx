@@ -20,6 +20,7 @@ import {
   useSubscription,
 } from "urql";
 import {
+  ConsoleKpisDocument,
   ExceptionDetailDocument,
   type ExceptionDetailQuery,
   ExceptionEventsDocument,
@@ -75,9 +76,10 @@ function graphClient(credential: string): Client {
 
 // ---- routing: /ops, /ops/exceptions/<id> --------------------------------------------------------
 
-type Route = { page: "queue" } | { page: "exception"; id: string };
+type Route = { page: "queue" } | { page: "kpis" } | { page: "exception"; id: string };
 
 function routeOf(pathname: string): Route {
+  if (pathname === "/ops/kpis") return { page: "kpis" };
   const match = /^\/ops\/exceptions\/([^/]+)$/.exec(pathname);
   if (match?.[1]) return { page: "exception", id: decodeURIComponent(match[1]) };
   return { page: "queue" };
@@ -502,6 +504,73 @@ function Actions(props: { exception: Detail }) {
   );
 }
 
+// ---- KPI dashboard ----------------------------------------------------------------------------
+
+function KpiPage() {
+  const [result] = useQuery({ query: ConsoleKpisDocument, variables: {} });
+  const kpis = result.data?.kpis;
+  return (
+    <>
+      <h1>KPIs{kpis ? ` as of ${kpis.asOf}` : ""}</h1>
+      <ErrorText error={result.error} />
+      {kpis ? (
+        <>
+          <div className="card">
+            <h2>Open exceptions by owner</h2>
+            <table data-testid="kpi-exceptions">
+              <thead>
+                <tr>
+                  <th>Owner</th>
+                  <th>Open</th>
+                  <th>SLA breached</th>
+                </tr>
+              </thead>
+              <tbody>
+                {kpis.openExceptions.map((row) => (
+                  <tr key={row.owner} data-owner={row.owner}>
+                    <td>{row.owner}</td>
+                    <td>{row.open}</td>
+                    <td className={row.slaBreached > 0 ? "overdue" : undefined}>
+                      {row.slaBreached}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          <div className="card">
+            <h2>Receivables</h2>
+            <table data-testid="kpi-receivables">
+              <thead>
+                <tr>
+                  <th>Legal entity</th>
+                  <th>Currency</th>
+                  <th>Open invoices</th>
+                  <th>Outstanding</th>
+                  <th>Current</th>
+                  <th>DSO</th>
+                </tr>
+              </thead>
+              <tbody>
+                {kpis.receivables.map((row) => (
+                  <tr key={`${row.legalEntity}-${row.currency}`}>
+                    <td>{row.legalEntity}</td>
+                    <td>{row.currency}</td>
+                    <td>{row.openInvoices}</td>
+                    <td>{String(row.outstanding)}</td>
+                    <td>{String(row.current)}</td>
+                    <td>{row.dso == null ? "—" : String(row.dso)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </>
+      ) : null}
+    </>
+  );
+}
+
 // ---- shell --------------------------------------------------------------------------------------
 
 function CredentialBar(props: { credential: string; onChange: (value: string) => void }) {
@@ -539,6 +608,9 @@ function App() {
         <Link to="/ops" className={route.page === "queue" ? "active" : undefined}>
           Exceptions
         </Link>
+        <Link to="/ops/kpis" className={route.page === "kpis" ? "active" : undefined}>
+          KPIs
+        </Link>
         <CredentialBar
           credential={credential}
           onChange={(value) => {
@@ -553,6 +625,8 @@ function App() {
             Paste a token or API key above (the graph's own: <code>npm start</code> prints a demo
             token per role). What you see and may do is what the graph allows that credential.
           </p>
+        ) : route.page === "kpis" ? (
+          <KpiPage />
         ) : route.page === "exception" ? (
           <ExceptionPage id={route.id} roles={roles} />
         ) : (
