@@ -4,7 +4,7 @@
  * without errors and with what its comment promises (real demo ids, open invoices only, the
  * customer group's tree, a live status event, an idempotent issue).
  */
-import { seed } from "@pshub/db";
+import { execute, operations, seed } from "@pshub/db";
 import { DEMO_IDS, EXAMPLE_TABS } from "@pshub/gateway";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -113,6 +113,29 @@ describe("the IDE's example tabs on the demo firm", () => {
       .invoiceStatusChanged;
     expect(event).toMatchObject({ previousStatus: "DRAFT", status: "ISSUED" });
     expect(event.invoice.number).toBeTruthy();
+
+    // Time entry approvals: listening, a submitted entry is approved and its event arrives.
+    await tabs.nth(4).click();
+    await expect.poll(() => editorText(page, QUERY_EDITOR)).toContain("TimeEntryApprovals");
+    await page.click(".graphiql-execute-button");
+    const [entry] = await s.database.sql<{ id: string }[]>`
+      select id::text as id from time_entry where status = 'SUBMITTED' order by id limit 1`;
+    expect(entry).toBeDefined();
+    // Once the IDE's subscription is listening (its socket is already open from the tab before).
+    await new Promise((r) => setTimeout(r, 1000));
+    await execute(
+      s.db,
+      operations.approveTimeEntries,
+      { actor: "ide-tabs-test" },
+      {
+        ids: [entry!.id],
+      },
+    );
+    const approval = JSON.parse(await waitForResponse(page, entry!.id, 20_000)).data
+      .timeEntryStatusChanged;
+    expect(approval).toMatchObject({ previousStatus: "SUBMITTED", status: "APPROVED" });
+    expect(approval.timeEntry).toMatchObject({ id: entry!.id, approvedBy: "ide-tabs-test" });
+    expect(approval.timeEntry.project.name).toBeTruthy();
 
     // Issue an invoice: the same idempotency key replays the first answer (no error).
     const issued = await run(2, '"issueInvoice"');

@@ -47,8 +47,8 @@ describe("the IDE", () => {
 
     await page.goto(`${stack.origin}/playground`);
     await page.waitForSelector(QUERY_EDITOR, { timeout: 30_000 });
-    // The example tabs are there: the BI query (active), the customer tree, a mutation, a subscription.
-    await expect.poll(() => page.locator(".graphiql-tab").count()).toBe(4);
+    // The example tabs are there: the BI query (active), the customer tree, a mutation, two subscriptions.
+    await expect.poll(() => page.locator(".graphiql-tab").count()).toBe(5);
     const query = await editorText(page, QUERY_EDITOR);
     expect(query).toContain("query OpenInvoices");
 

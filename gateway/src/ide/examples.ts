@@ -150,4 +150,23 @@ subscription InvoiceStatusChanges($customerId: ID) {
     variables: `{ "customerId": null }`,
     headers,
   },
+  {
+    title: "Time entry approvals",
+    query: `# Streams time-entry approvals as they land, whether made in the PSA (Certinia, synced by the
+# CDC: on \`npm start\` the sandbox PSA approves some every few seconds) or by approveTimeEntry.
+# Narrow it with a projectId, or pick another status (REJECTED, BILLED); expenseStatusChanged
+# and milestoneStatusChanged work the same way.
+subscription TimeEntryApprovals($projectId: ID) {
+  timeEntryStatusChanged(projectId: $projectId, status: APPROVED) {
+    eventId
+    occurredAt
+    previousStatus
+    status
+    timeEntry { id workDate hours approvedBy resource { name } project { name } }
+  }
+}
+`,
+    variables: `{ "projectId": null }`,
+    headers,
+  },
 ];
