@@ -14,7 +14,7 @@ import {
   sync,
 } from "@pshub/db";
 
-export const CALENDAR_LEADER_KEY = "billing-calendar";
+const CALENDAR_LEADER_KEY = "billing-calendar";
 
 export interface BillingSchedulerOptions {
   client: DbClient;

@@ -17,7 +17,7 @@ import type { Connector, InboundRecord, PollContext, PollResult } from "../engin
 import { NetSuiteClient, type NetSuiteClientOptions, NetSuiteError } from "./client.ts";
 import { netsuiteMappers } from "./mappers.ts";
 
-export const NETSUITE_OBJECTS = ["customer", "invoice", "customerpayment"] as const;
+const NETSUITE_OBJECTS = ["customer", "invoice", "customerpayment"] as const;
 export type NetSuiteObject = (typeof NETSUITE_OBJECTS)[number];
 
 export interface NetSuiteConnectorOptions extends NetSuiteClientOptions {
@@ -33,10 +33,7 @@ export interface NetSuiteConnectorOptions extends NetSuiteClientOptions {
 const TS = "'YYYY-MM-DD HH24:MI:SS'";
 
 /** The SuiteQL of each object; `since` is a 'YYYY-MM-DD HH24:MI:SS' lower bound, `id` one record. */
-export function netsuiteQuery(
-  object: NetSuiteObject,
-  filter: { since?: string; id?: string },
-): string {
+function netsuiteQuery(object: NetSuiteObject, filter: { since?: string; id?: string }): string {
   const modified = (alias: string) =>
     [
       filter.since ? `${alias}.lastmodifieddate >= TO_TIMESTAMP('${filter.since}', ${TS})` : "",
@@ -55,7 +52,7 @@ export function netsuiteQuery(
 }
 
 /** 'YYYY-MM-DD HH24:MI:SS' (NetSuite, GMT) ↔ epoch ms. */
-export function parseNetSuiteTime(s: string): number {
+function parseNetSuiteTime(s: string): number {
   return Date.parse(`${s.replace(" ", "T")}Z`);
 }
 export function formatNetSuiteTime(ms: number): string {

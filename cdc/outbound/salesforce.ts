@@ -51,7 +51,7 @@ const TRANSIENT_CODES = new Set([
 ]);
 
 /** A failed Salesforce call, marked transient or not for the worker's classify(). */
-export class SalesforceCommandError extends Error {
+class SalesforceCommandError extends Error {
   override name = "SalesforceCommandError";
   constructor(
     message: string,

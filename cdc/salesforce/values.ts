@@ -7,7 +7,7 @@
 
 export class ValueError extends Error {}
 
-export function isBlank(v: unknown): boolean {
+function isBlank(v: unknown): boolean {
   return v === null || v === undefined || v === "";
 }
 

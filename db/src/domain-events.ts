@@ -40,7 +40,7 @@
 import { sql } from "drizzle-orm";
 import type { Tx } from "./client.ts";
 
-export type DomainEventType =
+type DomainEventType =
   | "opportunity.converted"
   | "customer.updated"
   | "contract.created"

@@ -15,7 +15,7 @@ import { ConflictError, IdempotencyMismatchError, InvalidInputError } from "./er
 import { idempotencyKey } from "./schema.ts";
 
 /** How long a key is kept. */
-export const IDEMPOTENCY_TTL_HOURS = 24;
+const IDEMPOTENCY_TTL_HOURS = 24;
 
 export interface IdempotencyScope {
   /** The client's key; undefined/null means "not idempotent", fn just runs. */

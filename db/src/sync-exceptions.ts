@@ -9,12 +9,12 @@ import type { Tx } from "./client.ts";
 import { emitDomainEvent } from "./domain-events.ts";
 import { syncException } from "./schema.ts";
 
-export type ExceptionOwner = (typeof syncException.$inferSelect)["owner"];
-export type ExceptionSeverity = (typeof syncException.$inferSelect)["severity"];
+type ExceptionOwner = (typeof syncException.$inferSelect)["owner"];
+type ExceptionSeverity = (typeof syncException.$inferSelect)["severity"];
 export type SyncExceptionRow = typeof syncException.$inferSelect;
 
 /** SLA per severity: how long the owner has to act. */
-export const EXCEPTION_SLA_HOURS: Record<ExceptionSeverity, number> = {
+const EXCEPTION_SLA_HOURS: Record<ExceptionSeverity, number> = {
   CRITICAL: 4,
   HIGH: 24,
   MEDIUM: 72,

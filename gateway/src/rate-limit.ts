@@ -13,7 +13,7 @@ export interface RateLimitOptions {
   windowSeconds: number;
 }
 
-export type RateLimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
+type RateLimitDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
 
 export interface RateLimiter {
   consume(principal: Principal, remoteAddress?: string): Promise<RateLimitDecision>;
@@ -25,7 +25,7 @@ export const RATE_LIMITED = "RATE_LIMITED";
  * Whose budget a request spends: a verified principal's own; anonymous development callers
  * share one per address.
  */
-export function rateLimitKey(principal: Principal, remoteAddress = "unknown"): string {
+function rateLimitKey(principal: Principal, remoteAddress = "unknown"): string {
   return principal.method === "development" && principal.id === "anonymous"
     ? `anonymous@${remoteAddress}`
     : `${principal.method}:${principal.id}`;

@@ -7,7 +7,7 @@
 import type { GraphQLFormattedError } from "graphql";
 
 /** Longest message or extension string sent; the rest is replaced by a count. */
-export const MAX_ERROR_TEXT = 500;
+const MAX_ERROR_TEXT = 500;
 
 const URL_PATTERN = /\b(?:https?|wss?|postgres(?:ql)?):\/\/[^\s"'<>)]+/gi;
 const ADDRESS_PATTERN =
@@ -15,7 +15,7 @@ const ADDRESS_PATTERN =
 /** Extensions that carry a subgraph's HTTP exchange or server internals. */
 const DROPPED_EXTENSIONS = new Set(["response", "exception", "stacktrace", "request"]);
 
-export function redactText(text: string): string {
+function redactText(text: string): string {
   const scrubbed = text
     .replace(URL_PATTERN, "[internal URL]")
     .replace(ADDRESS_PATTERN, "[internal address]");

@@ -27,7 +27,7 @@ import { REPO_ROOT } from "./compose.ts";
 export const ACCEPTED_CHANGES_PATH = join(REPO_ROOT, "gateway", "schema-breaking-changes.json");
 
 /** One accepted breaking change: inspector's change type and path, and why it is acceptable. */
-export const acceptedChangeSchema = z.object({
+const acceptedChangeSchema = z.object({
   /** @graphql-inspector's change type, e.g. FIELD_REMOVED. */
   type: z.string().regex(/^[A-Z_]+$/, "must be an inspector change type like FIELD_REMOVED"),
   /** The schema coordinate the change reports, e.g. Customer.unbilled. */
@@ -45,7 +45,7 @@ export const acceptedChangesFileSchema = z.object({
 export type AcceptedChange = z.infer<typeof acceptedChangeSchema>;
 
 /** A deprecated field, argument, input field or enum value of the new schema. */
-export interface Deprecated {
+interface Deprecated {
   coordinate: string;
   reason: string;
 }
@@ -101,7 +101,7 @@ export async function checkSchemaChanges(options: {
 }
 
 /** Every deprecated field, argument, input field and enum value, by schema coordinate. */
-export function deprecatedIn(schema: GraphQLSchema): Deprecated[] {
+function deprecatedIn(schema: GraphQLSchema): Deprecated[] {
   const found: Deprecated[] = [];
   const field = (owner: string, f: GraphQLField<unknown, unknown>) => {
     if (f.deprecationReason)

@@ -57,7 +57,7 @@ export function editorText(page: Page, selector: string): Promise<string> {
 }
 
 export const QUERY_EDITOR = ".graphiql-query-editor .CodeMirror";
-export const RESPONSE_PANE = ".graphiql-response .CodeMirror";
+const RESPONSE_PANE = ".graphiql-response .CodeMirror";
 
 /** Waits until the response pane contains `text`, and returns the whole pane. */
 export async function waitForResponse(page: Page, text: string, timeout: number): Promise<string> {

@@ -24,7 +24,7 @@ import type { RunningSubgraph } from "@pshub/subgraph-kit";
 import { type GraphQLFormattedError, print } from "graphql";
 import { startSubgraphs } from "./subgraphs.ts";
 
-export interface GraphQLResponse {
+interface GraphQLResponse {
   status: number;
   headers: Headers;
   // biome-ignore lint/suspicious/noExplicitAny: test assertions walk arbitrary response shapes

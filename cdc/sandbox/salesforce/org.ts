@@ -16,7 +16,7 @@ export interface ChangeEventData {
   event: { replayId: number };
 }
 
-export interface ChangeEventHeader {
+interface ChangeEventHeader {
   entityName: string;
   recordIds: string[];
   changeType: string;

@@ -4,7 +4,7 @@
  * textarea, email, phone). Standard objects carry the system fields every sObject has.
  */
 
-export type FieldType =
+type FieldType =
   | "id"
   | "string"
   | "reference"
@@ -348,8 +348,7 @@ export const OBJECTS: ObjectDef[] = [
   },
 ];
 
-export const OBJECT_BY_NAME = new Map(OBJECTS.map((o) => [o.name.toLowerCase(), o]));
-export const OBJECT_BY_PREFIX = new Map(OBJECTS.map((o) => [o.keyPrefix, o]));
+const OBJECT_BY_NAME = new Map(OBJECTS.map((o) => [o.name.toLowerCase(), o]));
 
 export function findObject(name: string): ObjectDef | undefined {
   return OBJECT_BY_NAME.get(name.toLowerCase());

@@ -20,7 +20,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { type ChangeEventData, SandboxOrg, type SfRecord, sfDateTime } from "./org.ts";
-import { changeEventName, findObject, OBJECTS, type ObjectDef } from "./schema.ts";
+import { changeEventName, OBJECTS, type ObjectDef } from "./schema.ts";
 import { matches, type ParsedQuery, parseSoql, SalesforceError, sortRecords } from "./soql.ts";
 
 export interface SalesforceSandboxOptions {
@@ -1193,4 +1193,4 @@ export async function startSalesforceSandbox(
   return new SalesforceSandbox(options).start();
 }
 
-export { findObject, SandboxOrg };
+export { SandboxOrg };

@@ -18,7 +18,7 @@ export class SalesforceError extends Error {
   }
 }
 
-export type Value = string | number | boolean | null;
+type Value = string | number | boolean | null;
 export type Condition =
   | { kind: "and" | "or"; items: Condition[] }
   | { kind: "not"; item: Condition }

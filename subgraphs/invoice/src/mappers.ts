@@ -11,7 +11,6 @@ export type DisputeMapper = typeof dispute.$inferSelect;
 
 import type { EntityRef } from "@pshub/subgraph-kit";
 
-export type { EntityRef };
 export type CustomerMapper = EntityRef;
 export type ContractMapper = EntityRef;
 export type LegalEntityMapper = EntityRef;

@@ -24,7 +24,6 @@ export type SyncCursorMapper = typeof syncCursor.$inferSelect;
 export type InboxEventMapper = typeof inboxEvent.$inferSelect;
 export type OutboundCommandMapper = typeof outboundCommand.$inferSelect;
 export type ResyncRequestMapper = typeof resyncRequest.$inferSelect;
-export type { SyncStatusRow as SyncStatusMapper } from "./data/sync-status.ts";
 
 export type CustomerMapper = EntityRef;
 export type ContractMapper = EntityRef;

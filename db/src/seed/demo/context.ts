@@ -41,7 +41,7 @@ export interface Entity {
   resources: ResourceInfo[];
 }
 
-export interface ResourceInfo {
+interface ResourceInfo {
   id: string;
   name: string;
   email: string;
@@ -60,7 +60,7 @@ export interface CustomerInfo {
   billingContactEmail: string;
 }
 
-export interface PendingLine {
+interface PendingLine {
   event: Row;
   /** Month the line is invoiced in. */
   period: string;

@@ -142,7 +142,7 @@ export function seedContract(demo: DemoContext, customer: CustomerInfo): void {
   seedInvoices(demo, ctx);
 }
 
-export function seedFeeSchedule(demo: DemoContext, ctx: ContractContext, amounts: bigint[]): void {
+function seedFeeSchedule(demo: DemoContext, ctx: ContractContext, amounts: bigint[]): void {
   amounts.forEach((amount, k) => {
     const dueDate = addMonths(ctx.start, k);
     const billed = ctx.status !== "DRAFT" && monthOf(dueDate) <= demo.readyMonth;
@@ -171,7 +171,7 @@ export function seedFeeSchedule(demo: DemoContext, ctx: ContractContext, amounts
   });
 }
 
-export function seedRetainer(demo: DemoContext, ctx: ContractContext, amount: string): void {
+function seedRetainer(demo: DemoContext, ctx: ContractContext, amount: string): void {
   if (ctx.status === "DRAFT") return;
   const lastMonth =
     ctx.end && monthOf(ctx.end) < demo.readyMonth ? monthOf(ctx.end) : demo.readyMonth;
@@ -193,7 +193,7 @@ export function seedRetainer(demo: DemoContext, ctx: ContractContext, amount: st
  * Overage as runBilling computes it: per month, billed hours in work-date order; the part of
  * each entry beyond the retainer hours becomes a TIME event at the entry's rate.
  */
-export function seedRetainerOverage(demo: DemoContext, ctx: ContractContext): void {
+function seedRetainerOverage(demo: DemoContext, ctx: ContractContext): void {
   const allowance = toCents(ctx.retainerHours ?? "0");
   const entries = [...ctx.retainerTime].sort((x, y) =>
     x.workDate === y.workDate ? (x.id < y.id ? -1 : 1) : x.workDate < y.workDate ? -1 : 1,

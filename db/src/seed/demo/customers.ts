@@ -123,11 +123,7 @@ export function seedCustomerDeals(demo: DemoContext, customer: CustomerInfo, ind
   for (let k = 0; k < contracts; k++) seedContract(demo, customer);
 }
 
-export function seedPipelineOpportunity(
-  demo: DemoContext,
-  customer: CustomerInfo,
-  stage: string,
-): void {
+function seedPipelineOpportunity(demo: DemoContext, customer: CustomerInfo, stage: string): void {
   const model = demo.r.pick(["TIME_AND_MATERIALS", "FIXED_FEE", "RETAINER", "MILESTONE"]);
   const open = stage !== "CLOSED_WON" && stage !== "CLOSED_LOST";
   const closeDate = open

@@ -54,7 +54,7 @@ export function seedInvoices(demo: DemoContext, ctx: ContractContext): void {
   }
 }
 
-export function seedInvoice(
+function seedInvoice(
   demo: DemoContext,
   ctx: ContractContext,
   period: string,

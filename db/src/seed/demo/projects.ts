@@ -188,7 +188,7 @@ export function seedProject(
 }
 
 /** The state of a piece of work done on `date`, given the billing calendar. */
-export function workState(
+function workState(
   demo: DemoContext,
   date: string,
   billable: boolean,
@@ -211,7 +211,7 @@ export function workState(
   return { status: "APPROVED", approvedAt };
 }
 
-export function seedMilestones(
+function seedMilestones(
   demo: DemoContext,
   ctx: ContractContext,
   projectId: string,
