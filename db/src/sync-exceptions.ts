@@ -14,7 +14,7 @@ type ExceptionSeverity = (typeof syncException.$inferSelect)["severity"];
 export type SyncExceptionRow = typeof syncException.$inferSelect;
 
 /** SLA per severity: how long the owner has to act. */
-const EXCEPTION_SLA_HOURS: Record<ExceptionSeverity, number> = {
+export const EXCEPTION_SLA_HOURS: Record<ExceptionSeverity, number> = {
   CRITICAL: 4,
   HIGH: 24,
   MEDIUM: 72,
