@@ -11,12 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { machines } from "@pshub/db";
 import { buildCustomerTree, seedBasics, wonOpportunity } from "@pshub/db/testing";
-import {
-  createGateway,
-  createSubgraphFetcher,
-  type PshubGateway,
-  type SubgraphFetcher,
-} from "@pshub/gateway";
+import { createSubgraphFetcher, type PshubGateway, type SubgraphFetcher } from "@pshub/gateway";
 import fc from "fast-check";
 import {
   type GraphQLArgument,

@@ -40,7 +40,12 @@ afterAll(async () => {
 async function gql(query: string, variables: Record<string, unknown> = {}): Promise<any> {
   const response = await fetch(url, {
     method: "POST",
-    headers: { "content-type": "application/json", "x-pshub-principal": "e2e@firm.test" },
+    headers: {
+      "content-type": "application/json",
+      "x-pshub-principal": "e2e@firm.test",
+      // Development mode without roles is a read-only analyst; the lifecycle runs every role's step.
+      "x-pshub-roles": "admin",
+    },
     body: JSON.stringify({ query, variables }),
   });
   return response.json();

@@ -25,13 +25,11 @@ let sandbox: SalesforceSandbox;
 let org: SandboxOrg;
 let sf: SalesforceOrg;
 let applier: Applier;
-let taxRateJurisdiction = "";
 
 beforeAll(async () => {
   t = await createTestDatabase();
   sandbox = await startSalesforceSandbox({ queryBatchSize: 40 });
   org = sandbox.org;
-  taxRateJurisdiction = "US-NY";
   await t.db.insert(schema.legalEntity).values({
     code: "US",
     name: "Firm US",

@@ -15,7 +15,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -133,7 +133,7 @@ export async function ensureEmbeddedPostgres(
 
   await mkdir(path.dirname(dataDir), { recursive: true });
   // As root the cluster runs as `postgres`: it must be able to reach its data folder.
-  if (isRoot) await chmod(path.dirname(dataDir), 0o755).catch(() => {});
+  if (isRoot) await allowTraverse(path.dirname(dataDir)).catch(() => {});
   if (!existsSync(path.join(dataDir, "PG_VERSION"))) await pg.initialise();
   let server: ChildProcess;
   try {
@@ -256,4 +256,15 @@ async function startServer(
       ),
     );
   });
+}
+
+/**
+ * Lets other users (the cluster's `postgres` user, when we run as root) read and enter `dir`,
+ * adding only those bits: a data folder directly under /tmp must not turn /tmp from 1777 into
+ * 0755 (which it did, and then no one but root could create a socket lock file there).
+ */
+export async function allowTraverse(dir: string): Promise<void> {
+  const { mode } = await stat(dir);
+  const wanted = (mode & 0o7777) | 0o055;
+  if (wanted !== (mode & 0o7777)) await chmod(dir, wanted);
 }

@@ -11,7 +11,6 @@ import {
   customer,
   invoice,
   invoiceLine,
-  legalEntity,
   payment,
   project,
   resource,

@@ -9,7 +9,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { withDatabase } from "../client.ts";
 import { ensureEmbeddedPostgres, repoRoot } from "../embedded.ts";
 import { dbEnv } from "../env.ts";
 import { migrationsFolder, recreateDatabase } from "../migrate.ts";

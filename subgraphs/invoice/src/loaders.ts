@@ -6,7 +6,6 @@
 import { type Db, invoicesOverdue, type LegalEntityScope } from "@pshub/db";
 import { dispute, invoice, invoiceLine, payment } from "@pshub/db/schema";
 import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
-import DataLoader from "dataloader";
 import { liveLinesByBillingEvent, openDisputesByInvoice } from "./data/batches.ts";
 
 export class InvoiceLoaders extends RequestLoaders {
