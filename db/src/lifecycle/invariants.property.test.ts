@@ -415,9 +415,11 @@ describe("lifecycle invariants", () => {
       from invoice`;
     console.info("property coverage", reached);
     expect(reached!.events).toBeGreaterThan(20);
-    expect(reached!.paid).toBeGreaterThan(0);
-    expect(reached!.partly).toBeGreaterThan(0);
-    expect(reached!.voided).toBeGreaterThan(0);
+    // Reached at some point, not only the final status: a PARTIALLY_PAID invoice that a later
+    // step paid in full counts (checking the final status only failed on some seeds).
+    expect(reachedStates.PAID ?? 0).toBeGreaterThan(0);
+    expect(reachedStates.PARTIALLY_PAID ?? 0).toBeGreaterThan(0);
+    expect(reachedStates.VOID ?? 0).toBeGreaterThan(0);
     expect(reached!.disputes).toBeGreaterThan(0);
   }, 120_000);
 });
