@@ -6,14 +6,12 @@ import {
   billingEvent,
   billingRun,
   billingSchedule,
-  contract,
   feeScheduleItem,
-  legalEntity,
   milestone,
   project,
 } from "@pshub/db/schema";
 import { inList } from "@pshub/subgraph-kit";
-import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
+import { and, asc, desc, ne, sql } from "drizzle-orm";
 
 type BillingEventRow = typeof billingEvent.$inferSelect;
 type FeeScheduleItemRow = typeof feeScheduleItem.$inferSelect;
@@ -117,18 +115,4 @@ export async function runsByContract(
     .orderBy(desc(billingRun.createdAt), desc(billingRun.id));
   const byContract = group(rows, (row) => row.contractId);
   return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? []);
-}
-
-/** The code of a contract's legal entity (undefined: no such contract, or not a uuid). */
-export async function contractLegalEntityCode(
-  db: Db,
-  contractId: string,
-): Promise<string | undefined> {
-  if (!/^[0-9a-f-]{36}$/i.test(contractId)) return undefined;
-  const [row] = await db
-    .select({ code: legalEntity.code })
-    .from(contract)
-    .innerJoin(legalEntity, eq(legalEntity.id, contract.legalEntityId))
-    .where(eq(contract.id, contractId));
-  return row?.code;
 }
