@@ -1,37 +1,51 @@
 /**
  * `npm run bench -- billing [--contracts 1000] [--entries 200000] [--scales 0.25,1] [--rounds 5]
- *   [--quick] [--no-record]`
+ *   [--quick] [--no-record] [--explain]`
  *
  * runBilling (db/src/lifecycle, through `execute`: one transaction with audit, idempotency and
  * domain events; it marks what it bills BILLED and emits one billing_event.created per event)
- * against the floor: ONE INSERT … SELECT of the same billing events — the candidate rows of every
- * rule (billable.ts, all four billing models), nothing marked, no domain events — committed.
+ * against the floor: the same state change and nothing else — one INSERT … SELECT per rule (the
+ * candidate queries of billable.ts, all four billing models) and the BILLED marking as one UPDATE
+ * per source table, in one transaction; no domain events, audit, idempotency or statistics. A step
+ * between, "floor + domain events", adds one billing_event.created per event to the floor's
+ * inserts. After every run the bench takes a checksum of what it left (the billing events' columns
+ * and every source row's status and version, md5) and fails unless the floor, the step and
+ * runBilling left the same; the md5 is printed in the table.
  *
  * The book has all four billing models: 70 % TIME_AND_MATERIALS (approved time entries, 90 %
  * billable, and expenses), 10 % FIXED_FEE (fee schedule items, three of four due), 10 % RETAINER
  * (monthly retainer, half prorated DAILY, time entries whose hours beyond the retainer are
  * overage), 10 % MILESTONE (two approved milestones of three). It is seeded once per scale into
  * a template database; every measured run gets a fresh copy (CREATE DATABASE … TEMPLATE), so the
- * floor and runBilling see the same state. Both run `rounds` times, interleaved (the order swaps
- * each round); the table gives the median and min–max of each, and of the per-round ratio.
+ * floor and runBilling see the same state. All three run `rounds` times, interleaved (the order
+ * rotates each round); the table gives the median and min–max of each, and of the per-round ratio.
  * generateInvoice for every contract runs once per scale after the last round (no floor).
  * Memory: this process (Postgres not included). Load average: sampled before every run.
  */
-import { appendFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
-  billableItems,
+  billableContract,
   createDbClient,
   createLogger,
+  type Db,
   execute,
+  expenseItems,
+  fixedFeeItems,
+  milestoneItems,
   operations as op,
   recreateDatabase,
   resolveDatabaseUrl,
+  retainerItems,
+  retainerOverageItems,
+  type Tx,
+  timeItems,
   withDatabase,
 } from "@pshub/db";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { REPO_ROOT } from "./support/processes.ts";
 import { median, spread } from "./support/stats.ts";
@@ -46,6 +60,12 @@ const { values: args } = parseArgs({
     /** One small scale (50 contracts, 10k entries): a smoke run (still every round). */
     quick: { type: "boolean", default: false },
     "no-record": { type: "boolean", default: false },
+    /**
+     * Before the rounds, on fresh copies: EXPLAIN (ANALYZE, BUFFERS) of every floor statement and
+     * of every statement runBilling sends (each rolled back), and a timed runBilling with the
+     * time of each statement; printed, not recorded.
+     */
+    explain: { type: "boolean", default: false },
   },
 });
 const log = createLogger("bench-billing");
@@ -59,48 +79,136 @@ const sampleLoad = () => {
   return value;
 };
 
-/** The floor: every rule's candidates (the one definition in billable.ts), inserted at once. */
-const FLOOR = sql`
-  with ins as (
-    insert into billing_event (contract_id, project_id, customer_id, source_type, source_id, period,
-      description, quantity, rate, amount, currency, correlation_id)
-    select contract_id, project_id, customer_id, source_type::billing_source_type, source_id, period,
-      description, quantity, rate, amount, currency, correlation_id
-    from (${billableItems(sql`true`, sql`${PERIOD_END}::date`)}) as candidates
-    on conflict (source_type, source_id, period) do nothing
-    returning 1
-  )
-  select count(*)::int as n from ins`;
-
+const periodEnd = sql`${PERIOD_END}::date`;
+const everyContract = sql`true`;
+/** An INSERT … SELECT of one rule's candidates (billable.ts), `returning` what a caller needs. */
+const insertItems = (items: SQL, returning: SQL = sql`1`) => sql`
+  insert into billing_event (contract_id, project_id, customer_id, source_type, source_id, period,
+    description, quantity, rate, amount, currency, correlation_id)
+  select contract_id, project_id, customer_id, source_type::billing_source_type, source_id, period,
+    description, quantity, rate, amount, currency, correlation_id
+  from (${items}) as candidates
+  on conflict (source_type, source_id, period) do nothing
+  returning ${returning}`;
+/** Every rule's candidate list, the one definition in billable.ts, as runBilling runs them. */
+const RULES: [string, SQL][] = [
+  ["time", timeItems(everyContract, periodEnd)],
+  ["expenses", expenseItems(everyContract, periodEnd)],
+  ["fixed fees", fixedFeeItems(everyContract, periodEnd)],
+  ["milestones", milestoneItems(everyContract)],
+  ["retainers", retainerItems(everyContract, periodEnd)],
+  ["retainer overage", retainerOverageItems(everyContract, periodEnd)],
+];
+/**
+ * The BILLED marking, one set-based UPDATE per source table, after every insert: time entries of
+ * T&M and retainer contracts (every approved billable entry up to the period end: each has its
+ * event, or is covered by the retainer), and the expenses, fee items and milestones that got an
+ * event. The end state is checked identical to runBilling's (see `checksum`).
+ */
+const MARKING: [string, SQL][] = [
+  [
+    "mark time entries",
+    sql`update time_entry te set status = 'BILLED', version = te.version + 1, updated_at = now()
+      from project p join contract c on c.id = p.contract_id
+      where p.id = te.project_id and te.status = 'APPROVED' and te.billable and te.work_date <= ${periodEnd}
+        and c.billing_model in ('TIME_AND_MATERIALS', 'RETAINER') and ${billableContract}`,
+  ],
+  ...(
+    [
+      ["expense", "e", "EXPENSE", "APPROVED"],
+      ["fee_schedule_item", "f", "FIXED_FEE", "SCHEDULED"],
+      ["milestone", "m", "MILESTONE", "APPROVED"],
+    ] as const
+  ).map(([table, alias, source, from]): [string, SQL] => [
+    `mark ${table}`,
+    sql.raw(`update ${table} ${alias} set status = 'BILLED', version = ${alias}.version + 1, updated_at = now()
+      from billing_event b where b.source_type = '${source}' and b.source_id = ${alias}.id
+        and ${alias}.status = '${from}'`),
+  ]),
+];
+/**
+ * The floor: the same state change as runBilling — every rule's INSERT … SELECT (the candidate
+ * queries of billable.ts, one statement per rule) and the BILLED marking — in one transaction,
+ * nothing else (no domain events, audit, idempotency or statistics).
+ */
+const FLOOR: [string, SQL][] = [
+  ...RULES.map(([name, items]): [string, SQL] => [name, insertItems(items)]),
+  ...MARKING,
+];
 /**
  * Not a floor, a step between: the floor plus one billing_event.created domain event per event
- * (as runBilling writes them), so the table shows what the domain events cost and what is left
- * for marking the sources BILLED, the per-rule statements and the audit.
+ * (as runBilling writes them, in the same statement), so the table shows what the domain events
+ * cost and what is left for the audit, the statistics and the statement shapes.
  */
-const FLOOR_WITH_EVENTS = sql`
-  with ins as (
-    insert into billing_event (contract_id, project_id, customer_id, source_type, source_id, period,
-      description, quantity, rate, amount, currency, correlation_id)
-    select contract_id, project_id, customer_id, source_type::billing_source_type, source_id, period,
-      description, quantity, rate, amount, currency, correlation_id
-    from (${billableItems(sql`true`, sql`${PERIOD_END}::date`)}) as candidates
-    on conflict (source_type, source_id, period) do nothing
-    returning id, contract_id, project_id, source_type, source_id, period, amount, currency, correlation_id
-  ),
-  events as (
-    insert into domain_event (type, entity_type, entity_id, payload, correlation_id, causation_id, actor)
-    select 'billing_event.created', 'billing_event', ins.id,
-      jsonb_build_object('contractId', ins.contract_id, 'projectId', ins.project_id,
-        'sourceType', ins.source_type, 'sourceId', ins.source_id, 'period', ins.period,
-        'amount', ins.amount::text, 'currency', ins.currency),
-      ins.correlation_id, null, 'bench'
-    from ins
-    returning 1
-  )
-  select count(*)::int as n from ins`;
+const FLOOR_WITH_EVENTS: [string, SQL][] = [
+  ...RULES.map(([name, items]): [string, SQL] => [
+    name,
+    sql`with ins as (${insertItems(items, sql`id, contract_id, project_id, source_type, source_id, period, amount, currency, correlation_id`)}),
+    events as (
+      insert into domain_event (type, entity_type, entity_id, payload, correlation_id, causation_id, actor)
+      select 'billing_event.created', 'billing_event', ins.id,
+        jsonb_build_object('contractId', ins.contract_id, 'projectId', ins.project_id,
+          'sourceType', ins.source_type, 'sourceId', ins.source_id, 'period', ins.period,
+          'amount', ins.amount::text, 'currency', ins.currency),
+        ins.correlation_id, null, 'bench'
+      from ins
+      returning 1
+    )
+    select count(*)::int as n from ins`,
+  ]),
+  ...MARKING,
+];
 
-/** Samples this process's memory while `fn` runs. */
-async function measured<T>(fn: () => Promise<T>) {
+/** Runs statements in one transaction. */
+async function runStatements(db: Db, statements: [string, SQL][]): Promise<void> {
+  await db.transaction(async (tx) => {
+    for (const [, statement] of statements) await tx.execute(statement);
+  });
+}
+
+/**
+ * What a run left behind, to check that the floor and runBilling did the same work: the billing
+ * events (every column but the id and timestamps) and the status and version of every source row,
+ * each as a count and an md5; the billing_event.created domain events by count.
+ */
+async function checksum(db: Db) {
+  const [row] = await db.execute<Record<string, string | number>>(sql`
+    select
+      (select count(*)::int from billing_event) as events,
+      (select md5(string_agg(concat_ws('|', source_type, source_id, period, contract_id, project_id,
+         customer_id, description, quantity, rate, amount, currency, correlation_id, status), chr(10)
+         order by source_type, source_id, period)) from billing_event) as events_md5,
+      (select sum(amount)::text from billing_event) as amount,
+      (select md5(string_agg(concat_ws(':', id, status, version), ',' order by id)) from time_entry) as time_md5,
+      (select count(*)::int from time_entry where status = 'BILLED') as time_billed,
+      (select md5(string_agg(concat_ws(':', id, status, version), ',' order by id)) from expense) as expense_md5,
+      (select md5(string_agg(concat_ws(':', id, status, version), ',' order by id)) from fee_schedule_item) as fee_md5,
+      (select md5(string_agg(concat_ws(':', id, status, version), ',' order by id)) from milestone) as milestone_md5,
+      (select count(*)::int from domain_event where type = 'billing_event.created') as created_events`);
+  return row ?? {};
+}
+
+/**
+ * CPU seconds (user + system) a Postgres backend on this machine has used so far, from
+ * /proc/<pid>/stat (in USER_HZ ticks, 100 a second on Linux): unlike the wall time, it hardly
+ * moves with the machine's load. NaN when the server is not local.
+ */
+function backendCpuSeconds(pid: number | undefined): number {
+  if (!pid) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/**
+ * Samples this process's memory while `fn` runs, and the CPU time of `backendPid` (the one
+ * Postgres backend the run uses) and of this process.
+ */
+async function measured<T>(fn: () => Promise<T>, backendPid?: number) {
   global.gc?.();
   const base = process.memoryUsage();
   let rss = base.rss;
@@ -111,11 +219,16 @@ async function measured<T>(fn: () => Promise<T>) {
     heap = Math.max(heap, m.heapUsed);
   }, 10);
   const started = performance.now();
+  const pgCpu = backendCpuSeconds(backendPid);
+  const nodeCpu = process.cpuUsage();
   try {
     const value = await fn();
+    const node = process.cpuUsage(nodeCpu);
     return {
       value,
       seconds: (performance.now() - started) / 1000,
+      pgCpuSeconds: backendCpuSeconds(backendPid) - pgCpu,
+      nodeCpuSeconds: (node.user + node.system) / 1e6,
       peakRssMb: rss / 2 ** 20,
       heapGrowthMb: (heap - base.heapUsed) / 2 ** 20,
     };
@@ -195,14 +308,114 @@ interface Row {
   withEvents: Measured[];
   billing: Measured[];
   ratios: number[];
+  /** runBilling ÷ floor in the Postgres backend's CPU seconds, per round. */
+  cpuRatios: number[];
+  /** md5 of the billing events runBilling (and every floor) left, the first 12 digits. */
+  checksum: string;
   invoicing: Measured & { invoices: number; lines: number };
+}
+
+/** The text of a drizzle statement (for the plans and timings `--explain` prints). */
+const dialect = new PgDialect({ casing: "snake_case" });
+const text = (statement: SQL) => dialect.sqlToQuery(statement).sql.replace(/\s+/g, " ").trim();
+
+/** `--explain`: the plan of every statement of the floor and of runBilling, and their times. */
+async function explain() {
+  const plan = async (tx: Tx, name: string, statement: SQL) => {
+    const rows = await tx.execute<{ "QUERY PLAN": string }>(
+      sql`explain (analyze, buffers, settings) ${statement}`,
+    );
+    process.stdout.write(`\n--- ${name}\n${rows.map((r) => r["QUERY PLAN"]).join("\n")}\n`);
+  };
+  const rollback = new Error("rollback");
+  for (const [title, statements] of [
+    ["floor", FLOOR],
+    ["floor + domain events", FLOOR_WITH_EVENTS],
+  ] as const) {
+    const client = await freshCopy();
+    process.stdout.write(`\n=== ${title}: EXPLAIN ANALYZE, one transaction, rolled back\n`);
+    await client.db
+      .transaction(async (tx) => {
+        for (const [name, statement] of statements) await plan(tx, name, statement);
+        throw rollback;
+      })
+      .catch((error) => {
+        if (error !== rollback) throw error;
+      });
+    await client.close();
+  }
+  {
+    // runBilling's own statements: its writes are explained (and run) in order; its reads pass.
+    const client = await freshCopy();
+    process.stdout.write("\n=== runBilling: EXPLAIN ANALYZE of its writes, rolled back\n");
+    let n = 0;
+    await client.db
+      .transaction(async (tx) => {
+        const explaining = new Proxy(tx, {
+          get(target, prop, receiver) {
+            if (prop !== "execute") return Reflect.get(target, prop, receiver);
+            return async (statement: SQL) => {
+              if (!/^(with|update|insert)\b/i.test(text(statement))) return tx.execute(statement);
+              await plan(tx, `runBilling statement ${++n}`, statement);
+              return [];
+            };
+          },
+        });
+        await op.runBilling.run(explaining, { actor: "bench" }, { periodEnd: PERIOD_END });
+        throw rollback;
+      })
+      .catch((error) => {
+        if (error !== rollback) throw error;
+      });
+    await client.close();
+  }
+  {
+    // A real runBilling (through execute), each statement of its run timed as the driver sees it;
+    // the rest (begin, audit row, commit) is the difference.
+    const client = await freshCopy();
+    const times: [string, number][] = [];
+    const timed = {
+      ...op.runBilling,
+      run: (...[tx, ctx, input]: Parameters<typeof op.runBilling.run>) =>
+        op.runBilling.run(
+          new Proxy(tx, {
+            get(target, prop, receiver) {
+              if (prop !== "execute") return Reflect.get(target, prop, receiver);
+              return async (statement: SQL) => {
+                const started = performance.now();
+                try {
+                  return await tx.execute(statement);
+                } finally {
+                  times.push([text(statement), performance.now() - started]);
+                }
+              };
+            },
+          }),
+          ctx,
+          input,
+        ),
+    };
+    const started = performance.now();
+    await execute(client.db, timed, { actor: "bench" }, { periodEnd: PERIOD_END });
+    const total = performance.now() - started;
+    process.stdout.write(`\n=== runBilling through execute: ${(total / 1000).toFixed(2)} s\n`);
+    for (const [query, ms] of times)
+      process.stdout.write(`${(ms / 1000).toFixed(3).padStart(8)} s  ${query.slice(0, 110)}\n`);
+    const rest = total - times.reduce((sum, [, ms]) => sum + ms, 0);
+    process.stdout.write(
+      `${(rest / 1000).toFixed(3).padStart(8)} s  (the rest: begin, audit, commit)\n`,
+    );
+    await client.close();
+  }
 }
 
 const rows: Row[] = [];
 const server = await resolveDatabaseUrl(log);
 const admin = postgres(server.url, { max: 1, onnotice: () => {} });
-const TEMPLATE = "pshub_bench_billing_tpl";
-const RUN = "pshub_bench_billing";
+// Named by this process, so that two runs (or a run and a leftover of a killed one) never drop
+// each other's databases.
+const TEMPLATE = `pshub_bench_billing_tpl_${process.pid}`;
+const RUN = `pshub_bench_billing_${process.pid}`;
 /** A fresh copy of the seeded template, and a client on it. */
 async function freshCopy(max = 4) {
   await admin.unsafe(`drop database if exists "${RUN}" with (force)`);
@@ -221,11 +434,15 @@ try {
     await seed(seeder.sql, contracts, entries);
     await seeder.close();
 
+    if (args.explain) await explain();
+
     const floor: Measured[] = [];
     const withEvents: Measured[] = [];
     const billing: Measured[] = [];
     const ratios: number[] = [];
+    const cpuRatios: number[] = [];
     let events = 0;
+    let checked: Record<string, string | number> | undefined;
     let bySourceType: Record<string, number> = {};
     let last: Awaited<ReturnType<typeof freshCopy>> | undefined;
     for (let round = 0; round < rounds; round++) {
@@ -235,44 +452,53 @@ try {
         (_, i) => kinds[(i + round) % kinds.length] as (typeof kinds)[number],
       );
       const pair: Partial<Record<(typeof kinds)[number], Measured>> = {};
+      const sums: Partial<Record<(typeof kinds)[number], Record<string, string | number>>> = {};
       for (const which of order) {
         await last?.close();
-        const client = await freshCopy(Number(args["invoice-concurrency"]) + 2);
+        // One connection: its backend does all of the run's work, and its CPU time is measured.
+        const client = await freshCopy(1);
         last = client;
+        const [backend] = await client.sql<{ pid: number }[]>`select pg_backend_pid() as pid`;
         const load = sampleLoad();
-        if (which === "floor") {
-          const run = await measured(async () => {
-            const [row] = await client.db.execute<{ n: number }>(FLOOR);
-            return row?.n ?? 0;
-          });
-          pair.floor = run;
-          floor.push(run);
-        } else if (which === "events") {
-          const run = await measured(async () => {
-            const [row] = await client.db.execute<{ n: number }>(FLOOR_WITH_EVENTS);
-            return row?.n ?? 0;
-          });
-          pair.events = run;
-          withEvents.push(run);
-        } else {
-          const run = await measured(() =>
-            execute(client.db, op.runBilling, { actor: "bench" }, { periodEnd: PERIOD_END }),
+        if (which === "billing") {
+          const run = await measured(
+            () => execute(client.db, op.runBilling, { actor: "bench" }, { periodEnd: PERIOD_END }),
+            backend?.pid,
           );
           pair.billing = run;
           billing.push(run);
           events = run.value.eventsCreated;
           bySourceType = run.value.bySourceType;
+        } else {
+          const run = await measured(
+            () => runStatements(client.db, which === "floor" ? FLOOR : FLOOR_WITH_EVENTS),
+            backend?.pid,
+          );
+          pair[which] = run;
+          (which === "floor" ? floor : withEvents).push(run);
         }
+        sums[which] = await checksum(client.db);
         process.stdout.write(
-          `scale ${scale} round ${round + 1}/${rounds} ${which.padEnd(7)} ${pair[which]?.seconds.toFixed(2)} s  load ${load.toFixed(1)}\n`,
+          `scale ${scale} round ${round + 1}/${rounds} ${which.padEnd(7)} ${pair[which]?.seconds.toFixed(2)} s, Postgres CPU ${pair[which]?.pgCpuSeconds.toFixed(2)} s  load ${load.toFixed(1)}\n`,
         );
       }
-      const floorEvents = pair.floor?.value as number;
-      if (floorEvents !== events || pair.events?.value !== events)
-        throw new Error(
-          `runBilling made ${events} events, the floor ${floorEvents}, the floor + events ${pair.events?.value}`,
-        );
+      // The same work: the same billing events (md5 over their columns) and source rows.
+      const { created_events: billingCreated, ...expected } = sums.billing ?? {};
+      for (const which of ["floor", "events"] as const) {
+        const { created_events: created, ...got } = sums[which] ?? {};
+        const createdExpected = which === "floor" ? 0 : billingCreated;
+        if (JSON.stringify(got) !== JSON.stringify(expected) || created !== createdExpected)
+          throw new Error(
+            `${which} left a different state from runBilling's:\n${JSON.stringify(sums[which])}\n${JSON.stringify(sums.billing)}`,
+          );
+      }
+      if (billingCreated !== events || expected.events !== events)
+        throw new Error(`runBilling reported ${events} events: ${JSON.stringify(sums.billing)}`);
+      checked = sums.billing;
       ratios.push((pair.billing?.seconds ?? Number.NaN) / (pair.floor?.seconds ?? Number.NaN));
+      cpuRatios.push(
+        (pair.billing?.pgCpuSeconds ?? Number.NaN) / (pair.floor?.pgCpuSeconds ?? Number.NaN),
+      );
     }
     // generateInvoice once, on a copy that runBilling has just billed.
     await last?.close();
@@ -315,6 +541,8 @@ try {
         withEvents,
         billing,
         ratios,
+        cpuRatios,
+        checksum: String(checked?.events_md5).slice(0, 12),
         invoicing: { ...invoicing, ...invoicing.value },
       });
     } finally {
@@ -337,21 +565,26 @@ const seconds = (runs: Measured[]) =>
     runs.map((run) => run.seconds),
     f2,
   );
+const cpu = (runs: Measured[]) =>
+  spread(
+    runs.map((run) => run.pgCpuSeconds),
+    f2,
+  );
 const lines = [
-  "| contracts | time entries | billing events (by source) | floor s | floor + domain events s | runBilling s | runBilling ÷ floor | floor events/s | runBilling events/s | runBilling peak RSS MB / heap +MB | generateInvoice × contracts s (invoices/s, lines/s), one run |",
-  "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+  "| contracts | time entries | billing events (by source; md5) | floor s | floor + domain events s | runBilling s | runBilling ÷ floor | Postgres CPU s: floor | floor + domain events | runBilling | runBilling ÷ floor, CPU | runBilling events/s | runBilling peak RSS MB / heap +MB | generateInvoice × contracts s (invoices/s, lines/s), one run |",
+  "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ...rows.map((r) => {
     const sources = Object.entries(r.bySourceType)
       .filter(([, n]) => n > 0)
       .map(([source, n]) => `${source} ${n}`)
       .join(", ");
-    return `| ${r.contracts} | ${r.entries} | ${r.events} (${sources}) | ${seconds(r.floor)} | ${seconds(r.withEvents)} | ${seconds(r.billing)} | ${spread(r.ratios, f2)}× | ${k(r.events / median(r.floor.map((run) => run.seconds)))} | ${k(r.events / median(r.billing.map((run) => run.seconds)))} | ${f1(median(r.billing.map((run) => run.peakRssMb)))} / ${f1(median(r.billing.map((run) => run.heapGrowthMb)))} | ${f2(r.invoicing.seconds)} (${f1(r.invoicing.invoices / r.invoicing.seconds)}, ${k(r.invoicing.lines / r.invoicing.seconds)}) |`;
+    return `| ${r.contracts} | ${r.entries} | ${r.events} (${sources}; md5 ${r.checksum}) | ${seconds(r.floor)} | ${seconds(r.withEvents)} | ${seconds(r.billing)} | ${spread(r.ratios, f2)}× | ${cpu(r.floor)} | ${cpu(r.withEvents)} | ${cpu(r.billing)} | ${spread(r.cpuRatios, f2)}× | ${k(r.events / median(r.billing.map((run) => run.seconds)))} | ${f1(median(r.billing.map((run) => run.peakRssMb)))} / ${f1(median(r.billing.map((run) => run.heapGrowthMb)))} | ${f2(r.invoicing.seconds)} (${f1(r.invoicing.invoices / r.invoicing.seconds)}, ${k(r.invoicing.lines / r.invoicing.seconds)}) |`;
   }),
 ];
 const table = lines.join("\n");
 const header = `## billing — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}${args.quick ? " (--quick)" : ""}
 
-runBilling (all contracts, period end ${PERIOD_END}, through \`execute\`: audit, idempotency, marks what it bills BILLED, one billing_event.created per event) against the floor: one INSERT … SELECT of the same events (every rule's candidates from billable.ts), committed, nothing else; "floor + domain events" is the floor plus one billing_event.created per event (a step between, to show where runBilling's time goes). Book: all four billing models (70 % T&M with time entries and expenses, 10 % fixed fee, 10 % retainer with overage, half prorated DAILY, 10 % milestone). Each run on a fresh copy of the seeded database (CREATE DATABASE … TEMPLATE); ${rounds} rounds, the three interleaved (order rotated each round); cells: median (min–max); the ratio per round, then median (min–max). generateInvoice for every contract (${args["invoice-concurrency"]} at a time): one run per scale, after runBilling. Memory: this process (Postgres not included), median over rounds.
+runBilling (all contracts, period end ${PERIOD_END}, through \`execute\`: audit, idempotency, marks what it bills BILLED, one billing_event.created per event) against the floor: the same state change and nothing else, in one transaction — one INSERT … SELECT per rule (the candidate queries of billable.ts) and the BILLED marking as one UPDATE per source table; "floor + domain events" is the floor plus one billing_event.created per event (a step between, to show where runBilling's time goes). After every run the bench checks that all three left the same billing events and source rows (counts and md5, printed). Book: all four billing models (70 % T&M with time entries and expenses, 10 % fixed fee, 10 % retainer with overage, half prorated DAILY, 10 % milestone). Each run on a fresh copy of the seeded database (CREATE DATABASE … TEMPLATE); ${rounds} rounds, the three interleaved (order rotated each round); cells: median (min–max); the ratio per round, then median (min–max). Each run uses one connection; "Postgres CPU s" is the CPU time (user + system, /proc) of its backend during the run, which moves far less with the machine's load than the wall time (commit's WAL flush and the background writers are not in it). generateInvoice for every contract (${args["invoice-concurrency"]} at a time): one run per scale, after runBilling. Memory: this process (Postgres not included), median over rounds.
 Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; Postgres on the same cores. Load average (1 min), sampled by this script before every run: median ${f1(median(loads))}, min ${f1(Math.min(...loads))}, max ${f1(Math.max(...loads))} (${loads.length} samples).
 `;
 process.stdout.write(`\n${header}\n${table}\n`);
