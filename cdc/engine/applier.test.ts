@@ -465,3 +465,80 @@ describe("applier", () => {
     expect(ex?.owner).toBe("PROJECT_OPS");
   });
 });
+
+describe("replay of a failed inbox event", () => {
+  it("retryException → RETRYING; the replayed event applies → the exception is RESOLVED by the connector, audited", async () => {
+    // A mapper with a defect (it refuses every Account) that is then fixed.
+    let fixed = false;
+    const flaky: Mapper = {
+      ...accountMapper,
+      parse(r) {
+        if (fixed) return accountMapper.parse(r);
+        return {
+          kind: "failure",
+          failure: {
+            field: "(record)",
+            code: "MAPPER_CRASHED",
+            message: `defect on ${r.externalId}`,
+            remediation: "Replay after the fix.",
+          },
+        };
+      },
+    };
+    const applier = new Applier(t, { mappers: [flaky] });
+    const r = rec("SALESFORCE", "Account", "001REPLAY", {
+      Name: "Replay Ltd",
+      CurrencyIsoCode: "EUR",
+    });
+    await createIngest(t, "salesforce")([r]);
+    expect((await applier.drain()).failed).toBe(1);
+    const failed = await inbox("salesforce", r.dedupeKey);
+    const [ex] = await t.db
+      .select()
+      .from(schema.syncException)
+      .where(eq(schema.syncException.inboxEventId, failed.id));
+    expect(ex?.status).toBe("OPEN");
+
+    const ctx = { actor: "ops@example.com", requestId: null };
+    const retried = await execute(t.db, operations.retryException, ctx, { exceptionId: ex!.id });
+    expect(retried.status).toBe("RETRYING");
+    fixed = true;
+    expect((await applier.drain()).applied).toBe(1);
+
+    expect((await inbox("salesforce", r.dedupeKey)).status).toBe("APPLIED");
+    expect((await customerByLink("001REPLAY"))?.name).toBe("Replay Ltd");
+    const [after] = await t.db
+      .select()
+      .from(schema.syncException)
+      .where(eq(schema.syncException.id, ex!.id));
+    expect(after).toMatchObject({ status: "RESOLVED", resolvedBy: "cdc:salesforce" });
+    expect(after?.resolutionNote).toMatch(new RegExp(`inbox event ${failed.id} applied on replay`));
+    const moves = await t.db.execute<{ payload: { from: string; to: string } }>(sql`
+      select payload from domain_event
+      where type = 'sync_exception.status_changed' and entity_id = ${ex!.id} order by id`);
+    expect(moves.map((m) => `${m.payload.from}→${m.payload.to}`)).toEqual([
+      "OPEN→RETRYING",
+      "RETRYING→RESOLVED",
+    ]);
+    const audit = await t.db.execute<{ actor: string; operation: string; outcome: string }>(sql`
+      select actor, operation, outcome from audit_log
+      where entity_type = 'sync_exception' and entity_id = ${ex!.id} order by id`);
+    expect(audit.map((a) => `${a.actor} ${a.operation} ${a.outcome}`)).toEqual([
+      "ops@example.com retryException ok",
+      "cdc:salesforce resolveException ok",
+    ]);
+
+    // A second event of the same record failing now raises a new exception; it is not resolved
+    // by the batch that raised it.
+    fixed = false;
+    const again = rec("SALESFORCE", "Account", "001REPLAY", { Name: "Replay 2" });
+    await createIngest(t, "salesforce")([again]);
+    await applier.drain();
+    const row2 = await inbox("salesforce", again.dedupeKey);
+    const [ex2] = await t.db
+      .select()
+      .from(schema.syncException)
+      .where(eq(schema.syncException.inboxEventId, row2.id));
+    expect(ex2?.status).toBe("OPEN");
+  });
+});

@@ -7,7 +7,7 @@
  * stays in the inbox for replay), wakes records waiting for a parent applied in this batch, and
  * writes every inbox outcome with its reason.
  */
-import { type DbClient, type Logger, sync } from "@pshub/db";
+import { type DbClient, type Logger, resolveInboxExceptions, sync } from "@pshub/db";
 import type { AfterApplyHook, AppliedChange, InboundRecord, Mapper, MapResult } from "./types.ts";
 
 export interface ApplierOptions {
@@ -87,6 +87,7 @@ export class Applier {
         failed: 0,
         waiting: 0,
         woken: 0,
+        resolved: 0,
       };
       if (rows.length === 0) return stats;
       const outcomes = new Map<number, sync.InboxOutcome>();
@@ -223,6 +224,19 @@ export class Applier {
       stats.woken = await sync.wakeWaiting(tx, [...new Set(appliedKeys)]);
       const list = [...outcomes.values()];
       await sync.recordInboxOutcomes(tx, list);
+      // A replayed (or re-tried) event that now applies closes the exceptions its earlier failure
+      // raised; first attempts have none, so only rows seen before are looked up.
+      const seenBefore = new Map(rows.filter((r) => r.attempts > 0).map((r) => [r.id, r.source]));
+      const bySourceDone = new Map<string, { inboxEventId: number; status: string }[]>();
+      for (const o of list) {
+        const source = seenBefore.get(o.id);
+        if (!source || (o.status !== "APPLIED" && o.status !== "SKIPPED")) continue;
+        const done = bySourceDone.get(source) ?? [];
+        done.push({ inboxEventId: o.id, status: o.status });
+        bySourceDone.set(source, done);
+      }
+      for (const [source, done] of bySourceDone)
+        stats.resolved += await resolveInboxExceptions(tx, done, `cdc:${source}`);
       for (const o of list) {
         if (o.status === "APPLIED") stats.applied++;
         else if (o.status === "SKIPPED") stats.skipped++;

@@ -27,6 +27,8 @@ export {
   EXCEPTION_SLA_HOURS,
   type RaiseExceptionInput,
   raiseSyncException,
+  resolveCommandExceptions,
+  resolveInboxExceptions,
 } from "./sync-exceptions.ts";
 export * from "./telemetry.ts";
 export * from "./text.ts";

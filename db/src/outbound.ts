@@ -11,7 +11,6 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Tx } from "./client.ts";
-import { emitDomainEvents } from "./domain-events.ts";
 import { outboundCommand } from "./schema.ts";
 
 export type OutboundCommandRow = typeof outboundCommand.$inferSelect;
@@ -91,48 +90,6 @@ export async function requeueCommand(
     .returning();
   if (row) await tx.execute(sql`select pg_notify(${OUTBOUND_CHANNEL}, 'requeued')`);
   return row;
-}
-
-/**
- * The command succeeded: the exceptions it had raised that are still OPEN or RETRYING are
- * RESOLVED by `actor` (each a sync_exception.status_changed event). Call it in the transaction that
- * marks the command SUCCEEDED, before anything that may raise a new exception for it.
- */
-export async function resolveCommandExceptions(
-  tx: Tx,
-  command: Pick<OutboundCommandRow, "id" | "attempts">,
-  actor: string,
-): Promise<number> {
-  const note = `command ${command.id} succeeded (attempt ${command.attempts})`;
-  const rows = await tx.execute<{
-    id: string;
-    from: string;
-    owner: string;
-    code: string;
-    correlation_id: string | null;
-  }>(sql`
-    with open as (
-      select id, status from sync_exception
-      where command_id = ${command.id} and status in ('OPEN', 'RETRYING')
-      for update
-    )
-    update sync_exception s
-    set status = 'RESOLVED', resolved_by = ${actor}, resolved_at = now(),
-        resolution_note = ${note}, updated_at = now()
-    from open where s.id = open.id
-    returning s.id, open.status::text as "from", s.owner::text as owner, s.code, s.correlation_id`);
-  await emitDomainEvents(
-    tx,
-    rows.map((r) => ({
-      type: "sync_exception.status_changed" as const,
-      entityType: "sync_exception",
-      entityId: r.id,
-      payload: { from: r.from, to: "RESOLVED", owner: r.owner, code: r.code, note },
-      correlationId: r.correlation_id,
-      actor,
-    })),
-  );
-  return rows.length;
 }
 
 /** Invoice statuses whose change is propagated to Salesforce (and, for some, the PSA). */
