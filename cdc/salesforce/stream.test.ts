@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { type SalesforceSandbox, startSalesforceSandbox } from "../sandbox/salesforce/index.ts";
 import { SalesforceClient } from "./client.ts";
 import { ObjectPoller } from "./poller.ts";
-import { ChangeStream } from "./stream.ts";
+import { type CdcMessage, ChangeStream, changedFieldsOf, changeOriginClient } from "./stream.ts";
 import { hubView, storedCursor, testIngest } from "./testing/inbox.ts";
 
 let t: TestDatabase;
@@ -55,7 +55,7 @@ function newClient() {
   });
 }
 
-async function startStream() {
+async function startStream(options: { start?: boolean } = {}) {
   const client = newClient();
   const pollers = new Map(
     ["Account", "Opportunity"].map((object) => [
@@ -88,6 +88,7 @@ async function startStream() {
     readCursor: async (c, o) => storedCursor(t.db, c, o),
     log: process.env.CDC_DEBUG ? (m, d) => console.log("[cdc]", m, d) : undefined,
   });
+  if (options.start === false) return { stream, client };
   await stream.start(testIngest(t.db, connector));
   running.push(stream);
   return { stream, client };
@@ -219,5 +220,111 @@ describe("Change Data Capture", () => {
     const by = new Map(rows.map((r) => [r.payload.externalId, r.payload.modifiedBy]));
     expect(by.get(own.Id)).toBe(client.userId);
     expect(by.get(theirs.Id)).toBe(org.adminUserId);
+  });
+});
+
+/**
+ * Change events written from Salesforce's documentation (Change Data Capture Developer Guide:
+ * "Change Event Message Structure", "ChangeEventHeader Fields", "Change Event Body Fields",
+ * "Get Compound Fields in Change Events"), not from the sandbox's output.
+ */
+describe("change events as documented", () => {
+  const header = {
+    entityName: "Account",
+    changeOrigin: "com/salesforce/api/soap/60.0;client=SfdcInternalAPI/",
+    transactionKey: "00006bec-ce66-0611-9018-30a98446c9f2",
+    sequenceNumber: 1,
+    commitTimestamp: 1714156685000,
+    commitNumber: 1100670838951,
+    commitUser: "0055f000005mc66AAA",
+    diffFields: [] as string[],
+  };
+
+  it("an UPDATE takes only changedFields (unchanged fields sent empty are not nulls), for every record id", async () => {
+    await setup();
+    const { stream } = await startStream({ start: false });
+    // One event for two records with the same change (recordIds holds both); the body carries
+    // the unchanged CurrencyIsoCode empty, as Pub/Sub API and enriched events do.
+    const message: CdcMessage = {
+      payload: {
+        ChangeEventHeader: {
+          ...header,
+          recordIds: ["0015f00002JUXA8AAP", "0015f00002JUXA9AAP"],
+          changeType: "UPDATE",
+          changedFields: ["Name", "Tax_Jurisdiction__c", "LastModifiedDate"],
+          nulledFields: ["Tax_Jurisdiction__c"],
+        },
+        Name: "Acme Corp",
+        Tax_Jurisdiction__c: null,
+        CurrencyIsoCode: null,
+        LastModifiedDate: "2024-04-26T18:38:05.000Z",
+      },
+      event: { replayId: 42 },
+    };
+    const records = await stream.recordsOf(message);
+    expect(records.map((r) => r.externalId)).toEqual(["0015f00002JUXA8AAP", "0015f00002JUXA9AAP"]);
+    for (const r of records) {
+      expect(r).toMatchObject({ op: "UPSERT", partial: true });
+      expect(r.fields).toEqual({
+        Id: r.externalId,
+        Name: "Acme Corp",
+        Tax_Jurisdiction__c: null,
+        LastModifiedDate: "2024-04-26T18:38:05.000Z",
+      });
+      expect(r.sourceModifiedAt).toBe("2024-04-26T18:38:05.000Z");
+    }
+  });
+
+  it("a compound field's component (Name.LastName) comes from its nested structure", () => {
+    expect(
+      changedFieldsOf(
+        {
+          Name: { Salutation: null, FirstName: null, LastName: "Smith" },
+          Email: null,
+          LastModifiedDate: "2024-04-26T18:40:00.000Z",
+        },
+        { changedFields: ["Name.LastName", "LastModifiedDate"], nulledFields: [] },
+      ),
+    ).toEqual({ LastName: "Smith", LastModifiedDate: "2024-04-26T18:40:00.000Z" });
+    // Without a changedFields list (CometD before API 47.0) the body is the change.
+    expect(changedFieldsOf({ Title: "CFO", Name: { FirstName: "Ann" } }, {})).toEqual({
+      Title: "CFO",
+      FirstName: "Ann",
+    });
+  });
+
+  it("a wildcard record id (001*: a field type conversion) re-fetches the object's recent changes", async () => {
+    const org = await setup();
+    const { stream } = await startStream({ start: false });
+    const a = org.create(
+      "Account",
+      { Name: "Converted", CurrencyIsoCode: "EUR" },
+      { silent: true },
+    );
+    const records = await stream.recordsOf({
+      payload: {
+        ChangeEventHeader: {
+          ...header,
+          commitTimestamp: Date.now(),
+          recordIds: ["001*"],
+          changeType: "UPDATE",
+          changedFields: ["Tax_Jurisdiction__c"],
+        },
+        Tax_Jurisdiction__c: null,
+      },
+      event: { replayId: 43 },
+    });
+    expect(records.map((r) => [r.externalId, r.fields.Name])).toContainEqual([a.Id, "Converted"]);
+    expect(records.every((r) => !r.partial)).toBe(true);
+    expect(stream.gaps).toBe(1);
+  });
+
+  it("changeOrigin names the client exactly (com/salesforce/api/<api>/<version>;client=<id>)", () => {
+    expect(changeOriginClient("com/salesforce/api/rest/62.0;client=pshub")).toBe("pshub");
+    expect(changeOriginClient("com/salesforce/api/soap/60.0;client=SfdcInternalAPI/")).toBe(
+      "SfdcInternalAPI",
+    );
+    expect(changeOriginClient("com/salesforce/api/rest/62.0;client=pshub-etl")).toBe("pshub-etl");
+    expect(changeOriginClient("")).toBeUndefined();
   });
 });

@@ -33,7 +33,7 @@ export interface StreamOptions {
   log?: (message: string, detail?: Record<string, unknown>) => void;
 }
 
-interface CdcMessage {
+export interface CdcMessage {
   payload: Record<string, unknown> & {
     ChangeEventHeader: {
       entityName: string;
@@ -42,6 +42,9 @@ interface CdcMessage {
       changeOrigin?: string;
       commitTimestamp: number;
       commitUser?: string;
+      changedFields?: string[];
+      nulledFields?: string[];
+      diffFields?: string[];
     };
   };
   event: { replayId: number };
@@ -238,8 +241,12 @@ export class ChangeStream {
     if (replayId > this.replayId) this.replayId = replayId;
   }
 
-  /** The inbound records of one change event (a GAP_* event re-fetches its records). */
-  private async recordsOf(message: CdcMessage): Promise<InboundRecord[]> {
+  /**
+   * The inbound records of one change event. A GAP_* event, a wildcard record id (`001*`: a
+   * custom field type conversion touched every record) and an UPDATE whose text arrives as a diff
+   * (`diffFields`) re-fetch the records from the org instead of taking the event's body.
+   */
+  async recordsOf(message: CdcMessage): Promise<InboundRecord[]> {
     const header = message.payload.ChangeEventHeader;
     const replayId = message.event.replayId;
     const target = this.options.pollers.get(header.entityName);
@@ -250,17 +257,20 @@ export class ChangeStream {
     if (target) {
       const { poller, system } = target;
       const type = header.changeType;
-      if (type.startsWith("GAP_")) {
+      const recordIds = header.recordIds ?? [];
+      const wildcard = recordIds.some((id) => id.includes("*"));
+      const diffed = type === "UPDATE" && (header.diffFields?.length ?? 0) > 0;
+      if (type.startsWith("GAP_") || wildcard || diffed) {
         this.gaps += 1;
-        if (type === "GAP_OVERFLOW" || header.recordIds.length === 0) {
+        if (type === "GAP_OVERFLOW" || recordIds.length === 0 || wildcard) {
           const since = new Date(header.commitTimestamp - this.options.lookbackMs).toISOString();
           records = await poller.fetchChangedSince(since);
         } else {
-          records = await poller.fetchByIds(header.recordIds);
+          records = await poller.fetchByIds(recordIds);
           if (type === "GAP_DELETE") {
             const present = new Set(records.map((r) => r.externalId));
             records.push(
-              ...header.recordIds
+              ...recordIds
                 .filter((id) => !present.has(id))
                 .map((id) => poller.deleteRecord(id, commitIso)),
             );
@@ -272,8 +282,8 @@ export class ChangeStream {
           ? (this.options.ownUserId?.() ?? header.commitUser)
           : header.commitUser;
         const { ChangeEventHeader: _h, ...body } = message.payload;
-        const fields = flatten(body);
-        for (const id of header.recordIds) {
+        const fields = type === "UPDATE" ? changedFieldsOf(body, header) : flatten(body);
+        for (const id of recordIds) {
           if (type === "DELETE") {
             records.push(poller.deleteRecord(id, commitIso, modifiedBy));
             continue;
@@ -300,9 +310,7 @@ export class ChangeStream {
   private isOwn(header: CdcMessage["payload"]["ChangeEventHeader"]): boolean {
     const own = this.options.ownUserId?.();
     if (own && header.commitUser === own) return true;
-    return (
-      !!header.changeOrigin && header.changeOrigin.includes(`client=${this.options.clientName}`)
-    );
+    return changeOriginClient(header.changeOrigin) === this.options.clientName;
   }
 
   /** After an expired replay id: every tracked object's changes since the last event seen. */
@@ -315,6 +323,52 @@ export class ChangeStream {
       if (records.length > 0) await this.ingest!(records);
     }
   }
+}
+
+/**
+ * The client id in a changeOrigin, `com/salesforce/api/<api>/<version>;client=<client id>` (the
+ * Sforce-Call-Options client the change was made with); undefined when none was set.
+ */
+export function changeOriginClient(origin: string | undefined): string | undefined {
+  const m = /;client=([^;]*)$/.exec(origin ?? "");
+  return m ? m[1]!.replace(/\/$/, "") : undefined;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  !!v && typeof v === "object" && !Array.isArray(v);
+
+/**
+ * The fields an UPDATE event changed, by its header: `changedFields` names them (a compound
+ * field's component as `Name.LastName`, nested in the body as `Name: { LastName }`) and
+ * `nulledFields` the ones set to null. Only those are taken: a body may also carry unchanged
+ * fields — empty (Pub/Sub API, "unchanged fields have an empty value") or enriched — and those
+ * must not overwrite the hub's values. LastModifiedDate / LastModifiedById come along when sent.
+ * Without a changedFields list (CometD before API 47.0) the body holds only the changed fields.
+ */
+export function changedFieldsOf(
+  body: Record<string, unknown>,
+  header: { changedFields?: string[]; nulledFields?: string[] },
+): Record<string, unknown> {
+  const changed = header.changedFields ?? [];
+  if (changed.length === 0) return flatten(body);
+  const out: Record<string, unknown> = {};
+  for (const name of changed) {
+    const dot = name.indexOf(".");
+    if (dot > 0) {
+      const compound = body[name.slice(0, dot)];
+      const component = name.slice(dot + 1);
+      out[component] = isObject(compound) ? (compound[component] ?? null) : null;
+    } else if (isObject(body[name])) {
+      for (const [k, v] of Object.entries(body[name] as Record<string, unknown>))
+        if (v !== null && v !== undefined) out[k] = v;
+    } else {
+      out[name] = body[name] ?? null;
+    }
+  }
+  for (const name of header.nulledFields ?? []) out[name.slice(name.indexOf(".") + 1)] = null;
+  for (const system of ["LastModifiedDate", "LastModifiedById"])
+    if (body[system] !== null && body[system] !== undefined) out[system] = body[system];
+  return out;
 }
 
 /** CDC compound fields (Contact Name: { FirstName, LastName }) become their component fields. */

@@ -281,20 +281,30 @@ export class SandboxOrg {
           JSON.stringify(before[n]) !== JSON.stringify(rec[n]),
       );
     if (!options.silent) {
+      // As the CometD JSON body is documented: only the changed fields (nulls when set to null),
+      // LastModifiedDate, LastModifiedById when another user saved it; a compound field's changed
+      // components nested under it (Contact Name: { LastName }) and listed as Name.LastName.
       const body: Record<string, unknown> = { LastModifiedDate: rec.LastModifiedDate };
       if (before.LastModifiedById !== userId) body.LastModifiedById = userId;
+      const listed: string[] = [];
       for (const n of changed) {
-        if (o.name === "Contact" && (n === "FirstName" || n === "LastName" || n === "Name")) {
-          body.Name = { FirstName: rec.FirstName, LastName: rec.LastName };
-        } else body[n] = rec[n];
+        if (o.name === "Contact" && (n === "FirstName" || n === "LastName")) {
+          body.Name = { ...(body.Name as object | undefined), [n]: rec[n] };
+          listed.push(`Name.${n}`);
+        } else if (o.name === "Contact" && n === "Name") {
+          // The derived full name is not a field of the change event; its components are.
+        } else {
+          body[n] = rec[n];
+          listed.push(n);
+        }
       }
-      const nulled = changed.filter((n) => rec[n] === null);
+      const nulled = listed.filter((n) => rec[n.slice(n.indexOf(".") + 1)] === null);
       this.emit(
         o,
         "UPDATE",
         [id],
         body,
-        [...new Set([...changed, "LastModifiedDate"])],
+        [...new Set([...listed, "LastModifiedDate"])],
         userId,
         options.client,
         stamp,
