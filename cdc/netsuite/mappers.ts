@@ -45,6 +45,29 @@ function failure(r: InboundRecord, error: z.ZodError): MapResult {
   };
 }
 
+/**
+ * A SuiteQL item as the mappers read it: NetSuite answers strings and omits null fields; a null
+ * is taken as omitted, a JSON number as its decimal text and a boolean as "T"/"F", so an answer
+ * typed differently reads the same. The item's own `links` are not data.
+ */
+function suiteqlRow(fields: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(fields)) {
+    if (v === null || v === undefined || k === "links") continue;
+    out[k] =
+      typeof v === "number" && Number.isFinite(v)
+        ? String(v).includes("e")
+          ? v.toFixed(20).replace(/\.?0+$/, "")
+          : String(v)
+        : typeof v === "boolean"
+          ? v
+            ? "T"
+            : "F"
+          : v;
+  }
+  return out;
+}
+
 const customerRow = z.object({
   id: z.string(),
   companyname: z.string().optional(),
@@ -78,7 +101,7 @@ export const netsuiteMappers: Mapper[] = [
     entityType: "customer",
     requiredFields: ["id", "companyname", "externalid", "currency"],
     parse(r) {
-      const p = customerRow.safeParse(r.fields);
+      const p = customerRow.safeParse(suiteqlRow(r.fields));
       if (!p.success) return failure(r, p.error);
       const d = p.data;
       return {
@@ -107,7 +130,7 @@ export const netsuiteMappers: Mapper[] = [
     entityType: "invoice",
     requiredFields: ["id", "tranid", "externalid", "foreigntotal", "taxtotal", "voided"],
     parse(r) {
-      const p = invoiceRow.safeParse(r.fields);
+      const p = invoiceRow.safeParse(suiteqlRow(r.fields));
       if (!p.success) return failure(r, p.error);
       const d = p.data;
       const tax = money(d.taxtotal ?? "0");
@@ -140,7 +163,7 @@ export const netsuiteMappers: Mapper[] = [
     entityType: "payment",
     requiredFields: ["id", "invoice", "amount", "trandate"],
     parse(r) {
-      const p = paymentRow.safeParse(r.fields);
+      const p = paymentRow.safeParse(suiteqlRow(r.fields));
       if (!p.success) return failure(r, p.error);
       const d = p.data;
       const amount = cents(d.amount);

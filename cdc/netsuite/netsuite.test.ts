@@ -22,6 +22,7 @@ import type { PollContext } from "../engine/types.ts";
 import { NetSuiteSandbox } from "../sandbox/netsuite/server.ts";
 import { NetSuiteClient, NetSuiteError } from "./client.ts";
 import { formatNetSuiteTime, NetSuiteConnector } from "./connector.ts";
+import { netsuiteMappers } from "./mappers.ts";
 
 let t: TestDatabase;
 let sandbox: NetSuiteSandbox;
@@ -322,5 +323,82 @@ describe("NetSuite connector", () => {
     await expect(wrong.suiteql("SELECT c.id FROM customer c", 5, 0)).rejects.toMatchObject({
       code: "TOKEN_REFUSED",
     });
+  });
+
+  it("a bulk import: more rows share one lastmodifieddate than a poll reads, and polls still advance through them", async () => {
+    const c = new NetSuiteConnector({
+      name: "ns-bulk",
+      baseUrl,
+      auth: { accessToken: token },
+      pageSize: 2,
+      maxPagesPerPoll: 2,
+    });
+    // Fifteen customers stamped in one second, the newest rows of the account.
+    const at = new Date("2027-01-01T00:00:00Z");
+    const ids = Array.from({ length: 15 }, (_, i) =>
+      sandbox.addCustomer({ companyname: `Bulk ${i}`, lastModified: at }),
+    );
+    const before = sandbox.requests.length;
+    let polls = 0;
+    for (; polls < 60; polls++) {
+      const result = await poll(c, "customer");
+      if (!result.more) break;
+    }
+    // Reading 4 rows a poll, a poll restarting at the cursor minus the lookback (offset 0) read the
+    // same 4 rows of that second for ever; the keyset moves on.
+    expect(polls).toBeLessThan(60);
+    const inbox = await t.db
+      .select({ externalId: schema.inboxEvent.externalId })
+      .from(schema.inboxEvent)
+      .where(eq(schema.inboxEvent.source, "ns-bulk"));
+    const seen = new Set(inbox.map((r) => r.externalId));
+    for (const id of ids) expect(seen.has(id)).toBe(true);
+    const cursor = (await cursorOf("ns-bulk", "customer"))!.cursor;
+    expect(cursor).toEqual({ lastModified: "2027-01-01 00:00:00", id: ids.at(-1) });
+    // Every page was a keyset query at offset 0 within the documented limits.
+    const pages = sandbox.requests.slice(before).filter((r) => r.q?.includes("FROM customer"));
+    expect(pages.every((r) => r.offset === 0 && r.limit === 2)).toBe(true);
+  });
+
+  it("SuiteQL items as documented (strings, nulls omitted, a links list in each item) map; nulls and JSON numbers read the same", () => {
+    const mapper = netsuiteMappers.find((m) => m.object === "invoice")!;
+    // An item of POST /services/rest/query/v1/suiteql as NetSuite answers it ("Executing SuiteQL
+    // Queries Through REST Web Services", "Collection Paging").
+    const documented = {
+      links: [],
+      id: "2045",
+      tranid: "INV10045",
+      externalid: "6f1c9a56-3d4b-4b8e-9a4f-2b7d8e1c0a11",
+      entity: "107",
+      status: "A",
+      voided: "F",
+      foreigntotal: "1375.00",
+      taxtotal: "125.00",
+      currency: "USD",
+      trandate: "2026-01-31",
+      lastmodified: "2026-02-01 09:30:00",
+    };
+    const record = (fields: Record<string, unknown>) => ({
+      system: "ERP" as const,
+      object: "invoice",
+      externalId: "2045",
+      op: "UPSERT" as const,
+      fields,
+      dedupeKey: `invoice:2045:${JSON.stringify(fields)}`,
+    });
+    const a = mapper.parse(record(documented));
+    expect(a.kind).toBe("changes");
+    const typed = mapper.parse(
+      record({ ...documented, foreigntotal: 1375, taxtotal: 125.5, voided: false, email: null }),
+    );
+    expect(typed.kind).toBe("changes");
+    if (a.kind === "changes" && typed.kind === "changes") {
+      expect(a.changes[0]!.fields).toMatchObject({ erpNumber: "INV10045" });
+      expect(typed.changes[0]!.fields).toMatchObject({
+        erpNumber: "INV10045",
+        total: "1375.00",
+        tax: "125.50",
+      });
+    }
   });
 });
