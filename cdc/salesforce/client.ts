@@ -77,6 +77,17 @@ export function errorCodeOf(err: unknown): string | undefined {
   return typeof e?.errorCode === "string" ? e.errorCode : undefined;
 }
 
+/** A refused access token: REST's 401 INVALID_SESSION_ID, or the identity endpoints' 401/403
+ *  (`Bad_OAuth_Token`, `Missing_OAuth_Token`, as jsforce reports a plain-text error body). */
+function tokenRefused(err: unknown): boolean {
+  const code = errorCodeOf(err);
+  return (
+    code === "INVALID_SESSION_ID" ||
+    code === "ERROR_HTTP_401" ||
+    (code === "ERROR_HTTP_403" && /OAuth_Token/.test((err as Error).message))
+  );
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SalesforceClient {
@@ -129,25 +140,50 @@ export class SalesforceClient {
       this.conn.accessToken = res.access_token;
       this.userId = res.id.split("/").pop();
     } else if (!this.reauthentications) {
-      // A given token: find out whose it is (loop prevention needs the integration user).
-      const info = await this.conn.request<{ user_id?: string }>("/services/oauth2/userinfo");
-      this.userId = info.user_id;
+      // A given token: find out whose it is (loop prevention needs the integration user). A token
+      // that expired before the start is renewed with the refresh token (UserInfo refuses it with
+      // 403 Bad_OAuth_Token, not the REST API's 401 INVALID_SESSION_ID).
+      try {
+        const info = await this.conn.request<{ user_id?: string }>("/services/oauth2/userinfo");
+        this.userId = info.user_id;
+      } catch (err) {
+        if (!tokenRefused(err)) {
+          // e.g. a token without the openid/id scope: loop prevention then relies on
+          // SALESFORCE_INTEGRATION_USER_IDS and changeOrigin.
+          this.options.log?.("salesforce userinfo unavailable; integration user unknown", {
+            error: (err as Error).message,
+          });
+        } else if (a.refreshToken && a.clientId) {
+          this.options.log?.("salesforce access token refused at start; renewing it");
+          await this.refresh(a);
+        } else {
+          throw new SalesforceApiError(
+            "the configured SALESFORCE_ACCESS_TOKEN is refused (expired or revoked) and no refresh token is configured",
+            "INVALID_SESSION_ID",
+            { cause: err },
+          );
+        }
+      }
     } else if (a.refreshToken && a.clientId) {
-      const oauth2 = new jsforce.OAuth2({
-        loginUrl: a.loginUrl ?? "https://login.salesforce.com",
-        clientId: a.clientId,
-        clientSecret: a.clientSecret,
-      });
-      const res = await oauth2.refreshToken(a.refreshToken);
-      this.conn.instanceUrl = res.instance_url ?? this.conn.instanceUrl;
-      this.conn.accessToken = res.access_token;
-      this.userId = res.id?.split("/").pop() ?? this.userId;
+      await this.refresh(a);
     } else {
       throw new SalesforceApiError(
         "the Salesforce session expired and no refresh token or password is configured",
         "INVALID_SESSION_ID",
       );
     }
+  }
+
+  private async refresh(a: Extract<SalesforceAuth, { kind: "token" }>): Promise<void> {
+    const oauth2 = new jsforce.OAuth2({
+      loginUrl: a.loginUrl ?? "https://login.salesforce.com",
+      clientId: a.clientId,
+      clientSecret: a.clientSecret,
+    });
+    const res = await oauth2.refreshToken(a.refreshToken!);
+    this.conn.instanceUrl = res.instance_url ?? this.conn.instanceUrl;
+    this.conn.accessToken = res.access_token;
+    this.userId = res.id?.split("/").pop() ?? this.userId;
   }
 
   private async reauthenticate(): Promise<void> {

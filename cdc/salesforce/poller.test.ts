@@ -311,6 +311,45 @@ describe("API limits and sessions", () => {
     expect((await hubView(t.db, current, "Account")).size).toBe(2);
   });
 
+  it("a given access token that expired before the start is renewed with the refresh token", async () => {
+    const { org } = await setup();
+    const { accessToken, refreshToken } = sandbox.issueSession();
+    sandbox.expireSessions();
+    const tokenClient = (refresh?: string) =>
+      new SalesforceClient({
+        auth: {
+          kind: "token",
+          instanceUrl: sandbox.url,
+          accessToken,
+          ...(refresh
+            ? {
+                refreshToken: refresh,
+                loginUrl: sandbox.url,
+                clientId: sandbox.options.clientId,
+                clientSecret: sandbox.options.clientSecret,
+              }
+            : {}),
+        },
+        apiVersion: "62.0",
+        slowDownShare: 0.8,
+        slowDownDelayMs: 0,
+        limitPauseMs: 60_000,
+        httpTimeoutMs: 10_000,
+        clientName: "pshub",
+      });
+    // UserInfo refuses the stale token with 403 Bad_OAuth_Token (the identity endpoints' format).
+    const renewed = tokenClient(refreshToken);
+    await renewed.connect();
+    expect(renewed.userId).toBe(org.integrationUserId);
+    expect(renewed.conn.accessToken).not.toBe(accessToken);
+    expect(sandbox.requests.some((r) => r.status === 403)).toBe(true);
+    await renewed.call((c) => c.query("SELECT Id FROM Account"));
+    // Without a refresh token the start fails, saying why.
+    await expect(tokenClient().connect()).rejects.toThrow(
+      /SALESFORCE_ACCESS_TOKEN is refused .* no refresh token/,
+    );
+  });
+
   it("fails clearly when re-authentication itself is refused", async () => {
     const { client } = await setup();
     await client.call((c) => c.query("SELECT Id FROM Account"));

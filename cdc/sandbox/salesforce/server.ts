@@ -296,6 +296,15 @@ export class SalesforceSandbox {
     const auth = /^(Bearer|OAuth) (.+)$/.exec(req.headers.authorization ?? "");
     const session = auth ? this.sessions.get(auth[2]!) : undefined;
     if (!session) {
+      // The identity endpoints (UserInfo, the identity URL) refuse a bad token with 403 and a
+      // plain-text code, not the REST API's 401 error list.
+      if (new URL(req.url ?? "/", this.url).pathname.startsWith("/services/oauth2/userinfo")) {
+        record(403);
+        this.send(res, 403, auth ? "Bad_OAuth_Token" : "Missing_OAuth_Token", {
+          "Content-Type": "text/plain;charset=UTF-8",
+        });
+        return;
+      }
       record(401);
       this.send(res, 401, [
         { message: "Session expired or invalid", errorCode: "INVALID_SESSION_ID" },
