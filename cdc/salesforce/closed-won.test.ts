@@ -107,6 +107,61 @@ describe("closed-won → convertOpportunity", () => {
     expect(await contractsOf(opp)).toHaveLength(1);
   });
 
+  it("a deal whose Tax_Jurisdiction__c differs from its account's is refused naming it; aligned in the source, it converts", async () => {
+    const basics = await seedBasics(t.db);
+    await t.db.insert(schema.taxRate).values({
+      jurisdiction: `${basics.jurisdiction}-B`,
+      rate: "0.0500",
+      validFrom: "2020-01-01",
+    });
+    const opp = await wonOpportunity(t.db, basics, {
+      taxJurisdiction: `${basics.jurisdiction}-B`,
+    });
+    const hook = closedWonHook({ autoConvert: true });
+    const err = await t.db
+      .transaction((tx) => hook.run(tx, applied("opportunity", opp)))
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(RemediableError);
+    expect(err.exception).toMatchObject({ owner: "SALES_OPS", code: "CONVERSION_BLOCKED" });
+    expect(err.exception.remediation).toMatch(
+      new RegExp(
+        `Fix Opportunity\\.Tax_Jurisdiction__c on .*: tax jurisdiction ${basics.jurisdiction}-B differs from the account's ${basics.jurisdiction}`,
+      ),
+    );
+    expect(await contractsOf(opp)).toHaveLength(0);
+    await t.db
+      .update(schema.opportunity)
+      .set({ taxJurisdiction: basics.jurisdiction })
+      .where(eq(schema.opportunity.id, opp));
+    await t.db.transaction((tx) => hook.run(tx, applied("opportunity", opp)));
+    expect(await contractsOf(opp)).toHaveLength(1);
+  });
+
+  it("an account without a jurisdiction takes the deal's at conversion", async () => {
+    const basics = await seedBasics(t.db);
+    await t.db
+      .update(schema.customer)
+      .set({ taxJurisdiction: null })
+      .where(eq(schema.customer.id, basics.customerId));
+    await t.db.insert(schema.taxRate).values({
+      jurisdiction: `${basics.jurisdiction}-D`,
+      rate: "0.0700",
+      validFrom: "2020-01-01",
+    });
+    const opp = await wonOpportunity(t.db, basics, {
+      taxJurisdiction: `${basics.jurisdiction}-D`,
+    });
+    await t.db.transaction((tx) =>
+      closedWonHook({ autoConvert: true }).run(tx, applied("opportunity", opp)),
+    );
+    expect(await contractsOf(opp)).toHaveLength(1);
+    const [cust] = await t.db
+      .select({ taxJurisdiction: schema.customer.taxJurisdiction })
+      .from(schema.customer)
+      .where(eq(schema.customer.id, basics.customerId));
+    expect(cust!.taxJurisdiction).toBe(`${basics.jurisdiction}-D`);
+  });
+
   it("does nothing in manual mode", async () => {
     const basics = await seedBasics(t.db);
     const opp = await wonOpportunity(t.db, basics);

@@ -124,6 +124,7 @@ describe("Salesforce CRM mappers", () => {
       CloseDate: "2026-11-30",
       Billing_Model__c: "Fixed Fee",
       Legal_Entity__c: "US",
+      Tax_Jurisdiction__c: "US-NY",
       Contract_Type__c: "Services",
       Start_Date__c: "2027-01-01",
       Installments__c: 4,
@@ -160,6 +161,7 @@ describe("Salesforce CRM mappers", () => {
       amount: "125000.5",
       billingModel: "FIXED_FEE",
       legalEntityId,
+      taxJurisdiction: "US-NY",
       startDate: "2027-01-01",
       installments: 4,
     });

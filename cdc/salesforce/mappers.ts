@@ -210,6 +210,7 @@ export function salesforceMappers(ctx: MapperContext): Mapper[] {
           fields.billingModel = r.picklist("billingModel", "billingModel", "SALES_OPS");
         if (r.has("legalEntity")) fields.legalEntityId = r.legalEntity("legalEntity");
         if (r.has("contractType")) r.picklist("contractType", "contractType", "SALES_OPS");
+        r.put(fields, "taxJurisdiction", "taxJurisdiction", text);
         r.put(fields, "startDate", "startDate", date);
         r.put(fields, "endDate", "endDate", date);
         r.put(fields, "paymentTermsDays", "paymentTermsDays", integer);

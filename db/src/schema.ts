@@ -266,6 +266,12 @@ export const opportunity = pgTable(
     convertedAt: timestamptz(),
     /** Commercial terms that conversion turns into a contract (all optional until then). */
     legalEntityId: uuid().references(() => legalEntity.id),
+    /**
+     * The deal's tax jurisdiction (Opportunity.Tax_Jurisdiction__c), when the deal names one. The
+     * hub taxes per customer, so conversion requires it to agree with the account's (and gives it
+     * to an account that has none).
+     */
+    taxJurisdiction: text(),
     startDate: date(),
     endDate: date(),
     paymentTermsDays: integer(),

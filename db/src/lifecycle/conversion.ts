@@ -4,7 +4,9 @@
  * terms (RETAINER) — in one transaction.
  *
  * It validates first what every later failure would grow from: the account hierarchy, the legal
- * entity, the tax jurisdiction (and a tax rate for it), the currency, the billing model and its
+ * entity, the tax jurisdiction (the account's, else the deal's, else the legal entity's; a deal
+ * naming another than its account's is refused, since the hub taxes per customer; and a tax rate
+ * for it), the currency, the billing model and its
  * terms. Whatever is missing is reported at once: a VALIDATION_FAILED error listing the problems,
  * and a sync exception for SALES_OPS whose remediation names each field and record.
  */
@@ -101,8 +103,23 @@ export const convertOpportunity = defineOperation({
       problem(oppRecord, "Opportunity.Legal_Entity__c", `legal entity ${legalEntityId} is unknown`);
     }
 
-    // Tax jurisdiction: the account's, else the legal entity's; it must have a rate.
-    const jurisdiction = cust.taxJurisdiction ?? entity?.taxJurisdiction ?? null;
+    // Tax jurisdiction: the account's, else the deal's, else the legal entity's; it must have a
+    // rate. The hub taxes per customer, so a deal naming another jurisdiction than its account
+    // cannot be converted as it stands (it would be invoiced under the account's).
+    if (
+      opp.taxJurisdiction &&
+      cust.taxJurisdiction &&
+      opp.taxJurisdiction !== cust.taxJurisdiction
+    ) {
+      problem(
+        oppRecord,
+        "Opportunity.Tax_Jurisdiction__c",
+        `tax jurisdiction ${opp.taxJurisdiction} differs from the account's ${cust.taxJurisdiction} (the hub taxes per customer)`,
+      );
+    }
+    const jurisdiction =
+      cust.taxJurisdiction ?? opp.taxJurisdiction ?? entity?.taxJurisdiction ?? null;
+    const fromDeal = !cust.taxJurisdiction && !!opp.taxJurisdiction;
     if (!jurisdiction) {
       problem(custRecord, "Account.Tax_Jurisdiction__c", "no tax jurisdiction");
     } else {
@@ -113,8 +130,8 @@ export const convertOpportunity = defineOperation({
         .limit(1);
       if (!rate) {
         problem(
-          custRecord,
-          "Account.Tax_Jurisdiction__c",
+          fromDeal ? oppRecord : custRecord,
+          fromDeal ? "Opportunity.Tax_Jurisdiction__c" : "Account.Tax_Jurisdiction__c",
           `tax jurisdiction ${jurisdiction} has no tax rate`,
         );
       }

@@ -93,6 +93,7 @@ const opportunityColumns = {
   billingModel: "enum:billing_model",
   isWon: "boolean",
   legalEntityId: "uuid",
+  taxJurisdiction: "text",
   startDate: "date",
   endDate: "date",
   paymentTermsDays: "integer",

@@ -1,0 +1,1 @@
+ALTER TABLE "opportunity" ADD COLUMN "tax_jurisdiction" text;
