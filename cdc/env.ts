@@ -25,7 +25,8 @@ export const cdcEnvSchema = dbEnvSchema.extend(salesforceEnv.shape).extend({
   /** … or a file holding it. */
   NETSUITE_PRIVATE_KEY_FILE: z.string().min(1).optional(),
   NETSUITE_JWT_ALGORITHM: z
-    .enum(["PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "RS256"])
+    // NetSuite's documented client-assertion algorithms (RSA PKCS#1 v1.5, RS256, is not one).
+    .enum(["PS256", "PS384", "PS512", "ES256", "ES384", "ES512"])
     .default("PS256"),
   NETSUITE_TOKEN_URL: url.optional(),
   NETSUITE_POLL_INTERVAL_MS: ms(60_000),

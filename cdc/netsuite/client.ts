@@ -93,7 +93,9 @@ export class NetSuiteClient {
     const alg = cc.algorithm ?? "PS256";
     const key = await importPKCS8(cc.privateKey, alg);
     const now = Math.floor(Date.now() / 1000);
-    const assertion = await new SignJWT({ scope: (cc.scope ?? "rest_webservices").split(/[ ,]+/) })
+    // scope: "restlets, rest_webservices, suite_analytics, or all of them, separated by a comma".
+    const scope = (cc.scope ?? "rest_webservices").split(/[ ,]+/).filter(Boolean).join(",");
+    const assertion = await new SignJWT({ scope })
       .setProtectedHeader({ alg, typ: "JWT", kid: cc.certificateId })
       .setIssuer(cc.clientId)
       .setAudience(tokenUrl)

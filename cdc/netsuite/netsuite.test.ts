@@ -310,6 +310,29 @@ describe("NetSuite connector", () => {
     });
     const page = await client.suiteql("SELECT c.id FROM customer c ORDER BY c.id", 5, 0);
     expect(page.items.length).toBeGreaterThan(0);
+    // The claims as "The Request Token Structure" lists them: scope a comma-separated string.
+    expect(sandbox.assertions.at(-1)).toMatchObject({
+      iss: "client-1",
+      scope: "rest_webservices",
+      aud: `${baseUrl}/services/rest/auth/oauth2/v1/token`,
+    });
+    const claims = sandbox.assertions.at(-1) as { exp: number; iat: number };
+    expect(claims.exp - claims.iat).toBeLessThanOrEqual(3600);
+    // RS256 (RSA PKCS#1 v1.5) is not a documented algorithm: refused.
+    const rs256 = new NetSuiteClient({
+      baseUrl,
+      auth: {
+        clientCredentials: {
+          clientId: "client-1",
+          certificateId: "cert-1",
+          algorithm: "RS256",
+          privateKey: privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+        },
+      },
+    });
+    await expect(rs256.suiteql("SELECT c.id FROM customer c", 5, 0)).rejects.toMatchObject({
+      code: "TOKEN_REFUSED",
+    });
     const wrong = new NetSuiteClient({
       baseUrl,
       auth: {

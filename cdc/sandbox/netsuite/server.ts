@@ -9,7 +9,8 @@
  * - `GET|PATCH /services/rest/record/v1/{customer|invoice}/{id}` and `PUT …/eid:{externalId}`
  *   (upsert by external id, for write-back).
  * - `POST /services/rest/auth/oauth2/v1/token`: OAuth 2.0 client credentials (M2M) with a JWT
- *   client assertion (PS256/RS256/ES256) verified against the registered certificate's public key.
+ *   client assertion (PS256/384/512, ES256/384/512 — RS256 is refused, as NetSuite documents)
+ *   verified against the public key of the certificate its kid names.
  * - Errors as NetSuite sends them: `{ type, title, status, "o:errorDetails": [{ detail,
  *   "o:errorCode" }] }` (INVALID_LOGIN 401, INVALID_PARAMETER 400, NONEXISTENT_ID 404,
  *   CONCURRENCY_LIMIT_EXCEEDED 429, 503); faults on request: 429, 503, timeouts.
@@ -177,6 +178,9 @@ export class NetSuiteSandbox implements TableSource {
   }
 
   /** Registers an OAuth 2.0 client-credentials integration (certificate mapping). */
+  /** The claims of every client assertion that verified (tests: scope, lifetime). */
+  readonly assertions: Record<string, unknown>[] = [];
+
   registerClient(client: OAuthClient): void {
     this.clients.push(client);
   }
@@ -693,16 +697,28 @@ export class NetSuiteSandbox implements TableSource {
       return res.end(JSON.stringify({ error: "unsupported_grant_type" }));
     }
     const assertion = form.get("client_assertion") ?? "";
+    // "The Request Token Structure": typ JWT; alg PS256/384/512 or ES256/384/512; kid = the
+    // certificate id of the mapping; iss = the integration's client id; scope = restlets,
+    // rest_webservices, suite_analytics, comma-separated; aud = the token endpoint; exp at most
+    // 60 minutes after iat.
     const getKey: JWTVerifyGetKey = async (header) => {
       const client = this.clients.find((c) => c.certificateId === header.kid);
       if (!client) throw new Error("unknown certificate");
       return importSPKI(client.publicKeyPem, header.alg ?? client.algorithm);
     };
     try {
-      const { payload } = await jwtVerify(assertion, getKey, {
+      const { payload, protectedHeader } = await jwtVerify(assertion, getKey, {
         audience: `${this.baseUrl}/services/rest/auth/oauth2/v1/token`,
+        algorithms: ["PS256", "PS384", "PS512", "ES256", "ES384", "ES512"],
+        typ: "JWT",
       });
-      if (!this.clients.some((c) => c.clientId === payload.iss)) throw new Error("unknown client");
+      this.assertions.push(payload);
+      const mapped = this.clients.find((c) => c.certificateId === protectedHeader.kid);
+      if (mapped?.clientId !== payload.iss) throw new Error("unknown client");
+      const scopes = Array.isArray(payload.scope)
+        ? payload.scope.map(String)
+        : String(payload.scope ?? "").split(",");
+      if (!scopes.map((x) => x.trim()).includes("rest_webservices")) throw new Error("scope");
       if (
         typeof payload.exp !== "number" ||
         typeof payload.iat !== "number" ||
