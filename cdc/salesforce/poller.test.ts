@@ -360,6 +360,30 @@ describe("API limits and sessions", () => {
     );
   });
 
+  it("QUERY_TIMEOUT: a REST full load goes on as a Bulk 2.0 job; an incremental page is halved", async () => {
+    const { client, org } = await setup();
+    for (let i = 0; i < 5; i++) org.create("Account", { Name: `T${i}`, CurrencyIsoCode: "USD" });
+    const { p, run } = poller(client, "Account", { pageSize: 800 });
+    // The error body as REST API documents it for a query that runs too long.
+    const timeout = {
+      errorCode: "QUERY_TIMEOUT",
+      message: "Your query request was running for too long.",
+    };
+    // The full load's query (WHERE SystemModstamp <= the high-water mark), once.
+    sandbox.failNext(400, { ...timeout, match: /LastModifiedById.*SystemModstamp(\+|%20)%3C%3D/ });
+    await run();
+    expect(
+      sandbox.requests.some((r) => r.path.endsWith("/jobs/query") && r.method === "POST"),
+    ).toBe(true);
+    expect((await hubView(t.db, current, "Account")).size).toBe(5);
+    org.advanceClock(2000);
+    org.create("Account", { Name: "Late", CurrencyIsoCode: "USD" });
+    sandbox.failNext(400, { ...timeout, match: /LIMIT(\+|%20)800/ });
+    await run();
+    expect(p.pageLimit).toBe(400);
+    expect((await hubView(t.db, current, "Account")).size).toBe(6);
+  });
+
   it("rides out 503s on reads (jsforce retries with backoff)", async () => {
     const { client } = await setup();
     sandbox.failNext(503, { times: 2 });

@@ -81,14 +81,20 @@ function contentHash(fields: Record<string, unknown>): string {
     .slice(0, 12);
 }
 
+/** The smallest incremental page QUERY_TIMEOUT halves the page size down to. */
+const MIN_PAGE_SIZE = 200;
+
 export class ObjectPoller {
   readonly selectFields: string[];
+  /** Rows per incremental page: `pageSize`, halved after each QUERY_TIMEOUT (for the process). */
+  pageLimit: number;
 
   constructor(
     private readonly client: SalesforceClient,
     readonly options: PollerOptions,
   ) {
     this.selectFields = [...new Set([...SYSTEM_FIELDS, ...options.fields])];
+    this.pageLimit = options.pageSize;
   }
 
   private get soqlFields() {
@@ -154,8 +160,46 @@ export class ObjectPoller {
       if (err instanceof ApiPausedError) {
         return { records: 0, more: false, pausedUntil: err.until, apiBudget: this.budget() };
       }
+      if (errorCodeOf(err) === "QUERY_TIMEOUT") return this.onQueryTimeout(cursor, ctx, err);
       throw err;
     }
+  }
+
+  /**
+   * QUERY_TIMEOUT ("Your query request was running for too long"): a REST full load goes on as a
+   * Bulk API 2.0 query job (what Salesforce advises for large queries; it starts over, the rows
+   * already read are duplicates), an incremental page is halved (down to MIN_PAGE_SIZE; below
+   * that the error stands and the engine backs off).
+   */
+  private async onQueryTimeout(
+    cursor: ObjectCursor,
+    ctx: PollContext,
+    err: unknown,
+  ): Promise<PollResult> {
+    const o = this.options;
+    if (cursor.phase !== "incremental" && cursor.full?.mode === "rest") {
+      o.log?.("query timed out; the full load goes on with Bulk API 2.0", { object: o.object });
+      await ctx.ingest(
+        [],
+        this.cursorUpdate({
+          ...cursor,
+          full: {
+            ...cursor.full,
+            mode: "bulk",
+            started: false,
+            nextRecordsUrl: undefined,
+            loaded: 0,
+          },
+        }),
+      );
+      return { records: 0, more: true, apiBudget: this.budget() };
+    }
+    if (cursor.phase === "incremental" && this.pageLimit > MIN_PAGE_SIZE) {
+      this.pageLimit = Math.max(MIN_PAGE_SIZE, Math.floor(this.pageLimit / 2));
+      o.log?.("query timed out; smaller pages", { object: o.object, pageSize: this.pageLimit });
+      return { records: 0, more: true, apiBudget: this.budget() };
+    }
+    throw err;
   }
 
   async count(where: string): Promise<number> {
@@ -362,10 +406,9 @@ export class ObjectPoller {
     const where = cursor.id
       ? `(SystemModstamp > ${lit} OR (SystemModstamp = ${lit} AND Id > ${soqlString(cursor.id)}))`
       : `SystemModstamp >= ${lit}`;
-    const soql = `SELECT ${this.soqlFields} FROM ${o.object} WHERE ${where} ORDER BY SystemModstamp ASC, Id ASC LIMIT ${o.pageSize}`;
-    const res = await this.client.call((c) =>
-      c.query(soql, { autoFetch: true, maxFetch: o.pageSize }),
-    );
+    const limit = this.pageLimit;
+    const soql = `SELECT ${this.soqlFields} FROM ${o.object} WHERE ${where} ORDER BY SystemModstamp ASC, Id ASC LIMIT ${limit}`;
+    const res = await this.client.call((c) => c.query(soql, { autoFetch: true, maxFetch: limit }));
     const rows = res.records as JsRecord[];
     const records = rows.map((row) => this.toRecord(row, true));
     const last = records.at(-1);
@@ -376,7 +419,7 @@ export class ObjectPoller {
     const lagMs = last?.sourceModifiedAt
       ? Math.max(0, Date.now() - Date.parse(last.sourceModifiedAt))
       : undefined;
-    if (records.length >= o.pageSize) {
+    if (records.length >= limit) {
       await ctx.ingest(records, this.cursorUpdate(cursor, lagMs));
       return { records: records.length, more: true, apiBudget: this.budget() };
     }
