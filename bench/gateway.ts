@@ -22,7 +22,7 @@
  * sampled before every cell and printed. Appends the table to bench/RESULTS.md.
  */
 import { type ChildProcess, fork } from "node:child_process";
-import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -99,6 +99,18 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ)
+  } catch {
+    return Number.NaN;
+  }
+}
+
 const loads: number[] = [];
 const sampleLoad = () => {
   const value = loadavg()[0] ?? Number.NaN;
@@ -149,6 +161,7 @@ try {
   log.info({ invoices: invoiceCount, distinct: distinct.length }, "seeded");
 
   // ---------------------------------------------------------------- subgraphs: five processes
+  const subgraphChildren: Child[] = [];
   const subgraphUrls: Record<string, string> = {};
   const subgraphEnv: Record<string, string> = {};
   const ready: Promise<void>[] = [];
@@ -165,6 +178,7 @@ try {
       process.env.BENCH_SUBGRAPH_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
     );
     children.push(child);
+    subgraphChildren.push(child);
     ready.push(waitUntil(child, httpOk(`http://127.0.0.1:${port}/healthz`)));
   }
   await Promise.all(ready);
@@ -305,13 +319,30 @@ try {
   });
   loader = loadProcess;
   await new Promise((resolve) => loadProcess.once("message", resolve));
-  const runCell = (cell: LoadCell) =>
-    new Promise<LoadResult>((resolve) => {
-      loadProcess.once("message", (result) => resolve(result as LoadResult));
+  // The CPU the target and the subgraphs use over the measured part of a cell, per request: less
+  // sensitive to the machine's load than throughput (CPU a process waits for is not counted).
+  const subgraphCpu = () =>
+    subgraphChildren.reduce((sum, child) => sum + cpuSeconds(child.process.pid), 0);
+  const runCell = (cell: LoadCell, target: Target) =>
+    new Promise<LoadResult & { targetCpuMs: number; subgraphCpuMs: number }>((resolve) => {
+      let from = { target: Number.NaN, subgraphs: Number.NaN };
+      const timer = setTimeout(() => {
+        from = { target: cpuSeconds(target.child.process.pid), subgraphs: subgraphCpu() };
+      }, cell.warmupS * 1000);
+      loadProcess.once("message", (message) => {
+        clearTimeout(timer);
+        const result = message as LoadResult;
+        const perRequest = (seconds: number) => (seconds * 1000) / Math.max(1, result.requests);
+        resolve({
+          ...result,
+          targetCpuMs: perRequest(cpuSeconds(target.child.process.pid) - from.target),
+          subgraphCpuMs: perRequest(subgraphCpu() - from.subgraphs),
+        });
+      });
       loadProcess.send(cell);
     });
 
-  type Cell = LoadResult & { load: number };
+  type Cell = LoadResult & { load: number; targetCpuMs: number; subgraphCpuMs: number };
   const results = new Map<string, Cell[]>(); // `${target}@${connections}` → one per round
   const started = Date.now();
   for (let round = 0; round < rounds; round++) {
@@ -319,12 +350,15 @@ try {
       for (let i = 0; i < targets.length; i++) {
         const target = targets[(i + round) % targets.length] as Target;
         const load = sampleLoad();
-        const result = await runCell({
-          url: target.url,
-          warmupS: warmup,
-          durationS: duration,
-          clients: clientBodies.slice(0, connections),
-        });
+        const result = await runCell(
+          {
+            url: target.url,
+            warmupS: warmup,
+            durationS: duration,
+            clients: clientBodies.slice(0, connections),
+          },
+          target,
+        );
         if (result.p50 < 0) {
           result.p50 = Number.NaN;
           result.p99 = Number.NaN;
@@ -332,7 +366,7 @@ try {
         const key = `${target.key}@${connections}`;
         results.set(key, [...(results.get(key) ?? []), { ...result, load }]);
         process.stdout.write(
-          `round ${round + 1}/${rounds} c=${String(connections).padStart(2)} ${target.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}  load ${load.toFixed(1)}\n`,
+          `round ${round + 1}/${rounds} c=${String(connections).padStart(2)} ${target.key.padEnd(13)} ${result.rps.toFixed(0).padStart(5)} req/s  p50 ${result.p50.toFixed(1)} ms  p99 ${result.p99.toFixed(1)} ms  errors ${result.errors}  cpu/req ${result.targetCpuMs.toFixed(2)} + ${result.subgraphCpuMs.toFixed(2)} ms  load ${load.toFixed(1)}\n`,
         );
       }
     }
@@ -363,8 +397,8 @@ try {
     ["sql-floor", "÷ (f)"],
   ].filter(([key]) => present.has(key ?? ""));
   const lines = [
-    `| clients | target | req/s | p50 ms | p99 ms | errors | ${ratioColumns.map(([, name]) => `req/s ${name}`).join(" | ")} |`,
-    `|---:|---|---:|---:|---:|---:|${ratioColumns.map(() => "---:|").join("")}`,
+    `| clients | target | req/s | p50 ms | p99 ms | errors | target CPU ms/req | subgraphs CPU ms/req | ${ratioColumns.map(([, name]) => `req/s ${name}`).join(" | ")} |`,
+    `|---:|---|---:|---:|---:|---:|---:|---:|${ratioColumns.map(() => "---:|").join("")}`,
   ];
   for (const connections of concurrencies) {
     for (const target of targets) {
@@ -382,7 +416,13 @@ try {
         )} | ${spread(
           runs.map((run) => run.p99),
           f1,
-        )} | ${errors} | ${ratioColumns
+        )} | ${errors} | ${spread(
+          runs.map((run) => run.targetCpuMs),
+          f2,
+        )} | ${spread(
+          runs.map((run) => run.subgraphCpuMs),
+          f2,
+        )} | ${ratioColumns
           .map(([key]) => (mine ? ratio(target.key, key ?? "", connections) : ""))
           .join(" | ")} |`,
       );
@@ -411,7 +451,7 @@ try {
   const header = `## gateway — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}${quick ? " (--quick)" : ""}
 
 Requests: ${first.map((operation) => operation.description).join("; ")}. Each of the N clients has its own sequence of ${sequences[0]?.length ?? 0} requests: its own invoice list (one customer, one of ${10} sort orders: ${Math.min(maxClients, trees.length * 10)} distinct lists), then every customer's tree and one of its invoices, starting at its own offset; ${distinct.length} distinct requests in all. ${trees.length} customers, ${invoiceCount} invoices (3 lines, 1 payment each).
-${rounds} rounds; in each, every (clients, target) cell once, the target order rotated per round; a cell is ${warmup} s unmeasured then ${duration} s measured, closed-loop clients on keep-alive connections from one load process. Cells: median (min–max) over the rounds; ratios: per round, then median (min–max). ${minutes.toFixed(1)} min of load.
+${rounds} rounds; in each, every (clients, target) cell once, the target order rotated per round; a cell is ${warmup} s unmeasured then ${duration} s measured, closed-loop clients on keep-alive connections from one load process. Cells: median (min–max) over the rounds; ratios: per round, then median (min–max). CPU ms/req: the user + system CPU (from /proc) the target process, and the five subgraph processes together, used during the measured seconds, divided by the requests measured. ${minutes.toFixed(1)} min of load.
 Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the load process, the target, the five subgraph processes (idle targets too) and Postgres share these cores; ${loadLine}.
 Answers: every target answered all ${distinct.length} distinct requests with the same data as ${reference0.key}, one at a time and 50 in flight, before the load${left.length ? `; left out: ${left.join("; ")}` : ""}${retried.length ? `; asked twice after a dropped connection: ${retried.join("; ")}` : ""}. (f) answers with the monolith's JSON for the body (it replays the SQL and does not assemble the answer), so its check compares the monolith's answers.
 ${latencyLines.length ? `\n${latencyLines.join("  \n")}\n` : ""}`;

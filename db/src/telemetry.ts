@@ -9,8 +9,9 @@
  *   the caller's W3C `traceparent`;
  * - @apollo/gateway's own spans (gateway.request, gateway.plan, gateway.execute, gateway.fetch)
  *   nest under it, through the SDK's async context;
- * - the gateway's subgraph client injects the current context into each subgraph request
- *   ({@link injectTraceHeaders}), so a subgraph's span is a child of the gateway's fetch;
+ * - the gateway's subgraph client is undici, whose instrumentation (below) opens a CLIENT span
+ *   under gateway.fetch and injects its context into the request, so a subgraph's span is a
+ *   child of the gateway's fetch;
  * - database work is a CLIENT span per statement or transaction (client.ts);
  * - outgoing `fetch` (undici) and CommonJS `http` clients (jsforce, …) are instrumented by
  *   @opentelemetry/instrumentation-undici and -http.
@@ -105,12 +106,6 @@ export function serverSpan<T>(
 /** Sets attributes on the current span (the request's SERVER span), if tracing is on. */
 export function annotateSpan(attributes: Record<string, string | number>): void {
   if (tracing) trace.getActiveSpan()?.setAttributes(attributes);
-}
-
-/** Adds the current trace context (`traceparent`, `tracestate`) to outgoing request headers. */
-export function injectTraceHeaders(headers: Record<string, string>): Record<string, string> {
-  propagation.inject(context.active(), headers);
-  return headers;
 }
 
 /** A CLIENT span around one database statement or transaction (no-op unless tracing is on). */

@@ -29,7 +29,6 @@ import {
   CORRELATION_HEADER,
   createServiceMetrics,
   type Db,
-  injectTraceHeaders,
   type Logger,
   type Principal,
   type ServiceMetrics,
@@ -132,7 +131,7 @@ export interface CreateGatewayOptions {
   trustedDocuments?: TrustedDocumentsOptions;
   /** Identical in-flight subgraph queries share one round trip (default true). */
   dedupeSubgraphRequests?: boolean;
-  /** Replaces the HTTP client used to call subgraphs (default: node:http, keep-alive; see fetcher.ts). */
+  /** Replaces the HTTP client used to call subgraphs (default: undici pools, keep-alive; see fetcher.ts). */
   fetcher?: SubgraphFetcher;
 }
 
@@ -207,8 +206,9 @@ class PshubDataSource extends RemoteGraphQLDataSource<GatewayContext> {
       for (const [name, value] of Object.entries(developmentHeaders(principal)))
         headers.set(name, value);
     headers.set(CORRELATION_HEADER, ctx.correlationId ?? randomUUID());
-    // W3C trace context of the current span (Apollo's gateway.fetch): the subgraph continues it.
-    for (const [name, value] of Object.entries(injectTraceHeaders({}))) headers.set(name, value);
+    // The W3C trace context is added by @opentelemetry/instrumentation-undici when tracing is on
+    // (the fetcher is undici): the subgraph's span is a child of that client span, under
+    // Apollo's gateway.fetch.
   }
 
   override async didReceiveResponse({
