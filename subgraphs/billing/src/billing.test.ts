@@ -7,6 +7,7 @@ import {
   type SubgraphServer,
   undocumented,
 } from "@pshub/subgraph-kit";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBillingSubgraph } from "./index.ts";
 import type { BillingLoaders } from "./loaders.ts";
@@ -251,6 +252,30 @@ describe("entities (_entities contract test)", () => {
     expect(missing).toBeNull();
     expect(malformed).toBeNull();
     expect(badStub).toBeNull();
+  });
+
+  it("provides a billing event's project name itself (@provides), and only the key when not asked", async () => {
+    const [event] = await t.db
+      .select()
+      .from(billingEvent)
+      .where(eq(billingEvent.projectId, tm.project.id))
+      .limit(1);
+    const ask = (selection: string) =>
+      run(
+        `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on BillingEvent { project { ${selection} } } } }`,
+        { reps: [{ __typename: "BillingEvent", id: event!.id }] },
+      );
+    statements.length = 0;
+    const named = await ask("id name");
+    const readsProject = () => statements.some((statement) => /from "project"/.test(statement));
+    expect(readsProject()).toBe(true);
+    expect(named.errors).toBeUndefined();
+    expect(named.data?._entities[0].project).toEqual({ id: tm.project.id, name: tm.project.name });
+    statements.length = 0;
+    const keyOnly = await ask("id");
+    expect(keyOnly.data?._entities[0].project).toEqual({ id: tm.project.id });
+    // The key alone reads no project row.
+    expect(readsProject()).toBe(false);
   });
 });
 

@@ -23,7 +23,8 @@ export type FeeScheduleItemMapper = typeof feeScheduleItem.$inferSelect;
 export type UnbilledTotalMapper = UnbilledRow;
 export type CustomerMapper = EntityRef;
 export type ContractMapper = EntityRef;
-export type ProjectMapper = EntityRef;
+/** A key stub, or the project row where BillingEvent.project provides the name. */
+export type ProjectMapper = EntityRef & { name?: string };
 export type TimeEntryMapper = EntityRef;
 export type ExpenseMapper = EntityRef;
 export type MilestoneMapper = EntityRef;

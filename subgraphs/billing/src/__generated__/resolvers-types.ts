@@ -624,6 +624,8 @@ export type Project = {
   billingEvents: BillingEventConnection;
   /** Canonical id (uuid). */
   id: Scalars['ID']['output'];
+  /** Project name. */
+  name: Scalars['String']['output'];
   /**
    * Unbilled value of this project, one entry per currency; empty when nothing is unbilled (fixed fees and retainer
    * months count for the contract's first project).
@@ -1310,6 +1312,7 @@ export type ProjectResolvers<ContextType = Context, ParentType extends Resolvers
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Project']> | FederationReferenceType, FederationReferenceType, ContextType>;
   billingEvents?: Resolver<ResolversTypes['BillingEventConnection'], ParentType, ContextType, Partial<ProjectBillingEventsArgs>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   unbilled?: Resolver<Array<ResolversTypes['UnbilledTotal']>, ParentType, ContextType, Partial<ProjectUnbilledArgs>>;
 }>;
 
