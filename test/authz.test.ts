@@ -85,6 +85,8 @@ const EXPECTED: Record<string, Role[]> = {
   "Query.syncExceptions": EXCEPTIONS,
   "Query.domainEvents": EVENTS,
   "Query.lineage": EVENTS,
+  /** "Where is it?": the same readers as lineage (ops subgraph EntitySearchHit). */
+  "Query.entitySearch": EVENTS,
   "Query.auditLog": only(),
   "Query.sourceLinks": SYNC,
   "Query.syncCursors": SYNC,

@@ -212,7 +212,6 @@ describe("the ops console", () => {
     const finance = page.locator('[data-testid="kpi-exceptions"] tr[data-owner="FINANCE"]');
     await finance.waitFor({ timeout: 30_000 });
     expect(await finance.textContent()).toBe("FINANCE10");
-    await page.screenshot({ path: "test-results/console-kpis.png" });
     expect(problems).toEqual([]);
   }, 120_000);
 });

@@ -20,9 +20,11 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Principal } from "@pshub/db";
 import { HttpError } from "@pshub/subgraph-kit/http";
-import { getOperationAST, parse } from "graphql";
+import { createRequest, formatDocument, stringifyDocument } from "@urql/core";
+import { type DocumentNode, getOperationAST, Kind, parse } from "graphql";
 import { z } from "zod";
 import { REPO_ROOT } from "./compose.ts";
+import * as consoleOperations from "./console/__generated__/operations.ts";
 import { EXAMPLE_TABS } from "./ide/examples.ts";
 
 export const TRUSTED_DOCUMENTS_PATH = join(REPO_ROOT, "gateway", "trusted-documents.json");
@@ -47,7 +49,34 @@ export type TrustedManifest = z.infer<typeof manifestSchema>;
 
 export const documentHash = (body: string) => createHash("sha256").update(body).digest("hex");
 
-/** The manifest of the repo's own operations: the IDE's tabs, then test/operations, by path. */
+/**
+ * The ops console's operations (console/operations, typed by codegen) as its urql client sends
+ * them: urql's own functions print each document the way its exchanges do — queries and
+ * mutations with the `__typename`s the cacheExchange adds (formatDocument), subscriptions as
+ * written — so the registered text is byte for byte what the browser posts.
+ */
+export function consoleDocuments(): string[] {
+  const documents = Object.values(consoleOperations).filter(
+    (value): value is DocumentNode =>
+      typeof value === "object" &&
+      value !== null &&
+      (value as DocumentNode).kind === Kind.DOCUMENT &&
+      // Fragments are exported on their own too; the client sends only operations.
+      (value as DocumentNode).definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION),
+  );
+  return documents.map((document) => {
+    const request = createRequest(document, {});
+    const operation = getOperationAST(request.query);
+    const sent =
+      operation?.operation === "subscription" ? request.query : formatDocument(request.query);
+    return stringifyDocument(sent);
+  });
+}
+
+/**
+ * The manifest of the repo's own operations: the IDE's tabs, test/operations by path, then the
+ * ops console's.
+ */
 export function buildManifest(root = REPO_ROOT): TrustedManifest {
   const bodies: string[] = EXAMPLE_TABS.map((tab) => tab.query);
   const folder = join(root, "test", "operations");
@@ -61,6 +90,7 @@ export function buildManifest(root = REPO_ROOT): TrustedManifest {
   };
   walk(folder);
   bodies.push(...files.map((file) => readFileSync(file, "utf8")));
+  bodies.push(...consoleDocuments());
   const seen = new Set<string>();
   const operations: TrustedManifest["operations"] = [];
   for (const body of bodies) {

@@ -40,3 +40,28 @@ export function mayAct(roles: string[] | undefined): boolean {
   if (roles === undefined) return true;
   return roles.some((role) => ACTING_ROLES.has(role));
 }
+
+/** The console's pages, and the roles the graph lets read what each shows (the SDL's rules). */
+export type Page = "exceptions" | "where" | "sync" | "kpis";
+const PAGE_ROLES: Record<Page, ReadonlySet<string>> = {
+  // syncExceptions: every hub role.
+  exceptions: new Set(["analyst", "sales", "delivery", "finance", "integration", "admin"]),
+  // entitySearch and lineage.
+  where: new Set(["analyst", "finance", "integration", "admin"]),
+  // syncStatus.
+  sync: new Set(["analyst", "integration", "admin"]),
+  // kpis.
+  kpis: new Set(["analyst", "finance", "admin"]),
+};
+
+/** Whether to offer a page in the menu; unknown roles (an API key): offer it, the graph decides. */
+export function mayOpen(page: Page, roles: string[] | undefined): boolean {
+  if (roles === undefined) return true;
+  return roles.some((role) => PAGE_ROLES[page].has(role));
+}
+
+/** Whether to show the resync button (Mutation.resyncEntity: integration, admin). */
+export function mayResync(roles: string[] | undefined): boolean {
+  if (roles === undefined) return true;
+  return roles.some((role) => role === "integration" || role === "admin");
+}

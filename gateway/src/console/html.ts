@@ -45,4 +45,17 @@ pre { background: #f0f2f5; padding: 8px; overflow: auto; max-height: 320px; }
 .actions { display: flex; gap: 16px; flex-wrap: wrap; } .actions form { display: flex; gap: 6px; }
 .error { color: #b3261e; } .notice { color: #2b8a3e; }
 .live { font-size: 12px; color: #5c6370; }
+.muted { color: #5c6370; } .hint { color: #5c6370; }
+input.search { width: 560px; padding: 4px 6px; }
+.ext-ids { display: inline-flex; gap: 6px; flex-wrap: wrap; }
+.ext { font-size: 12px; padding: 1px 6px; border-radius: 3px; background: #eef3ff; white-space: nowrap; }
+.ext-SALESFORCE { background: #e3f2fd; } .ext-PSA { background: #f3e8ff; } .ext-ERP { background: #e6f4ea; }
+ol.timeline { list-style: none; margin: 0; padding: 0 0 0 12px; border-left: 3px solid #c5cde0; }
+ol.timeline li { display: grid; grid-template-columns: 260px 1fr; gap: 12px; padding: 8px 0 8px 12px; position: relative; }
+ol.timeline li::before { content: ""; position: absolute; left: -8px; top: 14px; width: 10px; height: 10px; border-radius: 50%; background: #3b6fd8; }
+ol.timeline .when { color: #5c6370; font-variant-numeric: tabular-nums; }
+code.cursor { font-size: 11px; white-space: pre-wrap; word-break: break-all; display: block; max-width: 280px; }
+.resync { margin-top: 8px; } .resync ul { margin: 6px 0 0 0; }
+.kpi-body { display: flex; gap: 16px; align-items: flex-start; flex-wrap: wrap; }
+.kpi-figures { flex: 1; min-width: 420px; overflow-x: auto; } .kpi-figures td { font-variant-numeric: tabular-nums; }
 `;

@@ -3,7 +3,7 @@
  * statement; ids that are not uuids resolve to null without reaching the database.
  */
 import { type Db, type LegalEntityScope, syncExceptionsOverdue } from "@pshub/db";
-import { inboxEvent, outboundCommand, syncException } from "@pshub/db/schema";
+import { inboxEvent, outboundCommand, sourceLink, syncException } from "@pshub/db/schema";
 import { RequestLoaders, uuidLoader } from "@pshub/subgraph-kit";
 
 export class OpsLoaders extends RequestLoaders {
@@ -17,6 +17,11 @@ export class OpsLoaders extends RequestLoaders {
 
   inboxEvent() {
     return this.byId(inboxEvent);
+  }
+
+  /** An entity's source links (its ids in Salesforce, the PSA, the ERP), by entity id. */
+  sourceLinksOf() {
+    return this.manyBy(sourceLink, sourceLink.entityId);
   }
 
   /** The exceptions an outbound command raised. */

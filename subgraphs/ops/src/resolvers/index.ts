@@ -1,5 +1,6 @@
 /** Ops's resolver map: one file per type (the hub tables' small types share hub-tables.ts). */
 import type { Resolvers } from "../__generated__/resolvers-types.ts";
+import { EntitySearchHit, entitySearchQuery, LineageEntity } from "./EntitySearch.ts";
 import {
   AuditLogEntry,
   hubTableQueries,
@@ -16,11 +17,20 @@ import { SyncException } from "./SyncException.ts";
 import { syncMutations, syncQueries } from "./sync.ts";
 
 export const resolvers: Resolvers = {
-  Query: { ...Query, ...hubTableQueries, ...syncQueries, ...kpisQuery, lineage },
+  Query: {
+    ...Query,
+    ...hubTableQueries,
+    ...syncQueries,
+    ...kpisQuery,
+    ...entitySearchQuery,
+    lineage,
+  },
   Mutation: { ...Mutation, ...syncMutations },
   AuditLogEntry,
   InboxEvent,
+  EntitySearchHit,
   Kpis,
+  LineageEntity,
   LineageEvent,
   OutboundCommand,
   SyncCursor,

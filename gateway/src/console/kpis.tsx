@@ -1,0 +1,429 @@
+/**
+ * The KPI dashboard (/ops/kpis): for finance and the executives. The graph's `kpis` as charts
+ * (recharts: SVG, React components, bundled offline) with the exact figures beside them, filtered
+ * by legal entity and period (the day KPIs are measured to, and the month of the cycle times).
+ * Amounts are never added across currencies; sums are exact (addDecimals), charts only draw them.
+ */
+import { type ReactNode, useMemo, useState } from "react";
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
+import { useQuery } from "urql";
+import {
+  type AgeBucket,
+  ConsoleKpisDocument,
+  type ConsoleKpisQuery,
+} from "./__generated__/operations.ts";
+import { addDecimals, ErrorText, formatSpan, plotted } from "./ui.tsx";
+
+type Kpis = ConsoleKpisQuery["kpis"];
+
+const BUCKETS: { bucket: AgeBucket; label: string }[] = [
+  { bucket: "DAYS_0_30", label: "0–30 d" },
+  { bucket: "DAYS_31_60", label: "31–60 d" },
+  { bucket: "DAYS_61_90", label: "61–90 d" },
+  { bucket: "DAYS_90_PLUS", label: "90+ d" },
+];
+
+const COLORS = ["#3b6fd8", "#f08c00", "#d9480f", "#b3261e", "#2b8a3e", "#7048e8"];
+
+function Section(props: { title: string; chart: ReactNode; children: ReactNode; id: string }) {
+  return (
+    <div className="card kpi" data-testid={props.id}>
+      <h2>{props.title}</h2>
+      <div className="kpi-body">
+        <div className="kpi-chart">{props.chart}</div>
+        <div className="kpi-figures">{props.children}</div>
+      </div>
+    </div>
+  );
+}
+
+export function KpiPage() {
+  const [asOf, setAsOf] = useState("");
+  const [legalEntity, setLegalEntity] = useState("");
+  const [month, setMonth] = useState("");
+  const [result] = useQuery({
+    query: ConsoleKpisDocument,
+    variables: asOf ? { asOf } : {},
+  });
+  const kpis = result.data?.kpis;
+  const entities = useMemo(() => {
+    if (!kpis) return [];
+    const codes = new Set<string>();
+    for (const rows of [kpis.unbilled, kpis.receivables, kpis.invoiceCycleTime]) {
+      for (const row of rows) codes.add(row.legalEntity);
+    }
+    return [...codes].sort();
+  }, [kpis]);
+  const months = useMemo(
+    () => [...new Set((kpis?.invoiceCycleTime ?? []).map((r) => r.month))].sort().reverse(),
+    [kpis],
+  );
+  const shownMonth = month && months.includes(month) ? month : (months[0] ?? "");
+  return (
+    <>
+      <h1>KPIs{kpis ? ` as of ${kpis.asOf}` : ""}</h1>
+      <div className="filters">
+        <label>
+          Legal entity{" "}
+          <select
+            name="legal-entity"
+            value={legalEntity}
+            onChange={(event) => setLegalEntity(event.target.value)}
+          >
+            <option value="">all</option>
+            {entities.map((code) => (
+              <option key={code} value={code}>
+                {code}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          As of{" "}
+          <input
+            type="date"
+            name="as-of"
+            value={asOf}
+            onChange={(event) => setAsOf(event.target.value)}
+          />
+        </label>
+        <label>
+          Cycle-time month{" "}
+          <select
+            name="month"
+            value={shownMonth}
+            onChange={(event) => setMonth(event.target.value)}
+          >
+            {months.map((m) => (
+              <option key={m} value={m}>
+                {m}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorText error={result.error} />
+      {kpis ? (
+        <Dashboard kpis={kpis} legalEntity={legalEntity} month={shownMonth} />
+      ) : result.fetching ? (
+        <p>Loading…</p>
+      ) : null}
+    </>
+  );
+}
+
+function Dashboard(props: { kpis: Kpis; legalEntity: string; month: string }) {
+  const { kpis } = props;
+  const inEntity = <T extends { legalEntity: string }>(rows: readonly T[]): T[] =>
+    rows.filter((r) => !props.legalEntity || r.legalEntity === props.legalEntity);
+  return (
+    <>
+      <Unbilled rows={inEntity(kpis.unbilled)} />
+      <Receivables rows={inEntity(kpis.receivables)} />
+      <CycleTime rows={inEntity(kpis.invoiceCycleTime).filter((r) => r.month === props.month)} />
+      <Exceptions rows={kpis.openExceptions} />
+      <SyncHealth rows={kpis.syncHealth} />
+    </>
+  );
+}
+
+/** Unbilled approved work per legal entity and currency, by age since approval. */
+function Unbilled(props: { rows: Kpis["unbilled"] }) {
+  const groups = useMemo(() => {
+    const byKey = new Map<
+      string,
+      { legalEntity: string; currency: string; rows: Kpis["unbilled"] }
+    >();
+    for (const row of props.rows) {
+      const key = `${row.legalEntity} ${row.currency}`;
+      const group = byKey.get(key) ?? {
+        legalEntity: row.legalEntity,
+        currency: row.currency,
+        rows: [],
+      };
+      group.rows.push(row);
+      byKey.set(key, group);
+    }
+    return [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b));
+  }, [props.rows]);
+  const figures = groups.map(([key, g]) => {
+    const buckets = BUCKETS.map(({ bucket }) => {
+      const rows = g.rows.filter((r) => r.ageBucket === bucket);
+      return {
+        bucket,
+        amount: addDecimals(rows.map((r) => String(r.amount))),
+        hours: addDecimals(rows.map((r) => String(r.hours))),
+        items: rows.reduce((n, r) => n + r.items, 0),
+      };
+    });
+    return { key, ...g, buckets, total: addDecimals(buckets.map((b) => b.amount)) };
+  });
+  const chart = BUCKETS.map(({ bucket, label }) => ({
+    label,
+    ...Object.fromEntries(
+      figures.map((f) => [f.key, plotted(f.buckets.find((b) => b.bucket === bucket)?.amount)]),
+    ),
+  }));
+  return (
+    <Section
+      id="kpi-unbilled"
+      title="Unbilled approved work, by age since approval"
+      chart={
+        <BarChart width={460} height={240} data={chart}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="label" fontSize={11} />
+          <YAxis fontSize={11} />
+          <Tooltip />
+          <Legend />
+          {figures.map((f, i) => (
+            <Bar
+              key={f.key}
+              dataKey={f.key}
+              fill={COLORS[i % COLORS.length]}
+              isAnimationActive={false}
+            />
+          ))}
+        </BarChart>
+      }
+    >
+      <table>
+        <thead>
+          <tr>
+            <th>Legal entity</th>
+            <th>Currency</th>
+            {BUCKETS.map((b) => (
+              <th key={b.bucket}>{b.label}</th>
+            ))}
+            <th>Total</th>
+          </tr>
+        </thead>
+        <tbody>
+          {figures.map((f) => (
+            <tr key={f.key} data-key={f.key}>
+              <td>{f.legalEntity}</td>
+              <td>{f.currency}</td>
+              {f.buckets.map((b) => (
+                <td key={b.bucket} data-bucket={b.bucket} title={`${b.items} items, ${b.hours} h`}>
+                  {b.amount}
+                </td>
+              ))}
+              <td data-bucket="TOTAL">
+                <strong>{f.total}</strong>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {figures.length === 0 ? <p className="muted">Nothing unbilled.</p> : null}
+    </Section>
+  );
+}
+
+const AGING = [
+  { field: "current", label: "current" },
+  { field: "overdue1To30", label: "1–30" },
+  { field: "overdue31To60", label: "31–60" },
+  { field: "overdue61To90", label: "61–90" },
+  { field: "overdue90Plus", label: "90+" },
+] as const;
+
+/** AR aging and DSO per legal entity and currency. */
+function Receivables(props: { rows: Kpis["receivables"] }) {
+  const chart = props.rows.map((r) => ({
+    name: `${r.legalEntity} ${r.currency}`,
+    ...Object.fromEntries(AGING.map((a) => [a.label, plotted(String(r[a.field]))])),
+  }));
+  return (
+    <Section
+      id="kpi-receivables"
+      title="Receivables: balance by days overdue, and DSO"
+      chart={
+        <BarChart width={460} height={240} data={chart}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="name" fontSize={11} />
+          <YAxis fontSize={11} />
+          <Tooltip />
+          <Legend />
+          {AGING.map((a, i) => (
+            <Bar
+              key={a.field}
+              dataKey={a.label}
+              stackId="aging"
+              fill={COLORS[i % COLORS.length]}
+              isAnimationActive={false}
+            />
+          ))}
+        </BarChart>
+      }
+    >
+      <table>
+        <thead>
+          <tr>
+            <th>Legal entity</th>
+            <th>Currency</th>
+            <th>Open</th>
+            <th>Outstanding</th>
+            {AGING.map((a) => (
+              <th key={a.field}>{a.label}</th>
+            ))}
+            <th>DSO</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr key={`${r.legalEntity}-${r.currency}`} data-key={`${r.legalEntity} ${r.currency}`}>
+              <td>{r.legalEntity}</td>
+              <td>{r.currency}</td>
+              <td data-field="openInvoices">{r.openInvoices}</td>
+              <td data-field="outstanding">{String(r.outstanding)}</td>
+              {AGING.map((a) => (
+                <td key={a.field} data-field={a.field}>
+                  {String(r[a.field])}
+                </td>
+              ))}
+              <td data-field="dso">{r.dso == null ? "—" : String(r.dso)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Section>
+  );
+}
+
+/** Invoice cycle time: p50 and p90 days per stage, for one month. */
+function CycleTime(props: { rows: Kpis["invoiceCycleTime"] }) {
+  const chart = props.rows.map((r) => ({
+    name: `${r.legalEntity} ${r.stage.toLowerCase().replace(/_/g, " ")}`,
+    p50: plotted(String(r.p50Days)),
+    p90: plotted(String(r.p90Days)),
+  }));
+  return (
+    <Section
+      id="kpi-cycle-time"
+      title="Invoice cycle time (days), p50 and p90"
+      chart={
+        <BarChart width={460} height={260} data={chart} layout="vertical">
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis type="number" fontSize={11} />
+          <YAxis type="category" dataKey="name" width={170} fontSize={10} />
+          <Tooltip />
+          <Legend />
+          <Bar dataKey="p50" fill="#3b6fd8" isAnimationActive={false} />
+          <Bar dataKey="p90" fill="#f08c00" isAnimationActive={false} />
+        </BarChart>
+      }
+    >
+      <table>
+        <thead>
+          <tr>
+            <th>Month</th>
+            <th>Legal entity</th>
+            <th>Stage</th>
+            <th>Invoices</th>
+            <th>p50</th>
+            <th>p90</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr
+              key={`${r.month}-${r.legalEntity}-${r.stage}`}
+              data-key={`${r.month} ${r.legalEntity} ${r.stage}`}
+            >
+              <td>{r.month}</td>
+              <td>{r.legalEntity}</td>
+              <td>{r.stage}</td>
+              <td data-field="invoices">{r.invoices}</td>
+              <td data-field="p50Days">{String(r.p50Days)}</td>
+              <td data-field="p90Days">{String(r.p90Days)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Section>
+  );
+}
+
+function Exceptions(props: { rows: Kpis["openExceptions"] }) {
+  return (
+    <Section
+      id="kpi-exceptions-section"
+      title="Open exceptions by owner"
+      chart={
+        <BarChart width={460} height={200} data={props.rows.map((r) => ({ ...r }))}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="owner" fontSize={11} />
+          <YAxis allowDecimals={false} fontSize={11} />
+          <Tooltip />
+          <Legend />
+          <Bar dataKey="open" fill="#3b6fd8" isAnimationActive={false} />
+          <Bar dataKey="slaBreached" name="SLA breached" fill="#b3261e" isAnimationActive={false} />
+        </BarChart>
+      }
+    >
+      <table data-testid="kpi-exceptions">
+        <thead>
+          <tr>
+            <th>Owner</th>
+            <th>Open</th>
+            <th>SLA breached</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((row) => (
+            <tr key={row.owner} data-owner={row.owner}>
+              <td>{row.owner}</td>
+              <td>{row.open}</td>
+              <td className={row.slaBreached > 0 ? "overdue" : undefined}>{row.slaBreached}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Section>
+  );
+}
+
+function SyncHealth(props: { rows: Kpis["syncHealth"] }) {
+  const chart = props.rows
+    .filter((r) => r.lagMs != null)
+    .map((r) => ({ name: `${r.connector} ${r.object}`, lag: (r.lagMs ?? 0) / 1000 }));
+  return (
+    <Section
+      id="kpi-sync"
+      title="Sync health: lag now (seconds)"
+      chart={
+        <BarChart width={460} height={200} data={chart}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="name" fontSize={10} />
+          <YAxis fontSize={11} />
+          <Tooltip />
+          <Bar dataKey="lag" name="lag (s)" fill="#3b6fd8" isAnimationActive={false} />
+        </BarChart>
+      }
+    >
+      <table>
+        <thead>
+          <tr>
+            <th>Connector</th>
+            <th>Object</th>
+            <th>Lag</th>
+            <th>Errors</th>
+            <th>Pending</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr key={`${r.connector}:${r.object}`} data-key={`${r.connector}:${r.object}`}>
+              <td>{r.connector}</td>
+              <td>{r.object}</td>
+              <td>{r.lagMs == null ? "—" : formatSpan(r.lagMs)}</td>
+              <td data-field="errors">{r.errors}</td>
+              <td data-field="pending">{r.pending}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {props.rows.length === 0 ? <p className="muted">No connector has polled yet.</p> : null}
+    </Section>
+  );
+}
