@@ -64,9 +64,16 @@ export function consoleDocuments(): string[] {
       // Fragments are exported on their own too; the client sends only operations.
       (value as DocumentNode).definitions.some((d) => d.kind === Kind.OPERATION_DEFINITION),
   );
-  return documents.map((document) => {
+  // By operation name: a module namespace's key order differs between loaders (tsx, vitest).
+  const named = documents.map((document) => ({
+    document,
+    operation: getOperationAST(document),
+  }));
+  named.sort((a, b) =>
+    (a.operation?.name?.value ?? "").localeCompare(b.operation?.name?.value ?? ""),
+  );
+  return named.map(({ document, operation }) => {
     const request = createRequest(document, {});
-    const operation = getOperationAST(request.query);
     const sent =
       operation?.operation === "subscription" ? request.query : formatDocument(request.query);
     return stringifyDocument(sent);
