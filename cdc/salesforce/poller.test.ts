@@ -142,6 +142,25 @@ describe("full load", () => {
     expect([...view.values()].every((r) => r.Email !== "" && r.LastName !== "")).toBe(true);
   });
 
+  it("a Bulk 2.0 results page updates the API budget from its Sforce-Limit-Info", async () => {
+    const { client, org } = await setup();
+    for (let i = 0; i < 60; i++) org.create("Contact", { LastName: `B${i}` }, { silent: true });
+    const { p } = poller(client, "Contact", {
+      fields: ["LastName"],
+      bulkThreshold: 10,
+      pageSize: 25,
+    });
+    const ingest = testIngest(t.db, current);
+    for (let i = 0; i < 100; i++) {
+      const cursor = await storedCursor(t.db, current, "Contact");
+      const r = await p.pollOnce({ cursor, ingest, signal: new AbortController().signal });
+      if (r.records > 0) break;
+    }
+    // The last request was the results page: the budget is the one it reported.
+    expect(sandbox.requests.at(-1)!.path).toMatch(/\/results$/);
+    expect(client.apiUsage?.used).toBe(sandbox.apiRequestsUsed);
+  });
+
   it("counts exactly: the loaded count equals SELECT COUNT() of the source", async () => {
     const { client, org } = await setup({ queryBatchSize: 10 });
     for (let i = 0; i < 33; i++)

@@ -320,6 +320,10 @@ export class ObjectPoller {
       const api = new HttpApi(conn, { responseType: "text/csv" });
       api.on("response", (res: { headers: Record<string, string> }) => {
         next = res.headers["sforce-locator"];
+        // A bare HttpApi does not update conn.limitInfo as conn.request does: read it here.
+        const usage = /api-usage=(\d+)\/(\d+)/.exec(res.headers["sforce-limit-info"] ?? "");
+        if (usage)
+          conn.limitInfo = { apiUsage: { used: Number(usage[1]), limit: Number(usage[2]) } };
       });
       const params = new URLSearchParams({ maxRecords: String(this.options.pageSize) });
       if (locator) params.set("locator", locator);
