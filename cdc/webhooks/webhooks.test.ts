@@ -12,7 +12,7 @@ import {
   wonOpportunity,
 } from "@pshub/db/testing";
 import { and, eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Applier } from "../engine/applier.ts";
 import { newWebhookSecret, WebhookSender } from "../sandbox/webhooks/sender.ts";
 import { webhookMappers } from "./events.ts";
@@ -286,5 +286,55 @@ describe("signed webhooks", () => {
     expect(ex?.owner).toBe("PROJECT_OPS");
     expect(ex?.message).toMatch(/data\.hours/);
     expect(ex?.remediation).toMatch(/time_entry TE-BAD/);
+  });
+});
+
+/**
+ * The Standard Webhooks specification's own test vector (standard-webhooks spec, "Signature
+ * scheme": secret, msg_id, timestamp, payload and the v1 signature it must produce), at the
+ * vector's time: the signature verifies (the body is then refused as no event of ours: 422, not
+ * 401), a changed byte does not, and the vector's signature found among others in a
+ * space-separated list is accepted.
+ */
+describe("the Standard Webhooks test vector", () => {
+  const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const id = "msg_p5jXN8AQM9LWM0D4loKWxJek";
+  const timestamp = "1614265330";
+  const body = '{"test": 2432232314}';
+  const signature = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+
+  it("verifies as the spec says, and refuses a changed body", async () => {
+    const vector = new WebhookReceiver({ client: t, secrets: [secret] });
+    const port = await vector.listen(0);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Number(timestamp) * 1000 + 30_000);
+    try {
+      const post = (payload: string, sig: string) =>
+        fetch(`http://127.0.0.1:${port}/webhooks`, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            "webhook-id": id,
+            "webhook-timestamp": timestamp,
+            "webhook-signature": sig,
+          },
+          body: payload,
+        }).then(async (r) => ({
+          status: r.status,
+          code: ((await r.json()) as { error?: { code?: string } }).error?.code,
+        }));
+      expect(await post(body, signature)).toEqual({ status: 422, code: "INVALID_EVENT" });
+      expect(await post(body, `v1,Zm9vYmFy ${signature} v1a,aGVsbG8=`)).toEqual({
+        status: 422,
+        code: "INVALID_EVENT",
+      });
+      expect(await post('{"test": 2432232315}', signature)).toEqual({
+        status: 401,
+        code: "BAD_SIGNATURE",
+      });
+    } finally {
+      vi.useRealTimers();
+      await vector.close();
+    }
   });
 });
