@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { seedSandboxOrg, startActivity } from "./activity.ts";
 import { SandboxOrg } from "./org.ts";
 
@@ -21,15 +21,24 @@ describe("sandbox live activity", () => {
         return seed / 2147483647;
       },
     });
-    await new Promise((r) => setTimeout(r, 1500));
-    stop();
-    const stages = [...org.table("Opportunity").values()].map((o) => o.StageName);
-    expect(stages).toContain("Closed Won");
-    const timecards = [...org.table("pse__Timecard_Header__c").values()].map(
-      (t) => t.pse__Status__c,
-    );
-    expect(timecards).toContain("Approved");
-    expect(events.some((e) => e.startsWith("pse__Expense__c"))).toBe(true);
-    expect(events.length).toBeGreaterThan(20);
+    // Ticks every 2 ms, with a seeded random: wait (bounded) until each kind of activity has
+    // happened, rather than counting what a fixed 1.5 s holds (too few ticks on a loaded machine).
+    try {
+      await vi.waitFor(
+        () => {
+          const stages = [...org.table("Opportunity").values()].map((o) => o.StageName);
+          expect(stages).toContain("Closed Won");
+          const timecards = [...org.table("pse__Timecard_Header__c").values()].map(
+            (t) => t.pse__Status__c,
+          );
+          expect(timecards).toContain("Approved");
+          expect(events.some((e) => e.startsWith("pse__Expense__c"))).toBe(true);
+          expect(events.length).toBeGreaterThan(20);
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+    } finally {
+      stop();
+    }
   });
 });
