@@ -9,6 +9,7 @@ export * from "./database-url.ts";
 export * from "./embedded.ts";
 export * from "./env.ts";
 export * from "./errors.ts";
+export * from "./fx-rates.ts";
 export * from "./legal-entity-scope.ts";
 export * from "./lifecycle/index.ts";
 export * from "./logger.ts";

@@ -14,7 +14,8 @@
  *   the table name (`invoice`, `time_entry`, …). A reference to no entity, or to an entity type
  *   without an owner path, is outside every scope: only an unscoped principal sees it.
  *
- * Reference data that belongs to no legal entity (tax rates, sync cursors) has no condition.
+ * Reference data that belongs to no legal entity (tax rates, exchange rates, sync cursors and
+ * their lag samples) has no condition.
  */
 import { getTableName, type SQL, sql } from "drizzle-orm";
 import { PgColumn, type PgTable } from "drizzle-orm/pg-core";
@@ -67,7 +68,7 @@ const REFERENCES = new Map<PgTable, { type: PgColumn; id: PgColumn }>([
 ]);
 
 /** Tables that belong to no legal entity: visible to every scope (roles still apply). */
-const UNSCOPED = new Set<PgTable>([s.taxRate, s.syncCursor]);
+const UNSCOPED = new Set<PgTable>([s.taxRate, s.syncCursor, s.syncLagSample, s.fxRate]);
 
 /** The SQL name of a column: the schema names columns in camelCase, the client maps to snake_case. */
 const columnName = (col: PgColumn) => col.name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

@@ -477,6 +477,10 @@ export const timeEntry = pgTable(
     index("time_entry_project_status_idx").on(t.projectId, t.status),
     index("time_entry_resource_id_idx").on(t.resourceId),
     index("time_entry_work_date_idx").on(t.workDate),
+    /** The time billing can still bill (billable.ts): a few thousand of ~200,000 entries at scale 40. */
+    index("time_entry_billable_approved_idx")
+      .on(t.projectId, t.workDate)
+      .where(sql`${t.status} = 'APPROVED' and ${t.billable}`),
     check("time_entry_hours_range", sql`${t.hours} > 0 and ${t.hours} <= 24`),
     check("time_entry_rate_nonnegative", sql`${t.billRate} >= 0`),
   ],
@@ -793,6 +797,23 @@ export const syncCursor = pgTable(
   (t) => [uniqueIndex("sync_cursor_connector_object_key").on(t.connector, t.object)],
 );
 
+/**
+ * The history of sync_cursor.lag_ms: one sample per cursor save that carries a lag (the engine's
+ * sync cycle, db sync/inbox.ts saveCursor), in the same transaction; samples older than
+ * SYNC_LAG_RETENTION are pruned there. Kpis.syncHealth reads p50/p99 over the last 24 h from it.
+ */
+export const syncLagSample = pgTable(
+  "sync_lag_sample",
+  {
+    id: bigserial({ mode: "number" }).primaryKey(),
+    connector: text().notNull(),
+    object: text().notNull(),
+    lagMs: integer().notNull(),
+    sampledAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [index("sync_lag_sample_object_at_idx").on(t.connector, t.object, t.sampledAt)],
+);
+
 /** Every inbound change as received; unique per source + dedupe key. */
 export const inboxEvent = pgTable(
   "inbox_event",
@@ -1015,5 +1036,34 @@ export const apiKey = pgTable(
   (t) => [
     uniqueIndex("api_key_name_key").on(t.name),
     uniqueIndex("api_key_key_hash_key").on(t.keyHash),
+  ],
+);
+
+/**
+ * Exchange rates for reporting (Kpis converts every amount to a reporting currency with them).
+ * As NetSuite's currencyrate record defines it: 1 unit of `currency` (its transactioncurrency) is
+ * `rate` units of `base_currency`, from `effective_date` on. Source ERP (read through SuiteQL,
+ * cdc/netsuite currency-rates.ts) or FILE (a rates file loaded with db fx-rates.ts). Exact: numeric,
+ * never a float.
+ */
+export const fxRate = pgTable(
+  "fx_rate",
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    baseCurrency: currency().notNull(),
+    currency: currency().notNull(),
+    rate: numeric({ precision: 24, scale: 10 }).notNull(),
+    effectiveDate: date().notNull(),
+    source: text().notNull(),
+    /** The source's id of the rate (NetSuite currencyrate internal id), when it has one. */
+    externalId: text(),
+    updatedAt: timestamptz().notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("fx_rate_pair_date_key").on(t.baseCurrency, t.currency, t.effectiveDate),
+    check("fx_rate_positive", sql`${t.rate} > 0`),
+    check("fx_rate_source", sql`${t.source} in ('ERP', 'FILE')`),
+    currencyCheck("fx_rate_base_currency_iso", t.baseCurrency),
+    currencyCheck("fx_rate_currency_iso", t.currency),
   ],
 );

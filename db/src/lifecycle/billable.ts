@@ -31,6 +31,22 @@ export type BillingSourceType = "TIME" | "EXPENSE" | "MILESTONE" | "FIXED_FEE" |
 /** Contracts a billing run bills. */
 export const billableContract: SQL = sql`c.status in ('ACTIVE', 'COMPLETED')`;
 
+/**
+ * The billing models under which each kind of delivery item is billed (TIME: T&M per entry, and
+ * retainer time through the retainer and its overage). Time, expenses or milestones of a contract
+ * of another model are never billed as such (a fixed fee covers them).
+ */
+export const BILLED_UNDER = {
+  TIME: ["TIME_AND_MATERIALS", "RETAINER"],
+  EXPENSE: ["TIME_AND_MATERIALS", "RETAINER"],
+  MILESTONE: ["MILESTONE"],
+} as const;
+
+/** `c.billing_model in (…)` for a kind's models. */
+export function billedUnder(models: readonly string[]): SQL {
+  return sql.raw(`c.billing_model in (${models.map((m) => `'${m}'`).join(", ")})`);
+}
+
 /** No billing event exists yet for this (source type, source id, period). */
 function notYetBilled(sourceType: BillingSourceType, sourceId: SQL, period: SQL): SQL {
   return sql`not exists (select 1 from billing_event b0 where b0.source_type = ${sql.raw(`'${sourceType}'`)}
@@ -75,7 +91,7 @@ export function expenseItems(scope: SQL, periodEnd: SQL): SQL {
     join project p on p.id = e.project_id
     join contract c on c.id = p.contract_id
     where e.status = 'APPROVED' and e.billable and e.incurred_on <= ${periodEnd}
-      and c.billing_model in ('TIME_AND_MATERIALS', 'RETAINER') and ${billableContract} and ${scope}
+      and ${billedUnder(BILLED_UNDER.EXPENSE)} and ${billableContract} and ${scope}
       and ${notYetBilled("EXPENSE", sql`e.id`, sql`to_char(e.incurred_on, 'YYYY-MM')`)}`;
 }
 
@@ -99,7 +115,7 @@ export function milestoneItems(scope: SQL): SQL {
     from milestone m
     join project p on p.id = m.project_id
     join contract c on c.id = p.contract_id
-    where m.status = 'APPROVED' and c.billing_model = 'MILESTONE' and ${billableContract} and ${scope}
+    where m.status = 'APPROVED' and ${billedUnder(BILLED_UNDER.MILESTONE)} and ${billableContract} and ${scope}
       and ${notYetBilled("MILESTONE", sql`m.id`, sql`''`)}`;
 }
 
@@ -142,12 +158,7 @@ export function retainerItems(scope: SQL, periodEnd: SQL): SQL {
       1::numeric as quantity, ${retainerAmountFor(month)} as rate, ${retainerAmountFor(month)} as amount,
       c.currency, c.correlation_id
     from contract c
-    cross join lateral (
-      select generate_series(
-        date_trunc('month', c.start_date)::date,
-        date_trunc('month', least(${periodEnd}, coalesce(c.end_date, ${periodEnd})))::date,
-        interval '1 month')::date as month
-    ) as m
+    cross join lateral pshub_months(c.start_date, least(${periodEnd}, coalesce(c.end_date, ${periodEnd}))) as m(month)
     where c.billing_model = 'RETAINER' and c.start_date <= ${periodEnd} and ${billableContract} and ${scope}
       and ${notYetBilled("RETAINER", sql`c.id`, sql`to_char(${month}, 'YYYY-MM')`)}`;
 }
@@ -177,6 +188,11 @@ export function retainerOverageItems(scope: SQL, periodEnd: SQL): SQL {
         join contract c on c.id = p.contract_id
         where te.status in ('APPROVED', 'BILLED') and te.billable and te.work_date <= ${periodEnd}
           and c.billing_model = 'RETAINER' and ${billableContract} and ${scope}
+          -- Only the months that still have approved time can yield overage: the window runs over
+          -- those, not over every billed month of every retainer (the same rows, far fewer read).
+          and (te.project_id, date_trunc('month', te.work_date)) in (
+            select ta.project_id, date_trunc('month', ta.work_date) from time_entry ta
+             where ta.status = 'APPROVED' and ta.billable and ta.work_date <= ${periodEnd})
       ) as w
       where w.status = 'APPROVED'
     ) as o

@@ -33,6 +33,7 @@ export * from "./delivery.ts";
 export * from "./disputes.ts";
 export * from "./exceptions.ts";
 export * from "./invoicing.ts";
+export * from "./leakage.ts";
 export * from "./lineage.ts";
 export * from "./machines.ts";
 export * from "./money.ts";

@@ -1,6 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { addMoney, fromCents, isZero, multiplyMoney, subtractMoney, toCents } from "./money.ts";
+import {
+  addMoney,
+  convertMoney,
+  fromCents,
+  isZero,
+  multiplyMoney,
+  subtractMoney,
+  toCents,
+} from "./money.ts";
 
 describe("money in integer cents", () => {
   it("parses and prints decimal strings exactly", () => {
@@ -59,5 +67,31 @@ describe("money arithmetic", () => {
   it("subtracts exactly", () => {
     expect(subtractMoney("100.00", "33.33")).toBe("66.67");
     expect(subtractMoney("0.30", "0.10")).toBe("0.20");
+  });
+});
+
+describe("convertMoney (amount × exchange rate, half-even to cents)", () => {
+  it("is exact and rounds ties to even", () => {
+    expect(convertMoney("100.00", "1.0823")).toBe("108.23");
+    expect(convertMoney("0.05", "0.5")).toBe("0.02"); // 0.025 → 0.02 (even)
+    expect(convertMoney("0.15", "0.5")).toBe("0.08"); // 0.075 → 0.08 (even)
+    expect(convertMoney("-0.15", "0.5")).toBe("-0.08");
+    expect(convertMoney("12710.70", "0.9239582371")).toBe("11744.16");
+    expect(convertMoney("9999999999999999.99", "1")).toBe("9999999999999999.99");
+    expect(() => convertMoney("1.00", "-1")).toThrow(/exchange rate/);
+  });
+
+  it("equals multiplyMoney for rates with two places", () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+        fc.bigInt({ min: 0n, max: 10n ** 6n }),
+        (a, r) => {
+          const amount = fromCents(a);
+          const rate = fromCents(r);
+          expect(convertMoney(amount, rate)).toBe(multiplyMoney(amount, rate));
+        },
+      ),
+    );
   });
 });

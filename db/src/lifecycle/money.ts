@@ -50,3 +50,22 @@ export function multiplyMoney(a: string, b: string): string {
   if (remainder > 50n || (remainder === 50n && cents % 2n === 1n)) cents += 1n;
   return fromCents(negative ? -cents : cents);
 }
+
+/**
+ * An amount (≤ 2 places) × an exchange rate (a decimal with any number of places), rounded half
+ * to even to cents: the conversion of a figure to another currency, exact (BigInt, no floats).
+ */
+export function convertMoney(amount: string, rate: string): string {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(rate.trim());
+  if (!m) throw new Error(`not an exchange rate: ${rate}`);
+  const places = (m[2] ?? "").length;
+  const scaledRate = BigInt(`${m[1]}${m[2] ?? ""}`);
+  const product = toCents(amount) * scaledRate; // cents × 10^places
+  const unit = 10n ** BigInt(places);
+  const negative = product < 0n;
+  const abs = negative ? -product : product;
+  let cents = abs / unit;
+  const twice = (abs % unit) * 2n;
+  if (twice > unit || (twice === unit && cents % 2n === 1n)) cents += 1n;
+  return fromCents(negative ? -cents : cents);
+}

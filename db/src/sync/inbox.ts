@@ -111,15 +111,29 @@ export async function writeInbox(
   return { received: ids.length, duplicates: records.length - ids.length, ids, idsByKey };
 }
 
-/** Stores a cursor (and marks a successful poll). Use in the transaction of the data it covers. */
+/** How long lag samples are kept (Kpis.syncHealth reads the last 24 h; an hour's margin). */
+const SYNC_LAG_RETENTION = "25 hours";
+
+/**
+ * Stores a cursor (and marks a successful poll). Use in the transaction of the data it covers.
+ * A cursor that carries a lag also records it as a sample (sync_lag_sample, the 24 h history of
+ * Kpis.syncHealth) and prunes that object's samples older than SYNC_LAG_RETENTION.
+ */
 export async function saveCursor(tx: Tx, cursor: CursorInput): Promise<void> {
+  const lagMs = cursor.lagMs == null ? null : Math.min(Math.round(cursor.lagMs), 2_147_483_647);
   await tx.execute(sql`
     insert into sync_cursor (connector, object, cursor, lag_ms, last_success_at, last_poll_at)
     values (${cursor.connector}, ${cursor.object}, ${JSON.stringify(cursor.cursor)}::jsonb,
-      ${cursor.lagMs == null ? null : Math.min(Math.round(cursor.lagMs), 2_147_483_647)}, now(), now())
+      ${lagMs}, now(), now())
     on conflict (connector, object) do update set cursor = excluded.cursor,
       lag_ms = coalesce(excluded.lag_ms, sync_cursor.lag_ms), last_success_at = now(),
       last_poll_at = now(), updated_at = now()`);
+  if (lagMs == null) return;
+  await tx.execute(sql`
+    with pruned as (
+      delete from sync_lag_sample where connector = ${cursor.connector} and object = ${cursor.object}
+        and sampled_at < now() - ${SYNC_LAG_RETENTION}::interval)
+    insert into sync_lag_sample (connector, object, lag_ms) values (${cursor.connector}, ${cursor.object}, ${lagMs})`);
 }
 
 /** The stored cursor of (connector, object), {} when none. */

@@ -30,8 +30,14 @@ export type CommandState =
 
 /** A step of an invoice's way to cash, measured between domain events. */
 export type CycleStage =
+  /** Earliest approval of the work on the invoice → its first billing event (billing_event.created, a billing run). */
+  | 'APPROVED_TO_BILLED'
   /** Earliest approval of the work on the invoice → invoice generated (invoice.created). */
   | 'APPROVED_TO_GENERATED'
+  /** Earliest approval of the work on the invoice → paid in full: the whole way to cash. */
+  | 'APPROVED_TO_PAID'
+  /** The invoice's first billing event → invoice generated. */
+  | 'BILLED_TO_GENERATED'
   /** Invoice generated → issued (status ISSUED). */
   | 'GENERATED_TO_ISSUED'
   /** Invoice generated → paid in full. */
@@ -39,7 +45,9 @@ export type CycleStage =
   /** Issued → paid in full (status PAID). */
   | 'ISSUED_TO_PAID'
   /** Issued → posted to the ERP (status POSTED). */
-  | 'ISSUED_TO_POSTED';
+  | 'ISSUED_TO_POSTED'
+  /** Posted to the ERP → paid in full (status PAID). */
+  | 'POSTED_TO_PAID';
 
 /** Which part of a record Query.entitySearch matched, best first. */
 export type EntitySearchMatch =

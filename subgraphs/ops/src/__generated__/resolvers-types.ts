@@ -144,6 +144,41 @@ export type BillingEvent = {
   id: Scalars['ID']['output'];
 };
 
+/** One approved billable item still on no invoice (Kpis.billingLeakage). */
+export type BillingLeakage = {
+  __typename?: 'BillingLeakage';
+  /** Days from approvedOn to asOf. */
+  ageDays: Scalars['Int']['output'];
+  /** The item's value: hours × rate (half-even to cents), the expense, the milestone, or the billing event. */
+  amount: Scalars['Decimal']['output'];
+  /** The amount in the reporting currency (null when the currency has no rate). */
+  amountConverted?: Maybe<ConvertedAmount>;
+  /** The day it was approved (UTC; the work, expense or due date when no approval time is recorded). */
+  approvedOn: Scalars['Date']['output'];
+  /** The READY billing event (AWAITING_INVOICE only). */
+  billingEventId?: Maybe<Scalars['ID']['output']>;
+  /** The contract's id. */
+  contractId: Scalars['ID']['output'];
+  /** ISO 4217 currency of amount (the contract's). */
+  currency: Scalars['String']['output'];
+  /** The customer's id. */
+  customerId: Scalars['ID']['output'];
+  /** What the reason refers to, e.g. "contract DRAFT", "FIXED_FEE bills no TIME", an exception's code and owner. */
+  detail?: Maybe<Scalars['String']['output']>;
+  /** Hours (time only; 0 otherwise). */
+  hours: Scalars['Decimal']['output'];
+  /** The time entry, expense or milestone (for a READY event: its source, e.g. the fee item or the contract). */
+  itemId: Scalars['ID']['output'];
+  /** TIME, EXPENSE or MILESTONE; for AWAITING_INVOICE the billing event's source type (also FIXED_FEE, RETAINER). */
+  kind: UnbilledKind;
+  /** The contract's legal entity (code). */
+  legalEntity: Scalars['String']['output'];
+  /** The project's id (null for contract-level items without one). */
+  projectId?: Maybe<Scalars['ID']['output']>;
+  /** Why it is not on an invoice. */
+  reason: LeakageReason;
+};
+
 /** Where a write-back command is in its life. */
 export type CommandState =
   /** Withdrawn before it ran. */
@@ -167,6 +202,34 @@ export type Contract = {
   id: Scalars['ID']['output'];
 };
 
+/** A figure converted to the reporting currency, with the rate used and its date. */
+export type ConvertedAmount = {
+  __typename?: 'ConvertedAmount';
+  /** The amount in the reporting currency, rounded half to even to cents (exact decimal arithmetic). */
+  amount: Scalars['Decimal']['output'];
+  /** The reporting currency (ISO 4217). */
+  currency: Scalars['String']['output'];
+  /** 1 unit of the original currency = rate units of the reporting currency (up to 10 places). */
+  rate: Scalars['Decimal']['output'];
+  /** The effective date of the rate (of the older rate when crossed through a base currency). */
+  rateDate: Scalars['Date']['output'];
+  /** Where the rate comes from: ERP (NetSuite currency rates), FILE (a rates file), IDENTITY (same currency). */
+  rateSource: Scalars['String']['output'];
+};
+
+/** One measure's total in one currency, and converted. */
+export type CurrencyTotal = {
+  __typename?: 'CurrencyTotal';
+  /** The total in that currency, exact. */
+  amount: Scalars['Decimal']['output'];
+  /** The total in the reporting currency (null when the currency has no rate). */
+  converted?: Maybe<ConvertedAmount>;
+  /** ISO 4217 currency of amount. */
+  currency: Scalars['String']['output'];
+  /** The measure. */
+  measure: KpiMeasure;
+};
+
 /**
  * A billed party (an Account in Salesforce, a customer in the ERP). Customers form a hierarchy:
  * a customer may have a parent and children.
@@ -179,8 +242,14 @@ export type Customer = {
 
 /** A step of an invoice's way to cash, measured between domain events. */
 export type CycleStage =
+  /** Earliest approval of the work on the invoice → its first billing event (billing_event.created, a billing run). */
+  | 'APPROVED_TO_BILLED'
   /** Earliest approval of the work on the invoice → invoice generated (invoice.created). */
   | 'APPROVED_TO_GENERATED'
+  /** Earliest approval of the work on the invoice → paid in full: the whole way to cash. */
+  | 'APPROVED_TO_PAID'
+  /** The invoice's first billing event → invoice generated. */
+  | 'BILLED_TO_GENERATED'
   /** Invoice generated → issued (status ISSUED). */
   | 'GENERATED_TO_ISSUED'
   /** Invoice generated → paid in full. */
@@ -188,7 +257,9 @@ export type CycleStage =
   /** Issued → paid in full (status PAID). */
   | 'ISSUED_TO_PAID'
   /** Issued → posted to the ERP (status POSTED). */
-  | 'ISSUED_TO_POSTED';
+  | 'ISSUED_TO_POSTED'
+  /** Posted to the ERP → paid in full (status PAID). */
+  | 'POSTED_TO_PAID';
 
 /** A customer's dispute of an invoice. */
 export type Dispute = {
@@ -353,6 +424,21 @@ export type ExternalSystem =
   /** Salesforce (commercial: accounts, opportunities, contracts). */
   | 'SALESFORCE';
 
+/** The rate one currency is converted at (Kpis.fxRates). */
+export type FxRate = {
+  __typename?: 'FxRate';
+  /** The currency converted from (ISO 4217). */
+  currency: Scalars['String']['output'];
+  /** 1 unit of currency = rate units of the reporting currency (up to 10 places). */
+  rate: Scalars['Decimal']['output'];
+  /** The rate's effective date. */
+  rateDate: Scalars['Date']['output'];
+  /** ERP, FILE or IDENTITY. */
+  rateSource: Scalars['String']['output'];
+  /** The reporting currency converted to. */
+  reportingCurrency: Scalars['String']['output'];
+};
+
 /** One inbound change as received from a source system (webhook or poll), kept raw for replay. */
 export type InboxEvent = {
   __typename?: 'InboxEvent';
@@ -476,14 +562,17 @@ export type Invoice = {
   id: Scalars['ID']['output'];
 };
 
-/** The p50 and p90 duration of one stage for the invoices generated in one month by one legal entity. */
+/**
+ * The p50 and p90 duration of one stage for the invoices generated in one month by one legal entity, or in all
+ * months (month "ALL": the legal entity's figure over every invoice generated up to asOf).
+ */
 export type InvoiceCycleTime = {
   __typename?: 'InvoiceCycleTime';
   /** Invoices that completed the stage. */
   invoices: Scalars['Int']['output'];
   /** The invoices' legal entity (code). */
   legalEntity: Scalars['String']['output'];
-  /** The month the invoices were generated, YYYY-MM (UTC). */
+  /** The month the invoices were generated, YYYY-MM (UTC), or "ALL" for the legal entity over all months. */
   month: Scalars['String']['output'];
   /** Median duration in days (continuous percentile), to two decimals. */
   p50Days: Scalars['Decimal']['output'];
@@ -493,15 +582,41 @@ export type InvoiceCycleTime = {
   stage: CycleStage;
 };
 
+/** What a CurrencyTotal adds up. */
+export type KpiMeasure =
+  /** Billing leakage older than 30 days (Kpis.billingLeakage with the default age). */
+  | 'LEAKAGE'
+  /** Open receivables (Receivables.outstanding). */
+  | 'OUTSTANDING'
+  /** Unbilled approved work (Kpis.unbilled). */
+  | 'UNBILLED';
+
 /**
  * The business KPIs finance and the analysts watch, as of one day (Query.kpis), inside the caller's legal-entity
- * scope. Amounts are exact decimals, always per currency (money in different currencies is never added up). Each
- * field is computed when asked for, in one statement.
+ * scope. Amounts are exact decimals, always per currency (money in different currencies is never added up), and
+ * each beside its conversion to the reporting currency (with the rate and its date). Each field is computed when
+ * asked for, in one statement.
  */
 export type Kpis = {
   __typename?: 'Kpis';
   /** The day the ages, aging buckets and DSO window are measured to (UTC). */
   asOf: Scalars['Date']['output'];
+  /**
+   * Approved billable items approved more than `olderThanDays` days before asOf and still on no invoice, each with
+   * the reason it is not billed (the one billing-eligibility definition, db lifecycle/billable.ts; reasons in
+   * order of precedence: LeakageReason). Oldest first.
+   */
+  billingLeakage: Array<BillingLeakage>;
+  /**
+   * Every amount of unbilled work, receivables and leakage per currency, and in the reporting currency. Ordered by
+   * measure, currency.
+   */
+  currencyTotals: Array<CurrencyTotal>;
+  /**
+   * The exchange rates the converted figures use: for each currency with a rate, the latest effective on or
+   * before asOf, to the reporting currency. Ordered by currency.
+   */
+  fxRates: Array<FxRate>;
   /**
    * Invoice cycle time from the domain events, per month the invoice was generated, legal entity and stage:
    * p50 and p90 in days. Ordered by month, legal entity, stage.
@@ -511,6 +626,8 @@ export type Kpis = {
   openExceptions: Array<OpenExceptions>;
   /** Receivables per legal entity and currency: open balances of issued invoices by days overdue at asOf, and DSO. */
   receivables: Array<Receivables>;
+  /** The ISO 4217 currency of every converted figure (ConvertedAmount). */
+  reportingCurrency: Scalars['String']['output'];
   /** Per connector and object: how far behind the source it is now, and its backlog and errors. */
   syncHealth: Array<SyncHealth>;
   /**
@@ -520,7 +637,40 @@ export type Kpis = {
    * contract, currency, kind, bucket.
    */
   unbilled: Array<UnbilledWork>;
+  /**
+   * Utilisation to billing per legal entity and month worked: approved billable hours ÷ approved hours, and
+   * billed ÷ approved billable hours. Ordered by legal entity, month.
+   */
+  utilisation: Array<Utilisation>;
 };
+
+
+/**
+ * The business KPIs finance and the analysts watch, as of one day (Query.kpis), inside the caller's legal-entity
+ * scope. Amounts are exact decimals, always per currency (money in different currencies is never added up), and
+ * each beside its conversion to the reporting currency (with the rate and its date). Each field is computed when
+ * asked for, in one statement.
+ */
+export type KpisBillingLeakageArgs = {
+  olderThanDays?: Scalars['Int']['input'];
+};
+
+/** Why an approved billable item is still on no invoice, in order of precedence (the first that applies). */
+export type LeakageReason =
+  /** A billing run billed it (a READY billing event); no invoice carries it yet. */
+  | 'AWAITING_INVOICE'
+  /** A VOID billing event holds the item's billing key: no run bills it again without a correction. */
+  | 'BILLING_EVENT_VOIDED'
+  /** Its contract is DRAFT or TERMINATED: only ACTIVE and COMPLETED contracts bill. */
+  | 'CONTRACT_NOT_ACTIVE'
+  /** An open sync exception names the item, its project, contract or customer. */
+  | 'EXCEPTION_OPEN'
+  /** Eligible now: the next billing run of its contract bills it (no run has yet). */
+  | 'NOT_BILLED_YET'
+  /** None of the above: the billing rules do not take it (e.g. retainer time of a month already billed). */
+  | 'NOT_ELIGIBLE'
+  /** Its contract's billing model bills no such item (e.g. time on a FIXED_FEE contract). */
+  | 'NO_BILLING_RULE';
 
 /**
  * The chain behind an entity: every domain event sharing its correlation id (minted when the
@@ -912,8 +1062,9 @@ export type Query = {
   /** Inbound changes as received, by default in arrival order (id ascending). */
   inboxEvents: InboxEventConnection;
   /**
-   * Business KPIs (unbilled work and its age, receivables and DSO, invoice cycle time, sync health, open
-   * exceptions) as of `asOf` (default: today, UTC, database clock), inside the caller's legal-entity scope.
+   * Business KPIs (unbilled work and its age, billing leakage, receivables and DSO, utilisation to billing,
+   * invoice cycle time, sync health, open exceptions) as of `asOf` (default: today, UTC, database clock), inside
+   * the caller's legal-entity scope, with amounts per currency and converted to `reportingCurrency`.
    */
   kpis: Kpis;
   /**
@@ -1016,6 +1167,7 @@ export type QueryInboxEventsArgs = {
  */
 export type QueryKpisArgs = {
   asOf?: InputMaybe<Scalars['Date']['input']>;
+  reportingCurrency?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -1169,6 +1321,8 @@ export type Receivables = {
   openInvoices: Scalars['Int']['output'];
   /** Total open balance (total − amount paid). */
   outstanding: Scalars['Decimal']['output'];
+  /** The open balance in the reporting currency (null when the currency has no rate). */
+  outstandingConverted?: Maybe<ConvertedAmount>;
   /** Balance 1–30 days overdue. */
   overdue1To30: Scalars['Decimal']['output'];
   /** Balance 31–60 days overdue. */
@@ -1553,6 +1707,15 @@ export type SyncHealth = {
   errors: Scalars['Int']['output'];
   /** How far behind the source the newest ingested change was, in milliseconds (null before the first change). */
   lagMs?: Maybe<Scalars['Int']['output']>;
+  /**
+   * Median lag over the last 24 hours (the samples the engine records on each sync cycle), in milliseconds; null
+   * without samples.
+   */
+  lagP50Ms24h?: Maybe<Scalars['Int']['output']>;
+  /** 99th percentile lag over the last 24 hours, in milliseconds; null without samples. */
+  lagP99Ms24h?: Maybe<Scalars['Int']['output']>;
+  /** Lag samples recorded in the last 24 hours. */
+  lagSamples24h: Scalars['Int']['output'];
   /** When a poll last succeeded. */
   lastSuccessAt?: Maybe<Scalars['DateTime']['output']>;
   /** The source object, e.g. "Opportunity". */
@@ -1640,6 +1803,8 @@ export type UnbilledWork = {
   ageBucket: AgeBucket;
   /** The amount, exact. */
   amount: Scalars['Decimal']['output'];
+  /** The amount in the reporting currency (null when its currency has no rate). */
+  amountConverted?: Maybe<ConvertedAmount>;
   /** The contract's id. */
   contractId: Scalars['ID']['output'];
   /** ISO 4217 currency of the amounts. */
@@ -1654,6 +1819,25 @@ export type UnbilledWork = {
   kind: UnbilledKind;
   /** The contract's legal entity (its code, e.g. "UK"). */
   legalEntity: Scalars['String']['output'];
+};
+
+/** Utilisation to billing of one legal entity in one month worked (time entries dated in the month, up to asOf). */
+export type Utilisation = {
+  __typename?: 'Utilisation';
+  /** Of those, billable hours. */
+  approvedBillableHours: Scalars['Decimal']['output'];
+  /** Approved hours (entries APPROVED or BILLED, billable or not). */
+  approvedHours: Scalars['Decimal']['output'];
+  /** approvedBillableHours ÷ approvedHours, to four places (null without approved hours). */
+  billableRatio?: Maybe<Scalars['Decimal']['output']>;
+  /** Of those, hours billed (entries BILLED: a billing run took them). */
+  billedHours: Scalars['Decimal']['output'];
+  /** billedHours ÷ approvedBillableHours, to four places (null without approved billable hours). */
+  billedRatio?: Maybe<Scalars['Decimal']['output']>;
+  /** The contract's legal entity (code). */
+  legalEntity: Scalars['String']['output'];
+  /** The month worked, YYYY-MM. */
+  month: Scalars['String']['output'];
 };
 
 export type Link__Purpose =
@@ -1765,8 +1949,11 @@ export type ResolversTypes = ResolversObject<{
   AuditLogOrder: AuditLogOrder;
   AuditLogOrderField: AuditLogOrderField;
   BillingEvent: ResolverTypeWrapper<BillingEventMapper>;
+  BillingLeakage: ResolverTypeWrapper<BillingLeakage>;
   CommandState: CommandState;
   Contract: ResolverTypeWrapper<ContractMapper>;
+  ConvertedAmount: ResolverTypeWrapper<ConvertedAmount>;
+  CurrencyTotal: ResolverTypeWrapper<CurrencyTotal>;
   Customer: ResolverTypeWrapper<CustomerMapper>;
   CycleStage: CycleStage;
   Date: ResolverTypeWrapper<Scalars['Date']['output']>;
@@ -1786,6 +1973,7 @@ export type ResolversTypes = ResolversObject<{
   Expense: ResolverTypeWrapper<ExpenseMapper>;
   ExternalRef: ResolverTypeWrapper<ExternalRefMapper>;
   ExternalSystem: ExternalSystem;
+  FxRate: ResolverTypeWrapper<FxRate>;
   InboxEvent: ResolverTypeWrapper<InboxEventMapper>;
   InboxEventConnection: ResolverTypeWrapper<Omit<InboxEventConnection, 'edges' | 'nodes'> & { edges: Array<ResolversTypes['InboxEventEdge']>, nodes: Array<ResolversTypes['InboxEvent']> }>;
   InboxEventEdge: ResolverTypeWrapper<Omit<InboxEventEdge, 'node'> & { node: ResolversTypes['InboxEvent'] }>;
@@ -1795,7 +1983,9 @@ export type ResolversTypes = ResolversObject<{
   InboxStatus: InboxStatus;
   Invoice: ResolverTypeWrapper<InvoiceMapper>;
   InvoiceCycleTime: ResolverTypeWrapper<InvoiceCycleTime>;
+  KpiMeasure: KpiMeasure;
   Kpis: ResolverTypeWrapper<KpisMapper>;
+  LeakageReason: LeakageReason;
   Lineage: ResolverTypeWrapper<Omit<Lineage, 'entities' | 'events'> & { entities: Array<ResolversTypes['LineageEntity']>, events: Array<ResolversTypes['LineageEvent']> }>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   LineageEntity: ResolverTypeWrapper<LineageEntityMapper>;
@@ -1846,6 +2036,7 @@ export type ResolversTypes = ResolversObject<{
   TimeEntry: ResolverTypeWrapper<TimeEntryMapper>;
   UnbilledKind: UnbilledKind;
   UnbilledWork: ResolverTypeWrapper<UnbilledWork>;
+  Utilisation: ResolverTypeWrapper<Utilisation>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
@@ -1862,7 +2053,10 @@ export type ResolversParentTypes = ResolversObject<{
   AuditLogFilter: AuditLogFilter;
   AuditLogOrder: AuditLogOrder;
   BillingEvent: BillingEventMapper;
+  BillingLeakage: BillingLeakage;
   Contract: ContractMapper;
+  ConvertedAmount: ConvertedAmount;
+  CurrencyTotal: CurrencyTotal;
   Customer: CustomerMapper;
   Date: Scalars['Date']['output'];
   DateTime: Scalars['DateTime']['output'];
@@ -1875,6 +2069,7 @@ export type ResolversParentTypes = ResolversObject<{
   EntitySearchHit: EntitySearchHitMapper;
   Expense: ExpenseMapper;
   ExternalRef: ExternalRefMapper;
+  FxRate: FxRate;
   InboxEvent: InboxEventMapper;
   InboxEventConnection: Omit<InboxEventConnection, 'edges' | 'nodes'> & { edges: Array<ResolversParentTypes['InboxEventEdge']>, nodes: Array<ResolversParentTypes['InboxEvent']> };
   InboxEventEdge: Omit<InboxEventEdge, 'node'> & { node: ResolversParentTypes['InboxEvent'] };
@@ -1925,6 +2120,7 @@ export type ResolversParentTypes = ResolversObject<{
   SyncStatus: SyncStatus;
   TimeEntry: TimeEntryMapper;
   UnbilledWork: UnbilledWork;
+  Utilisation: Utilisation;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
   String: Scalars['String']['output'];
@@ -2006,9 +2202,42 @@ export type BillingEventResolvers<ContextType = Context, ParentType extends Reso
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type BillingLeakageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['BillingLeakage'] = ResolversParentTypes['BillingLeakage']> = ResolversObject<{
+  ageDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  amountConverted?: Resolver<Maybe<ResolversTypes['ConvertedAmount']>, ParentType, ContextType>;
+  approvedOn?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  billingEventId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  contractId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  customerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hours?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  itemId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['UnbilledKind'], ParentType, ContextType>;
+  legalEntity?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  projectId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['LeakageReason'], ParentType, ContextType>;
+}>;
+
 export type ContractResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Contract'] = ResolversParentTypes['Contract']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type ConvertedAmountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ConvertedAmount'] = ResolversParentTypes['ConvertedAmount']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rate?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  rateDate?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  rateSource?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type CurrencyTotalResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CurrencyTotal'] = ResolversParentTypes['CurrencyTotal']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  converted?: Resolver<Maybe<ResolversTypes['ConvertedAmount']>, ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  measure?: Resolver<ResolversTypes['KpiMeasure'], ParentType, ContextType>;
 }>;
 
 export type CustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer']> = ResolversObject<{
@@ -2067,6 +2296,14 @@ export type ExternalRefResolvers<ContextType = Context, ParentType extends Resol
   system?: Resolver<ResolversTypes['ExternalSystem'], ParentType, ContextType>;
 }>;
 
+export type FxRateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FxRate'] = ResolversParentTypes['FxRate']> = ResolversObject<{
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rate?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  rateDate?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  rateSource?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reportingCurrency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type InboxEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['InboxEvent'] = ResolversParentTypes['InboxEvent']> = ResolversObject<{
   attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   dedupeKey?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -2116,11 +2353,16 @@ export type InvoiceCycleTimeResolvers<ContextType = Context, ParentType extends 
 
 export type KpisResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Kpis'] = ResolversParentTypes['Kpis']> = ResolversObject<{
   asOf?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  billingLeakage?: Resolver<Array<ResolversTypes['BillingLeakage']>, ParentType, ContextType, RequireFields<KpisBillingLeakageArgs, 'olderThanDays'>>;
+  currencyTotals?: Resolver<Array<ResolversTypes['CurrencyTotal']>, ParentType, ContextType>;
+  fxRates?: Resolver<Array<ResolversTypes['FxRate']>, ParentType, ContextType>;
   invoiceCycleTime?: Resolver<Array<ResolversTypes['InvoiceCycleTime']>, ParentType, ContextType>;
   openExceptions?: Resolver<Array<ResolversTypes['OpenExceptions']>, ParentType, ContextType>;
   receivables?: Resolver<Array<ResolversTypes['Receivables']>, ParentType, ContextType>;
+  reportingCurrency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   syncHealth?: Resolver<Array<ResolversTypes['SyncHealth']>, ParentType, ContextType>;
   unbilled?: Resolver<Array<ResolversTypes['UnbilledWork']>, ParentType, ContextType>;
+  utilisation?: Resolver<Array<ResolversTypes['Utilisation']>, ParentType, ContextType>;
 }>;
 
 export type LineageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Lineage'] = ResolversParentTypes['Lineage']> = ResolversObject<{
@@ -2257,6 +2499,7 @@ export type ReceivablesResolvers<ContextType = Context, ParentType extends Resol
   legalEntity?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   openInvoices?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   outstanding?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  outstandingConverted?: Resolver<Maybe<ResolversTypes['ConvertedAmount']>, ParentType, ContextType>;
   overdue1To30?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   overdue31To60?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
   overdue61To90?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
@@ -2387,6 +2630,9 @@ export type SyncHealthResolvers<ContextType = Context, ParentType extends Resolv
   connector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   errors?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   lagMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  lagP50Ms24h?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  lagP99Ms24h?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  lagSamples24h?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   lastSuccessAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   object?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2421,6 +2667,7 @@ export type TimeEntryResolvers<ContextType = Context, ParentType extends Resolve
 export type UnbilledWorkResolvers<ContextType = Context, ParentType extends ResolversParentTypes['UnbilledWork'] = ResolversParentTypes['UnbilledWork']> = ResolversObject<{
   ageBucket?: Resolver<ResolversTypes['AgeBucket'], ParentType, ContextType>;
   amount?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  amountConverted?: Resolver<Maybe<ResolversTypes['ConvertedAmount']>, ParentType, ContextType>;
   contractId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   customerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -2428,6 +2675,16 @@ export type UnbilledWorkResolvers<ContextType = Context, ParentType extends Reso
   items?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['UnbilledKind'], ParentType, ContextType>;
   legalEntity?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type UtilisationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Utilisation'] = ResolversParentTypes['Utilisation']> = ResolversObject<{
+  approvedBillableHours?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  approvedHours?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  billableRatio?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  billedHours?: Resolver<ResolversTypes['Decimal'], ParentType, ContextType>;
+  billedRatio?: Resolver<Maybe<ResolversTypes['Decimal']>, ParentType, ContextType>;
+  legalEntity?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  month?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__FieldSet'], any> {
@@ -2443,7 +2700,10 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   AuditLogEdge?: AuditLogEdgeResolvers<ContextType>;
   AuditLogEntry?: AuditLogEntryResolvers<ContextType>;
   BillingEvent?: BillingEventResolvers<ContextType>;
+  BillingLeakage?: BillingLeakageResolvers<ContextType>;
   Contract?: ContractResolvers<ContextType>;
+  ConvertedAmount?: ConvertedAmountResolvers<ContextType>;
+  CurrencyTotal?: CurrencyTotalResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
@@ -2454,6 +2714,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   EntitySearchHit?: EntitySearchHitResolvers<ContextType>;
   Expense?: ExpenseResolvers<ContextType>;
   ExternalRef?: ExternalRefResolvers<ContextType>;
+  FxRate?: FxRateResolvers<ContextType>;
   InboxEvent?: InboxEventResolvers<ContextType>;
   InboxEventConnection?: InboxEventConnectionResolvers<ContextType>;
   InboxEventEdge?: InboxEventEdgeResolvers<ContextType>;
@@ -2493,6 +2754,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   SyncStatus?: SyncStatusResolvers<ContextType>;
   TimeEntry?: TimeEntryResolvers<ContextType>;
   UnbilledWork?: UnbilledWorkResolvers<ContextType>;
+  Utilisation?: UtilisationResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 }>;
