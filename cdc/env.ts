@@ -32,6 +32,8 @@ export const cdcEnvSchema = dbEnvSchema.extend(salesforceEnv.shape).extend({
   NETSUITE_POLL_INTERVAL_MS: ms(60_000),
   NETSUITE_LOOKBACK_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   NETSUITE_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(1000),
+  /** How often NetSuite's currency rates are read into fx_rate (the KPIs' conversions); 0 = never. */
+  NETSUITE_FX_RATES_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(3_600_000),
   // Webhooks
   WEBHOOK_SECRETS: z
     .string()

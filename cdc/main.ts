@@ -22,6 +22,7 @@ import { SyncEngine } from "./engine/engine.ts";
 import type { AfterApplyHook, Connector } from "./engine/types.ts";
 import { type CdcConfig, parseCdcConfig } from "./env.ts";
 import { NetSuiteConnector } from "./netsuite/connector.ts";
+import { syncCurrencyRates } from "./netsuite/currency-rates.ts";
 import { netsuiteHandlers } from "./outbound/netsuite.ts";
 import { salesforceHandlers } from "./outbound/salesforce.ts";
 import { OutboundWorker } from "./outbound/worker.ts";
@@ -162,6 +163,20 @@ if (env.OUTBOUND_CONCURRENCY > 0) {
   log.info({ concurrency }, "outbound worker running");
 }
 
+// NetSuite's currency rates → fx_rate, at start and then every interval (the KPIs convert with them).
+let fxTimer: NodeJS.Timeout | undefined;
+if (env.NETSUITE_FX_RATES_INTERVAL_MS > 0) {
+  const syncRates = () =>
+    syncCurrencyRates(erp.client, client.db).then(
+      (result) => log.info(result, "NetSuite currency rates read"),
+      (error) =>
+        log.warn({ err: error }, "NetSuite currency rates: sync failed; retried next interval"),
+    );
+  void syncRates();
+  fxTimer = setInterval(syncRates, env.NETSUITE_FX_RATES_INTERVAL_MS);
+  fxTimer.unref();
+}
+
 // The billing calendar: contracts with a billing schedule bill themselves (leader-locked).
 let calendar: BillingScheduler | undefined;
 if (env.BILLING_CALENDAR_INTERVAL_MS > 0) {
@@ -190,6 +205,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     stopping = true;
     log.info({ signal }, "shutting down");
     stopActivity();
+    clearInterval(fxTimer);
     await calendar?.stop();
     // Within the launcher's shutdown timeout: a slow target must not hold the process.
     await outbound?.stop(3_000);

@@ -22,6 +22,7 @@ import type { PollContext } from "../engine/types.ts";
 import { NetSuiteSandbox } from "../sandbox/netsuite/server.ts";
 import { NetSuiteClient, NetSuiteError } from "./client.ts";
 import { formatNetSuiteTime, NetSuiteConnector } from "./connector.ts";
+import { currencyRateQuery, syncCurrencyRates } from "./currency-rates.ts";
 import { netsuiteMappers } from "./mappers.ts";
 
 let t: TestDatabase;
@@ -423,5 +424,47 @@ describe("NetSuite connector", () => {
         tax: "125.50",
       });
     }
+  });
+});
+
+describe("NetSuite currency rates", () => {
+  it("SuiteQL over currencyrate fills fx_rate exactly; a later sync reads from the lookback and changes only what differs", async () => {
+    const client = new NetSuiteClient({ baseUrl, auth: { accessToken: token } });
+    // The wire format: numbers as strings, dates as TO_CHAR gives them.
+    const page = await client.suiteql(currencyRateQuery(), 1000, 0);
+    expect(page.items[0]).toMatchObject({ basecurrency: "USD", exchangerate: expect.any(String) });
+    const first = await syncCurrencyRates(client, t.db, { pageSize: 3 });
+    expect(first).toEqual({ read: page.items.length, changed: page.items.length });
+    const stored =
+      await t.sql`select base_currency, currency, rate::text, effective_date::text, source, external_id
+      from fx_rate where source = 'ERP' order by effective_date, currency`;
+    // numeric(24, 10): the rate's digits exactly, padded to ten places.
+    const ten = (v: unknown) => {
+      const [i, f = ""] = String(v).split(".");
+      return `${i}.${f.padEnd(10, "0")}`;
+    };
+    expect(
+      stored.map(
+        (r) => `${r.base_currency} ${r.currency} ${r.rate} ${r.effective_date} ${r.external_id}`,
+      ),
+    ).toEqual(
+      page.items.map(
+        (i) =>
+          `${i.basecurrency} ${i.transactioncurrency} ${ten(i.exchangerate)} ${i.effectivedate} ${i.id}`,
+      ),
+    );
+    expect(stored.every((r) => r.source === "ERP")).toBe(true);
+    // A new rate and a corrected one inside the lookback window; one older than it is not read again.
+    sandbox.addCurrencyRate({ currency: "EUR", rate: "1.0901", effectiveDate: "2026-11-15" });
+    const q = sandbox.requests.length;
+    const second = await syncCurrencyRates(client, t.db, { lookbackDays: 7 });
+    // From 7 days before the newest stored rate (2026-11-01): the two of November 1st and the new one.
+    expect(second).toEqual({ read: 3, changed: 1 });
+    expect(sandbox.requests.slice(q).map((r) => r.q)).toEqual([currencyRateQuery("2026-10-25")]);
+    const again = await syncCurrencyRates(client, t.db, { lookbackDays: 30 });
+    expect(again).toEqual({ read: 3, changed: 0 });
+    const [eur] =
+      await t.sql`select rate::text from fx_rate where currency = 'EUR' and effective_date = '2026-11-15'`;
+    expect(eur?.rate).toBe("1.0901000000");
   });
 });

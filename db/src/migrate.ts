@@ -38,6 +38,16 @@ export async function ensureDatabase(url: string, database: string): Promise<voi
   }
 }
 
+/** Drops `database` on the server of `url` (if it exists), closing its connections. */
+export async function dropDatabase(url: string, database: string): Promise<void> {
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists "${database.replaceAll('"', '""')}" with (force)`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
 /**
  * Drops `database` on the server of `url` if it exists, creates it empty, applies the migrations,
  * and returns its URL (benchmarks and the test template start from this).

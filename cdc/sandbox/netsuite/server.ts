@@ -2,8 +2,9 @@
  * The NetSuite sandbox: an in-memory account behind NetSuite's REST wire format.
  *
  * - `POST /services/rest/query/v1/suiteql?limit=&offset=` with `{ "q": "…" }` (and `Prefer:
- *   transient`): SuiteQL over customer, currency, transaction (CustInvc, CustPymt) and
- *   nexttransactionlinelink (./suiteql.ts); answers `{ links, count, hasMore, items, offset,
+ *   transient`): SuiteQL over customer, currency, currencyrate (exchange rates against USD, the
+ *   account's base currency), transaction (CustInvc, CustPymt) and nexttransactionlinelink
+ *   (./suiteql.ts); answers `{ links, count, hasMore, items, offset,
  *   totalResults }`, items as strings with null fields omitted; limit 1–1000, offset a multiple of
  *   limit, at most 100,000 results, as documented.
  * - `GET|PATCH /services/rest/record/v1/{customer|invoice}/{id}` and `PUT …/eid:{externalId}`
@@ -52,6 +53,8 @@ interface OAuthClient {
 
 const TABLE_FIELDS: Record<string, string[]> = {
   currency: ["id", "symbol", "name"],
+  // Lists > Accounting > Currency Exchange Rates: 1 transactioncurrency = exchangerate basecurrency.
+  currencyrate: ["id", "basecurrency", "transactioncurrency", "exchangerate", "effectivedate"],
   customer: [
     "id",
     "entityid",
@@ -138,6 +141,37 @@ export class NetSuiteSandbox implements TableSource {
       { id: "2", symbol: "EUR", name: "Euro" },
       { id: "3", symbol: "GBP", name: "British pound" },
     ],
+    // Month-start rates against the base currency (USD), as an account's rate table holds them.
+    currencyrate: [
+      {
+        id: "1",
+        basecurrency: "1",
+        transactioncurrency: "2",
+        exchangerate: "1.0742",
+        effectivedate: new Date("2026-10-01T00:00:00Z"),
+      },
+      {
+        id: "2",
+        basecurrency: "1",
+        transactioncurrency: "3",
+        exchangerate: "1.2915",
+        effectivedate: new Date("2026-10-01T00:00:00Z"),
+      },
+      {
+        id: "3",
+        basecurrency: "1",
+        transactioncurrency: "2",
+        exchangerate: "1.0823",
+        effectivedate: new Date("2026-11-01T00:00:00Z"),
+      },
+      {
+        id: "4",
+        basecurrency: "1",
+        transactioncurrency: "3",
+        exchangerate: "1.2671",
+        effectivedate: new Date("2026-11-01T00:00:00Z"),
+      },
+    ],
     customer: [],
     transaction: [],
     nexttransactionlinelink: [],
@@ -209,6 +243,24 @@ export class NetSuiteSandbox implements TableSource {
     const c = this.tables.currency!.find((r) => r.symbol === symbol);
     if (!c) throw new Error(`unknown currency ${symbol}`);
     return String(c.id);
+  }
+
+  /** Adds an exchange rate (1 `currency` = `rate` `base`, from `effectiveDate`); returns its id. */
+  addCurrencyRate(r: {
+    currency: string;
+    rate: string;
+    effectiveDate: string;
+    base?: string;
+  }): string {
+    const id = String(this.tables.currencyrate!.length + 1);
+    this.tables.currencyrate!.push({
+      id,
+      basecurrency: this.currencyId(r.base ?? "USD"),
+      transactioncurrency: this.currencyId(r.currency),
+      exchangerate: r.rate,
+      effectivedate: new Date(`${r.effectiveDate}T00:00:00Z`),
+    });
+    return id;
   }
 
   addCustomer(c: {

@@ -196,9 +196,11 @@ export function retainerOverageItems(scope: SQL, periodEnd: SQL): SQL {
       ) as w
       where w.status = 'APPROVED'
     ) as o
+    -- A probe of the unique key per overage row (a subplan), not an anti join that hashes every
+    -- TIME billing event (60,000 at scale 40) for the few rows that reach here.
     where overage > 0
-      and not exists (select 1 from billing_event b0 where b0.source_type = 'TIME'
-        and b0.source_id = o.id and b0.period = o.period)`;
+      and (select 1 from billing_event b0 where b0.source_type = 'TIME'
+        and b0.source_id = o.id and b0.period = o.period) is null`;
 }
 
 /** Every rule's candidates, one list (for the unbilled totals and tests). */
