@@ -4,7 +4,8 @@
  * token, sees the exception queue, watches a new exception arrive live (syncExceptionRaised over
  * graphql-ws), opens one, retries it and sees it RETRYING and then RESOLVED live when its
  * outbound command succeeds (the worker's own resolveCommandExceptions); an analyst gets no
- * action buttons. Every page loads with no console errors and no off-origin request.
+ * action buttons. Every page loads with no console errors and no off-origin request. Trusted
+ * documents are enforced throughout.
  * Screenshots go to test-results/console-*.png (docs/ has copies the README shows).
  */
 import { randomBytes, randomUUID } from "node:crypto";
@@ -40,7 +41,13 @@ beforeAll(async () => {
   const jwtSecret = randomBytes(32).toString("base64url");
   tokens = await demoTokens({ secret: jwtSecret });
   browser = await launchBrowser();
-  stack = await startStack({ ide: true, subscriptions: true, gateway: { auth: { jwtSecret } } });
+  // Trusted documents enforced: finance is no ad-hoc role, so everything the console sends
+  // (queue, detail, retry, resolve, ignore, the live feed) must be registered as urql sends it.
+  stack = await startStack({
+    ide: true,
+    subscriptions: true,
+    gateway: { auth: { jwtSecret }, trustedDocuments: { mode: "enforce" } },
+  });
   tree = await buildCustomerTree(stack.db, { invoices: 2, name: "Fabrikam Ltd" });
 }, 120_000);
 

@@ -271,8 +271,9 @@ function Timeline(props: {
           ← Search results
         </Link>
       </p>
-      <h2>
-        {props.entityType} <code>{props.id}</code>
+      <h2 data-testid="timeline-title">
+        {props.entityType} {billed.data?.invoice?.number ? `${billed.data.invoice.number} · ` : ""}
+        <code>{props.id}</code>
       </h2>
       <ErrorText error={result.error} />
       {isInvoice && billed.error && !billed.data?.invoice ? (
