@@ -328,7 +328,12 @@ describe("the ops console's pages (trusted documents enforced)", () => {
       .waitFor({ timeout: 30_000 });
     const options = await page.locator('select[name="legal-entity"] option').allTextContents();
     expect(options).toEqual(["all", HOME]);
-    for (const section of ["kpi-unbilled", "kpi-receivables", "kpi-cycle-time"]) {
+    for (const section of [
+      "kpi-unbilled",
+      "kpi-receivables",
+      "kpi-cycle-time",
+      "kpi-utilisation",
+    ]) {
       const keys = await page
         .locator(`[data-testid=${section}] tbody tr`)
         .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key") ?? ""));
@@ -360,6 +365,13 @@ describe("the ops console's pages (trusted documents enforced)", () => {
       unbilled: { legalEntity: string; currency: string; ageBucket: string; amount: string }[];
       receivables: Record<string, string | number | null>[];
       invoiceCycleTime: Record<string, string | number>[];
+      currencyTotals: {
+        measure: string;
+        currency: string;
+        amount: string;
+        converted: { amount: string; currency: string } | null;
+      }[];
+      utilisation: Record<string, string | null>[];
       openExceptions: { owner: string; open: number; slaBreached: number }[];
     };
     expect(kpis.receivables.length).toBeGreaterThan(0);
@@ -426,6 +438,22 @@ describe("the ops console's pages (trusted documents enforced)", () => {
       const key = `${row.month} ${row.legalEntity} ${row.stage}`;
       expect(await cell("kpi-cycle-time", key, "data-field", "p50Days")).toBe(String(row.p50Days));
       expect(await cell("kpi-cycle-time", key, "data-field", "p90Days")).toBe(String(row.p90Days));
+    }
+    // Totals per currency and their conversion; utilisation per legal entity and month.
+    for (const row of kpis.currencyTotals) {
+      const key = `${row.measure} ${row.currency}`;
+      expect(await cell("kpi-currency-totals", key, "data-field", "amount"), key).toBe(row.amount);
+      expect(await cell("kpi-currency-totals", key, "data-field", "converted"), key).toBe(
+        row.converted ? `${row.converted.amount} ${row.converted.currency}` : "no rate",
+      );
+    }
+    for (const row of kpis.utilisation) {
+      const key = `${row.legalEntity} ${row.month}`;
+      for (const field of ["billableRatio", "billedRatio"]) {
+        expect(await cell("kpi-utilisation", key, "data-field", field), `${key} ${field}`).toBe(
+          row[field] ?? "—",
+        );
+      }
     }
     // Open exceptions per owner.
     for (const row of kpis.openExceptions) {

@@ -54,14 +54,26 @@ export function KpiPage() {
     }
     return [...codes].sort();
   }, [kpis]);
-  const months = useMemo(
-    () => [...new Set((kpis?.invoiceCycleTime ?? []).map((r) => r.month))].sort().reverse(),
-    [kpis],
-  );
+  // Real months, latest first (the default); "ALL" rows (every month together) last.
+  const months = useMemo(() => {
+    const all = [...new Set((kpis?.invoiceCycleTime ?? []).map((r) => r.month))];
+    return [
+      ...all
+        .filter((m) => m !== "ALL")
+        .sort()
+        .reverse(),
+      ...all.filter((m) => m === "ALL"),
+    ];
+  }, [kpis]);
   const shownMonth = month && months.includes(month) ? month : (months[0] ?? "");
   return (
     <>
       <h1>KPIs{kpis ? ` as of ${kpis.asOf}` : ""}</h1>
+      {kpis ? (
+        <p className="muted" data-testid="reporting-currency">
+          Converted figures in {kpis.reportingCurrency}, each with its rate and date.
+        </p>
+      ) : null}
       <div className="filters">
         <label>
           Legal entity{" "}
@@ -96,7 +108,7 @@ export function KpiPage() {
           >
             {months.map((m) => (
               <option key={m} value={m}>
-                {m}
+                {m === "ALL" ? "all months" : m}
               </option>
             ))}
           </select>
@@ -118,7 +130,10 @@ function Dashboard(props: { kpis: Kpis; legalEntity: string; month: string }) {
     rows.filter((r) => !props.legalEntity || r.legalEntity === props.legalEntity);
   return (
     <>
+      <CurrencyTotals rows={kpis.currencyTotals} reportingCurrency={kpis.reportingCurrency} />
       <Unbilled rows={inEntity(kpis.unbilled)} />
+      <Leakage rows={inEntity(kpis.billingLeakage)} />
+      <Utilisation rows={inEntity(kpis.utilisation)} />
       <Receivables rows={inEntity(kpis.receivables)} />
       <CycleTime rows={inEntity(kpis.invoiceCycleTime).filter((r) => r.month === props.month)} />
       <Exceptions rows={kpis.openExceptions} />
@@ -386,18 +401,26 @@ function Exceptions(props: { rows: Kpis["openExceptions"] }) {
 function SyncHealth(props: { rows: Kpis["syncHealth"] }) {
   const chart = props.rows
     .filter((r) => r.lagMs != null)
-    .map((r) => ({ name: `${r.connector} ${r.object}`, lag: (r.lagMs ?? 0) / 1000 }));
+    .map((r) => ({
+      name: `${r.connector} ${r.object}`,
+      lag: (r.lagMs ?? 0) / 1000,
+      p50: (r.lagP50Ms24h ?? 0) / 1000,
+      p99: (r.lagP99Ms24h ?? 0) / 1000,
+    }));
   return (
     <Section
       id="kpi-sync"
-      title="Sync health: lag now (seconds)"
+      title="Sync health: lag now and over 24 h (seconds)"
       chart={
         <BarChart width={460} height={200} data={chart}>
           <CartesianGrid strokeDasharray="3 3" />
           <XAxis dataKey="name" fontSize={10} />
           <YAxis fontSize={11} />
           <Tooltip />
-          <Bar dataKey="lag" name="lag (s)" fill="#3b6fd8" isAnimationActive={false} />
+          <Legend />
+          <Bar dataKey="lag" name="now (s)" fill="#3b6fd8" isAnimationActive={false} />
+          <Bar dataKey="p50" name="p50 24 h (s)" fill="#2b8a3e" isAnimationActive={false} />
+          <Bar dataKey="p99" name="p99 24 h (s)" fill="#f08c00" isAnimationActive={false} />
         </BarChart>
       }
     >
@@ -407,6 +430,8 @@ function SyncHealth(props: { rows: Kpis["syncHealth"] }) {
             <th>Connector</th>
             <th>Object</th>
             <th>Lag</th>
+            <th>p50 24 h</th>
+            <th>p99 24 h</th>
             <th>Errors</th>
             <th>Pending</th>
           </tr>
@@ -417,6 +442,12 @@ function SyncHealth(props: { rows: Kpis["syncHealth"] }) {
               <td>{r.connector}</td>
               <td>{r.object}</td>
               <td>{r.lagMs == null ? "—" : formatSpan(r.lagMs)}</td>
+              <td data-field="lagP50Ms24h">
+                {r.lagP50Ms24h == null ? "—" : formatSpan(r.lagP50Ms24h)}
+              </td>
+              <td data-field="lagP99Ms24h" title={`${r.lagSamples24h} samples`}>
+                {r.lagP99Ms24h == null ? "—" : formatSpan(r.lagP99Ms24h)}
+              </td>
               <td data-field="errors">{r.errors}</td>
               <td data-field="pending">{r.pending}</td>
             </tr>
@@ -424,6 +455,178 @@ function SyncHealth(props: { rows: Kpis["syncHealth"] }) {
         </tbody>
       </table>
       {props.rows.length === 0 ? <p className="muted">No connector has polled yet.</p> : null}
+    </Section>
+  );
+}
+
+/** Unbilled, outstanding and leakage per currency, each converted with its rate and date. */
+function CurrencyTotals(props: { rows: Kpis["currencyTotals"]; reportingCurrency: string }) {
+  const measures = [...new Set(props.rows.map((r) => r.measure))];
+  const currencies = [...new Set(props.rows.map((r) => r.currency))].sort();
+  const chart = measures.map((measure) => ({
+    measure,
+    ...Object.fromEntries(
+      props.rows
+        .filter((r) => r.measure === measure)
+        .map((r) => [r.currency, plotted(r.converted?.amount)]),
+    ),
+  }));
+  return (
+    <Section
+      id="kpi-currency-totals"
+      title={`Totals per currency, converted to ${props.reportingCurrency}`}
+      chart={
+        <BarChart width={460} height={220} data={chart}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="measure" fontSize={11} />
+          <YAxis fontSize={11} />
+          <Tooltip />
+          <Legend />
+          {currencies.map((c, i) => (
+            <Bar
+              key={c}
+              dataKey={c}
+              stackId="converted"
+              fill={COLORS[i % COLORS.length]}
+              isAnimationActive={false}
+            />
+          ))}
+        </BarChart>
+      }
+    >
+      <table>
+        <thead>
+          <tr>
+            <th>Measure</th>
+            <th>Currency</th>
+            <th>Amount</th>
+            <th>Converted</th>
+            <th>Rate (date, source)</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr key={`${r.measure}-${r.currency}`} data-key={`${r.measure} ${r.currency}`}>
+              <td>{r.measure}</td>
+              <td>{r.currency}</td>
+              <td data-field="amount">{r.amount}</td>
+              <td data-field="converted">
+                {r.converted ? `${r.converted.amount} ${r.converted.currency}` : "no rate"}
+              </td>
+              <td>
+                {r.converted
+                  ? `${r.converted.rate} (${r.converted.rateDate}, ${r.converted.rateSource})`
+                  : "—"}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Section>
+  );
+}
+
+/** Billing leakage (approved billable items over 30 days old on no invoice), by reason. */
+function Leakage(props: { rows: Kpis["billingLeakage"] }) {
+  const groups = new Map<string, { reason: string; currency: string; amounts: string[] }>();
+  for (const row of props.rows) {
+    const key = `${row.reason} ${row.currency}`;
+    const group = groups.get(key) ?? { reason: row.reason, currency: row.currency, amounts: [] };
+    group.amounts.push(row.amount);
+    groups.set(key, group);
+  }
+  const figures = [...groups.entries()].sort(([a], [b]) => a.localeCompare(b));
+  const counts = new Map<string, number>();
+  for (const row of props.rows) counts.set(row.reason, (counts.get(row.reason) ?? 0) + 1);
+  const chart = [...counts.entries()].map(([reason, items]) => ({ reason, items }));
+  return (
+    <Section
+      id="kpi-leakage"
+      title="Billing leakage: approved items over 30 days old on no invoice, by reason"
+      chart={
+        <BarChart width={460} height={220} data={chart} layout="vertical">
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis type="number" allowDecimals={false} fontSize={11} />
+          <YAxis type="category" dataKey="reason" width={170} fontSize={10} />
+          <Tooltip />
+          <Bar dataKey="items" fill="#d9480f" isAnimationActive={false} />
+        </BarChart>
+      }
+    >
+      <table>
+        <thead>
+          <tr>
+            <th>Reason</th>
+            <th>Currency</th>
+            <th>Items</th>
+            <th>Amount</th>
+          </tr>
+        </thead>
+        <tbody>
+          {figures.map(([key, g]) => (
+            <tr key={key} data-key={key}>
+              <td>{g.reason}</td>
+              <td>{g.currency}</td>
+              <td data-field="items">{g.amounts.length}</td>
+              <td data-field="amount">{addDecimals(g.amounts)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {figures.length === 0 ? <p className="muted">No leakage.</p> : null}
+    </Section>
+  );
+}
+
+/** Utilisation to billing per legal entity and month worked. */
+function Utilisation(props: { rows: Kpis["utilisation"] }) {
+  const chart = props.rows.map((r) => ({
+    name: `${r.legalEntity} ${r.month}`,
+    billable: plotted(r.billableRatio),
+    billed: plotted(r.billedRatio),
+  }));
+  return (
+    <Section
+      id="kpi-utilisation"
+      title="Utilisation to billing: billable ÷ approved hours, billed ÷ billable"
+      chart={
+        <BarChart width={460} height={220} data={chart}>
+          <CartesianGrid strokeDasharray="3 3" />
+          <XAxis dataKey="name" fontSize={10} />
+          <YAxis domain={[0, 1]} fontSize={11} />
+          <Tooltip />
+          <Legend />
+          <Bar dataKey="billable" fill="#3b6fd8" isAnimationActive={false} />
+          <Bar dataKey="billed" fill="#2b8a3e" isAnimationActive={false} />
+        </BarChart>
+      }
+    >
+      <table>
+        <thead>
+          <tr>
+            <th>Legal entity</th>
+            <th>Month</th>
+            <th>Approved h</th>
+            <th>Billable h</th>
+            <th>Billed h</th>
+            <th>Billable ratio</th>
+            <th>Billed ratio</th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.rows.map((r) => (
+            <tr key={`${r.legalEntity}-${r.month}`} data-key={`${r.legalEntity} ${r.month}`}>
+              <td>{r.legalEntity}</td>
+              <td>{r.month}</td>
+              <td>{r.approvedHours}</td>
+              <td>{r.approvedBillableHours}</td>
+              <td>{r.billedHours}</td>
+              <td data-field="billableRatio">{r.billableRatio ?? "—"}</td>
+              <td data-field="billedRatio">{r.billedRatio ?? "—"}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </Section>
   );
 }
