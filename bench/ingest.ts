@@ -4,29 +4,32 @@
  * Inbound sync, side by side in one run, in interleaved rounds (medians with min–max):
  * - poller: `records` Salesforce + Certinia PSA records (Accounts with a hierarchy, Contacts,
  *   Opportunities, PSA projects, resources, timecards and expenses) in the Salesforce sandbox over
- *   real HTTP, full-loaded by the real SyncEngine (its poll loops and applier loop, jsforce, Bulk
- *   API 2.0 → inbox → mappers → set-based upserts, source links, domain events);
+ *   real HTTP, full-loaded by the real SyncEngine (its poll loops, jsforce, Bulk API 2.0 → inbox →
+ *   mappers → set-based upserts, source links, domain events) in a process of its own
+ *   (bench/support/ingest-engine.ts);
  * - floor: a bare INSERT … ON CONFLICT via unnest of exactly the canonical rows the poller path
  *   wrote in the round before it (every table, every column), one statement per 2,000 rows;
  * - sandbox alone (a second floor): the same Bulk 2.0 pages read over HTTP and parsed by jsforce,
  *   nothing written;
- * - webhooks: `webhooks` signed Standard-Webhooks deliveries over HTTP into the receiver
- *   (24 concurrent senders; 2xx = durably in the inbox), then applied by the engine;
+ * - webhooks: `webhooks` signed Standard-Webhooks `time_entry.approved` deliveries over HTTP into
+ *   the receiver in the engine process (24 concurrent senders; 2xx = durably in the inbox), applied
+ *   there by the engine: send → 2xx, and send → applied in the hub (its `time_entry.synced`
+ *   domain event committed, which is what the graph's subscriptions read);
  * - CDC lag: source change → committed in the hub (the row the graph reads) for 300 updates
  *   through Change Data Capture with the engine running.
- * Prints CPU (this process: sandbox + engine, 100 % = one core), RSS sampled every second
- * (per round: peak and end), and the machine's load average measured during the run; appends the
- * table to bench/RESULTS.md. `--quick`: 10,000 records, 2,000 webhooks, 5 rounds.
+ * The sandbox org, the senders, the floor and the watchers run in this process; the engine in
+ * its own, so the RSS and CPU figures of the engine are its own (read from /proc). Prints the
+ * machine's load average measured during the run; appends the table to bench/RESULTS.md.
+ * `--quick`: 10,000 records, 2,000 webhooks, 5 rounds.
  */
-import { appendFileSync } from "node:fs";
+import { fork } from "node:child_process";
+import { appendFileSync, readdirSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { SyncEngine } from "@pshub/cdc";
-import { closedWonHook, createSalesforceOrg, SALESFORCE_DEFAULTS } from "@pshub/cdc/salesforce";
+import { createSalesforceOrg, SALESFORCE_DEFAULTS } from "@pshub/cdc/salesforce";
 import { startSandboxOrg } from "@pshub/cdc/sandbox/salesforce";
 import { newWebhookSecret, WebhookSender } from "@pshub/cdc/sandbox/webhooks";
-import { WebhookReceiver } from "@pshub/cdc/webhooks";
 import {
   createDbClient,
   createLogger,
@@ -35,6 +38,7 @@ import {
   schema,
 } from "@pshub/db";
 import { buildContract, buildCustomer, buildProject } from "@pshub/db/testing";
+import type { EngineCommand, EngineReply, EngineSetup } from "./support/ingest-engine.ts";
 import { REPO_ROOT } from "./support/processes.ts";
 
 const { values: args } = parseArgs({
@@ -69,33 +73,132 @@ await client.db
   .insert(schema.taxRate)
   .values({ jurisdiction: "US-NY", rate: "0.0800", validFrom: "2020-01-01" });
 
+// ------------------------------------------------------------------ the engine's process
+/** RSS (MB) and CPU time (s, user + system) of a process, from /proc. */
+function procStats(pid: number): { rssMb: number; cpuS: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  // Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return { rssMb: rssKb / 1024, cpuS: ticks / 100 };
+}
+
+/** Ticks (user + system) of a /proc stat line, and of its waited-for children when `reaped`. */
+function ticksOf(stat: string, reaped: boolean): { ppid: number; ticks: number } {
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const own = Number(f[11]) + Number(f[12]);
+  return { ppid: Number(f[1]), ticks: own + (reaped ? Number(f[13]) + Number(f[14]) : 0) };
+}
+
+// Postgres's CPU: the postmaster's own and its exited backends' (cutime/cstime), plus the live
+// backends'. Read from /proc, so only when the server runs on this machine (NaN otherwise).
+const [{ pid: backendPid }] = (await client.sql`select pg_backend_pid() as pid`) as unknown as [
+  { pid: number },
+];
+let postmasterPid = 0;
+try {
+  postmasterPid = ticksOf(readFileSync(`/proc/${backendPid}/stat`, "utf8"), false).ppid;
+} catch {}
+function postgresCpuS(): number {
+  if (!postmasterPid) return Number.NaN;
+  try {
+    let ticks = ticksOf(readFileSync(`/proc/${postmasterPid}/stat`, "utf8"), true).ticks;
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const t = ticksOf(readFileSync(`/proc/${entry}/stat`, "utf8"), false);
+        if (t.ppid === postmasterPid) ticks += t.ticks;
+      } catch {}
+    }
+    return ticks / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+const { sandbox, auth } = await startSandboxOrg({ bulkPageSize: BATCH });
+const org = sandbox.org;
+const webhookSecret = newWebhookSecret();
+const engineProcess = fork(join(REPO_ROOT, "bench", "support", "ingest-engine.ts"), [], {
+  execArgv: ["--import", "tsx"],
+  cwd: REPO_ROOT,
+  stdio: ["ignore", "inherit", "inherit", "ipc"],
+  env: {
+    ...process.env,
+    INGEST_BENCH_SETUP: JSON.stringify({
+      databaseUrl: url,
+      auth,
+      batch: BATCH,
+      webhookSecret,
+    } satisfies EngineSetup),
+  },
+});
+const replies = new Map<number, (reply: EngineReply) => void>();
+engineProcess.on("message", (reply: EngineReply) => {
+  replies.get(reply.id)?.(reply);
+  replies.delete(reply.id);
+});
+const engineExited = new Promise<never>((_, reject) =>
+  engineProcess.once("exit", (code) => reject(new Error(`the engine process exited (${code})`))),
+);
+await Promise.race([new Promise<void>((resolve) => replies.set(0, () => resolve())), engineExited]);
+let commandId = 0;
+/** Runs one command in the engine process; rejects with its error. */
+async function engine(cmd: EngineCommand["cmd"]): Promise<EngineReply> {
+  const id = ++commandId;
+  const reply = await Promise.race([
+    new Promise<EngineReply>((resolve) => {
+      replies.set(id, resolve);
+      engineProcess.send({ id, cmd } as EngineCommand);
+    }),
+    engineExited,
+  ]);
+  if (!reply.ok) throw new Error(`engine ${cmd}: ${reply.error}`);
+  return reply;
+}
+const enginePid = engineProcess.pid!;
+
 // ------------------------------------------------------------------ load and RSS, sampled by us
 const loadSamples: number[] = [];
 const rssSamples: { at: number; mb: number }[] = [];
 const t0 = performance.now();
 const sampler = setInterval(() => {
   loadSamples.push(loadavg()[0]!);
-  rssSamples.push({ at: (performance.now() - t0) / 1000, mb: process.memoryUsage().rss / 2 ** 20 });
+  rssSamples.push({ at: (performance.now() - t0) / 1000, mb: procStats(enginePid).rssMb });
 }, 1000);
 
-/** Runs fn, measuring wall time, this process's CPU share and its peak / end RSS. */
+/**
+ * Runs fn, measuring wall time, the CPU of the engine process and of this one (100 % = one
+ * core), and the engine's peak / end RSS.
+ */
 async function measure<T>(fn: () => Promise<T>) {
   const cpu0 = process.cpuUsage();
-  let peak = process.memoryUsage().rss;
+  const engine0 = procStats(enginePid);
+  const pg0 = postgresCpuS();
+  let peak = engine0.rssMb;
   const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    peak = Math.max(peak, procStats(enginePid).rssMb);
   }, 100);
   const start = performance.now();
   try {
     const value = await fn();
     const ms = performance.now() - start;
     const cpu = process.cpuUsage(cpu0);
+    const engine1 = procStats(enginePid);
+    const benchCpuS = (cpu.user + cpu.system) / 1e6;
+    const engineCpuS = engine1.cpuS - engine0.cpuS;
+    const postgresS = postgresCpuS() - pg0;
     return {
       value,
       seconds: ms / 1000,
+      /** CPU seconds spent by the engine, this process and Postgres: work, whatever the load. */
+      cpuS: { engine: engineCpuS, bench: benchCpuS, postgres: postgresS },
       cpu: ((cpu.user + cpu.system) / 1000 / ms) * 100,
-      peakMb: peak / 2 ** 20,
-      endMb: process.memoryUsage().rss / 2 ** 20,
+      engineCpu: ((engine1.cpuS - engine0.cpuS) * 1000 * 100) / ms,
+      peakMb: Math.max(peak, engine1.rssMb),
+      endMb: engine1.rssMb,
     };
   } finally {
     clearInterval(timer);
@@ -103,8 +206,6 @@ async function measure<T>(fn: () => Promise<T>) {
 }
 
 // ------------------------------------------------------------------ the source org
-const { sandbox, auth } = await startSandboxOrg({ bulkPageSize: BATCH });
-const org = sandbox.org;
 const share = (p: number) => Math.max(1, Math.round(RECORDS * p));
 const nProjects = Math.max(1, Math.min(50, share(0.005)));
 const nResources = Math.max(1, Math.min(200, share(0.01)));
@@ -300,38 +401,8 @@ function salesforceOrg(streaming: boolean) {
   );
 }
 
-function engineFor(sf: ReturnType<typeof salesforceOrg>) {
-  return new SyncEngine({
-    client,
-    databaseUrl: url,
-    connectors: sf.connectors,
-    hooks: [closedWonHook({ autoConvert: true })],
-    logger: log,
-    batchSize: BATCH,
-    applyIntervalMs: 100,
-  });
-}
-
 const countOf = async (q: string) =>
   Number(((await client.sql.unsafe(q)) as unknown as [{ n: string }])[0].n);
-
-/** Waits until every object finished its full load and nothing due is left in the inbox. */
-async function untilSynced(objects: number, timeoutMs: number) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const done = await countOf(
-      `select count(*) as n from sync_cursor where cursor->>'phase' = 'incremental'`,
-    );
-    const pending = await countOf(
-      // Due rows: new ones, and waiting ones their parent has woken (next_attempt_at cleared).
-      `select count(*) as n from inbox_event where status = 'RECEIVED'
-         and (next_attempt_at is null or next_attempt_at <= now())`,
-    );
-    if (done >= objects && pending === 0) return;
-    if (Date.now() > end) throw new Error(`not synced after ${timeoutMs} ms (${done} loaded)`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // The canonical rows of the last poller round: what the floor writes.
 let floorRows: { table: string; columns: { name: string; type: string }[]; rows: string[][] }[] =
@@ -339,14 +410,7 @@ let floorRows: { table: string; columns: { name: string; type: string }[]; rows:
 
 async function pollerRound() {
   await resetHub();
-  const sf = salesforceOrg(false);
-  const engine = engineFor(sf);
-  const objects = sf.connectors.reduce((n, c) => n + c.objects.length, 0);
-  const r = await measure(async () => {
-    await engine.start();
-    await untilSynced(objects, 1_800_000);
-  });
-  await engine.stop();
+  const r = await measure(() => engine("poll"));
   // Correctness: every record arrived as the hub row it maps to, nothing failed or waits.
   for (const [table, n] of Object.entries(expected)) {
     const got = await countOf(
@@ -447,54 +511,97 @@ async function sandboxRound() {
   return r;
 }
 
+let webhookRounds = 0;
 async function webhookRound() {
   await client.sql.unsafe(`delete from inbox_event where source = 'webhooks'`);
-  const secret = newWebhookSecret();
-  const receiver = new WebhookReceiver({ client, secrets: [secret], logger: log });
-  const port = await receiver.listen(0);
-  const sender = new WebhookSender(`http://127.0.0.1:${port}/webhooks`, secret);
-  const latencies: number[] = [];
+  const round = ++webhookRounds;
+  const [top] = await client.sql<{ last: string }[]>`
+    select coalesce(max(id), 0)::text as last from domain_event`;
+  const { port } = await engine("webhooks-start");
+  const sender = new WebhookSender(`http://127.0.0.1:${port}/webhooks`, webhookSecret);
+  const toDurable: number[] = [];
+  const sentAt = new Map<string, number>();
+  const toApplied: number[] = [];
   let next = 0;
   let failed = 0;
+  let sending = true;
+  // Applied = the entry's time_entry.synced event committed. One applier applies here, one batch
+  // at a time, so event ids commit in order and `id > last` passes over nothing.
+  let watermark = Number(top?.last ?? 0);
+  let lastAppliedAt = 0;
+  const watching = (async () => {
+    const deadline = () => (sending ? Number.POSITIVE_INFINITY : doneSendingAt + 120_000);
+    while (toApplied.length < WEBHOOKS && performance.now() < deadline()) {
+      const rows = await client.sql<{ id: string; ext: string }[]>`
+        select id::text, payload->>'externalId' as ext from domain_event
+        where id > ${watermark} and type = 'time_entry.synced' order by id`;
+      const now = performance.now();
+      for (const row of rows) {
+        watermark = Math.max(watermark, Number(row.id));
+        const at = sentAt.get(row.ext);
+        if (at === undefined) continue;
+        sentAt.delete(row.ext);
+        toApplied.push(now - at);
+        lastAppliedAt = now;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  let doneSendingAt = 0;
+  const started = performance.now();
   const r = await measure(async () => {
     await Promise.all(
       Array.from({ length: 24 }, async () => {
         while (next < WEBHOOKS) {
           const i = next++;
-          const started = performance.now();
+          const id = `wh${round}-${i}`;
+          const t = performance.now();
+          sentAt.set(id, t);
           const res = await sender.send("time_entry.approved", {
-            id: `te-${i}`,
-            project_id: "p1",
-            resource_id: "r1",
-            work_date: "2026-11-20",
-            hours: "8.00",
+            id,
+            project_code: projectCode(i % nProjects),
+            resource_email: `res${i % nResources}@firm.example`,
+            work_date: new Date(Date.UTC(2025, 0, 1) + (i % 300) * 86_400_000)
+              .toISOString()
+              .slice(0, 10),
+            hours: `${1 + (i % 8)}.00`,
             bill_rate: "150.00",
             currency: "USD",
             updated_at: new Date().toISOString(),
           });
-          latencies.push(performance.now() - started);
+          toDurable.push(performance.now() - t);
           if (res.status >= 300) failed++;
         }
       }),
     );
+    doneSendingAt = performance.now();
+    sending = false;
+    await watching;
     return WEBHOOKS;
   });
-  await receiver.close();
+  await engine("webhooks-stop");
   const recorded = await countOf(
-    `select count(*) as n from inbox_event where source = 'webhooks' and object = 'time_entry'`,
+    `select count(*) as n from inbox_event where source = 'webhooks' and object = 'time_entry'
+       and status = 'APPLIED'`,
   );
-  if (recorded !== WEBHOOKS) throw new Error(`webhooks: ${recorded} recorded of ${WEBHOOKS}`);
-  return { ...r, latencies, failed };
+  if (recorded !== WEBHOOKS || toApplied.length !== WEBHOOKS)
+    throw new Error(
+      `webhooks: ${recorded} applied in the inbox, ${toApplied.length} seen applied, of ${WEBHOOKS}`,
+    );
+  return {
+    ...r,
+    sendSeconds: (doneSendingAt - started) / 1000,
+    appliedSeconds: (lastAppliedAt - started) / 1000,
+    toDurable,
+    toApplied,
+    failed,
+  };
 }
 
 /** Source change → committed in the hub, through CDC with the engine running. */
 async function lagRun() {
   await resetHub();
-  const sf = salesforceOrg(true);
-  const engine = engineFor(sf);
-  await engine.start();
-  const objects = sf.connectors.reduce((n, c) => n + c.objects.length, 0);
-  await untilSynced(objects, 1_800_000);
+  await engine("cdc-start");
   const changedAt = new Map<string, number>();
   const seen = new Map<string, number>();
   const watching = (async () => {
@@ -515,7 +622,7 @@ async function lagRun() {
     await new Promise((r) => setTimeout(r, 20));
   }
   await watching;
-  await engine.stop();
+  await engine("cdc-stop");
   return [...seen].map(([name, at]) => at - changedAt.get(name)!);
 }
 
@@ -546,13 +653,15 @@ for (let round = 1; round <= ROUNDS; round++) {
     else hooks.push(await webhookRound());
   }
   const p = poller.at(-1)!;
+  const h = hooks.at(-1)!;
   rssRounds.push(`${p.peakMb.toFixed(0)}/${p.endMb.toFixed(0)}`);
   process.stdout.write(
-    `round ${round}/${ROUNDS} (${order.join(", ")}): poller ${p.seconds.toFixed(1)} s, floor ${floor.at(-1)!.seconds.toFixed(2)} s, sandbox alone ${alone.at(-1)!.seconds.toFixed(1)} s, webhooks ${hooks.at(-1)!.seconds.toFixed(1)} s, RSS ${(process.memoryUsage().rss / 2 ** 20) | 0} MB, load ${loadavg()[0]!.toFixed(1)}\n`,
+    `round ${round}/${ROUNDS} (${order.join(", ")}): poller ${p.seconds.toFixed(1)} s, floor ${floor.at(-1)!.seconds.toFixed(2)} s, sandbox alone ${alone.at(-1)!.seconds.toFixed(1)} s, webhooks sent ${h.sendSeconds.toFixed(1)} s / applied ${h.appliedSeconds.toFixed(1)} s, engine RSS ${procStats(enginePid).rssMb.toFixed(0)} MB, load ${loadavg()[0]!.toFixed(1)}\n`,
   );
 }
 const lags = await lagRun();
 clearInterval(sampler);
+await engine("exit");
 await sandbox.stop();
 await client.close();
 await server.stop();
@@ -561,27 +670,54 @@ const rate = (n: number, r: { seconds: number }) => n / r.seconds;
 const pollerRates = poller.map((r) => rate(RECORDS, r));
 const floorRates = floor.map((r) => rate(r.rows, r));
 const aloneRates = alone.map((r) => rate(r.value, r));
-const hookRates = hooks.map((r) => rate(WEBHOOKS, r));
-const hookLat = hooks.flatMap((h) => h.latencies);
+const sentRates = hooks.map((r) => WEBHOOKS / r.sendSeconds);
+const appliedRates = hooks.map((r) => WEBHOOKS / r.appliedSeconds);
+const toDurable = hooks.flatMap((h) => h.toDurable);
+const toApplied = hooks.flatMap((h) => h.toApplied);
 const floorRowCount = floor[0]?.rows ?? 0;
 const rssFirst = rssSamples.slice(0, Math.max(1, Math.floor(rssSamples.length / 4)));
 const rssLast = rssSamples.slice(-Math.max(1, Math.floor(rssSamples.length / 4)));
 const maxOf = (xs: { mb: number }[]) => Math.max(...xs.map((x) => x.mb));
+const pctCell = (xs: number[]) => `${median(xs).toFixed(0)}%`;
 const date = new Date().toISOString().slice(0, 16).replace("T", " ");
 const header = `## ingest — ${date} UTC (${fmt(RECORDS)} Salesforce/PSA records, ${fmt(WEBHOOKS)} webhooks, ${ROUNDS} interleaved rounds)`;
+const perRound = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
 const table = [
-  "| path | records/s (median, min–max) | lag p50 / p99 | CPU (this process) | RSS peak (max of rounds) |",
+  "| path | records/s (median, min–max) | lag p50 / p99 | CPU: engine process / bench process | engine RSS peak (max of rounds) |",
   "| --- | --- | --- | --- | --- |",
-  `| poller: sandbox → jsforce Bulk 2.0 → SyncEngine (inbox → applier → canonical rows, links, events) | ${fmt(median(pollerRates))} (${spread(pollerRates)}) | — (full load) | ${median(poller.map((r) => r.cpu)).toFixed(0)}% | ${Math.max(...poller.map((r) => r.peakMb)).toFixed(0)} MB |`,
-  `| floor: INSERT … ON CONFLICT via unnest of the same ${fmt(floorRowCount)} canonical rows (7 tables) | ${fmt(median(floorRates))} (${spread(floorRates)}) | — | ${median(floor.map((r) => r.cpu)).toFixed(0)}% | ${Math.max(...floor.map((r) => r.peakMb)).toFixed(0)} MB |`,
-  `| sandbox alone: the same Bulk 2.0 pages over HTTP, parsed by jsforce, nothing written | ${fmt(median(aloneRates))} (${spread(aloneRates)}) | — | ${median(alone.map((r) => r.cpu)).toFixed(0)}% | ${Math.max(...alone.map((r) => r.peakMb)).toFixed(0)} MB |`,
-  `| webhooks: HTTP → verified → inbox (2xx), 24 senders | ${fmt(median(hookRates))} (${spread(hookRates)}) | ${pct(hookLat, 50).toFixed(1)} / ${pct(hookLat, 99).toFixed(1)} ms (send → 2xx = durable) | ${median(hooks.map((r) => r.cpu)).toFixed(0)}% | ${Math.max(...hooks.map((r) => r.peakMb)).toFixed(0)} MB |`,
+  `| poller: sandbox → jsforce Bulk 2.0 → SyncEngine (page recorded in the inbox and applied in one transaction: canonical rows, links, events) | ${fmt(median(pollerRates))} (${spread(pollerRates)}) | — (full load) | ${pctCell(poller.map((r) => r.engineCpu))} / ${pctCell(poller.map((r) => r.cpu))} | ${Math.max(...poller.map((r) => r.peakMb)).toFixed(0)} MB |`,
+  `| floor: INSERT … ON CONFLICT via unnest of the same ${fmt(floorRowCount)} canonical rows (7 tables) | ${fmt(median(floorRates))} (${spread(floorRates)}) | — | — / ${pctCell(floor.map((r) => r.cpu))} | — |`,
+  `| sandbox alone: the same Bulk 2.0 pages over HTTP, parsed by jsforce (in the bench process), nothing written | ${fmt(median(aloneRates))} (${spread(aloneRates)}) | — | — / ${pctCell(alone.map((r) => r.cpu))} | — |`,
+  `| webhooks: HTTP → verified → inbox (2xx), 24 senders | ${fmt(median(sentRates))} (${spread(sentRates)}) | ${pct(toDurable, 50).toFixed(0)} / ${pct(toDurable, 99).toFixed(0)} ms (send → 2xx = durable) | ${pctCell(hooks.map((r) => r.engineCpu))} / ${pctCell(hooks.map((r) => r.cpu))} | ${Math.max(...hooks.map((r) => r.peakMb)).toFixed(0)} MB |`,
+  `| webhooks: send → applied in the hub (time_entry.synced committed) | ${fmt(median(appliedRates))} (${spread(appliedRates)}) | ${pct(toApplied, 50).toFixed(0)} / ${pct(toApplied, 99).toFixed(0)} ms | (same run) | |`,
   `| CDC: source change → committed in the hub (300 updates, 50/s, ${lags.length} seen) | — | ${pct(lags, 50).toFixed(0)} / ${pct(lags, 99).toFixed(0)} ms | — | — |`,
 ].join("\n");
+/** CPU seconds (engine + bench + Postgres) per 1,000 records: the work, median (min–max). */
+const work = (rs: { cpuS: { engine: number; bench: number; postgres: number } }[], n: number[]) => {
+  const per = rs.map((r, i) => ((r.cpuS.engine + r.cpuS.bench + r.cpuS.postgres) * 1000) / n[i]!);
+  const parts = (k: "engine" | "bench" | "postgres") =>
+    median(rs.map((r, i) => (r.cpuS[k] * 1000) / n[i]!)).toFixed(2);
+  return `${median(per).toFixed(2)} (${spread(per, (x) => x.toFixed(2))}) s = engine ${parts("engine")} + bench ${parts("bench")} + Postgres ${parts("postgres")}`;
+};
+const vsFloor = perRound(floorRates, pollerRates);
+const vsAlone = perRound(aloneRates, pollerRates);
 const note = [
-  `poller vs floor: ${(median(floorRates) / median(pollerRates)).toFixed(1)}× (records/s; the floor writes ${fmt(floorRowCount)} rows for ${fmt(RECORDS)} records). Poller vs sandbox alone: ${(median(aloneRates) / median(pollerRates)).toFixed(1)}×. Webhook failures: ${hooks.reduce((s, h) => s + h.failed, 0)}.`,
-  `RSS of this process (sandbox + engine), poller rounds peak/end MB: ${rssRounds.join(", ")}; sampled every second over the run: max ${maxOf(rssFirst).toFixed(0)} MB in the first quarter, ${maxOf(rssLast).toFixed(0)} MB in the last.`,
-  `Postgres: ${server.embedded ? "embedded, this bench's own server (no other clients; CPU shared with the machine)" : "the server at DATABASE_URL (shared with whatever else uses it)"}. Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the sandbox, the engine and Postgres share it; load average (1 min) measured during the run: median ${median(loadSamples).toFixed(1)}, min ${Math.min(...loadSamples).toFixed(1)}, max ${Math.max(...loadSamples).toFixed(1)}.`,
+  `poller vs floor: ${(median(floorRates) / median(pollerRates)).toFixed(1)}× (medians; per round ${spread(vsFloor, (x) => x.toFixed(1))}×; the floor writes ${fmt(floorRowCount)} rows for ${fmt(RECORDS)} records). Poller vs sandbox alone: ${(median(aloneRates) / median(pollerRates)).toFixed(1)}× (per round ${spread(vsAlone, (x) => x.toFixed(1))}×). Webhook failures: ${hooks.reduce((n, x) => n + x.failed, 0)}.`,
+  `CPU seconds per 1,000 records (engine process + bench process + Postgres; the work each path does, less sensitive to the load than its wall time): poller ${work(
+    poller,
+    poller.map(() => RECORDS),
+  )}; floor ${work(
+    floor,
+    floor.map((r) => r.rows),
+  )}; sandbox alone ${work(
+    alone,
+    alone.map((r) => r.value),
+  )}; webhooks (sent and applied) ${work(
+    hooks,
+    hooks.map(() => WEBHOOKS),
+  )}.`,
+  `RSS of the engine process alone (the sandbox, senders and floor run in the bench process), poller rounds peak/end MB: ${rssRounds.join(", ")}; sampled every second over the run: max ${maxOf(rssFirst).toFixed(0)} MB in the first quarter, ${maxOf(rssLast).toFixed(0)} MB in the last.`,
+  `Postgres: ${server.embedded ? "embedded, this bench's own server (no other clients; CPU shared with the machine)" : "the server at DATABASE_URL (shared with whatever else uses it)"}. Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the bench process, the engine process and Postgres share it; load average (1 min) measured during the run: median ${median(loadSamples).toFixed(1)}, min ${Math.min(...loadSamples).toFixed(1)}, max ${Math.max(...loadSamples).toFixed(1)}. Wall time of the run: ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
 ].join("\n");
 process.stdout.write(`\n${header}\n${table}\n\n${note}\n`);
 if (!args["no-record"]) {
