@@ -524,6 +524,7 @@ async function webhookRound() {
   const toApplied: number[] = [];
   let next = 0;
   let failed = 0;
+  let resent = 0;
   let sending = true;
   // Applied = the entry's time_entry.synced event committed. One applier applies here, one batch
   // at a time, so event ids commit in order and `id > last` passes over nothing.
@@ -557,7 +558,7 @@ async function webhookRound() {
           const id = `wh${round}-${i}`;
           const t = performance.now();
           sentAt.set(id, t);
-          const res = await sender.send("time_entry.approved", {
+          const data = {
             id,
             project_code: projectCode(i % nProjects),
             resource_email: `res${i % nResources}@firm.example`,
@@ -568,7 +569,20 @@ async function webhookRound() {
             bill_rate: "150.00",
             currency: "USD",
             updated_at: new Date().toISOString(),
-          });
+          };
+          // A keep-alive socket the receiver closed as it was reused ("other side closed") is
+          // delivered again with the same webhook-id, as a sender retries: the receiver dedupes.
+          const delivery = { id: `msg_${id}`, timestamp: new Date() };
+          let res: Awaited<ReturnType<typeof sender.send>>;
+          for (let attempt = 1; ; attempt++) {
+            try {
+              res = await sender.send("time_entry.approved", data, delivery);
+              break;
+            } catch (error) {
+              if (attempt >= 3) throw error;
+              resent++;
+            }
+          }
           toDurable.push(performance.now() - t);
           if (res.status >= 300) failed++;
         }
@@ -595,6 +609,7 @@ async function webhookRound() {
     toDurable,
     toApplied,
     failed,
+    resent,
   };
 }
 
@@ -702,7 +717,7 @@ const work = (rs: { cpuS: { engine: number; bench: number; postgres: number } }[
 const vsFloor = perRound(floorRates, pollerRates);
 const vsAlone = perRound(aloneRates, pollerRates);
 const note = [
-  `poller vs floor: ${(median(floorRates) / median(pollerRates)).toFixed(1)}× (medians; per round ${spread(vsFloor, (x) => x.toFixed(1))}×; the floor writes ${fmt(floorRowCount)} rows for ${fmt(RECORDS)} records). Poller vs sandbox alone: ${(median(aloneRates) / median(pollerRates)).toFixed(1)}× (per round ${spread(vsAlone, (x) => x.toFixed(1))}×). Webhook failures: ${hooks.reduce((n, x) => n + x.failed, 0)}.`,
+  `poller vs floor: ${(median(floorRates) / median(pollerRates)).toFixed(1)}× (medians; per round ${spread(vsFloor, (x) => x.toFixed(1))}×; the floor writes ${fmt(floorRowCount)} rows for ${fmt(RECORDS)} records). Poller vs sandbox alone: ${(median(aloneRates) / median(pollerRates)).toFixed(1)}× (per round ${spread(vsAlone, (x) => x.toFixed(1))}×). Webhook failures: ${hooks.reduce((n, x) => n + x.failed, 0)}; deliveries sent again after the receiver closed a reused keep-alive socket: ${hooks.reduce((n, x) => n + x.resent, 0)}.`,
   `CPU seconds per 1,000 records (engine process + bench process + Postgres; the work each path does, less sensitive to the load than its wall time): poller ${work(
     poller,
     poller.map(() => RECORDS),
