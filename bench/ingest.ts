@@ -700,7 +700,7 @@ const perRound = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
 const table = [
   "| path | records/s (median, min–max) | lag p50 / p99 | CPU: engine process / bench process | engine RSS peak (max of rounds) |",
   "| --- | --- | --- | --- | --- |",
-  `| poller: sandbox → jsforce Bulk 2.0 → SyncEngine (page recorded in the inbox and applied in one transaction: canonical rows, links, events) | ${fmt(median(pollerRates))} (${spread(pollerRates)}) | — (full load) | ${pctCell(poller.map((r) => r.engineCpu))} / ${pctCell(poller.map((r) => r.cpu))} | ${Math.max(...poller.map((r) => r.peakMb)).toFixed(0)} MB |`,
+  `| poller: sandbox → jsforce Bulk 2.0 → SyncEngine (inbox → mappers → canonical rows, links, events) | ${fmt(median(pollerRates))} (${spread(pollerRates)}) | — (full load) | ${pctCell(poller.map((r) => r.engineCpu))} / ${pctCell(poller.map((r) => r.cpu))} | ${Math.max(...poller.map((r) => r.peakMb)).toFixed(0)} MB |`,
   `| floor: INSERT … ON CONFLICT via unnest of the same ${fmt(floorRowCount)} canonical rows (7 tables) | ${fmt(median(floorRates))} (${spread(floorRates)}) | — | — / ${pctCell(floor.map((r) => r.cpu))} | — |`,
   `| sandbox alone: the same Bulk 2.0 pages over HTTP, parsed by jsforce (in the bench process), nothing written | ${fmt(median(aloneRates))} (${spread(aloneRates)}) | — | — / ${pctCell(alone.map((r) => r.cpu))} | — |`,
   `| webhooks: HTTP → verified → inbox (2xx), 24 senders | ${fmt(median(sentRates))} (${spread(sentRates)}) | ${pct(toDurable, 50).toFixed(0)} / ${pct(toDurable, 99).toFixed(0)} ms (send → 2xx = durable) | ${pctCell(hooks.map((r) => r.engineCpu))} / ${pctCell(hooks.map((r) => r.cpu))} | ${Math.max(...hooks.map((r) => r.peakMb)).toFixed(0)} MB |`,
