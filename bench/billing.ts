@@ -1,6 +1,6 @@
 /**
  * `npm run bench -- billing [--contracts 1000] [--entries 200000] [--scales 0.25,1] [--rounds 5]
- *   [--quick] [--no-record] [--explain]`
+ *   [--quick] [--no-record] [--explain] [--invoice-only]`
  *
  * runBilling (db/src/lifecycle, through `execute`: one transaction with audit, idempotency and
  * domain events; it marks what it bills BILLED and emits one billing_event.created per event)
@@ -66,6 +66,8 @@ const { values: args } = parseArgs({
      * time of each statement; printed, not recorded.
      */
     explain: { type: "boolean", default: false },
+    /** Only the generateInvoice part (seed, runBilling once, generateInvoice × contracts). */
+    "invoice-only": { type: "boolean", default: false },
   },
 });
 const log = createLogger("bench-billing");
@@ -193,7 +195,8 @@ async function checksum(db: Db) {
  * /proc/<pid>/stat (in USER_HZ ticks, 100 a second on Linux): unlike the wall time, it hardly
  * moves with the machine's load. NaN when the server is not local.
  */
-function backendCpuSeconds(pid: number | undefined): number {
+function backendCpuSeconds(pid: number | readonly number[] | undefined): number {
+  if (Array.isArray(pid)) return pid.reduce((sum, one) => sum + backendCpuSeconds(one), 0);
   if (!pid) return Number.NaN;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -208,7 +211,7 @@ function backendCpuSeconds(pid: number | undefined): number {
  * Samples this process's memory while `fn` runs, and the CPU time of `backendPid` (the one
  * Postgres backend the run uses) and of this process.
  */
-async function measured<T>(fn: () => Promise<T>, backendPid?: number) {
+async function measured<T>(fn: () => Promise<T>, backendPid?: number | readonly number[]) {
   global.gc?.();
   const base = process.memoryUsage();
   let rss = base.rss;
@@ -445,7 +448,7 @@ try {
     let checked: Record<string, string | number> | undefined;
     let bySourceType: Record<string, number> = {};
     let last: Awaited<ReturnType<typeof freshCopy>> | undefined;
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round < (args["invoice-only"] ? 0 : rounds); round++) {
       const kinds = ["floor", "events", "billing"] as const;
       // Rotate the order each round, so that no kind always runs first (or last).
       const order = kinds.map(
@@ -502,12 +505,33 @@ try {
     }
     // generateInvoice once, on a copy that runBilling has just billed.
     await last?.close();
-    const client = await freshCopy(Number(args["invoice-concurrency"]) + 2);
+    const connections = Number(args["invoice-concurrency"]) + 2;
+    const client = await freshCopy(connections);
     try {
-      await execute(client.db, op.runBilling, { actor: "bench" }, { periodEnd: PERIOD_END });
+      const billed = await execute(
+        client.db,
+        op.runBilling,
+        { actor: "bench" },
+        { periodEnd: PERIOD_END },
+      );
+      if (args["invoice-only"]) events = billed.eventsCreated;
       const ids = (await client.sql<{ id: string }[]>`select id from contract order by number`).map(
         (r) => r.id,
       );
+      // Open every connection of the pool (overlapping queries), so that the CPU time of all the
+      // backends generateInvoice may use is measured.
+      const backends = [
+        ...new Set(
+          (
+            await Promise.all(
+              Array.from(
+                { length: connections },
+                () => client.sql<{ pid: number }[]>`select pg_backend_pid() as pid, pg_sleep(0.2)`,
+              ),
+            )
+          ).map(([row]) => row?.pid ?? 0),
+        ),
+      ];
       sampleLoad();
       const invoicing = await measured(async () => {
         let next = 0;
@@ -526,7 +550,10 @@ try {
         const [row] = await client.sql<{ invoices: number; lines: number }[]>`
           select (select count(*)::int from invoice) as invoices, (select count(*)::int from invoice_line) as lines`;
         return { invoices: row?.invoices ?? 0, lines: row?.lines ?? 0 };
-      });
+      }, backends);
+      process.stdout.write(
+        `scale ${scale} generateInvoice × ${ids.length}: ${invoicing.seconds.toFixed(2)} s, Postgres CPU ${invoicing.pgCpuSeconds.toFixed(2)} s (${backends.length} backends), node CPU ${invoicing.nodeCpuSeconds.toFixed(2)} s  load ${loadavg()[0]?.toFixed(1)}\n`,
+      );
       const [check] = await client.sql<{ bad: number }[]>`
         select count(*)::int as bad from invoice i
         where i.total <> i.subtotal + i.tax
@@ -578,11 +605,24 @@ const lines = [
       .filter(([, n]) => n > 0)
       .map(([source, n]) => `${source} ${n}`)
       .join(", ");
-    return `| ${r.contracts} | ${r.entries} | ${r.events} (${sources}; md5 ${r.checksum}) | ${seconds(r.floor)} | ${seconds(r.withEvents)} | ${seconds(r.billing)} | ${spread(r.ratios, f2)}× | ${cpu(r.floor)} | ${cpu(r.withEvents)} | ${cpu(r.billing)} | ${spread(r.cpuRatios, f2)}× | ${k(r.events / median(r.billing.map((run) => run.seconds)))} | ${f1(median(r.billing.map((run) => run.peakRssMb)))} / ${f1(median(r.billing.map((run) => run.heapGrowthMb)))} | ${f2(r.invoicing.seconds)} (${f1(r.invoicing.invoices / r.invoicing.seconds)}, ${k(r.invoicing.lines / r.invoicing.seconds)}) |`;
+    return `| ${r.contracts} | ${r.entries} | ${r.events} (${sources}; md5 ${r.checksum}) | ${seconds(r.floor)} | ${seconds(r.withEvents)} | ${seconds(r.billing)} | ${spread(r.ratios, f2)}× | ${cpu(r.floor)} | ${cpu(r.withEvents)} | ${cpu(r.billing)} | ${spread(r.cpuRatios, f2)}× | ${k(r.events / median(r.billing.map((run) => run.seconds)))} | ${f1(median(r.billing.map((run) => run.peakRssMb)))} / ${f1(median(r.billing.map((run) => run.heapGrowthMb)))} | ${invoicingCell(r)} |`;
   }),
 ];
-const table = lines.join("\n");
-const header = `## billing — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}${args.quick ? " (--quick)" : ""}
+/** Wall s (invoices/s, lines/s); Postgres CPU s of every backend the pool used, and node's. */
+function invoicingCell(r: Row) {
+  const i = r.invoicing;
+  return `${f2(i.seconds)} (${f1(i.invoices / i.seconds)}, ${k(i.lines / i.seconds)}); CPU Postgres ${f2(i.pgCpuSeconds)}, node ${f2(i.nodeCpuSeconds)}`;
+}
+const invoiceOnly = [
+  "| contracts | time entries | billing events | invoices / lines | generateInvoice × contracts s (invoices/s, lines/s); CPU s: Postgres (every backend), this process |",
+  "|---:|---:|---:|---:|---:|",
+  ...rows.map(
+    (r) =>
+      `| ${r.contracts} | ${r.entries} | ${r.events} | ${r.invoicing.invoices} / ${r.invoicing.lines} | ${invoicingCell(r)} |`,
+  ),
+];
+const table = (args["invoice-only"] ? invoiceOnly : lines).join("\n");
+const header = `## billing — ${new Date().toISOString().replace(/\.\d+Z$/, "Z")}${args.quick ? " (--quick)" : ""}${args["invoice-only"] ? " (--invoice-only: generateInvoice alone, after one runBilling; no rounds of the floor)" : ""}
 
 runBilling (all contracts, period end ${PERIOD_END}, through \`execute\`: audit, idempotency, marks what it bills BILLED, one billing_event.created per event) against the floor: the same state change and nothing else, in one transaction — one INSERT … SELECT per rule (the candidate queries of billable.ts) and the BILLED marking as one UPDATE per source table; "floor + domain events" is the floor plus one billing_event.created per event (a step between, to show where runBilling's time goes). After every run the bench checks that all three left the same billing events and source rows (counts and md5, printed). Book: all four billing models (70 % T&M with time entries and expenses, 10 % fixed fee, 10 % retainer with overage, half prorated DAILY, 10 % milestone). Each run on a fresh copy of the seeded database (CREATE DATABASE … TEMPLATE); ${rounds} rounds, the three interleaved (order rotated each round); cells: median (min–max); the ratio per round, then median (min–max). Each run uses one connection; "Postgres CPU s" is the CPU time (user + system, /proc) of its backend during the run, which moves far less with the machine's load than the wall time (commit's WAL flush and the background writers are not in it). generateInvoice for every contract (${args["invoice-concurrency"]} at a time): one run per scale, after runBilling. Memory: this process (Postgres not included), median over rounds.
 Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; Postgres on the same cores. Load average (1 min), sampled by this script before every run: median ${f1(median(loads))}, min ${f1(Math.min(...loads))}, max ${f1(Math.max(...loads))} (${loads.length} samples).
