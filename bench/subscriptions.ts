@@ -26,6 +26,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 
 const { values: args } = parseArgs({
@@ -35,6 +36,8 @@ const { values: args } = parseArgs({
     rate: { type: "string", default: "10" },
     duration: { type: "string", default: "5" },
     windows: { type: "string", default: "5" },
+    /** Client processes the subscribers are spread over (at most one per 500 subscribers). */
+    "client-processes": { type: "string", default: "4" },
     /** Small runs (100:1, 1000:10), 2 s windows: a smoke run. */
     quick: { type: "boolean", default: false },
     "no-record": { type: "boolean", default: false },
@@ -44,37 +47,67 @@ const { values: args } = parseArgs({
 
 const now = () => performance.timeOrigin + performance.now();
 
-// =============================================================================== client process
+// =============================================================================== client processes
 type ToClients =
   | {
       cmd: "connect";
       url: string;
-      n: number;
-      /** Subscriber j subscribes with pairs[j mod pairs.length]. */
+      /** The subscribers this process holds: subscriber j subscribes with pairs[j mod pairs.length]. */
+      subscribers: number[];
       pairs: { query: string; customerId: string | null }[];
     }
   | { cmd: "counts" }
   | { cmd: "reset" }
+  | { cmd: "progress"; commits: Record<string, { at: number; customerId: string }> }
   | { cmd: "report"; commits: Record<string, { at: number; customerId: string }> }
   | { cmd: "close" };
 
+/** What one client process saw in a window. */
+interface ClientReport {
+  delivered: number;
+  expected: number;
+  latencies: number[];
+  /** Error messages and results with errors, by extensions.code. */
+  errorCodes: Record<string, number>;
+  /** Sockets closed by the gateway, by close code. */
+  closeCodes: Record<string, number>;
+  /** Event-loop utilisation of this client process over the window (1 = saturated). */
+  elu: number;
+}
+
 async function runClients() {
-  // Raw graphql-transport-ws over `ws`, parsing only the eventId: the client process should cost
-  // as little as possible, since it shares the machine with the gateway it measures.
+  // Raw graphql-transport-ws over `ws`, reading only the eventId from the frame's bytes: the
+  // clients should cost as little as possible, since they share the machine with the gateway.
   const { default: WebSocket } = await import("ws");
   const sockets: InstanceType<typeof WebSocket>[] = [];
   let arrivals = new Map<string, number[]>();
   let perClient: number[] = [];
-  let errors = 0;
+  let errorCodes: Record<string, number> = {};
+  let closeCodes: Record<string, number> = {};
+  let closing = false;
+  let eluStart = performance.eventLoopUtilization();
   // Subscribers without a customer filter, and per customer those narrowed to it.
   let everyone = 0;
   let perCustomer = new Map<string, number>();
   const send = (message: unknown) => process.send?.(message);
-  const EVENT_ID = /"eventId":"(\d+)"/;
+  const EVENT_ID = Buffer.from('"eventId":"');
+  const ERRORS = Buffer.from('"errors"');
+  const CODE = /"code":"([A-Z_]+)"/;
+  const countError = (data: Buffer) => {
+    const code = CODE.exec(data.toString())?.[1] ?? "NO_CODE";
+    errorCodes[code] = (errorCodes[code] ?? 0) + 1;
+  };
+  const expectedFor = (commits: Record<string, { at: number; customerId: string }>) => {
+    let expected = 0;
+    for (const { customerId } of Object.values(commits))
+      expected += everyone + (perCustomer.get(customerId) ?? 0);
+    return expected;
+  };
 
   process.on("message", async (message: ToClients) => {
     if (message.cmd === "connect") {
-      perClient = new Array(message.n).fill(0);
+      const n = message.subscribers.length;
+      perClient = new Array(n).fill(0);
       const subscribes = message.pairs.map((pair) =>
         JSON.stringify({
           id: "1",
@@ -84,14 +117,15 @@ async function runClients() {
       );
       everyone = 0;
       perCustomer = new Map();
-      for (let j = 0; j < message.n; j++) {
+      for (const j of message.subscribers) {
         const scope = message.pairs[j % message.pairs.length]?.customerId ?? null;
         if (scope === null) everyone++;
         else perCustomer.set(scope, (perCustomer.get(scope) ?? 0) + 1);
       }
-      for (let i = 0; i < message.n; i += 250) {
+      for (let i = 0; i < n; i += 250) {
         const batch = [];
-        for (let j = i; j < Math.min(message.n, i + 250); j++) {
+        for (let k = i; k < Math.min(n, i + 250); k++) {
+          const j = message.subscribers[k] ?? 0;
           const subscribe = subscribes[j % subscribes.length] ?? "";
           const socket = new WebSocket(message.url, "graphql-transport-ws");
           sockets.push(socket);
@@ -99,25 +133,32 @@ async function runClients() {
             new Promise<void>((resolve) => {
               socket.on("open", () => socket.send('{"type":"connection_init","payload":{}}'));
               socket.on("error", () => {
-                errors++;
+                errorCodes.SOCKET_ERROR = (errorCodes.SOCKET_ERROR ?? 0) + 1;
                 resolve();
               });
-              socket.on("message", (data) => {
+              socket.on("close", (code) => {
+                if (!closing) closeCodes[code] = (closeCodes[code] ?? 0) + 1;
+                resolve();
+              });
+              socket.on("message", (data: Buffer) => {
                 const at = now();
-                const text = data.toString();
-                if (text.startsWith('{"type":"connection_ack"')) {
-                  socket.send(subscribe);
-                  resolve();
+                const start = data.indexOf(EVENT_ID);
+                if (start < 0) {
+                  const text = data.toString();
+                  if (text.startsWith('{"type":"connection_ack"')) {
+                    socket.send(subscribe);
+                    resolve();
+                  } else if (text.includes('"type":"ping"')) socket.send('{"type":"pong"}');
+                  else if (text.includes('"type":"complete"'))
+                    errorCodes.COMPLETE = (errorCodes.COMPLETE ?? 0) + 1;
+                  else if (text.includes('"type":"error"') || text.includes('"errors"'))
+                    countError(data);
                   return;
                 }
-                if (text.includes('"type":"ping"')) {
-                  socket.send('{"type":"pong"}');
-                  return;
-                }
-                const id = EVENT_ID.exec(text)?.[1];
-                if (!id || text.includes('"errors"')) errors++;
-                if (!id) return;
-                perClient[j] = (perClient[j] ?? 0) + 1;
+                if (data.indexOf(ERRORS) >= 0) countError(data);
+                const from = start + EVENT_ID.length;
+                const id = data.toString("latin1", from, data.indexOf(34, from));
+                perClient[k] = (perClient[k] ?? 0) + 1;
                 let list = arrivals.get(id);
                 if (!list) {
                   list = [];
@@ -130,44 +171,37 @@ async function runClients() {
         }
         await Promise.all(batch);
       }
-      send({ connected: sockets.length });
+      send({ connected: sockets.filter((s) => s.readyState === WebSocket.OPEN).length });
     } else if (message.cmd === "counts") {
       let min = Number.POSITIVE_INFINITY;
       for (const count of perClient) min = Math.min(min, count);
-      send({ min, errors });
+      send({ min });
     } else if (message.cmd === "reset") {
       arrivals = new Map();
       perClient = perClient.map(() => 0);
-      errors = 0;
+      errorCodes = {};
+      closeCodes = {};
+      eluStart = performance.eventLoopUtilization();
       send({ ok: true });
+    } else if (message.cmd === "progress") {
+      let delivered = 0;
+      for (const id of Object.keys(message.commits)) delivered += arrivals.get(id)?.length ?? 0;
+      send({ delivered, expected: expectedFor(message.commits) });
     } else if (message.cmd === "report") {
       const latencies: number[] = [];
-      let delivered = 0;
-      let first = Number.POSITIVE_INFINITY;
-      let last = 0;
-      let expected = 0;
-      for (const [id, { at: committedAt, customerId }] of Object.entries(message.commits)) {
-        expected += everyone + (perCustomer.get(customerId) ?? 0);
-        for (const at of arrivals.get(id) ?? []) {
-          latencies.push(at - committedAt);
-          delivered++;
-          first = Math.min(first, at);
-          last = Math.max(last, at);
-        }
-      }
-      latencies.sort((a, b) => a - b);
-      const pick = (q: number) =>
-        latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
-      send({
-        delivered,
-        expected,
-        p50: pick(0.5),
-        p99: pick(0.99),
-        max: latencies.at(-1) ?? Number.NaN,
-        spanMs: last - first,
-        errors,
-      });
+      for (const [id, { at: committedAt }] of Object.entries(message.commits))
+        for (const at of arrivals.get(id) ?? []) latencies.push(at - committedAt);
+      const report: ClientReport = {
+        delivered: latencies.length,
+        expected: expectedFor(message.commits),
+        latencies,
+        errorCodes,
+        closeCodes,
+        elu: performance.eventLoopUtilization(eluStart).utilization,
+      };
+      send(report);
     } else if (message.cmd === "close") {
+      closing = true;
       for (const socket of sockets) socket.close(1000);
       send({ closed: true });
       process.exit(0);
@@ -221,12 +255,15 @@ async function runDriver() {
   const rate = Number(args.rate);
   const duration = args.quick ? 2 : Number(args.duration);
   const windows = Math.max(1, Number(args.windows));
+  const clientProcesses = Math.max(1, Number(args["client-processes"]));
   const log = createLogger("bench-subscriptions");
   const children: Child[] = [];
-  let clientsProcess: ChildProcess | undefined;
+  let clientsProcesses: ChildProcess[] = [];
   const stopAll = async () => {
-    clientsProcess?.kill("SIGKILL");
-    await Promise.all(children.map((c) => c.stop()));
+    for (const proc of clientsProcesses) proc.kill("SIGKILL");
+    // A profiled gateway writes its profile on exit: give it time.
+    const grace = process.env.BENCH_GATEWAY_NODE_ARGS ? 120_000 : 5000;
+    await Promise.all(children.map((c) => c.stop(grace)));
   };
   for (const signal of ["SIGINT", "SIGTERM"] as const)
     process.on(signal, () => void stopAll().finally(() => process.exit(130)));
@@ -284,7 +321,18 @@ async function runDriver() {
       const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
       const status = readFileSync(`/proc/${gatewayPid}/status`, "utf8");
       const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-      return { cpuMs: ticks * 10, rssMb: rssKb / 1024 };
+      // The main (JavaScript) thread's time on a CPU and waiting for one, in ns: run + wait near
+      // the window's length means the gateway's event loop was never idle (saturated), whatever
+      // share of a core the machine's load left it.
+      const [runNs, waitNs] = readFileSync(`/proc/${gatewayPid}/schedstat`, "utf8")
+        .split(" ")
+        .map(Number);
+      return {
+        cpuMs: ticks * 10,
+        rssMb: rssKb / 1024,
+        runMs: (runNs ?? 0) / 1e6,
+        waitMs: (waitNs ?? 0) / 1e6,
+      };
     };
     const entityQueries = async () => {
       const text = await (await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).text();
@@ -296,6 +344,30 @@ async function runDriver() {
         )
           sum += Number(line.split(" ").at(-1));
       return sum;
+    };
+
+    /** The gateway's subscriptions open now and its event-loop lag (max since the last scrape). */
+    const gatewayMetrics = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).text();
+      const metric = (name: string) =>
+        Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
+      return {
+        subscriptions: metric("pshub_subscriptions_active"),
+        delivered: metric("pshub_subscription_events_delivered_total"),
+        lagging: metric("pshub_subscriptions_lagging_total"),
+        loopLagMaxMs: metric("pshub_nodejs_eventloop_lag_max_seconds") * 1000,
+      };
+    };
+
+    /** Waits (at most 60 s) until the gateway has sent nothing more for a second: no backlog. */
+    const drained = async () => {
+      let last = -1;
+      for (const until = now() + 60_000; now() < until; ) {
+        const delivered = (await gatewayMetrics()).delivered;
+        if (delivered === last) return;
+        last = delivered;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
     };
 
     // ------------------------------------------------------------ events: dispute / resolve
@@ -349,6 +421,21 @@ async function runDriver() {
       rssMb: number;
       fetchesPerEvent: number;
       load: number;
+      /** The busiest client process's event-loop utilisation (near 1: the clients are the limit). */
+      clientElu: number;
+      loopLagMaxMs: number;
+      /** The gateway's main thread running or runnable (waiting for a CPU), % of the window. */
+      busy: number;
+      subscriptions: number;
+      errors: number;
+      closes: number;
+      /** Events committed per second (below `rate` when the mutations cannot keep up). */
+      drivenRate: number;
+      /** Messages the gateway sent in the window (its own counter) and the CPU seconds it used. */
+      sent: number;
+      cpuS: number;
+      /** Subscriptions the gateway ended as SUBSCRIPTION_LAGGING in the window. */
+      laggingEnded: number;
     }
     const rows: string[] = [];
     for (const { n, distinct } of runs) {
@@ -360,40 +447,59 @@ async function runDriver() {
               query: selection(j),
               customerId: j % 2 === 0 ? null : (trees[(j >> 1) % trees.length]?.customerId ?? null),
             }));
-      const proc = fork(join(REPO_ROOT, "bench", "subscriptions.ts"), ["--role", "clients"], {
-        execArgv: ["--import", "tsx"],
-        cwd: REPO_ROOT,
-        stdio: ["ignore", "inherit", "inherit", "ipc"],
-      });
-      clientsProcess = proc;
-      const ask = <T>(message: ToClients | null): Promise<T> =>
+      // The subscribers spread over several client processes, so the clients are not the limit.
+      const processes = Math.max(1, Math.min(clientProcesses, Math.ceil(n / 500)));
+      const clients = Array.from({ length: processes }, () =>
+        fork(join(REPO_ROOT, "bench", "subscriptions.ts"), ["--role", "clients"], {
+          execArgv: ["--import", "tsx"],
+          cwd: REPO_ROOT,
+          stdio: ["ignore", "inherit", "inherit", "ipc"],
+        }),
+      );
+      clientsProcesses = clients;
+      const askOne = <T>(proc: ChildProcess, message: ToClients | null): Promise<T> =>
         new Promise((resolve) => {
           proc.once("message", (reply) => resolve(reply as T));
           if (message) proc.send(message);
         });
+      const ask = <T>(message: ToClients | null): Promise<T[]> =>
+        Promise.all(clients.map((proc) => askOne<T>(proc, message)));
       await ask<{ up: boolean }>(null);
       const started = now();
-      const { connected } = await ask<{ connected: number }>({
-        cmd: "connect",
-        url: wsUrl,
-        n,
-        pairs,
-      });
+      const connected = (
+        await Promise.all(
+          clients.map((proc, p) =>
+            askOne<{ connected: number }>(proc, {
+              cmd: "connect",
+              url: wsUrl,
+              subscribers: Array.from({ length: n }, (_, j) => j).filter(
+                (j) => j % processes === p,
+              ),
+              pairs,
+            }),
+          ),
+        )
+      ).reduce((sum, r) => sum + r.connected, 0);
       const connectMs = now() - started;
-      // Warm up until every subscriber has received an event (all subscribed).
-      for (let i = 0; i < 200; i++) {
+      // Warm up until every subscriber has received an event (all subscribed): one event, then
+      // time for it to reach everyone, before another (each one is N deliveries to drain).
+      const everyoneHasOne = async () =>
+        Math.min(...(await ask<{ min: number }>({ cmd: "counts" })).map((c) => c.min)) > 0;
+      warmup: for (let i = 0; i < 30; i++) {
         await mutate();
-        await new Promise((r) => setTimeout(r, 50));
-        const { min } = await ask<{ min: number }>({ cmd: "counts" });
-        if (min > 0) break;
+        for (const until = now() + 3000; now() < until; ) {
+          await new Promise((r) => setTimeout(r, 200));
+          if (await everyoneHasOne()) break warmup;
+        }
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      await drained();
 
       const measured: Window[] = [];
       for (let w = 0; w < windows; w++) {
         await ask({ cmd: "reset" });
         const load = sampleLoad();
         const fetchesBefore = await entityQueries();
+        const gatewayBefore = await gatewayMetrics();
         const before = procStat();
         const windowStart = now();
         const commits: Record<string, { at: number; customerId: string }> = {};
@@ -405,44 +511,75 @@ async function runDriver() {
           const { eventId, committedAt, customerId } = await mutate();
           commits[eventId] = { at: committedAt, customerId };
         }
+        const drivenMs = now() - windowStart;
         // Let the tail arrive.
         const deadline = now() + 20_000;
-        let report: {
-          delivered: number;
-          expected: number;
-          p50: number;
-          p99: number;
-          max: number;
-          errors: number;
-        };
+        let progress: { delivered: number; expected: number };
         do {
           await new Promise((r) => setTimeout(r, 200));
-          report = await ask({ cmd: "report", commits });
-        } while (report.delivered < report.expected && now() < deadline);
+          const parts = await ask<{ delivered: number; expected: number }>({
+            cmd: "progress",
+            commits,
+          });
+          progress = parts.reduce(
+            (sum, part) => ({
+              delivered: sum.delivered + part.delivered,
+              expected: sum.expected + part.expected,
+            }),
+            { delivered: 0, expected: 0 },
+          );
+        } while (progress.delivered < progress.expected && now() < deadline);
         const windowMs = now() - windowStart;
         const after = procStat();
         const fetches = (await entityQueries()) - fetchesBefore;
-        // NaN (nothing delivered yet) arrives over IPC as null.
-        const value = (v: number | null) => (v === null ? Number.NaN : v);
+        const gatewayNow = await gatewayMetrics();
+        const parts = await ask<ClientReport>({ cmd: "report", commits });
+        const latencies = parts.flatMap((part) => part.latencies).sort((x, y) => x - y);
+        const pick = (q: number) =>
+          latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+        const sum = (records: Record<string, number>[]) => {
+          const out: Record<string, number> = {};
+          for (const record of records)
+            for (const [key, count] of Object.entries(record)) out[key] = (out[key] ?? 0) + count;
+          return out;
+        };
+        const errorCodes = sum(parts.map((part) => part.errorCodes));
+        const closeCodes = sum(parts.map((part) => part.closeCodes));
+        const delivered = latencies.length;
+        const expected = parts.reduce((total, part) => total + part.expected, 0);
         const result: Window = {
-          p50: value(report.p50),
-          p99: value(report.p99),
-          max: value(report.max),
-          deliveriesPerS: report.delivered / (windowMs / 1000),
-          missing: report.expected - report.delivered,
+          p50: pick(0.5),
+          p99: pick(0.99),
+          max: latencies.at(-1) ?? Number.NaN,
+          deliveriesPerS: delivered / (windowMs / 1000),
+          missing: expected - delivered,
           cpu: ((after.cpuMs - before.cpuMs) / windowMs) * 100,
+          busy: ((after.runMs - before.runMs + after.waitMs - before.waitMs) / windowMs) * 100,
           rssMb: after.rssMb,
           fetchesPerEvent: fetches / total,
           load,
+          clientElu: Math.max(...parts.map((part) => part.elu)),
+          loopLagMaxMs: gatewayNow.loopLagMaxMs,
+          subscriptions: gatewayNow.subscriptions,
+          errors: Object.values(errorCodes).reduce((a, c) => a + c, 0),
+          closes: Object.values(closeCodes).reduce((a, c) => a + c, 0),
+          drivenRate: total / (drivenMs / 1000),
+          sent: gatewayNow.delivered - gatewayBefore.delivered,
+          cpuS: (after.cpuMs - before.cpuMs) / 1000,
+          laggingEnded: gatewayNow.lagging - gatewayBefore.lagging,
         };
         measured.push(result);
+        const codes = (record: Record<string, number>) =>
+          Object.entries(record)
+            .map(([code, count]) => `${code} ${count}`)
+            .join(", ") || "none";
         process.stdout.write(
-          `N=${n} D=${distinct} window ${w + 1}/${windows}: p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ms, ${result.deliveriesPerS.toFixed(0)} deliveries/s, missing ${result.missing}, CPU ${result.cpu.toFixed(0)}%, fetches/event ${result.fetchesPerEvent.toFixed(2)}, load ${load.toFixed(1)}\n`,
+          `N=${n} D=${distinct} window ${w + 1}/${windows}: p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ms, ${result.deliveriesPerS.toFixed(0)} deliveries/s, missing ${result.missing}, CPU ${result.cpu.toFixed(0)}% (main thread running or runnable ${result.busy.toFixed(0)}%), fetches/event ${result.fetchesPerEvent.toFixed(2)}, driven ${result.drivenRate.toFixed(1)} events/s, load ${load.toFixed(1)}; clients ${processes} (max event-loop use ${(result.clientElu * 100).toFixed(0)}%), errors: ${codes(errorCodes)}, closed: ${codes(closeCodes)}; gateway subscriptions ${result.subscriptions}, sent ${result.sent} in ${result.cpuS.toFixed(1)} CPU s (${(result.sent / result.cpuS).toFixed(0)}/CPU s), lagging ended ${result.laggingEnded}, event-loop lag max ${result.loopLagMaxMs.toFixed(0)} ms\n`,
         );
         await new Promise((r) => setTimeout(r, 500));
       }
       await ask({ cmd: "close" });
-      clientsProcess = undefined;
+      clientsProcesses = [];
 
       const f1 = (v: number) => v.toFixed(1);
       const f0 = (v: number) => v.toFixed(0);
@@ -452,18 +589,19 @@ async function runDriver() {
       const deliveriesPerCore = median(
         measured.map((w) => (w.cpu > 0 ? w.deliveriesPerS / (w.cpu / 100) : Number.NaN)),
       );
+      const total = (pick: (w: Window) => number) => measured.reduce((a, w) => a + pick(w), 0);
       rows.push(
-        `| ${n} (${connected} connected in ${(connectMs / 1000).toFixed(1)} s) | ${distinct} | ${Math.round(rate * duration)} @ ${rate}/s | ${col((w) => w.p50, f1)} | ${col((w) => w.p99, f1)} | ${col((w) => w.max, f0)} | ${col((w) => w.deliveriesPerS, f0)} | ${measured.reduce((sum, w) => sum + w.missing, 0)} | ${col((w) => w.cpu, f0)}% | ${f0(deliveriesPerCore)} | ${f0(Math.max(...measured.map((w) => w.rssMb)))} MB | ${col((w) => w.fetchesPerEvent, f2)} |`,
+        `| ${n} (${connected} connected in ${(connectMs / 1000).toFixed(1)} s, ${processes} client processes) | ${distinct} | ${Math.round(rate * duration)} @ ${rate}/s (${col((w) => w.drivenRate, f1)}/s driven) | ${col((w) => w.p50, f1)} | ${col((w) => w.p99, f1)} | ${col((w) => w.max, f0)} | ${col((w) => w.deliveriesPerS, f0)} | ${total((w) => w.missing)} | ${total((w) => w.errors)} / ${total((w) => w.closes)} / ${total((w) => w.laggingEnded)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.busy, f0)}% | ${f0(deliveriesPerCore)} | ${col((w) => w.sent / w.cpuS, f0)} | ${col((w) => w.clientElu * 100, f0)}% | ${f0(Math.max(...measured.map((w) => w.rssMb)))} MB | ${col((w) => w.fetchesPerEvent, f2)} |`,
       );
     }
     sampleLoad();
 
     const header = `## subscriptions — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC${args.quick ? " (--quick)" : ""}
 
-One gateway process, five subgraph processes, Postgres and one client process (N graphql-ws connections, one subscription each) on this machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}. Events: lifecycle mutations (disputeInvoice / resolveDispute) committed at a fixed rate, round robin over 10 customers' invoices; latency = client receipt − COMMIT returned, over every delivery. D = distinct (selection, scope) pairs: D = 1 is one selection (status, invoice number and total, customer name) without a filter; for D = 10 / 100, pair j has its own field subset and odd pairs are narrowed to one customer (they get a tenth of the events). Per run ${windows} windows of ${duration} s on the same connections: cells median (min–max) over the windows; "missing" = deliveries not arrived 20 s after a window's last commit, summed. CPU is the gateway process's (100% = one core); deliveries per core = deliveries/s ÷ gateway CPU; fetches/event = entity queries the gateway ran per event. Load average (1 min), sampled by this script before every window: median ${median(loads).toFixed(1)}, min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (${loads.length} samples).
+One gateway process, five subgraph processes, Postgres and up to ${clientProcesses} client processes (N graphql-ws connections spread over them, one subscription each) on this machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}. Events: lifecycle mutations (disputeInvoice / resolveDispute) committed at a fixed rate, round robin over 10 customers' invoices; latency = client receipt − COMMIT returned, over every delivery. D = distinct (selection, scope) pairs: D = 1 is one selection (status, invoice number and total, customer name) without a filter; for D = 10 / 100, pair j has its own field subset and odd pairs are narrowed to one customer (they get a tenth of the events). Per run ${windows} windows of ${duration} s on the same connections: cells median (min–max) over the windows; "missing" = deliveries not arrived 20 s after a window's last commit, summed. CPU is the gateway process's (100% = one core); "busy" = its main thread running or waiting for a CPU (/proc schedstat), % of the window: near 100% the gateway is saturated (never idle), whatever share of a core the machine's load left it; deliveries per core = deliveries/s ÷ gateway CPU; sends per CPU s = messages the gateway sent in the window (its own counter) ÷ the CPU seconds it used (at saturation, its measured throughput per core); errors / closes / lagging = error messages the clients got, sockets the gateway closed, subscriptions it ended as SUBSCRIPTION_LAGGING; client ELU = the busiest client process's event-loop utilisation (near 100%: the clients are the limit); fetches/event = entity queries the gateway ran per event. Load average (1 min), sampled by this script before every window: median ${median(loads).toFixed(1)}, min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (${loads.length} samples).
 
-| subscribers | D | events per window | p50 ms | p99 ms | max ms | deliveries/s | missing | gateway CPU | deliveries per gateway core/s | gateway RSS (max) | fetches/event |
-|---|---:|---|---|---|---|---|---:|---|---:|---|---|`;
+| subscribers | D | events per window | p50 ms | p99 ms | max ms | deliveries/s | missing | errors / closes / lagging | gateway CPU | gateway busy | deliveries per gateway core/s | gateway sends per CPU s | client ELU | gateway RSS (max) | fetches/event |
+|---|---:|---|---|---|---|---|---:|---|---|---|---:|---|---|---|---|`;
     const table = `${header}\n${rows.join("\n")}\n`;
     process.stdout.write(`\n${table}`);
     if (!args["no-record"]) {

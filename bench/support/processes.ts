@@ -9,7 +9,8 @@ export interface Child {
   name: string;
   process: ChildProcess;
   output(): string;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 5 s; a profiled process needs longer). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 function tryPort(port: number): Promise<number | undefined> {
@@ -80,7 +81,7 @@ export function spawnTs(
     name,
     process: child,
     output: () => output,
-    stop: () =>
+    stop: (graceMs = 5000) =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         const group = (signal: NodeJS.Signals) => {
@@ -90,7 +91,7 @@ export function spawnTs(
             child.kill(signal);
           }
         };
-        const timer = setTimeout(() => group("SIGKILL"), 5000);
+        const timer = setTimeout(() => group("SIGKILL"), graceMs);
         child.once("exit", () => {
           clearTimeout(timer);
           resolve();

@@ -99,6 +99,8 @@ export class OutboxClosedError extends Error {
 export interface EventStream extends AsyncIterableIterator<DomainEventRecord> {
   /** Stops the stream; a pending `next()` resolves as done. */
   close(): void;
+  /** Live events waiting: that many `next()` calls resolve without waiting (a batch to take). */
+  readonly queued: number;
 }
 
 export interface SubscribeOptions {
@@ -536,6 +538,9 @@ export class OutboxReader {
       async return() {
         stream.close();
         return { done: true, value: undefined };
+      },
+      get queued() {
+        return registered && !replay && !sub.closed ? sub.queue.length : 0;
       },
       close() {
         if (sub.closed) return;

@@ -156,6 +156,17 @@ function registerSubscriptionMetrics(
       counted = now;
     },
   });
+  let laggingCounted = 0;
+  const lagging = new Counter({
+    name: "pshub_subscriptions_lagging_total",
+    help: "Subscriptions ended with SUBSCRIPTION_LAGGING (a client not reading, or too far behind)",
+    registers: [registry],
+    collect() {
+      const now = server.stats().lagging;
+      lagging.inc(now - laggingCounted);
+      laggingCounted = now;
+    },
+  });
   new Gauge({
     name: "pshub_outbox_frontier_event_id",
     help: "The last domain_event id the gateway's outbox reader has passed",

@@ -25,6 +25,7 @@ import { createHash } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
 import { type Logger, type Principal, principalScopeKey } from "@pshub/db";
 import {
+  type DomainEventRecord,
   type EventFactsLoader,
   OutboxClosedError,
   type OutboxReader,
@@ -64,6 +65,7 @@ import {
   type PreparedSubscription,
   subscriptionFieldOf,
 } from "./execute.ts";
+import { FanoutGroup, type MemberSocket } from "./fanout.ts";
 import { type FieldArgs, SUBSCRIPTION_FIELDS } from "./fields.ts";
 
 /** The gateway's authenticator (auth.ts): header-like credentials → a principal, or refused. */
@@ -134,7 +136,11 @@ export interface SubscriptionStats {
   cachedDocuments: number;
   cachedDocumentBytes: number;
   subscriptions: number;
+  /** Live fan-out groups (identical live subscriptions share one). */
+  fanoutGroups: number;
   delivered: number;
+  /** Subscriptions ended with SUBSCRIPTION_LAGGING (a socket or a stream too far behind). */
+  lagging: number;
   executions: number;
   federatedFetches: number;
   sharedResults: number;
@@ -158,18 +164,15 @@ interface Running {
 }
 
 interface SubscribeContext {
+  /** The subscribe message's id. */
+  id: string;
   prepared: PreparedSubscription;
   args: FieldArgs;
   afterEventId: number | null;
-  /** Sends one `next` message whose payload is already JSON (see stream()). */
-  sendNext(json: string): Promise<void>;
+  socket: MemberSocket | undefined;
 }
 
-interface WsLike {
-  readyState: number;
-  bufferedAmount: number;
-  send(data: string): void;
-}
+const CLOSE_BRACE = Buffer.from("}");
 
 const retryable = (message: string, code: string, extra: Record<string, unknown> = {}) =>
   new GraphQLError(message, { extensions: { code, retryable: true, ...extra } });
@@ -235,6 +238,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
   });
   let connections = 0;
   let delivered = 0;
+  let laggingEnded = 0;
+  /** Live fan-out groups by subscription key. */
+  const groups = new Map<string, FanoutGroup>();
   let closing = false;
 
   const wss = new WebSocketServer({
@@ -258,17 +264,116 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     return errors;
   };
 
+  const lagging = (lastEventId: number | null) => {
+    const last = lastEventId === null ? null : String(lastEventId);
+    return retryable(
+      `this subscription fell too far behind; resubscribe with afterEventId=${last ?? ""}`,
+      "SUBSCRIPTION_LAGGING",
+      { lastEventId: last },
+    );
+  };
+  const translate = (error: unknown, lastEventId: number | null): unknown => {
+    if (error instanceof SubscriberLaggingError) {
+      laggingEnded++;
+      return lagging(lastEventId);
+    }
+    if (error instanceof OutboxClosedError)
+      return retryable("the gateway is shutting down; reconnect and resume", "SHUTTING_DOWN", {
+        lastEventId: lastEventId === null ? null : String(lastEventId),
+      });
+    return error;
+  };
+
   /**
-   * The event stream of one subscription. Not an async generator: graphql-ws calls return() when
-   * the client completes or disconnects, and a generator suspended in an await would only see
-   * that after its next event; this one lets go of the reader at once.
+   * The `next` payload (JSON) of one event for one subscription, or null when it skips the event;
+   * the result is shared by every identical subscription (EventExecutor).
+   */
+  async function resultJson(
+    prepared: PreparedSubscription,
+    args: FieldArgs,
+    event: DomainEventRecord,
+  ): Promise<string | null> {
+    const exec = currentExecutor();
+    if (!exec) throw retryable("the graph is not loaded yet; retry", "UNAVAILABLE");
+    const eventFacts = await facts.load(event);
+    if (!prepared.field.matches(args, event, eventFacts)) return null;
+    // A scoped principal gets no event of another legal entity (not even its id).
+    const scope = prepared.principal.legalEntities;
+    if (scope) {
+      const code = await facts.legalEntityOf(event);
+      if (code === null || !scope.includes(code)) return null;
+    }
+    const value = exec.eventValue(prepared, event, eventFacts);
+    if (!value) return null;
+    return (await exec.result(prepared, value)).json;
+  }
+
+  /** A live subscription: a member of the fan-out group of its key (fanout.ts). */
+  function live(ctx: SubscribeContext): AsyncGenerator<ExecutionResult> {
+    const { prepared, args, socket } = ctx;
+    if (!currentExecutor() || !socket) {
+      const error = retryable("the graph is not loaded yet; retry", "UNAVAILABLE");
+      return (async function* () {
+        yield* [];
+        throw error;
+      })();
+    }
+    let group = groups.get(prepared.key);
+    if (!group) {
+      const key = prepared.key;
+      group = new FanoutGroup({
+        reader,
+        filter: prepared.field.filter(args),
+        resolve: (event) => resultJson(prepared, args, event),
+        maxBufferedBytes,
+        lagging,
+        translate: (error, lastEventId) => translate(error, lastEventId) as Error,
+        delivered: (count) => {
+          delivered += count;
+        },
+        laggingEnded: () => {
+          laggingEnded++;
+        },
+        empty: () => {
+          if (groups.get(key) === created) groups.delete(key);
+        },
+      });
+      const created = group;
+      groups.set(key, group);
+    }
+    const member = group.join(ctx.id, socket);
+    const self: Running = { prepared, end: (error) => member.end(error) };
+    running.add(self);
+    const leave = () => running.delete(self);
+    const next = member.next.bind(member);
+    const ret = member.return.bind(member);
+    member.next = async () => {
+      try {
+        return await next();
+      } finally {
+        leave();
+      }
+    };
+    member.return = async (value) => {
+      leave();
+      return ret(value);
+    };
+    return member;
+  }
+
+  /**
+   * The event stream of one resuming subscription (afterEventId): its replay, then live events,
+   * from a reader stream of its own. Not an async generator: graphql-ws calls return() when the
+   * client completes or disconnects, and a generator suspended in an await would only see that
+   * after its next event; this one lets go of the reader at once.
    */
   function stream(ctx: SubscribeContext): AsyncGenerator<ExecutionResult> {
-    const { prepared, args } = ctx;
+    const { prepared, args, socket } = ctx;
     const events = reader.subscribe({
       afterEventId: ctx.afterEventId,
       filter: prepared.field.filter(args),
     });
+    const prefix = Buffer.from(`{"id":${JSON.stringify(ctx.id)},"type":"next","payload":`);
     let finished = false;
     let ended: GraphQLError | null = null;
     let lastEventId = ctx.afterEventId;
@@ -287,26 +392,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
       events.close();
     };
     const done = { done: true, value: undefined } as const;
-    const translate = (error: unknown): unknown => {
-      const last = lastEventId === null ? null : String(lastEventId);
-      if (error instanceof SubscriberLaggingError)
-        return retryable(
-          `this subscription fell too far behind; resubscribe with afterEventId=${last ?? ""}`,
-          "SUBSCRIPTION_LAGGING",
-          { lastEventId: last },
-        );
-      if (error instanceof OutboxClosedError)
-        return retryable("the gateway is shutting down; reconnect and resume", "SHUTTING_DOWN", {
-          lastEventId: last,
-        });
-      return error;
-    };
     const iterator = {
       async next(): Promise<IteratorResult<ExecutionResult, undefined>> {
         if (finished) return done;
         try {
-          const exec = currentExecutor();
-          if (!exec) throw retryable("the graph is not loaded yet; retry", "UNAVAILABLE");
+          if (!currentExecutor())
+            throw retryable("the graph is not loaded yet; retry", "UNAVAILABLE");
           while (true) {
             const step = await events.next();
             if (step.done || finished) {
@@ -317,27 +408,24 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
               return done;
             }
             const event = step.value;
-            const eventFacts = await facts.load(event);
-            if (!prepared.field.matches(args, event, eventFacts)) continue;
-            // A scoped principal gets no event of another legal entity (not even its id).
-            const scope = prepared.principal.legalEntities;
-            if (scope) {
-              const code = await facts.legalEntityOf(event);
-              if (code === null || !scope.includes(code)) continue;
-            }
-            const value = exec.eventValue(prepared, event, eventFacts);
-            if (!value) continue;
-            const { json } = await exec.result(prepared, value);
+            const json = await resultJson(prepared, args, event);
+            if (json === null) continue;
             if (finished) return done;
+            if (socket?.readyState !== 1) continue;
+            // A client that does not read: its buffer grows; end it (it resumes with afterEventId).
+            if (socket.bufferedAmount > maxBufferedBytes) {
+              laggingEnded++;
+              throw lagging(lastEventId);
+            }
             // Sent here rather than yielded to graphql-ws: the payload is serialised once per
             // event for every identical subscription, not once per subscriber.
-            await ctx.sendNext(json);
+            socket.send(Buffer.concat([prefix, Buffer.from(json), CLOSE_BRACE]), { binary: false });
             lastEventId = event.id;
             delivered++;
           }
         } catch (error) {
           finish();
-          throw translate(error);
+          throw translate(error, lastEventId);
         }
       },
       async return(): Promise<IteratorResult<ExecutionResult, undefined>> {
@@ -402,7 +490,10 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
                 ]),
           );
       },
-      subscribe: (args) => stream(args.contextValue as SubscribeContext),
+      subscribe: (args) => {
+        const context = args.contextValue as SubscribeContext;
+        return context.afterEventId === null ? live(context) : stream(context);
+      },
     },
     wss,
     options.keepAliveMs ?? 12_000,
@@ -525,22 +616,12 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         scope,
       ]),
     };
-    const socket = (ctx.extra as { socket?: WsLike }).socket;
-    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
     const context: SubscribeContext = {
+      id,
       prepared,
       args,
       afterEventId: after === undefined || after === null ? null : Number(after),
-      sendNext: async (json) => {
-        if (socket?.readyState !== 1) return;
-        // A client that does not read: its buffer grows; end it (it resumes with afterEventId).
-        if (socket.bufferedAmount > maxBufferedBytes)
-          throw retryable(
-            "this client is not reading its events fast enough; reconnect and resume with afterEventId",
-            "SUBSCRIPTION_LAGGING",
-          );
-        socket.send(`${prefix}${json}}`);
-      },
+      socket: (ctx.extra as { socket?: MemberSocket }).socket,
     };
     return {
       schema: apiSchema,
@@ -577,7 +658,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         cachedDocuments: documents.size,
         cachedDocumentBytes: documents.calculatedSize,
         subscriptions: running.size,
+        fanoutGroups: groups.size,
         delivered,
+        lagging: laggingEnded,
         ...s,
       };
     },

@@ -446,3 +446,69 @@ describe("subscriptions over graphql-ws (standalone)", () => {
     expect(server.stats().subscriptions).toBe(0);
   });
 });
+
+describe("a client that does not read", () => {
+  it("is ended with SUBSCRIPTION_LAGGING (counted) while an identical subscriber gets every event", async () => {
+    // Its own server: a low buffer limit and big results, so a paused socket fills up quickly.
+    const http = createServer((_req, res) => res.end("http"));
+    const big = "x".repeat(100_000);
+    const own = createSubscriptionServer({
+      httpServer: http,
+      schema: () => apiSchema,
+      reader,
+      facts: new EventFactsLoader(t.sql),
+      maxBufferedBytes: 500_000,
+      authenticate: async () => ({
+        ok: true,
+        principal: { id: "same", roles: [], method: "development" },
+      }),
+      execute: async ({ variables }) => ({
+        data: { __entity: { __typename: "Invoice", id: String(variables.__id), number: big } },
+      }),
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const url = `ws://127.0.0.1:${(http.address() as AddressInfo).port}/graphql`;
+    const query = /* GraphQL */ `subscription { invoiceEvents { eventId invoice { number } } }`;
+    const slow = new WebSocket(url, "graphql-transport-ws");
+    const slowMessages: string[] = [];
+    slow.on("message", (data) => slowMessages.push(String(data)));
+    await new Promise<void>((resolve) => {
+      slow.on("open", () => slow.send(JSON.stringify({ type: "connection_init" })));
+      slow.once("message", () => {
+        slow.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query } }));
+        resolve();
+      });
+    });
+    const reading = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    try {
+      const fast = subscribe(reading, query);
+      const deadline = Date.now() + 5000;
+      while (own.stats().subscriptions < 2 && Date.now() < deadline) await sleep(20);
+      // The slow client stops reading: its socket's buffers fill, then the gateway's.
+      (slow as unknown as { _socket: { pause(): void } })._socket.pause();
+      const ids: number[] = [];
+      for (let i = 0; i < 150; i++) ids.push(await insertEvent({ to: "ISSUED" }));
+      const got = (await fast.waitFor(150, 30_000)).map(
+        (r) => (r.data as { invoiceEvents: { eventId: string } }).invoiceEvents.eventId,
+      );
+      expect(got).toEqual(ids.map(String));
+      expect(fast.errors).toEqual([]);
+      expect(own.stats().lagging).toBe(1);
+      expect(own.stats().subscriptions).toBe(1);
+      // Reading again, the slow client finds the events that were sent, then the error.
+      (slow as unknown as { _socket: { resume(): void } })._socket.resume();
+      const until = Date.now() + 10_000;
+      while (!slowMessages.some((m) => m.includes('"type":"error"')) && Date.now() < until)
+        await sleep(50);
+      const error = slowMessages.find((m) => m.includes('"type":"error"'));
+      expect(error).toContain("SUBSCRIPTION_LAGGING");
+      expect(slowMessages.filter((m) => m.includes('"type":"next"')).length).toBeLessThan(150);
+      fast.stop();
+    } finally {
+      slow.terminate();
+      await reading.dispose();
+      await own.close();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * Live fan-out: every live subscription (no `afterEventId`) with the same key — document,
+ * operation, arguments and principal scope, so the same decisions and the same result for every
+ * event — is a member of one group. A group holds ONE outbox stream and runs ONE loop: per event
+ * it decides once (filters, legal-entity scope, the shared result), serialises the `next` message
+ * once per subscribe id (clients mostly use the same few ids: "1", …), and writes that one buffer
+ * to every member's socket in a synchronous loop. A member costs one socket write per event, not
+ * an async iterator step, a facts lookup and a string encoding of its own.
+ *
+ * Backpressure: writes never wait. A member whose socket holds more than `maxBufferedBytes`
+ * unsent is ended with a retryable SUBSCRIPTION_LAGGING (counted) and the others go on; a group
+ * whose stream falls `maxQueue` events behind ends every member the same way. Each member skips
+ * the events the reader had passed before it joined, exactly as its own stream would.
+ *
+ * Subscriptions that resume (`afterEventId`) keep a stream of their own (server.ts): their replay
+ * and the hand-over to live events are per subscriber.
+ */
+import {
+  type DomainEventRecord,
+  type EventFilter,
+  type EventStream,
+  type OutboxReader,
+  SubscriberLaggingError,
+} from "@pshub/db/outbox";
+import type { ExecutionResult, GraphQLError } from "graphql";
+
+/** The part of a `ws` WebSocket a member writes to. */
+export interface MemberSocket {
+  readyState: number;
+  bufferedAmount: number;
+  send(data: Buffer, options: { binary: boolean }): void;
+  /** ws's underlying net.Socket: corked around a batch so the frames go out in one write. */
+  _socket?: { cork(): void; uncork(): void };
+}
+
+/** Why a member ends: undefined = the stream finished; else the error its client gets. */
+type Ending = GraphQLError | Error | undefined;
+
+interface Member {
+  /** `{"id":"…","type":"next","payload":` as bytes. */
+  prefix: Buffer;
+  id: string;
+  socket: MemberSocket;
+  /** Events at or below this id were passed before the member joined: not its own. */
+  skipUpTo: number;
+  lastEventId: number | null;
+  /** Set once; the member's iterator returns or throws it. */
+  ended: { error: Ending } | null;
+  wake: (() => void) | null;
+}
+
+export interface FanoutOptions {
+  reader: OutboxReader;
+  /** What of the event stream the database and reader can filter (the field's filter). */
+  filter: EventFilter;
+  /** The event's `next` payload as JSON, or null when this key skips it (shared per event). */
+  resolve(event: DomainEventRecord): Promise<string | null>;
+  /** Unsent bytes a member's socket may hold before it ends as lagging. */
+  maxBufferedBytes: number;
+  /** The error a lagging member (socket or stream) ends with. */
+  lagging(lastEventId: number | null): GraphQLError;
+  /** Any other error of the group's loop, as its members' clients get it. */
+  translate(error: unknown, lastEventId: number | null): Ending;
+  /** Called once per message written (metrics). */
+  delivered(count: number): void;
+  /** Called once per member ended as lagging. */
+  laggingEnded(): void;
+  /** The last member left: the group is gone. */
+  empty(): void;
+}
+
+const CLOSE = Buffer.from("}");
+
+/** At most this many queued events go out together. */
+const MAX_BATCH = 64;
+
+/** One group of identical live subscriptions (see the file comment). */
+export class FanoutGroup {
+  private readonly members = new Set<Member>();
+  private stream: EventStream | null = null;
+  private closed = false;
+
+  constructor(private readonly options: FanoutOptions) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  /**
+   * A new member: an async iterator for graphql-ws that yields nothing (the group writes to the
+   * socket itself) and ends when the member does.
+   */
+  join(
+    id: string,
+    socket: MemberSocket,
+  ): AsyncGenerator<ExecutionResult> & { end(e: Ending): void } {
+    const member: Member = {
+      prefix: Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`),
+      id,
+      socket,
+      skipUpTo: this.options.reader.position,
+      lastEventId: null,
+      ended: null,
+      wake: null,
+    };
+    this.members.add(member);
+    if (!this.stream) {
+      this.stream = this.options.reader.subscribe({ filter: this.options.filter });
+      void this.run(this.stream);
+    }
+    const done = { done: true, value: undefined } as const;
+    const iterator = {
+      next: async (): Promise<IteratorResult<ExecutionResult, undefined>> => {
+        while (!member.ended) {
+          await new Promise<void>((resolve) => {
+            member.wake = resolve;
+          });
+        }
+        const { error } = member.ended;
+        if (error) {
+          member.ended = { error: undefined };
+          throw error;
+        }
+        return done;
+      },
+      return: async (): Promise<IteratorResult<ExecutionResult, undefined>> => {
+        this.end(member, undefined);
+        return done;
+      },
+      throw: async (error: unknown): Promise<IteratorResult<ExecutionResult, undefined>> => {
+        this.end(member, undefined);
+        throw error;
+      },
+      end: (error: Ending) => this.end(member, error),
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator as unknown as AsyncGenerator<ExecutionResult> & { end(e: Ending): void };
+  }
+
+  private end(member: Member, error: Ending): void {
+    if (member.ended) return;
+    member.ended = { error };
+    this.members.delete(member);
+    const wake = member.wake;
+    member.wake = null;
+    wake?.();
+    if (this.members.size === 0 && !this.closed) {
+      this.closed = true;
+      this.stream?.close();
+      this.options.empty();
+    }
+  }
+
+  /** Writes each ready event to every member that has not ended (synchronous, in id order). */
+  private deliver(
+    ready: { event: DomainEventRecord; payload: Buffer; frames: Map<string, Buffer> }[],
+  ): void {
+    const { maxBufferedBytes } = this.options;
+    let written = 0;
+    for (const member of this.members) {
+      const socket = member.socket;
+      if (socket.readyState !== 1) continue;
+      // A client that does not read: its buffer grows; end it (it resumes with afterEventId).
+      if (socket.bufferedAmount > maxBufferedBytes) {
+        this.options.laggingEnded();
+        this.end(member, this.options.lagging(member.lastEventId));
+        continue;
+      }
+      const raw = ready.length > 1 ? socket._socket : undefined;
+      raw?.cork();
+      for (const { event, payload, frames } of ready) {
+        if (event.id <= member.skipUpTo) continue;
+        // One buffer per subscribe id: most clients use the same id, so most share one.
+        let frame = frames.get(member.id);
+        if (!frame) {
+          frame = Buffer.concat([member.prefix, payload, CLOSE]);
+          frames.set(member.id, frame);
+        }
+        socket.send(frame, { binary: false });
+        member.lastEventId = event.id;
+        written++;
+      }
+      raw?.uncork();
+    }
+    this.options.delivered(written);
+  }
+
+  private async run(stream: EventStream): Promise<void> {
+    const { resolve } = this.options;
+    try {
+      while (!this.closed) {
+        const step = await stream.next();
+        if (step.done || this.closed) break;
+        // Events that queued up while the last batch went out are taken together: their results
+        // are resolved concurrently, and each socket gets them in one write (corked).
+        const batch = [step.value];
+        while (stream.queued > 0 && batch.length < MAX_BATCH) {
+          const more = await stream.next();
+          if (more.done) break;
+          batch.push(more.value);
+        }
+        const jsons = await Promise.all(batch.map((event) => resolve(event)));
+        if (this.closed) break;
+        const ready: { event: DomainEventRecord; payload: Buffer; frames: Map<string, Buffer> }[] =
+          [];
+        batch.forEach((event, i) => {
+          const json = jsons[i];
+          if (json != null) ready.push({ event, payload: Buffer.from(json), frames: new Map() });
+        });
+        if (ready.length > 0) this.deliver(ready);
+      }
+      // The stream ended without an error (closed): members end quietly.
+      for (const member of [...this.members]) this.end(member, undefined);
+    } catch (error) {
+      const lagging = error instanceof SubscriberLaggingError;
+      for (const member of [...this.members]) {
+        if (lagging) this.options.laggingEnded();
+        this.end(
+          member,
+          lagging
+            ? this.options.lagging(member.lastEventId)
+            : this.options.translate(error, member.lastEventId),
+        );
+      }
+    }
+  }
+}
