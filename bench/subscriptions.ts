@@ -1,8 +1,8 @@
 /**
- * `npm run bench -- subscriptions [--runs 100:1,1000:1,5000:1,10000:1,1000:10,1000:100]
- *   [--rate 10] [--duration 5] [--windows 5] [--quick] [--no-record]`
+ * `npm run bench -- subscriptions [--runs 100:1,1000:1,5000:1,10000:1,1000:10,1000:100,10000:1:40]
+ *   [--rate 10] [--duration 5] [--windows 5] [--client-processes 4] [--quick] [--no-record]`
  *
- * A run `N:D` is N subscribers spread over D distinct (selection, scope) pairs: D = 1 is every
+ * A run `N:D` (or `N:D:R`, at R events/s instead of --rate) is N subscribers spread over D distinct (selection, scope) pairs: D = 1 is every
  * subscriber with the same selection and no customer filter (the best case for sharing); with
  * D = 10 or 100 each pair has its own field selection (a different subset of event, invoice and
  * customer fields) and half of them are narrowed to one of 10 customers (events are spread over
@@ -11,8 +11,9 @@
  * over the windows).
  *
  * One gateway process (gateway/src/main.ts, subscriptions attached) over the four subgraph
- * processes and a fresh seeded database; N graphql-ws clients in a separate process (this file,
- * `--role clients`), all subscribed to the same invoiceStatusChanged selection across subgraphs
+ * processes and a fresh seeded database; N graphql-ws clients spread over up to 4 client processes
+ * (this file, `--role clients`; at most one per 500 subscribers), so the bench measures the
+ * gateway rather than its own client; all subscribed to the same invoiceStatusChanged selection across subgraphs
  * (invoice number, total, customer name). Events are driven at a fixed rate by lifecycle
  * mutations (disputeInvoice / resolveDispute, the operations the GraphQL mutations run),
  * committed by this process; each commit time is taken when its COMMIT returns.
@@ -20,7 +21,12 @@
  * Reported per N: commit-to-client latency p50 / p99 / max over every delivery, deliveries per
  * second, deliveries missing, gateway CPU (% of one core) and RSS during the driven window, and
  * federated fetches per event (the gateway's own `pshub_graphql_operations_total{operation_type="query"}`
- * delta: the entity queries it ran; mutations do not go through it). Appends to RESULTS.md.
+ * delta: the entity queries it ran; mutations do not go through it). Also per window, to tell
+ * who is the limit: the clients' error and close codes and their busiest event loop, the gateway's
+ * main thread running or waiting for a CPU (/proc schedstat: near 100 % it is saturated), its own
+ * count of messages sent per CPU second (the saturation run, `10000:1:40`, asks for more than it
+ * can send, so that figure is measured at saturation, not extrapolated), the subscriptions it
+ * ended as lagging. Appends to RESULTS.md.
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
@@ -32,7 +38,7 @@ import { parseArgs } from "node:util";
 const { values: args } = parseArgs({
   options: {
     role: { type: "string", default: "driver" },
-    runs: { type: "string", default: "100:1,1000:1,5000:1,10000:1,1000:10,1000:100" },
+    runs: { type: "string", default: "100:1,1000:1,5000:1,10000:1,1000:10,1000:100,10000:1:40" },
     rate: { type: "string", default: "10" },
     duration: { type: "string", default: "5" },
     windows: { type: "string", default: "5" },
@@ -248,11 +254,11 @@ async function runDriver() {
   const { median, spread } = await import("./support/stats.ts");
   type Child = Awaited<ReturnType<typeof spawnTs>>;
 
+  const defaultRate = Number(args.rate);
   const runs = (args.quick ? "100:1,1000:10" : String(args.runs)).split(",").map((run) => {
-    const [n, d] = run.split(":").map(Number);
-    return { n: n ?? 0, distinct: d ?? 1 };
+    const [n, d, r] = run.split(":").map(Number);
+    return { n: n ?? 0, distinct: d ?? 1, rate: r ?? defaultRate };
   });
-  const rate = Number(args.rate);
   const duration = args.quick ? 2 : Number(args.duration);
   const windows = Math.max(1, Number(args.windows));
   const clientProcesses = Math.max(1, Number(args["client-processes"]));
@@ -438,7 +444,7 @@ async function runDriver() {
       laggingEnded: number;
     }
     const rows: string[] = [];
-    for (const { n, distinct } of runs) {
+    for (const { n, distinct, rate } of runs) {
       log.warn({ subscribers: n, distinct }, "run");
       const pairs =
         distinct === 1
