@@ -245,6 +245,34 @@ describe("applier", () => {
     expect(events.map((e) => e.type)).toContain("customer.synced");
   });
 
+  it("a child that waits for a parent applied later in the same batch (another source's) is woken, not left for the periodic retry", async () => {
+    // Two sources in one batch: the child's source is applied first (ids in order), so its parent
+    // only arrives in the second source's changes of the same transaction. The child's WAITING
+    // outcome must still be woken by that parent (main left it RECEIVED with next_attempt_at
+    // WAITING_RETRY_SECONDS ahead: the bench's "time_entry has 2343 rows, expected 3000").
+    const applier = new Applier(t, { mappers });
+    const child = rec("SALESFORCE", "Account", "001XCHILD", {
+      Name: "Cross Child",
+      CurrencyIsoCode: "USD",
+      ParentId: "001XPARENT",
+    });
+    const parent = rec("SALESFORCE", "Account", "001XPARENT", {
+      Name: "Cross Parent",
+      CurrencyIsoCode: "USD",
+    });
+    await createIngest(t, "source-a")([child]);
+    await createIngest(t, "source-b")([parent]);
+    await applier.drain();
+    const row = await inbox("source-a", child.dedupeKey);
+    expect(row.status).toBe("APPLIED");
+    expect(row.nextAttemptAt).toBeNull();
+    const p = await customerByLink("001XPARENT");
+    expect((await customerByLink("001XCHILD"))?.parent_id).toBe(p?.id);
+    const due = await t.db.execute<{ n: string }>(sql`
+      select count(*) as n from inbox_event where status = 'RECEIVED'`);
+    expect(Number(due[0]?.n)).toBe(0);
+  });
+
   it("a duplicate is not recorded twice; a stale change is skipped; partial changes merge", async () => {
     const ingest = createIngest(t, "salesforce");
     const applier = new Applier(t, { mappers });

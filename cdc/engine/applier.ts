@@ -221,9 +221,11 @@ export class Applier {
           actor: `cdc:${f.row.source}`,
         });
       }
-      stats.woken = await sync.wakeWaiting(tx, [...new Set(appliedKeys)]);
       const list = [...outcomes.values()];
       await sync.recordInboxOutcomes(tx, list);
+      // After the outcomes: a record of this batch that now waits for a parent applied later in
+      // the same batch (another source's changes, applied after its own) is woken too.
+      stats.woken = await sync.wakeWaiting(tx, [...new Set(appliedKeys)]);
       // A replayed (or re-tried) event that now applies closes the exceptions its earlier failure
       // raised; first attempts have none, so only rows seen before are looked up.
       const seenBefore = new Map(rows.filter((r) => r.attempts > 0).map((r) => [r.id, r.source]));
