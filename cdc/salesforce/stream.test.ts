@@ -127,6 +127,27 @@ describe("Change Data Capture", () => {
     expect((await view()).get(a.Id)?.Name).toBe("Acme Corp");
   });
 
+  it("takes the source time from the commit (commitTimestamp), and measures the channel's lag from it", async () => {
+    const org = await setup();
+    await startStream();
+    const a = org.create("Account", { Name: "Late", CurrencyIsoCode: "USD" });
+    // A save that began 30 s before it committed: LastModifiedDate / SystemModstamp are 30 s old,
+    // the change became visible (and its event was sent) only now.
+    const before = Date.now();
+    org.update("Account", a.Id, { Name: "Late Corp" }, { commitLagSeconds: 30 });
+    await until(async () => (await view()).get(a.Id)?.Name === "Late Corp");
+    const [row] = await t.sql<{ at: string; modified: string; lag: number | null }[]>`
+      select payload->>'sourceModifiedAt' as at, payload->'fields'->>'LastModifiedDate' as modified,
+        (select lag_ms from sync_cursor where connector = ${connector} and object = '/data/ChangeEvents') as lag
+      from inbox_event where source = ${connector} and payload->>'externalId' = ${a.Id}
+        and payload->'fields'->>'Name' = 'Late Corp'`;
+    expect(Date.parse(row!.modified)).toBeLessThan(before - 20_000);
+    expect(Date.parse(row!.at)).toBeGreaterThanOrEqual(before);
+    // Measured from that commit: at most the time since the update, not the record's 30 s.
+    expect(row!.lag).not.toBeNull();
+    expect(row!.lag!).toBeLessThanOrEqual(Date.now() - before);
+  });
+
   it("re-fetches the records of a gap event, and an object's recent changes on overflow", async () => {
     const org = await setup();
     const { stream } = await startStream();
@@ -271,8 +292,29 @@ describe("change events as documented", () => {
         Tax_Jurisdiction__c: null,
         LastModifiedDate: "2024-04-26T18:38:05.000Z",
       });
-      expect(r.sourceModifiedAt).toBe("2024-04-26T18:38:05.000Z");
+      expect(r.sourceModifiedAt).toBe(new Date(header.commitTimestamp).toISOString());
     }
+  });
+
+  it("the source time is the header's commitTimestamp, not the body's LastModifiedDate", async () => {
+    await setup();
+    const { stream } = await startStream({ start: false });
+    const records = await stream.recordsOf({
+      payload: {
+        ChangeEventHeader: {
+          ...header,
+          // Committed 2.25 s after the save stamped LastModifiedDate.
+          commitTimestamp: 1714156687250,
+          recordIds: ["0015f00002JUXA8AAP"],
+          changeType: "UPDATE",
+          changedFields: ["Name", "LastModifiedDate"],
+        },
+        Name: "Acme Corp",
+        LastModifiedDate: "2024-04-26T18:38:05.000Z",
+      },
+      event: { replayId: 44 },
+    });
+    expect(records.map((r) => r.sourceModifiedAt)).toEqual(["2024-04-26T18:38:07.250Z"]);
   });
 
   it("a compound field's component (Name.LastName) comes from its nested structure", () => {

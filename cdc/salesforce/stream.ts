@@ -19,7 +19,6 @@ import { StreamingExtension } from "jsforce/lib/api/streaming.js";
 import type { CursorUpdate, InboundRecord, Ingest, SourceSystem } from "../engine/types.ts";
 import type { SalesforceClient } from "./client.ts";
 import type { ObjectPoller } from "./poller.ts";
-import { dateTime } from "./values.ts";
 
 export interface StreamOptions {
   connector: string;
@@ -221,23 +220,28 @@ export class ChangeStream {
     await this.reconnect("ingest failed");
   }
 
-  private cursor(replayId: number): CursorUpdate {
+  /** The channel's cursor; `committedAt` (ms) of the newest change it covers gives the lag. */
+  private cursor(replayId: number, committedAt?: number): CursorUpdate {
     const next = Math.max(replayId, this.replayId);
     return {
       connector: this.options.connector,
       object: this.options.channel,
       cursor: { replayId: next, ...(this.lastCommit ? { commitTimestamp: this.lastCommit } : {}) },
+      ...(committedAt === undefined ? {} : { lagMs: Math.max(0, Date.now() - committedAt) }),
     };
   }
 
   private async handleBatch(messages: CdcMessage[]): Promise<void> {
     const records: InboundRecord[] = [];
     let replayId = -1;
+    let committedAt: number | undefined;
     for (const message of messages) {
       records.push(...(await this.recordsOf(message)));
       replayId = Math.max(replayId, message.event.replayId);
+      const commit = message.payload.ChangeEventHeader.commitTimestamp;
+      if (Number.isFinite(commit)) committedAt = Math.max(committedAt ?? commit, commit);
     }
-    await this.ingest!(records, this.cursor(replayId));
+    await this.ingest!(records, this.cursor(replayId, committedAt));
     if (replayId > this.replayId) this.replayId = replayId;
   }
 
@@ -288,7 +292,6 @@ export class ChangeStream {
             records.push(poller.deleteRecord(id, commitIso, modifiedBy));
             continue;
           }
-          const stamp = dateTime(fields.LastModifiedDate) ?? commitIso;
           records.push({
             system,
             object: header.entityName,
@@ -296,7 +299,10 @@ export class ChangeStream {
             op: "UPSERT",
             fields: { ...fields, Id: id },
             partial: type === "UPDATE",
-            sourceModifiedAt: stamp,
+            // The commit time, not the body's LastModifiedDate: that one is the record's last
+            // user edit (a system update such as a roll-up leaves it unchanged) and is set when
+            // the save starts, not when the change became visible in the source.
+            sourceModifiedAt: commitIso,
             ...(modifiedBy ? { modifiedBy } : {}),
             // Two changes of one record can share a second: the replay id tells them apart.
             dedupeKey: `cdc:${replayId}:${id}`,

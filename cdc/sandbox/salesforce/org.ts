@@ -111,6 +111,11 @@ export class SandboxOrg {
     return Math.floor((Date.now() + this.clockOffsetMs) / 1000) * 1000;
   }
 
+  /** The commit time of a change made now: the org's clock in milliseconds. */
+  private commitNow(): number {
+    return this.frozenAt ?? Date.now() + this.clockOffsetMs;
+  }
+
   /** Stops the clock at its current second (many writes sharing one SystemModstamp), or
    *  restarts it. */
   freezeClock(frozen: boolean): void {
@@ -246,7 +251,7 @@ export class SandboxOrg {
         if (rec[f.name] !== null) body[f.name] = rec[f.name];
       }
       if (o.name === "Contact") body.Name = { FirstName: rec.FirstName, LastName: rec.LastName };
-      this.emit(o, "CREATE", [id], body, [], userId, options.client, stamp);
+      this.emit(o, "CREATE", [id], body, [], userId, options.client);
     }
     return rec;
   }
@@ -307,7 +312,6 @@ export class SandboxOrg {
         [...new Set([...listed, "LastModifiedDate"])],
         userId,
         options.client,
-        stamp,
         nulled,
       );
     }
@@ -330,7 +334,7 @@ export class SandboxOrg {
     const log = this.deleteLog.get(o.name) ?? [];
     log.push({ id, deletedDate: stamp });
     this.deleteLog.set(o.name, log);
-    if (!options.silent) this.emit(o, "DELETE", [id], {}, [], userId, options.client, stamp);
+    if (!options.silent) this.emit(o, "DELETE", [id], {}, [], userId, options.client);
   }
 
   /** Empties the recycle bin for an object: deleted rows vanish from queryAll too. */
@@ -390,13 +394,13 @@ export class SandboxOrg {
   /** A gap event: the records changed but their data could not be captured. */
   emitGap(object: string, ids: string[], changeType = "GAP_UPDATE"): void {
     const o = this.object(object);
-    this.emit(o, changeType, ids, {}, [], this.adminUserId, undefined, this.now());
+    this.emit(o, changeType, ids, {}, [], this.adminUserId, undefined);
   }
 
   /** An overflow event: more changes than one transaction's events can carry. */
   emitOverflow(object: string): void {
     const o = this.object(object);
-    this.emit(o, "GAP_OVERFLOW", [], {}, [], this.adminUserId, undefined, this.now());
+    this.emit(o, "GAP_OVERFLOW", [], {}, [], this.adminUserId, undefined);
   }
 
   /** Every retained event is dropped: a stored replay id is now too old to resume from. */
@@ -417,7 +421,6 @@ export class SandboxOrg {
     changedFields: string[],
     userId: string,
     client: string | undefined,
-    stamp: number,
     nulledFields: string[] = [],
   ) {
     if (!o.cdc) return;
@@ -433,7 +436,10 @@ export class SandboxOrg {
           changeOrigin: client ? `com/salesforce/api/rest/62.0;client=${client}` : "",
           transactionKey: randomBytes(10).toString("hex"),
           sequenceNumber: 1,
-          commitTimestamp: stamp,
+          // When the change became visible: now, in milliseconds — later than the record's
+          // SystemModstamp / LastModifiedDate (second precision, set when the save began; older
+          // still for a commitLagSeconds write).
+          commitTimestamp: this.commitNow(),
           commitNumber: this.commitNumber,
           commitUser: userId,
           changedFields,
