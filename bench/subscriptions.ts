@@ -32,7 +32,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
 
 const { values: args } = parseArgs({
@@ -79,6 +79,12 @@ interface ClientReport {
   closeCodes: Record<string, number>;
   /** Event-loop utilisation of this client process over the window (1 = saturated). */
   elu: number;
+  /** CPU (user + system) this client process used over the window, ms. */
+  cpuMs: number;
+  /** This client process's event-loop delay over the window, p99, ms: its own queueing. */
+  loopDelayP99Ms: number;
+  /** Per event id: its first receipt here (ms since the epoch). */
+  first: Record<string, number>;
 }
 
 async function runClients() {
@@ -92,6 +98,9 @@ async function runClients() {
   let closeCodes: Record<string, number> = {};
   let closing = false;
   let eluStart = performance.eventLoopUtilization();
+  let cpuStart = process.cpuUsage();
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   // Subscribers without a customer filter, and per customer those narrowed to it.
   let everyone = 0;
   let perCustomer = new Map<string, number>();
@@ -188,6 +197,8 @@ async function runClients() {
       errorCodes = {};
       closeCodes = {};
       eluStart = performance.eventLoopUtilization();
+      cpuStart = process.cpuUsage();
+      loopDelay.reset();
       send({ ok: true });
     } else if (message.cmd === "progress") {
       let delivered = 0;
@@ -195,8 +206,13 @@ async function runClients() {
       send({ delivered, expected: expectedFor(message.commits) });
     } else if (message.cmd === "report") {
       const latencies: number[] = [];
-      for (const [id, { at: committedAt }] of Object.entries(message.commits))
-        for (const at of arrivals.get(id) ?? []) latencies.push(at - committedAt);
+      const first: Record<string, number> = {};
+      for (const [id, { at: committedAt }] of Object.entries(message.commits)) {
+        const list = arrivals.get(id) ?? [];
+        for (const at of list) latencies.push(at - committedAt);
+        if (list[0] !== undefined) first[id] = list[0];
+      }
+      const cpu = process.cpuUsage(cpuStart);
       const report: ClientReport = {
         delivered: latencies.length,
         expected: expectedFor(message.commits),
@@ -204,6 +220,9 @@ async function runClients() {
         errorCodes,
         closeCodes,
         elu: performance.eventLoopUtilization(eluStart).utilization,
+        cpuMs: (cpu.user + cpu.system) / 1000,
+        loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+        first,
       };
       send(report);
     } else if (message.cmd === "close") {
@@ -340,6 +359,52 @@ async function runDriver() {
         waitMs: (waitNs ?? 0) / 1e6,
       };
     };
+    /** The whole machine's CPU time, busy and in all (/proc/stat, in ticks). */
+    const machineCpu = () => {
+      const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "")
+        .trim()
+        .split(/\s+/)
+        .slice(1, 9)
+        .map(Number);
+      const total = fields.reduce((a, v) => a + v, 0);
+      const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+      return { busy: total - idle, total };
+    };
+    /** The gateway's fan-out histogram (pshub_subscription_fanout_seconds) for one phase. */
+    const fanoutHistogram = (text: string, phase: string) => {
+      const buckets: { le: number; count: number }[] = [];
+      let sum = 0;
+      let count = 0;
+      for (const line of text.split("\n")) {
+        if (
+          !line.startsWith("pshub_subscription_fanout_seconds") ||
+          !line.includes(`phase="${phase}"`)
+        )
+          continue;
+        const value = Number(line.split(" ").at(-1));
+        if (line.startsWith("pshub_subscription_fanout_seconds_bucket")) {
+          const le = /le="([^"]+)"/.exec(line)?.[1] ?? "+Inf";
+          buckets.push({ le: le === "+Inf" ? Number.POSITIVE_INFINITY : Number(le), count: value });
+        } else if (line.startsWith("pshub_subscription_fanout_seconds_sum")) sum = value;
+        else if (line.startsWith("pshub_subscription_fanout_seconds_count")) count = value;
+      }
+      return { buckets, sum, count };
+    };
+    type Fanout = ReturnType<typeof fanoutHistogram>;
+    /** Mean ms per batch and the bucket bound (ms) the 99th batch fell under, between two reads. */
+    const fanoutBetween = (a: Fanout, b: Fanout) => {
+      const count = b.count - a.count;
+      const mean = count > 0 ? ((b.sum - a.sum) / count) * 1000 : Number.NaN;
+      let p99 = Number.NaN;
+      for (const bucket of b.buckets) {
+        const before = a.buckets.find((x) => x.le === bucket.le)?.count ?? 0;
+        if (bucket.count - before >= 0.99 * count) {
+          p99 = bucket.le * 1000;
+          break;
+        }
+      }
+      return { mean, p99 };
+    };
     const entityQueries = async () => {
       const text = await (await fetch(`http://127.0.0.1:${gatewayPort}/metrics`)).text();
       let sum = 0;
@@ -358,6 +423,8 @@ async function runDriver() {
       const metric = (name: string) =>
         Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "m").exec(text)?.[1] ?? Number.NaN);
       return {
+        write: fanoutHistogram(text, "write"),
+        resolve: fanoutHistogram(text, "resolve"),
         subscriptions: metric("pshub_subscriptions_active"),
         delivered: metric("pshub_subscription_events_delivered_total"),
         lagging: metric("pshub_subscriptions_lagging_total"),
@@ -442,8 +509,23 @@ async function runDriver() {
       cpuS: number;
       /** Subscriptions the gateway ended as SUBSCRIPTION_LAGGING in the window. */
       laggingEnded: number;
+      /** The whole machine's CPU busy over the window, % of all its cores. */
+      machineBusy: number;
+      /** The client processes' CPU together, % of one core. */
+      clientsCpu: number;
+      /** The busiest client process's event-loop delay p99, ms. */
+      clientLoopDelayP99: number;
+      /** Per event, commit → its first receipt at any client, ms: the median over the events. */
+      firstP50: number;
+      /** The gateway's fan-out per batch: mean and p99 (bucket bound) ms, resolve then write. */
+      resolveMean: number;
+      resolveP99: number;
+      writeMean: number;
+      writeP99: number;
     }
     const rows: string[] = [];
+    /** The second table: where each row's latency goes. */
+    const whereRows: string[] = [];
     for (const { n, distinct, rate } of runs) {
       log.warn({ subscribers: n, distinct }, "run");
       const pairs =
@@ -507,6 +589,7 @@ async function runDriver() {
         const fetchesBefore = await entityQueries();
         const gatewayBefore = await gatewayMetrics();
         const before = procStat();
+        const machineBefore = machineCpu();
         const windowStart = now();
         const commits: Record<string, { at: number; customerId: string }> = {};
         const total = Math.round(rate * duration);
@@ -537,6 +620,7 @@ async function runDriver() {
         } while (progress.delivered < progress.expected && now() < deadline);
         const windowMs = now() - windowStart;
         const after = procStat();
+        const machineAfter = machineCpu();
         const fetches = (await entityQueries()) - fetchesBefore;
         const gatewayNow = await gatewayMetrics();
         const parts = await ask<ClientReport>({ cmd: "report", commits });
@@ -553,6 +637,14 @@ async function runDriver() {
         const closeCodes = sum(parts.map((part) => part.closeCodes));
         const delivered = latencies.length;
         const expected = parts.reduce((total, part) => total + part.expected, 0);
+        const firsts = Object.entries(commits)
+          .map(
+            ([id, { at }]) =>
+              Math.min(...parts.map((part) => part.first[id] ?? Number.POSITIVE_INFINITY)) - at,
+          )
+          .filter(Number.isFinite);
+        const write = fanoutBetween(gatewayBefore.write, gatewayNow.write);
+        const resolve = fanoutBetween(gatewayBefore.resolve, gatewayNow.resolve);
         const result: Window = {
           p50: pick(0.5),
           p99: pick(0.99),
@@ -573,6 +665,17 @@ async function runDriver() {
           sent: gatewayNow.delivered - gatewayBefore.delivered,
           cpuS: (after.cpuMs - before.cpuMs) / 1000,
           laggingEnded: gatewayNow.lagging - gatewayBefore.lagging,
+          machineBusy:
+            ((machineAfter.busy - machineBefore.busy) /
+              (machineAfter.total - machineBefore.total)) *
+            100,
+          clientsCpu: (parts.reduce((a, part) => a + part.cpuMs, 0) / windowMs) * 100,
+          clientLoopDelayP99: Math.max(...parts.map((part) => part.loopDelayP99Ms)),
+          firstP50: median(firsts),
+          resolveMean: resolve.mean,
+          resolveP99: resolve.p99,
+          writeMean: write.mean,
+          writeP99: write.p99,
         };
         measured.push(result);
         const codes = (record: Record<string, number>) =>
@@ -580,7 +683,7 @@ async function runDriver() {
             .map(([code, count]) => `${code} ${count}`)
             .join(", ") || "none";
         process.stdout.write(
-          `N=${n} D=${distinct} window ${w + 1}/${windows}: p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ms, ${result.deliveriesPerS.toFixed(0)} deliveries/s, missing ${result.missing}, CPU ${result.cpu.toFixed(0)}% (main thread running or runnable ${result.busy.toFixed(0)}%), fetches/event ${result.fetchesPerEvent.toFixed(2)}, driven ${result.drivenRate.toFixed(1)} events/s, load ${load.toFixed(1)}; clients ${processes} (max event-loop use ${(result.clientElu * 100).toFixed(0)}%), errors: ${codes(errorCodes)}, closed: ${codes(closeCodes)}; gateway subscriptions ${result.subscriptions}, sent ${result.sent} in ${result.cpuS.toFixed(1)} CPU s (${(result.sent / result.cpuS).toFixed(0)}/CPU s), lagging ended ${result.laggingEnded}, event-loop lag max ${result.loopLagMaxMs.toFixed(0)} ms\n`,
+          `N=${n} D=${distinct} window ${w + 1}/${windows}: p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ms, ${result.deliveriesPerS.toFixed(0)} deliveries/s, missing ${result.missing}, CPU ${result.cpu.toFixed(0)}% (main thread running or runnable ${result.busy.toFixed(0)}%), fetches/event ${result.fetchesPerEvent.toFixed(2)}, driven ${result.drivenRate.toFixed(1)} events/s, load ${load.toFixed(1)}; clients ${processes} (max event-loop use ${(result.clientElu * 100).toFixed(0)}%), errors: ${codes(errorCodes)}, closed: ${codes(closeCodes)}; gateway subscriptions ${result.subscriptions}, sent ${result.sent} in ${result.cpuS.toFixed(1)} CPU s (${(result.sent / result.cpuS).toFixed(0)}/CPU s), lagging ended ${result.laggingEnded}, event-loop lag max ${result.loopLagMaxMs.toFixed(0)} ms; machine CPU busy ${result.machineBusy.toFixed(0)}%, clients CPU ${result.clientsCpu.toFixed(0)}% of a core (loop delay p99 ${result.clientLoopDelayP99.toFixed(0)} ms), first receipt p50 ${result.firstP50.toFixed(1)} ms, gateway per batch: resolve ${result.resolveMean.toFixed(1)} (p99 ≤ ${result.resolveP99}) ms, write ${result.writeMean.toFixed(1)} (p99 ≤ ${result.writeP99}) ms\n`,
         );
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -599,6 +702,9 @@ async function runDriver() {
       rows.push(
         `| ${n} (${connected} connected in ${(connectMs / 1000).toFixed(1)} s, ${processes} client processes) | ${distinct} | ${Math.round(rate * duration)} @ ${rate}/s (${col((w) => w.drivenRate, f1)}/s driven) | ${col((w) => w.p50, f1)} | ${col((w) => w.p99, f1)} | ${col((w) => w.max, f0)} | ${col((w) => w.deliveriesPerS, f0)} | ${total((w) => w.missing)} | ${total((w) => w.errors)} / ${total((w) => w.closes)} / ${total((w) => w.laggingEnded)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.busy, f0)}% | ${f0(deliveriesPerCore)} | ${col((w) => w.sent / w.cpuS, f0)} | ${col((w) => w.clientElu * 100, f0)}% | ${f0(Math.max(...measured.map((w) => w.rssMb)))} MB | ${col((w) => w.fetchesPerEvent, f2)} |`,
       );
+      whereRows.push(
+        `| ${n} | ${distinct} | ${rate}/s | ${col((w) => w.firstP50, f1)} | ${col((w) => w.p50, f1)} | ${col((w) => w.resolveMean, f1)} (p99 ≤ ${col((w) => w.resolveP99, f0)}) | ${col((w) => w.writeMean, f1)} (p99 ≤ ${col((w) => w.writeP99, f0)}) | ${col((w) => w.loopLagMaxMs, f0)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.clientsCpu, f0)}% | ${col((w) => w.clientLoopDelayP99, f0)} | ${col((w) => w.machineBusy, f0)}% |`,
+      );
     }
     sampleLoad();
 
@@ -608,7 +714,13 @@ One gateway process, five subgraph processes, Postgres and up to ${clientProcess
 
 | subscribers | D | events per window | p50 ms | p99 ms | max ms | deliveries/s | missing | errors / closes / lagging | gateway CPU | gateway busy | deliveries per gateway core/s | gateway sends per CPU s | client ELU | gateway RSS (max) | fetches/event |
 |---|---:|---|---|---|---|---|---:|---|---|---|---:|---|---|---|---|`;
-    const table = `${header}\n${rows.join("\n")}\n`;
+    const where = `Where the time goes, per row (cells median (min–max) over the windows): first receipt = per event, commit → its first receipt at any client (the outbox read, the shared resolve and the first writes), median over the events; p50 = every delivery's, as above. The gateway's own histogram (pshub_subscription_fanout_seconds) per batch of events: resolve = from the batch leaving the outbox reader to its results resolved, write = from then to the last member's socket write (mean, and the bucket bound 99% of batches fell under). Gateway loop lag = its event-loop delay max (prom-client). Clients CPU = the client processes' user + system CPU together (100% = one core); client loop delay = the busiest client process's event-loop delay p99 (its own queueing); machine busy = all CPUs, /proc/stat (100% = every core busy: the run is CPU-bound, whoever waits).
+
+| subscribers | D | rate | first receipt p50 ms | delivery p50 ms | gateway resolve ms/batch | gateway write ms/batch | gateway loop lag max ms | gateway CPU | clients CPU | client loop delay p99 ms | machine busy |
+|---|---:|---|---|---|---|---|---|---|---|---|---|
+${whereRows.join("\n")}
+`;
+    const table = `${header}\n${rows.join("\n")}\n\n${where}`;
     process.stdout.write(`\n${table}`);
     if (!args["no-record"]) {
       appendFileSync(join(REPO_ROOT, "bench", "RESULTS.md"), `\n${table}`);

@@ -2,10 +2,12 @@
  * Live fan-out: every live subscription (no `afterEventId`) with the same key — document,
  * operation, arguments and principal scope, so the same decisions and the same result for every
  * event — is a member of one group. A group holds ONE outbox stream and runs ONE loop: per event
- * it decides once (filters, legal-entity scope, the shared result), serialises the `next` message
- * once per subscribe id (clients mostly use the same few ids: "1", …), and writes that one buffer
- * to every member's socket in a synchronous loop. A member costs one socket write per event, not
- * an async iterator step, a facts lookup and a string encoding of its own.
+ * it decides once (filters, legal-entity scope, the shared result), builds the WebSocket frame of
+ * the `next` message once per subscribe id (clients mostly use the same few ids: "1", …), and
+ * writes that one buffer to every member's TCP socket in a synchronous loop. A member costs one
+ * socket write per event, not an async iterator step, a facts lookup, a string encoding and a
+ * frame header of its own. (A server's frames are not masked, so every member's frame is the same
+ * bytes; ws would frame each send again and write header and payload as two chunks.)
  *
  * Backpressure: writes never wait. A member whose socket holds more than `maxBufferedBytes`
  * unsent is ended with a retryable SUBSCRIPTION_LAGGING (counted) and the others go on; a group
@@ -15,6 +17,8 @@
  * Subscriptions that resume (`afterEventId`) keep a stream of their own (server.ts): their replay
  * and the hand-over to live events are per subscriber.
  */
+
+import { performance } from "node:perf_hooks";
 import {
   type DomainEventRecord,
   type EventFilter,
@@ -29,8 +33,31 @@ export interface MemberSocket {
   readyState: number;
   bufferedAmount: number;
   send(data: Buffer, options: { binary: boolean }): void;
-  /** ws's underlying net.Socket: corked around a batch so the frames go out in one write. */
-  _socket?: { cork(): void; uncork(): void };
+  /**
+   * ws's underlying net.Socket: whole frames are written to it (corked around a batch so the
+   * frames go out in one write). Safe because the server negotiates no per-message deflate, so
+   * ws's sender never holds frames back (it queues only while compressing or reading a Blob),
+   * and a frame written here cannot land between the parts of one of ws's own.
+   */
+  _socket?: { cork(): void; uncork(): void; write(frame: Buffer): boolean };
+}
+
+/** `body` as one unmasked final text frame (RFC 6455 §5.2), header and payload in one buffer. */
+export function textFrame(body: Buffer): Buffer {
+  const length = body.length;
+  const head = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + length);
+  frame[0] = 0x81; // FIN + opcode 1 (text)
+  if (length < 126) frame[1] = length;
+  else if (length < 65536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  body.copy(frame, head);
+  return frame;
 }
 
 /** Why a member ends: undefined = the stream finished; else the error its client gets. */
@@ -65,11 +92,22 @@ export interface FanoutOptions {
   delivered(count: number): void;
   /** Called once per member ended as lagging. */
   laggingEnded(): void;
+  /**
+   * Called once per batch written: seconds from its first event leaving the reader to its
+   * results resolved, and from then to the last member's write (metrics: where the time goes).
+   */
+  fannedOut?(resolveSeconds: number, writeSeconds: number): void;
   /** The last member left: the group is gone. */
   empty(): void;
 }
 
 const CLOSE = Buffer.from("}");
+
+/** One event's `next` message for one subscribe id, and the same as a WebSocket frame. */
+interface Outgoing {
+  message: Buffer;
+  frame: Buffer;
+}
 
 /** At most this many queued events go out together. */
 const MAX_BATCH = 64;
@@ -155,7 +193,7 @@ export class FanoutGroup {
 
   /** Writes each ready event to every member that has not ended (synchronous, in id order). */
   private deliver(
-    ready: { event: DomainEventRecord; payload: Buffer; frames: Map<string, Buffer> }[],
+    ready: { event: DomainEventRecord; payload: Buffer; frames: Map<string, Outgoing> }[],
   ): void {
     const { maxBufferedBytes } = this.options;
     let written = 0;
@@ -168,21 +206,24 @@ export class FanoutGroup {
         this.end(member, this.options.lagging(member.lastEventId));
         continue;
       }
-      const raw = ready.length > 1 ? socket._socket : undefined;
-      raw?.cork();
+      const raw = socket._socket;
+      const cork = ready.length > 1 ? raw : undefined;
+      cork?.cork();
       for (const { event, payload, frames } of ready) {
         if (event.id <= member.skipUpTo) continue;
-        // One buffer per subscribe id: most clients use the same id, so most share one.
-        let frame = frames.get(member.id);
-        if (!frame) {
-          frame = Buffer.concat([member.prefix, payload, CLOSE]);
-          frames.set(member.id, frame);
+        // One message and frame per subscribe id: most clients use the same id, so most share one.
+        let out = frames.get(member.id);
+        if (!out) {
+          const message = Buffer.concat([member.prefix, payload, CLOSE]);
+          out = { message, frame: textFrame(message) };
+          frames.set(member.id, out);
         }
-        socket.send(frame, { binary: false });
+        if (raw) raw.write(out.frame);
+        else socket.send(out.message, { binary: false });
         member.lastEventId = event.id;
         written++;
       }
-      raw?.uncork();
+      cork?.uncork();
     }
     this.options.delivered(written);
   }
@@ -193,6 +234,7 @@ export class FanoutGroup {
       while (!this.closed) {
         const step = await stream.next();
         if (step.done || this.closed) break;
+        const taken = performance.now();
         // Events that queued up while the last batch went out are taken together: their results
         // are resolved concurrently, and each socket gets them in one write (corked).
         const batch = [step.value];
@@ -203,13 +245,23 @@ export class FanoutGroup {
         }
         const jsons = await Promise.all(batch.map((event) => resolve(event)));
         if (this.closed) break;
-        const ready: { event: DomainEventRecord; payload: Buffer; frames: Map<string, Buffer> }[] =
-          [];
+        const ready: {
+          event: DomainEventRecord;
+          payload: Buffer;
+          frames: Map<string, Outgoing>;
+        }[] = [];
         batch.forEach((event, i) => {
           const json = jsons[i];
           if (json != null) ready.push({ event, payload: Buffer.from(json), frames: new Map() });
         });
-        if (ready.length > 0) this.deliver(ready);
+        if (ready.length > 0) {
+          const resolved = performance.now();
+          this.deliver(ready);
+          this.options.fannedOut?.(
+            (resolved - taken) / 1000,
+            (performance.now() - resolved) / 1000,
+          );
+        }
       }
       // The stream ended without an error (closed): members end quietly.
       for (const member of [...this.members]) this.end(member, undefined);

@@ -6,7 +6,15 @@
 
 import type { Server } from "node:http";
 import type { ApolloGateway } from "@apollo/gateway";
-import { Counter, Gauge, type Logger, type Principal, type Registry, type Sql } from "@pshub/db";
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  type Logger,
+  type Principal,
+  type Registry,
+  type Sql,
+} from "@pshub/db";
 import { EventFactsLoader, OutboxReader } from "@pshub/db/outbox";
 import type { Requirement } from "@pshub/subgraph-kit/authorization";
 import type { DocumentLimits } from "@pshub/subgraph-kit/limits";
@@ -84,6 +92,15 @@ export async function attachSubscriptions(
     maxQueue: options.maxQueue,
   });
   await reader.start();
+  const fanout = gateway.metrics
+    ? new Histogram({
+        name: "pshub_subscription_fanout_seconds",
+        help: "Live fan-out per batch of events: resolving the shared results (phase=resolve), then writing them to every member's socket (phase=write)",
+        labelNames: ["phase"],
+        buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        registers: [gateway.metrics.registry],
+      })
+    : undefined;
   const server = createSubscriptionServer({
     httpServer: gateway.httpServer,
     schema: () => gateway.schema(),
@@ -100,6 +117,12 @@ export async function attachSubscriptions(
     maxPayloadBytes: gateway.maxBodyBytes,
     documentLimits: gateway.documentGuard?.limits,
     documentCacheBytes: options.documentCacheBytes,
+    fannedOut: fanout
+      ? (resolveSeconds, writeSeconds) => {
+          fanout.observe({ phase: "resolve" }, resolveSeconds);
+          fanout.observe({ phase: "write" }, writeSeconds);
+        }
+      : undefined,
     log: options.log,
   });
   // A reloaded supergraph: running subscriptions go on, or end with a retryable error.

@@ -127,6 +127,8 @@ export interface SubscriptionServerOptions {
   documentCacheBytes?: number;
   /** Unsent bytes a connection may hold before its subscriptions end as lagging. */
   maxBufferedBytes?: number;
+  /** Per live fan-out batch: seconds to resolve its results, then to write them (metrics). */
+  fannedOut?: (resolveSeconds: number, writeSeconds: number) => void;
   log?: Logger;
 }
 
@@ -247,6 +249,9 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
     server: options.httpServer,
     path: options.path ?? "/graphql",
     maxPayload: options.maxPayloadBytes ?? 1_000_000,
+    // The fan-out writes whole frames to the TCP socket (fanout.ts), which needs ws's sender
+    // never to hold frames back: it would while compressing. Small JSON frames gain little from it.
+    perMessageDeflate: false,
   });
   wss.on("error", (error) => log?.error({ err: error }, "websocket server error"));
 
@@ -334,6 +339,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         laggingEnded: () => {
           laggingEnded++;
         },
+        fannedOut: options.fannedOut,
         empty: () => {
           if (groups.get(key) === created) groups.delete(key);
         },
