@@ -82,10 +82,18 @@ export class ForbiddenError extends GraphQLError {
 
 const EMPTY: Requirement = { authenticated: false, scopes: [], policies: [] };
 
+/** {@link scopesOf} per principal object: a request's principal is asked once per guarded field. */
+const scopesByPrincipal = new WeakMap<Principal, ReadonlySet<string>>();
+
 /** The scopes a principal holds: its hub roles, and every role's scope for `admin`. */
 export function scopesOf(principal: Principal): ReadonlySet<string> {
-  const roles = principal.roles.filter((role) => (ROLES as readonly string[]).includes(role));
-  return new Set(roles.includes("admin") ? ROLES : roles);
+  let scopes = scopesByPrincipal.get(principal);
+  if (!scopes) {
+    const roles = principal.roles.filter((role) => (ROLES as readonly string[]).includes(role));
+    scopes = new Set(roles.includes("admin") ? ROLES : roles);
+    scopesByPrincipal.set(principal, scopes);
+  }
+  return scopes;
 }
 
 const anyOfAll = (alternatives: string[][], holds: (name: string) => boolean) =>

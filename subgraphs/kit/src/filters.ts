@@ -53,6 +53,14 @@ export function inList(column: PgColumn, values: readonly unknown[]): SQL {
   return sql`${column} = any(${pgArray(values)}::${sql.raw(castType(column))}[])`;
 }
 
+/**
+ * {@link inList} with the list as a placeholder, for a statement built once
+ * (./prepared.ts): bind it with `pgArray(values)`.
+ */
+export function inListPlaceholder(column: PgColumn, name: string): SQL {
+  return sql`${column} = any(${sql.placeholder(name)}::${sql.raw(castType(column))}[])`;
+}
+
 /** column IN (values) when values are given; an empty list matches nothing. */
 export function anyOf<T>(
   column: PgColumn,

@@ -419,6 +419,54 @@ describe("list parameters", () => {
   });
 });
 
+describe("statements built once", () => {
+  it("loaders and pages run prepared statements whose text is built once per shape, across requests", async () => {
+    const sent: { query: string; prepare: unknown }[] = [];
+    const own = await createTestDatabase({
+      onStatement: (query, _params, options) => {
+        sent.push({ query, prepare: options?.prepare });
+        return () => {};
+      },
+    });
+    try {
+      for (const ids of [customerIds.slice(0, 2), customerIds.slice(2, 7)]) {
+        const loaders = new RequestLoaders(own.db);
+        await loaders.byId(customer).loadMany(ids);
+        await loaders.manyBy(contact, contact.customerId).loadMany(ids);
+        await Promise.all(
+          ids.map((id) => loaders.connection(contactList, contact.customerId, id, { first: 2 })),
+        );
+        await paginate(own.db, customerList, { first: 3 }, { scope: undefined });
+      }
+      // byId, manyBy, the connection's page and count, the page and its count: twice each.
+      expect(sent).toHaveLength(12);
+      expect(sent.every((statement) => statement.prepare === true)).toBe(true);
+      expect(new Set(sent.map((statement) => statement.query)).size).toBe(6);
+    } finally {
+      await own.drop();
+    }
+  });
+
+  it("a statement built for one legal-entity scope is never used for another", async () => {
+    const id = customerIds[0]!;
+    const found = async (scope: string[] | undefined) => {
+      const loaders = new RequestLoaders(t.db, () => {}, scope);
+      const byId = await loaders.byId(customer).load(id);
+      const contacts = await loaders.manyBy(contact, contact.customerId).load(customerIds[1]!);
+      const page = await loaders.connection(contactList, contact.customerId, customerIds[1]!, {
+        first: 5,
+      });
+      const list = await paginate(t.db, customerList, { first: 5 }, { scope });
+      return [byId !== null, contacts.length > 0, page.totalCount > 0, list.totalCount > 0];
+    };
+    // Unscoped first, so that a statement keyed without the scope would be found again below.
+    expect(await found(undefined)).toEqual([true, true, true, true]);
+    expect(await found(["XX9"])).toEqual([false, false, false, false]);
+    expect(await found(["US1"])).toEqual([true, true, true, true]);
+    expect(await found([])).toEqual([false, false, false, false]);
+  });
+});
+
 describe("errors, scalars and context", () => {
   it("maps a DomainError to its code and details", async () => {
     const result = await run(`{ fail(kind: "domain") }`);

@@ -4,13 +4,13 @@
  * statement (`where key = any($1)`). So the statements a request runs are bounded by its depth,
  * not by its row count.
  */
-import { type Db, inLegalEntityScope, type LegalEntityScope } from "@pshub/db";
+import { type Db, inLegalEntityScope, type LegalEntityScope, pgArray } from "@pshub/db";
 import DataLoader from "dataloader";
 import { and, getTableColumns, getTableName, sql, type TableConfig } from "drizzle-orm";
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import type { GraphQLResolveInfo } from "graphql";
 import { BadUserInputError, NotFoundGraphQLError } from "./errors.ts";
-import { inList, isUuid } from "./filters.ts";
+import { inListPlaceholder, isUuid } from "./filters.ts";
 import {
   type Connection,
   type ConnectionArgs,
@@ -20,6 +20,7 @@ import {
   type Row,
   selectsField,
 } from "./pagination.ts";
+import { preparedStatement, scopeKey } from "./prepared.ts";
 
 type AnyTable = PgTable<TableConfig>;
 
@@ -81,14 +82,17 @@ export class RequestLoaders {
     return this.memo(name, () => {
       const key = keyOf(table, column);
       const checkUuid = column.getSQLType() === "uuid";
+      // Built once per (table, column, scope) in this process; the ids are its one parameter.
+      const query = preparedStatement(this.db, table, `${name}|${scopeKey(this.scope)}`, () =>
+        this.db
+          .select()
+          .from(table as AnyTable)
+          .where(and(inListPlaceholder(column, "ids"), this.inScope(table as AnyTable)))
+          .prepare(name),
+      );
       return new DataLoader<string, Row<TTable> | null>(async (ids) => {
         const valid = [...new Set(ids.filter((id) => !checkUuid || isUuid(id)))];
-        const rows = valid.length
-          ? await this.db
-              .select()
-              .from(table as AnyTable)
-              .where(and(inList(column, valid), this.inScope(table as AnyTable)))
-          : [];
+        const rows = valid.length ? await query.execute({ ids: pgArray(valid) }) : [];
         const map = new Map(
           rows.map((row) => [String((row as Record<string, unknown>)[key]).toLowerCase(), row]),
         );
@@ -105,12 +109,16 @@ export class RequestLoaders {
     const name = `manyBy:${getTableName(table)}.${column.name}`;
     return this.memo(name, () => {
       const id = (table as unknown as { id: PgColumn }).id;
-      return new DataLoader<string, Row<TTable>[]>(async (keys) => {
-        const rows = await this.db
+      const query = preparedStatement(this.db, table, `${name}|${scopeKey(this.scope)}`, () =>
+        this.db
           .select({ ...getTableColumns(table as AnyTable), __key: sql<string>`${column}::text` })
           .from(table as AnyTable)
-          .where(and(inList(column, [...new Set(keys)]), this.inScope(table as AnyTable)))
-          .orderBy(id);
+          .where(and(inListPlaceholder(column, "keys"), this.inScope(table as AnyTable)))
+          .orderBy(id)
+          .prepare(name),
+      );
+      return new DataLoader<string, Row<TTable>[]>(async (keys) => {
+        const rows = await query.execute({ keys: pgArray([...new Set(keys)]) });
         const map = new Map<string, Row<TTable>[]>();
         for (const { __key, ...row } of rows) {
           const list = map.get(__key);

@@ -16,7 +16,7 @@
  * {@link createConnectionLoader}: all parents of a batch are paged in ONE statement with
  * `row_number() over (partition by parent …)`, and their counts in one more.
  */
-import { type Db, inLegalEntityScope, type LegalEntityScope } from "@pshub/db";
+import { type Db, inLegalEntityScope, type LegalEntityScope, pgArray } from "@pshub/db";
 import DataLoader from "dataloader";
 import {
   and,
@@ -37,7 +37,8 @@ import {
 } from "graphql";
 import { z } from "zod";
 import { BadUserInputError } from "./errors.ts";
-import { castType, inList } from "./filters.ts";
+import { castType, inListPlaceholder } from "./filters.ts";
+import { preparedStatement, scopeKey } from "./prepared.ts";
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 500;
@@ -322,30 +323,49 @@ export async function paginate<TTable extends AnyTable, TFilter>(
 ): Promise<Connection<Row<TTable>>> {
   const anySpec = spec as unknown as ListSpec<AnyTable, never>;
   const page = resolvePage(anySpec, args, options.warn);
-  const filterSql = args.filter != null && spec.where ? spec.where(args.filter) : undefined;
-  const base = and(
-    filterSql,
-    options.where,
-    inLegalEntityScope(spec.table as AnyTable, options.scope),
-  );
-  const countPromise = wantsCount(options)
-    ? db
-        .select({ n: count() })
-        .from(spec.table as AnyTable)
-        .where(base)
-        .then((r) => r[0]?.n ?? 0)
-    : Promise.resolve(0);
-  // limit+1 rows: the extra one only tells hasNextPage (so `first: 0` still reads one row).
-  const rowsPromise = db
-    .select({
-      ...getTableColumns(spec.table as AnyTable),
-      __sort: sql<string | null>`${page.column}::text`,
-    })
-    .from(spec.table as AnyTable)
-    .where(and(base, keysetCondition(anySpec, page)))
-    .orderBy(...orderSql(anySpec, page))
-    .limit(page.limit + 1);
-  const [rows, totalCount] = await Promise.all([rowsPromise, countPromise]);
+  const countTotal = wantsCount(options);
+  const build = () => {
+    const filterSql = args.filter != null && spec.where ? spec.where(args.filter) : undefined;
+    const base = and(
+      filterSql,
+      options.where,
+      inLegalEntityScope(spec.table as AnyTable, options.scope),
+    );
+    // limit+1 rows: the extra one only tells hasNextPage (so `first: 0` still reads one row).
+    const rows = db
+      .select({
+        ...getTableColumns(spec.table as AnyTable),
+        __sort: sql<string | null>`${page.column}::text`,
+      })
+      .from(spec.table as AnyTable)
+      .where(and(base, keysetCondition(anySpec, page)))
+      .orderBy(...orderSql(anySpec, page))
+      .limit(page.limit + 1)
+      .prepare(`page:${spec.name}`);
+    const counts = countTotal
+      ? db
+          .select({ n: count() })
+          .from(spec.table as AnyTable)
+          .where(base)
+          .prepare(`count:${spec.name}`)
+      : undefined;
+    return { rows, counts };
+  };
+  // Built once per process for the same arguments and scope (./prepared.ts); a cursor page or a
+  // caller's own condition is built for this call.
+  const statement =
+    page.cursor || options.where
+      ? build()
+      : preparedStatement(
+          db,
+          spec,
+          `page|${JSON.stringify([args.first, args.last, args.filter, args.orderBy, countTotal])}|${scopeKey(options.scope)}`,
+          build,
+        );
+  const [rows, totalCount] = await Promise.all([
+    statement.rows.execute(),
+    statement.counts ? statement.counts.execute().then((r) => r[0]?.n ?? 0) : 0,
+  ]);
   return toConnection(
     rows as WithSort<Row<TTable>>[],
     page,
@@ -393,14 +413,23 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
       key.countTotal,
     ]);
 
-  async function loadGroup(keys: ConnectionKey<TFilter>[]) {
-    const first = keys[0]!;
-    const page = resolvePage(anySpec, first.args, warn);
-    const parentIds = [...new Set(keys.map((k) => k.parentId))];
+  /**
+   * The page and count statements for one set of arguments, the parents' ids a placeholder
+   * (`parents`). Without a cursor they are built once per process (./prepared.ts): the same
+   * arguments, countTotal and scope give the same text and the same fixed parameters.
+   */
+  function statements(first: ConnectionKey<TFilter>, page: ResolvedPage) {
+    const build = () => buildStatements(first, page);
+    if (page.cursor) return build();
+    const key = `connection:${parentColumn.name}|${signature(first)}|${scopeKey(legalEntities)}`;
+    return preparedStatement(db, spec, key, build);
+  }
+
+  function buildStatements(first: ConnectionKey<TFilter>, page: ResolvedPage) {
     const filterSql =
       first.args.filter != null && spec.where ? spec.where(first.args.filter) : undefined;
     const scope = and(
-      inList(parentColumn, parentIds),
+      inListPlaceholder(parentColumn, "parents"),
       filterSql,
       inLegalEntityScope(spec.table as AnyTable, legalEntities),
     );
@@ -415,7 +444,7 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
       .from(table)
       .where(and(scope, keysetCondition(anySpec, page)))
       .as("ranked");
-    const rowsPromise = db
+    const rows = db
       .select({
         ...getTableColumns(table),
         __sort: sql<string | null>`${page.column}::text`,
@@ -428,15 +457,28 @@ export function createConnectionLoader<TTable extends AnyTable, TFilter>(
           .from(ranked)
           .where(sql`${ranked.rn} <= ${page.limit + 1}`)}`,
       )
-      .orderBy(...orderSql(anySpec, page));
-    const countPromise = first.countTotal
+      .orderBy(...orderSql(anySpec, page))
+      .prepare(`connection:${spec.name}`);
+    const counts = first.countTotal
       ? db
           .select({ parent: sql<string>`${parentColumn}::text`, n: count() })
           .from(table)
           .where(scope)
           .groupBy(parentColumn)
-      : Promise.resolve([]);
-    const [rows, counts] = await Promise.all([rowsPromise, countPromise]);
+          .prepare(`connection-count:${spec.name}`)
+      : undefined;
+    return { rows, counts };
+  }
+
+  async function loadGroup(keys: ConnectionKey<TFilter>[]) {
+    const first = keys[0]!;
+    const page = resolvePage(anySpec, first.args, warn);
+    const parents = pgArray([...new Set(keys.map((k) => k.parentId))]);
+    const statement = statements(first, page);
+    const [rows, counts] = await Promise.all([
+      statement.rows.execute({ parents }),
+      statement.counts ? statement.counts.execute({ parents }) : [],
+    ]);
     const byParent = new Map<string, WithSort<Row<TTable>>[]>();
     for (const { __parent, ...row } of rows as (WithSort<Row<TTable>> & { __parent: string })[]) {
       const list = byParent.get(__parent);

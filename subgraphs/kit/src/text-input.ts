@@ -9,8 +9,16 @@ import { findMalformedText } from "@pshub/db";
 import { type DocumentNode, visit } from "graphql";
 import { BadUserInputError } from "./errors.ts";
 
+/**
+ * Per parsed document (Apollo keeps one parsed document per query text in its document store, so
+ * the same query text is walked once, not on every request).
+ */
+const literalChecks = new WeakMap<DocumentNode, string | null>();
+
 /** The first malformed string literal of a document, as an error message. */
 function malformedLiteral(document: DocumentNode): string | undefined {
+  const known = literalChecks.get(document);
+  if (known !== undefined) return known ?? undefined;
   let message: string | undefined;
   visit(document, {
     StringValue(node) {
@@ -18,6 +26,7 @@ function malformedLiteral(document: DocumentNode): string | undefined {
       if (found) message = found.message;
     },
   });
+  literalChecks.set(document, message ?? null);
   return message;
 }
 
