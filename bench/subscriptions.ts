@@ -94,6 +94,8 @@ async function runClients() {
   const sockets: InstanceType<typeof WebSocket>[] = [];
   let arrivals = new Map<string, number[]>();
   let perClient: number[] = [];
+  /** Per subscriber: its subscribe went out (connection acknowledged); only those are expected. */
+  let subscribed: boolean[] = [];
   let errorCodes: Record<string, number> = {};
   let closeCodes: Record<string, number> = {};
   let closing = false;
@@ -123,6 +125,7 @@ async function runClients() {
     if (message.cmd === "connect") {
       const n = message.subscribers.length;
       perClient = new Array(n).fill(0);
+      subscribed = new Array(n).fill(false);
       const subscribes = message.pairs.map((pair) =>
         JSON.stringify({
           id: "1",
@@ -132,11 +135,6 @@ async function runClients() {
       );
       everyone = 0;
       perCustomer = new Map();
-      for (const j of message.subscribers) {
-        const scope = message.pairs[j % message.pairs.length]?.customerId ?? null;
-        if (scope === null) everyone++;
-        else perCustomer.set(scope, (perCustomer.get(scope) ?? 0) + 1);
-      }
       for (let i = 0; i < n; i += 250) {
         const batch = [];
         for (let k = i; k < Math.min(n, i + 250); k++) {
@@ -162,6 +160,11 @@ async function runClients() {
                   const text = data.toString();
                   if (text.startsWith('{"type":"connection_ack"')) {
                     socket.send(subscribe);
+                    // Expected from now on: a subscriber that never connects is not "missing".
+                    subscribed[k] = true;
+                    const scope = message.pairs[j % message.pairs.length]?.customerId ?? null;
+                    if (scope === null) everyone++;
+                    else perCustomer.set(scope, (perCustomer.get(scope) ?? 0) + 1);
                     resolve();
                   } else if (text.includes('"type":"ping"')) socket.send('{"type":"pong"}');
                   else if (text.includes('"type":"complete"'))
@@ -186,11 +189,13 @@ async function runClients() {
         }
         await Promise.all(batch);
       }
-      send({ connected: sockets.filter((s) => s.readyState === WebSocket.OPEN).length });
+      send({ connected: subscribed.filter(Boolean).length });
     } else if (message.cmd === "counts") {
       let min = Number.POSITIVE_INFINITY;
-      for (const count of perClient) min = Math.min(min, count);
-      send({ min });
+      perClient.forEach((count, k) => {
+        if (subscribed[k]) min = Math.min(min, count);
+      });
+      send({ min: Number.isFinite(min) ? min : 0 });
     } else if (message.cmd === "reset") {
       arrivals = new Map();
       perClient = perClient.map(() => 0);
@@ -700,7 +705,7 @@ async function runDriver() {
       );
       const total = (pick: (w: Window) => number) => measured.reduce((a, w) => a + pick(w), 0);
       rows.push(
-        `| ${n} (${connected} connected in ${(connectMs / 1000).toFixed(1)} s, ${processes} client processes) | ${distinct} | ${Math.round(rate * duration)} @ ${rate}/s (${col((w) => w.drivenRate, f1)}/s driven) | ${col((w) => w.p50, f1)} | ${col((w) => w.p99, f1)} | ${col((w) => w.max, f0)} | ${col((w) => w.deliveriesPerS, f0)} | ${total((w) => w.missing)} | ${total((w) => w.errors)} / ${total((w) => w.closes)} / ${total((w) => w.laggingEnded)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.busy, f0)}% | ${f0(deliveriesPerCore)} | ${col((w) => w.sent / w.cpuS, f0)} | ${col((w) => w.clientElu * 100, f0)}% | ${f0(Math.max(...measured.map((w) => w.rssMb)))} MB | ${col((w) => w.fetchesPerEvent, f2)} |`,
+        `| ${n} (${connected} subscribed in ${(connectMs / 1000).toFixed(1)} s, ${processes} client processes) | ${distinct} | ${Math.round(rate * duration)} @ ${rate}/s (${col((w) => w.drivenRate, f1)}/s driven) | ${col((w) => w.p50, f1)} | ${col((w) => w.p99, f1)} | ${col((w) => w.max, f0)} | ${col((w) => w.deliveriesPerS, f0)} | ${total((w) => w.missing)} | ${total((w) => w.errors)} / ${total((w) => w.closes)} / ${total((w) => w.laggingEnded)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.busy, f0)}% | ${f0(deliveriesPerCore)} | ${col((w) => w.sent / w.cpuS, f0)} | ${col((w) => w.clientElu * 100, f0)}% | ${f0(Math.max(...measured.map((w) => w.rssMb)))} MB | ${col((w) => w.fetchesPerEvent, f2)} |`,
       );
       whereRows.push(
         `| ${n} | ${distinct} | ${rate}/s | ${col((w) => w.firstP50, f1)} | ${col((w) => w.p50, f1)} | ${col((w) => w.resolveMean, f1)} (p99 ≤ ${col((w) => w.resolveP99, f0)}) | ${col((w) => w.writeMean, f1)} (p99 ≤ ${col((w) => w.writeP99, f0)}) | ${col((w) => w.loopLagMaxMs, f0)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.clientsCpu, f0)}% | ${col((w) => w.clientLoopDelayP99, f0)} | ${col((w) => w.machineBusy, f0)}% |`,
@@ -710,7 +715,7 @@ async function runDriver() {
 
     const header = `## subscriptions — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC${args.quick ? " (--quick)" : ""}
 
-One gateway process, five subgraph processes, Postgres and up to ${clientProcesses} client processes (N graphql-ws connections spread over them, one subscription each) on this machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}. Events: lifecycle mutations (disputeInvoice / resolveDispute) committed at a fixed rate, round robin over 10 customers' invoices; latency = client receipt − COMMIT returned, over every delivery. D = distinct (selection, scope) pairs: D = 1 is one selection (status, invoice number and total, customer name) without a filter; for D = 10 / 100, pair j has its own field subset and odd pairs are narrowed to one customer (they get a tenth of the events). Per run ${windows} windows of ${duration} s on the same connections: cells median (min–max) over the windows; "missing" = deliveries not arrived 20 s after a window's last commit, summed. CPU is the gateway process's (100% = one core); "busy" = its main thread running or waiting for a CPU (/proc schedstat), % of the window: near 100% the gateway is saturated (never idle), whatever share of a core the machine's load left it; deliveries per core = deliveries/s ÷ gateway CPU; sends per CPU s = messages the gateway sent in the window (its own counter) ÷ the CPU seconds it used (at saturation, its measured throughput per core); errors / closes / lagging = error messages the clients got, sockets the gateway closed, subscriptions it ended as SUBSCRIPTION_LAGGING; client ELU = the busiest client process's event-loop utilisation (near 100%: the clients are the limit); fetches/event = entity queries the gateway ran per event. Load average (1 min), sampled by this script before every window: median ${median(loads).toFixed(1)}, min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (${loads.length} samples).
+One gateway process, five subgraph processes, Postgres and up to ${clientProcesses} client processes (N graphql-ws connections spread over them, one subscription each) on this machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}. Events: lifecycle mutations (disputeInvoice / resolveDispute) committed at a fixed rate, round robin over 10 customers' invoices; latency = client receipt − COMMIT returned, over every delivery. D = distinct (selection, scope) pairs: D = 1 is one selection (status, invoice number and total, customer name) without a filter; for D = 10 / 100, pair j has its own field subset and odd pairs are narrowed to one customer (they get a tenth of the events). Per run ${windows} windows of ${duration} s on the same connections: cells median (min–max) over the windows; "missing" = deliveries not arrived 20 s after a window's last commit, summed, expected of every subscriber whose connection was acknowledged (the subscribers column says how many). CPU is the gateway process's (100% = one core); "busy" = its main thread running or waiting for a CPU (/proc schedstat), % of the window: near 100% the gateway is saturated (never idle), whatever share of a core the machine's load left it; deliveries per core = deliveries/s ÷ gateway CPU; sends per CPU s = messages the gateway sent in the window (its own counter) ÷ the CPU seconds it used (at saturation, its measured throughput per core); errors / closes / lagging = error messages the clients got, sockets the gateway closed, subscriptions it ended as SUBSCRIPTION_LAGGING; client ELU = the busiest client process's event-loop utilisation (near 100%: the clients are the limit); fetches/event = entity queries the gateway ran per event. Load average (1 min), sampled by this script before every window: median ${median(loads).toFixed(1)}, min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (${loads.length} samples).
 
 | subscribers | D | events per window | p50 ms | p99 ms | max ms | deliveries/s | missing | errors / closes / lagging | gateway CPU | gateway busy | deliveries per gateway core/s | gateway sends per CPU s | client ELU | gateway RSS (max) | fetches/event |
 |---|---:|---|---|---|---|---|---:|---|---|---|---:|---|---|---|---|`;
