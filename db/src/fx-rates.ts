@@ -48,9 +48,25 @@ export function parseFxRates(rows: readonly unknown[]): FxRateInput[] {
 
 /**
  * A rates file: CSV with the header `base_currency,currency,rate,effective_date` (any column
- * order), one rate per line; blank lines and lines starting with # are skipped.
+ * order), one rate per line; blank lines and lines starting with # are skipped. A pair given
+ * twice for one day is an error (which of the two would win is not the file's to leave open).
  */
 export function parseFxRatesCsv(text: string): FxRateInput[] {
+  const rates = parseFxRatesCsvRows(text);
+  const seen = new Map<string, number>();
+  rates.forEach((r, i) => {
+    const key = `${r.baseCurrency} ${r.currency} ${r.effectiveDate}`;
+    const first = seen.get(key);
+    if (first !== undefined)
+      throw new Error(
+        `fx rate ${i + 1}: ${r.currency} in ${r.baseCurrency} on ${r.effectiveDate} is also fx rate ${first + 1}`,
+      );
+    seen.set(key, i);
+  });
+  return rates;
+}
+
+function parseFxRatesCsvRows(text: string): FxRateInput[] {
   const lines = text
     .split(/\r?\n/)
     .map((l) => l.trim())
