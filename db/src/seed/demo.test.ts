@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Sql } from "../client.ts";
 import { runBilling } from "../lifecycle/billing.ts";
 import { lineage } from "../lifecycle/lineage.ts";
+import { type InvoiceStatus, invoiceMachine } from "../lifecycle/machines.ts";
 import { execute } from "../lifecycle/operation.ts";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
 import {
@@ -254,11 +255,15 @@ describe("demo seed", () => {
   });
 
   it("answers lineage for every invoice: one chain from the opportunity to the payments", async () => {
-    const invoices = await b.sql<{ id: string; status: string; payments: number }[]>`
-      select i.id, i.status::text as status,
+    const invoices = await b.sql<
+      { id: string; status: string; payments: number; posted: boolean }[]
+    >`
+      select i.id, i.status::text as status, i.posted_at is not null as posted,
              (select count(*)::int from payment p where p.invoice_id = i.id) as payments
       from invoice i order by i.id`;
     expect(invoices.length).toBeGreaterThan(100);
+    const walks = new Map<string, number>();
+    let postedThenPaid = 0;
     for (const invoice of invoices) {
       const chain = await lineage(b.db, { entityType: "invoice", id: invoice.id, first: 2000 });
       expect(chain.correlationId, invoice.id).toBeTruthy();
@@ -273,6 +278,21 @@ describe("demo seed", () => {
       );
       expect(own[0]?.type).toBe("invoice.created");
       expect(own.at(-1)?.payload.to ?? "DRAFT").toBe(invoice.status);
+      // Its status events walk the invoice state machine step by step, as the ERP and the
+      // mutations move it: DRAFT → ISSUED → POSTED → PARTIALLY_PAID → PAID (or DISPUTED, VOID).
+      let status: InvoiceStatus = "DRAFT";
+      for (const move of own.filter((e) => e.type === "invoice.status_changed")) {
+        expect(move.payload.from, invoice.id).toBe(status);
+        expect(invoiceMachine.transitions[status], invoice.id).toContain(move.payload.to);
+        status = move.payload.to as InvoiceStatus;
+      }
+      walks.set(invoice.status, (walks.get(invoice.status) ?? 0) + 1);
+      if (invoice.posted && own.some((e) => e.payload.to === "PAID")) {
+        const to = own.map((e) => e.payload.to);
+        expect(to.indexOf("POSTED"), invoice.id).toBeGreaterThan(-1);
+        expect(to.indexOf("POSTED"), invoice.id).toBeLessThan(to.indexOf("PAID"));
+        postedThenPaid++;
+      }
       const payments = chain.events.filter(
         (e) => e.type === "payment.recorded" && e.payload.invoiceId === invoice.id,
       );
@@ -284,6 +304,9 @@ describe("demo seed", () => {
       const ids = chain.events.map((e) => e.id);
       expect(ids).toEqual([...ids].sort((x, y) => x - y));
     }
+    // Posted → paid is exercised (cycle time POSTED_TO_PAID, AR aging and DSO have it).
+    expect(postedThenPaid).toBeGreaterThan(50);
+    expect(walks.get("PARTIALLY_PAID") ?? 0).toBeGreaterThan(0);
     // The opportunity's lineage is the same chain.
     const [deal] = await b.sql<{ opportunity_id: string; correlation_id: string }[]>`
       select opportunity_id, correlation_id from contract where opportunity_id is not null limit 1`;

@@ -3,7 +3,8 @@
  * correlation id per converted deal, stored on the contract and copied to its projects, billing
  * events, invoices and payments, and the chain's domain events — opportunity.converted,
  * contract.created, project.created, billing_event.created, invoice.created,
- * invoice.status_changed, payment.recorded, dispute.opened — in the order they happened. So
+ * invoice.status_changed (DRAFT → ISSUED → POSTED → PARTIALLY_PAID → PAID, one per step, as the
+ * invoice state machine moves it), payment.recorded, dispute.opened — in the order they happened. So
  * `lineage(INVOICE, id)` answers for every demo invoice, from the opportunity to the payments.
  *
  * Set-based (a few statements whatever the scale) and deterministic: the correlation id is a hash
@@ -69,21 +70,51 @@ export async function buildLineage(tx: Executor): Promise<void> {
              i.correlation_id, i.issued_on + time '09:00' at time zone 'UTC', 6
         from invoice i where i.issued_on is not null
       union all
+      -- The ERP posted it (ISSUED → POSTED, as the outbound worker's posting moves it).
       select 'invoice.status_changed', 'invoice', i.id,
-             jsonb_build_object('from', 'ISSUED', 'to', i.status, 'number', i.number, 'total', i.total,
+             jsonb_build_object('from', 'ISSUED', 'to', 'POSTED', 'number', i.number, 'total', i.total,
+               'amountPaid', '0.00', 'currency', i.currency),
+             i.correlation_id, i.posted_at, 7
+        from invoice i where i.issued_on is not null and i.posted_at is not null
+      union all
+      -- Neither posted nor paid: ISSUED (or POSTED) → DISPUTED / VOID.
+      select 'invoice.status_changed', 'invoice', i.id,
+             jsonb_build_object('from', case when i.posted_at is null then 'ISSUED' else 'POSTED' end,
+               'to', i.status, 'number', i.number, 'total', i.total,
                'amountPaid', i.amount_paid, 'currency', i.currency),
              i.correlation_id,
-             greatest(i.updated_at, coalesce(i.posted_at, i.issued_on + time '09:00' at time zone 'UTC')), 7
-        from invoice i where i.issued_on is not null and i.status not in ('DRAFT', 'ISSUED')
+             -- A dispute moves it when it is opened; a void when the invoice last changed.
+             greatest(coalesce((select min(d.created_at) from dispute d
+                                 where d.invoice_id = i.id and i.status = 'DISPUTED'), i.updated_at),
+                      coalesce(i.posted_at, i.issued_on + time '09:00' at time zone 'UTC')), 8
+        from invoice i
+       where i.issued_on is not null and i.status not in ('DRAFT', 'ISSUED', 'POSTED', 'PARTIALLY_PAID', 'PAID')
       union all
       select 'payment.recorded', 'payment', p.id,
              jsonb_build_object('invoiceId', p.invoice_id, 'amount', p.amount, 'currency', p.currency),
-             p.correlation_id, p.received_on + time '09:00' at time zone 'UTC', 8
+             p.correlation_id, p.received_on + time '09:00' at time zone 'UTC', 9
         from payment p
+      union all
+      -- Each payment moves its invoice as recordPayment does: PARTIALLY_PAID until the total is
+      -- reached, then PAID (from POSTED, or ISSUED when the ERP had not posted it yet).
+      select 'invoice.status_changed', 'invoice', p.invoice_id,
+             jsonb_build_object('from', case when p.k = 1 then
+                 case when i.posted_at is null then 'ISSUED' else 'POSTED' end else 'PARTIALLY_PAID' end,
+               'to', case when p.paid_after = i.total then 'PAID' else 'PARTIALLY_PAID' end,
+               'number', i.number, 'total', i.total, 'amountPaid', p.paid_after, 'currency', i.currency),
+             i.correlation_id,
+             -- Two payments on one day: the k-th payment's move after the (k-1)-th.
+             greatest(p.received_on + time '09:00' at time zone 'UTC', i.posted_at), 10 + p.k * 0.001
+        from (select invoice_id, received_on,
+                     sum(amount) over (partition by invoice_id order by received_on, id) as paid_after,
+                     row_number() over (partition by invoice_id order by received_on, id) as k
+                from payment) p
+        join invoice i on i.id = p.invoice_id
+       where i.issued_on is not null
       union all
       select 'dispute.opened', 'dispute', d.id,
              jsonb_build_object('invoiceId', d.invoice_id, 'reason', d.reason),
-             i.correlation_id, d.created_at, 9
+             i.correlation_id, d.created_at, 11
         from dispute d join invoice i on i.id = d.invoice_id
     ) chain
     where correlation_id is not null
