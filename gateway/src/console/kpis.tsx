@@ -5,13 +5,13 @@
  * Amounts are never added across currencies; sums are exact (addDecimals), charts only draw them.
  */
 import { type ReactNode, useMemo, useState } from "react";
-import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import { useQuery } from "urql";
 import {
   type AgeBucket,
   ConsoleKpisDocument,
   type ConsoleKpisQuery,
 } from "./__generated__/operations.ts";
+import { BarsChart, seriesOf } from "./charts.tsx";
 import { addDecimals, ErrorText, formatSpan, plotted } from "./ui.tsx";
 
 type Kpis = ConsoleKpisQuery["kpis"];
@@ -22,8 +22,6 @@ const BUCKETS: { bucket: AgeBucket; label: string }[] = [
   { bucket: "DAYS_61_90", label: "61–90 d" },
   { bucket: "DAYS_90_PLUS", label: "90+ d" },
 ];
-
-const COLORS = ["#3b6fd8", "#f08c00", "#d9480f", "#b3261e", "#2b8a3e", "#7048e8"];
 
 function Section(props: { title: string; chart: ReactNode; children: ReactNode; id: string }) {
   return (
@@ -184,21 +182,12 @@ function Unbilled(props: { rows: Kpis["unbilled"] }) {
       id="kpi-unbilled"
       title="Unbilled approved work, by age since approval"
       chart={
-        <BarChart width={460} height={240} data={chart}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="label" fontSize={11} />
-          <YAxis fontSize={11} />
-          <Tooltip />
-          <Legend />
-          {figures.map((f, i) => (
-            <Bar
-              key={f.key}
-              dataKey={f.key}
-              fill={COLORS[i % COLORS.length]}
-              isAnimationActive={false}
-            />
-          ))}
-        </BarChart>
+        <BarsChart
+          data={chart}
+          category="label"
+          height={240}
+          series={seriesOf(figures.map((f) => f.key))}
+        />
       }
     >
       <table>
@@ -253,22 +242,15 @@ function Receivables(props: { rows: Kpis["receivables"] }) {
       id="kpi-receivables"
       title="Receivables: balance by days overdue, and DSO"
       chart={
-        <BarChart width={460} height={240} data={chart}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="name" fontSize={11} />
-          <YAxis fontSize={11} />
-          <Tooltip />
-          <Legend />
-          {AGING.map((a, i) => (
-            <Bar
-              key={a.field}
-              dataKey={a.label}
-              stackId="aging"
-              fill={COLORS[i % COLORS.length]}
-              isAnimationActive={false}
-            />
-          ))}
-        </BarChart>
+        <BarsChart
+          data={chart}
+          category="name"
+          height={240}
+          series={seriesOf(
+            AGING.map((a) => a.label),
+            "aging",
+          )}
+        />
       }
     >
       <table>
@@ -317,15 +299,15 @@ function CycleTime(props: { rows: Kpis["invoiceCycleTime"] }) {
       id="kpi-cycle-time"
       title="Invoice cycle time (days), p50 and p90"
       chart={
-        <BarChart width={460} height={260} data={chart} layout="vertical">
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis type="number" fontSize={11} />
-          <YAxis type="category" dataKey="name" width={170} fontSize={10} />
-          <Tooltip />
-          <Legend />
-          <Bar dataKey="p50" fill="#3b6fd8" isAnimationActive={false} />
-          <Bar dataKey="p90" fill="#f08c00" isAnimationActive={false} />
-        </BarChart>
+        <BarsChart
+          data={chart}
+          category="name"
+          height={260}
+          vertical
+          categoryWidth={170}
+          categoryFontSize={10}
+          series={seriesOf(["p50", "p90"])}
+        />
       }
     >
       <table>
@@ -365,15 +347,16 @@ function Exceptions(props: { rows: Kpis["openExceptions"] }) {
       id="kpi-exceptions-section"
       title="Open exceptions by owner"
       chart={
-        <BarChart width={460} height={200} data={props.rows.map((r) => ({ ...r }))}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="owner" fontSize={11} />
-          <YAxis allowDecimals={false} fontSize={11} />
-          <Tooltip />
-          <Legend />
-          <Bar dataKey="open" fill="#3b6fd8" isAnimationActive={false} />
-          <Bar dataKey="slaBreached" name="SLA breached" fill="#b3261e" isAnimationActive={false} />
-        </BarChart>
+        <BarsChart
+          data={props.rows}
+          category="owner"
+          height={200}
+          wholeNumbers
+          series={[
+            { key: "open", color: "#3b6fd8" },
+            { key: "slaBreached", name: "SLA breached", color: "#b3261e" },
+          ]}
+        />
       }
     >
       <table data-testid="kpi-exceptions">
@@ -412,16 +395,17 @@ function SyncHealth(props: { rows: Kpis["syncHealth"] }) {
       id="kpi-sync"
       title="Sync health: lag now and over 24 h (seconds)"
       chart={
-        <BarChart width={460} height={200} data={chart}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="name" fontSize={10} />
-          <YAxis fontSize={11} />
-          <Tooltip />
-          <Legend />
-          <Bar dataKey="lag" name="now (s)" fill="#3b6fd8" isAnimationActive={false} />
-          <Bar dataKey="p50" name="p50 24 h (s)" fill="#2b8a3e" isAnimationActive={false} />
-          <Bar dataKey="p99" name="p99 24 h (s)" fill="#f08c00" isAnimationActive={false} />
-        </BarChart>
+        <BarsChart
+          data={chart}
+          category="name"
+          height={200}
+          categoryFontSize={10}
+          series={[
+            { key: "lag", name: "now (s)", color: "#3b6fd8" },
+            { key: "p50", name: "p50 24 h (s)", color: "#2b8a3e" },
+            { key: "p99", name: "p99 24 h (s)", color: "#f08c00" },
+          ]}
+        />
       }
     >
       <table>
@@ -476,22 +460,12 @@ function CurrencyTotals(props: { rows: Kpis["currencyTotals"]; reportingCurrency
       id="kpi-currency-totals"
       title={`Totals per currency, converted to ${props.reportingCurrency}`}
       chart={
-        <BarChart width={460} height={220} data={chart}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="measure" fontSize={11} />
-          <YAxis fontSize={11} />
-          <Tooltip />
-          <Legend />
-          {currencies.map((c, i) => (
-            <Bar
-              key={c}
-              dataKey={c}
-              stackId="converted"
-              fill={COLORS[i % COLORS.length]}
-              isAnimationActive={false}
-            />
-          ))}
-        </BarChart>
+        <BarsChart
+          data={chart}
+          category="measure"
+          height={220}
+          series={seriesOf(currencies, "converted")}
+        />
       }
     >
       <table>
@@ -544,13 +518,17 @@ function Leakage(props: { rows: Kpis["billingLeakage"] }) {
       id="kpi-leakage"
       title="Billing leakage: approved items over 30 days old on no invoice, by reason"
       chart={
-        <BarChart width={460} height={220} data={chart} layout="vertical">
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis type="number" allowDecimals={false} fontSize={11} />
-          <YAxis type="category" dataKey="reason" width={170} fontSize={10} />
-          <Tooltip />
-          <Bar dataKey="items" fill="#d9480f" isAnimationActive={false} />
-        </BarChart>
+        <BarsChart
+          data={chart}
+          category="reason"
+          height={220}
+          vertical
+          categoryWidth={170}
+          categoryFontSize={10}
+          wholeNumbers
+          legend={false}
+          series={[{ key: "items", color: "#d9480f" }]}
+        />
       }
     >
       <table>
@@ -590,15 +568,17 @@ function Utilisation(props: { rows: Kpis["utilisation"] }) {
       id="kpi-utilisation"
       title="Utilisation to billing: billable ÷ approved hours, billed ÷ billable"
       chart={
-        <BarChart width={460} height={220} data={chart}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis dataKey="name" fontSize={10} />
-          <YAxis domain={[0, 1]} fontSize={11} />
-          <Tooltip />
-          <Legend />
-          <Bar dataKey="billable" fill="#3b6fd8" isAnimationActive={false} />
-          <Bar dataKey="billed" fill="#2b8a3e" isAnimationActive={false} />
-        </BarChart>
+        <BarsChart
+          data={chart}
+          category="name"
+          height={220}
+          categoryFontSize={10}
+          domain={[0, 1]}
+          series={[
+            { key: "billable", color: "#3b6fd8" },
+            { key: "billed", color: "#2b8a3e" },
+          ]}
+        />
       }
     >
       <table>
