@@ -94,6 +94,8 @@ const EXPECTED: Record<string, Role[]> = {
   "Query.outboundCommands": SYNC,
   "Query.outboundCommand": SYNC,
   "Query.syncStatus": SYNC,
+  /** Lag samples belong to no legal entity: the same series for every scope. */
+  "Query.syncLagHistory": SYNC,
   "Query.resyncRequest": SYNC,
   /** Business KPIs: analysts and finance (ops subgraph Kpis). */
   "Query.kpis": ["analyst", "finance", "admin"],

@@ -8,7 +8,9 @@
  *   its payment — exactly the steps hand-written SQL says are its own — with actors and its ERP id;
  * - a user scoped to one legal entity sees none of another's rows on any page;
  * - the KPI dashboard's figures equal the graph's `kpis` for the same credential and day;
- * - an integration user resyncs a record from the page (finance gets no button).
+ * - an integration user resyncs a record from the page (finance gets no button);
+ * - the sync page's lag history (line chart and figures) equals the graph's syncLagHistory;
+ * - the queue opens on the caller's own team: sales on SALES_OPS, delivery on PROJECT_OPS.
  * Screenshots go to test-results/console-*.png (docs/ has copies the README shows).
  */
 import { randomBytes } from "node:crypto";
@@ -66,6 +68,8 @@ beforeAll(async () => {
   tokens.integration = await token("integration@console-pages.test", ["integration"]);
   tokens.financeUk = await token("finance-uk@console-pages.test", ["finance"], [HOME]);
   tokens.integrationUk = await token("integration-uk@console-pages.test", ["integration"], [HOME]);
+  tokens.sales = await token("sales@console-pages.test", ["sales"]);
+  tokens.delivery = await token("delivery@console-pages.test", ["delivery"]);
   // Two connectors' cursors and an inbound record of another entity still waiting to be applied.
   await sql`insert into sync_cursor (connector, object, cursor, last_success_at, lag_ms,
       records_in, records_out, error_count, api_budget_used, api_budget_limit, paused_until)
@@ -73,6 +77,11 @@ beforeAll(async () => {
       4200, 120, 118, 2, 1400, 15000, null),
       ('netsuite', 'invoice', '{"lastModifiedDate":"2026-11-30T09:00:00Z"}', now() - interval '1 hour',
       93000, 40, 40, 0, 310, 1000, now() + interval '30 minutes')`;
+  // Their lag over the last day: a sample every 10 minutes (as the engine's cursor saves record them).
+  await sql`insert into sync_lag_sample (connector, object, lag_ms, sampled_at)
+    select c.connector, c.object, (c.base + (n * 7919) % 9000)::int, now() - make_interval(mins => n * 10)
+      from (values ('salesforce', 'Opportunity', 1000), ('netsuite', 'invoice', 60000))
+        as c(connector, object, base), generate_series(0, 140) as n`;
   const other = await one<{ id: string }>(
     sql,
     `select i.id::text as id from invoice i join legal_entity l on l.id = i.legal_entity_id
@@ -476,6 +485,107 @@ describe("the ops console's pages (trusted documents enforced)", () => {
     expect(problems).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it("the sync page's lag over 24 h equals the graph's syncLagHistory, per connector object", async () => {
+    const document = readManifest().operations.find((op) => op.name === "SyncLagHistory");
+    const answer = await graph(document!.body, {}, tokens.integration!);
+    expect(answer.errors).toBeUndefined();
+    const series = answer.data!.syncLagHistory as {
+      connector: string;
+      object: string;
+      points: { at: string; samples: number; p50Ms: number; p99Ms: number; maxMs: number }[];
+    }[];
+    expect(series.map((s) => `${s.connector}:${s.object}`)).toEqual([
+      "netsuite:invoice",
+      "salesforce:Opportunity",
+    ]);
+    const page = await browser.page();
+    const { problems } = watch(page);
+    await open(page, "/ops/sync", tokens.integration!);
+    const shownRows = async () =>
+      page
+        .locator("[data-testid=lag-points] tbody tr")
+        .evaluateAll((trs) =>
+          trs.map((tr) => [
+            tr.getAttribute("data-at"),
+            ...Array.from(tr.querySelectorAll("td[data-field]"), (td) => td.textContent),
+          ]),
+        );
+    const expected = (s: (typeof series)[number]) =>
+      s.points.map((p) => [
+        p.at,
+        String(p.samples),
+        p.p50Ms.toLocaleString("en-US"),
+        p.p99Ms.toLocaleString("en-US"),
+        p.maxMs.toLocaleString("en-US"),
+      ]);
+    for (const [i, s] of series.entries()) {
+      const key = `${s.connector}:${s.object}`;
+      if (i > 0) await page.selectOption('select[name="lag-object"]', key);
+      await page
+        .locator(`[data-testid=lag-points][data-key="${key}"] tbody tr`)
+        .first()
+        .waitFor({ timeout: 30_000 });
+      expect(s.points.length, key).toBeGreaterThanOrEqual(24);
+      expect(await shownRows(), key).toEqual(expected(s));
+      // The chart draws one line per measure (p50, p99, max) over the buckets.
+      expect(await page.locator("[data-testid=lag-history] .recharts-line").count()).toBe(3);
+      expect(
+        (
+          await page
+            .locator("[data-testid=lag-history] .recharts-legend-item-text")
+            .allTextContents()
+        ).sort(),
+      ).toEqual(["max (s)", "p50 (s)", "p99 (s)"]);
+    }
+    await page.screenshot({ path: "test-results/console-sync.png", fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  }, 120_000);
+
+  it("the queue opens on the caller's own team: sales on SALES_OPS, delivery on PROJECT_OPS", async () => {
+    const { sql } = stack.database;
+    for (const [role, owner] of [
+      ["sales", "SALES_OPS"],
+      ["delivery", "PROJECT_OPS"],
+      ["finance", "FINANCE"],
+    ] as const) {
+      const expected = (
+        (await sql.unsafe(
+          `select id::text as id from sync_exception
+           where owner = $1 and status in ('OPEN', 'RETRYING') order by id`,
+          [owner],
+        )) as unknown as { id: string }[]
+      ).map((r) => r.id);
+      expect(expected.length, owner).toBeGreaterThan(0);
+      const page = await browser.page();
+      const { problems } = watch(page);
+      await open(page, "/ops", tokens[role]!);
+      await page.locator("tbody tr[data-id]").first().waitFor({ timeout: 30_000 });
+      expect(await page.locator('select[name="owner"]').inputValue(), role).toBe(owner);
+      await expect
+        .poll(() => page.getByTestId("total").textContent(), { timeout: 10_000 })
+        .toBe(`${expected.length} exceptions open or retrying`);
+      const ids = await page
+        .locator("tbody tr[data-id]")
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id") ?? ""));
+      expect(ids.sort(), role).toEqual(expected);
+      expect(new Set(await page.locator("tbody td[data-field=owner]").allTextContents())).toEqual(
+        new Set([owner]),
+      );
+      // Widened to every owner, the other teams' exceptions are there too (the graph allows it).
+      await page.selectOption('select[name="owner"]', "");
+      await expect
+        .poll(
+          async () =>
+            new Set(await page.locator("tbody td[data-field=owner]").allTextContents()).size,
+          { timeout: 10_000 },
+        )
+        .toBeGreaterThan(1);
+      expect(problems, role).toEqual([]);
+      await page.close();
+    }
+  }, 180_000);
 
   it("an integration user resyncs a record from its timeline", async () => {
     const invoice = await paidInvoice();

@@ -170,7 +170,7 @@ function App() {
         ) : route.page === "exception" ? (
           <ExceptionPage id={route.id} roles={roles} />
         ) : (
-          <QueuePage />
+          <QueuePage roles={roles} />
         )}
       </main>
     </Provider>

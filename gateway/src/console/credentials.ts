@@ -5,6 +5,7 @@
  * The roles are read from the token's payload only to decide which buttons to show: the graph
  * checks the token and the roles itself.
  */
+import type { ExceptionOwner } from "./__generated__/operations.ts";
 
 export function authHeaders(credential: string): Record<string, string> {
   const value = credential.trim();
@@ -64,4 +65,23 @@ export function mayOpen(page: Page, roles: string[] | undefined): boolean {
 export function mayResync(roles: string[] | undefined): boolean {
   if (roles === undefined) return true;
   return roles.some((role) => role === "integration" || role === "admin");
+}
+
+/** The exception owner team each role works for (the queue opens on that team's exceptions). */
+const ROLE_OWNERS: Record<string, ExceptionOwner> = {
+  finance: "FINANCE",
+  delivery: "PROJECT_OPS",
+  sales: "SALES_OPS",
+  integration: "INTEGRATION",
+};
+
+/**
+ * The owner team the exception queue opens on: the one team the roles work for; none (every
+ * owner) for analyst and admin, for roles of several teams, and for unknown roles. The filter can
+ * still be widened: what a role may read is the graph's to decide.
+ */
+export function ownerOfRoles(roles: string[] | undefined): ExceptionOwner | undefined {
+  if (!roles || roles.includes("admin") || roles.includes("analyst")) return undefined;
+  const owners = new Set(roles.flatMap((role) => (ROLE_OWNERS[role] ? [ROLE_OWNERS[role]] : [])));
+  return owners.size === 1 ? [...owners][0] : undefined;
 }

@@ -18,7 +18,7 @@ import {
   ResolveExceptionDocument,
   RetryExceptionDocument,
 } from "./__generated__/operations.ts";
-import { mayAct } from "./credentials.ts";
+import { mayAct, ownerOfRoles } from "./credentials.ts";
 import {
   ErrorText,
   formatSpan,
@@ -47,8 +47,9 @@ function useExceptionFeed(onEvent: () => void): string | undefined {
   return error ? `live feed: ${error.message}` : eventId;
 }
 
-export function QueuePage() {
-  const [owner, setOwner] = useState<ExceptionOwner | "">("");
+/** The queue opens on the owner team of the caller's role (finance: FINANCE, sales: SALES_OPS, …). */
+export function QueuePage(props: { roles: string[] | undefined }) {
+  const [owner, setOwner] = useState<ExceptionOwner | "">(ownerOfRoles(props.roles) ?? "");
   const [status, setStatus] = useState<ExceptionStatus | "">("OPEN");
   const [severity, setSeverity] = useState<ExceptionSeverity | "">("");
   const [overdueOnly, setOverdueOnly] = useState(false);
@@ -138,7 +139,7 @@ function QueueRow(props: { row: ExceptionRowFragment; now: number; fresh: boolea
       <td>
         <span className={`sev sev-${row.severity}`}>{row.severity}</span>
       </td>
-      <td>{row.owner}</td>
+      <td data-field="owner">{row.owner}</td>
       <td data-testid="status">{row.status}</td>
       <td>
         <strong>{row.code}</strong>

@@ -1,8 +1,10 @@
 /**
  * Sync status (/ops/sync): for the integration team and analysts watching the connectors. Per
  * connector and object (Query.syncStatus): last success, lag (and a chart of it), cursor, records
- * in and out, errors, backlog, API budget, paused-until; and "resync a record" (resyncEntity, the
- * integration role), followed until the CDC process has fetched it (resyncRequest).
+ * in and out, errors, backlog, API budget, paused-until; the lag over the last 24 h of one object
+ * (Query.syncLagHistory) as a line chart with its figures beside it; and "resync a record"
+ * (resyncEntity, the integration role), followed until the CDC process has fetched it
+ * (resyncRequest).
  */
 import { useEffect, useState } from "react";
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
@@ -11,8 +13,10 @@ import {
   ResyncEntityDocument,
   type ResyncEntityMutation,
   ResyncRequestStateDocument,
+  SyncLagHistoryDocument,
   SyncStatusPageDocument,
 } from "./__generated__/operations.ts";
+import { LinesChart } from "./charts.tsx";
 import { mayResync } from "./credentials.ts";
 import { ErrorText, formatSpan, prettyJson, useNow } from "./ui.tsx";
 
@@ -73,6 +77,7 @@ export function SyncPage(props: { roles: string[] | undefined }) {
           </BarChart>
         </div>
       ) : null}
+      {result.data ? <LagHistory /> : null}
       {rows.length ? (
         <table data-testid="sync-status">
           <thead>
@@ -130,6 +135,99 @@ export function SyncPage(props: { roles: string[] | undefined }) {
       ) : null}
       {mayResync(props.roles) ? <ResyncForm /> : null}
     </>
+  );
+}
+
+/** "2026-12-01T15:30:00.000Z" → "12-01 15:30" (UTC, as the buckets are). */
+const bucketLabel = (at: unknown) => String(at).slice(5, 16).replace("T", " ");
+const ms = (value: number) => value.toLocaleString("en-US");
+
+/**
+ * The lag of one connector object over the last 24 h, in 30-minute buckets (p50, p99 and max of
+ * its samples): a line chart, and the buckets' figures in milliseconds beside it.
+ */
+function LagHistory() {
+  const [choice, setChoice] = useState("");
+  const [result, refetch] = useQuery({ query: SyncLagHistoryDocument, variables: {} });
+  useEffect(() => {
+    const timer = setInterval(() => refetch({ requestPolicy: "network-only" }), 10_000);
+    return () => clearInterval(timer);
+  }, [refetch]);
+  const series = result.data?.syncLagHistory ?? [];
+  const keyOf = (s: { connector: string; object: string }) => `${s.connector}:${s.object}`;
+  const shown = series.find((s) => keyOf(s) === choice) ?? series[0];
+  const chart = (shown?.points ?? []).map((p) => ({
+    time: bucketLabel(p.at),
+    p50: p.p50Ms / 1000,
+    p99: p.p99Ms / 1000,
+    max: p.maxMs / 1000,
+  }));
+  return (
+    <div className="card kpi" data-testid="lag-history">
+      <h2>Lag over the last 24 h (seconds behind the source, 30-minute buckets)</h2>
+      <ErrorText error={result.error} />
+      {series.length ? (
+        <>
+          <div className="filters">
+            <label>
+              Connector object{" "}
+              <select
+                name="lag-object"
+                value={shown ? keyOf(shown) : ""}
+                onChange={(event) => setChoice(event.target.value)}
+              >
+                {series.map((s) => (
+                  <option key={keyOf(s)} value={keyOf(s)}>
+                    {s.connector} {s.object}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <div className="kpi-body">
+            <div className="kpi-chart">
+              <LinesChart
+                data={chart}
+                time="time"
+                width={560}
+                height={240}
+                series={[
+                  { key: "p50", name: "p50 (s)", color: "#2b8a3e" },
+                  { key: "p99", name: "p99 (s)", color: "#f08c00" },
+                  { key: "max", name: "max (s)", color: "#b3261e" },
+                ]}
+              />
+            </div>
+            <div className="kpi-figures">
+              <table data-testid="lag-points" data-key={shown ? keyOf(shown) : ""}>
+                <thead>
+                  <tr>
+                    <th>From (UTC)</th>
+                    <th>Samples</th>
+                    <th>p50 ms</th>
+                    <th>p99 ms</th>
+                    <th>max ms</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {(shown?.points ?? []).map((p) => (
+                    <tr key={String(p.at)} data-at={String(p.at)}>
+                      <td>{bucketLabel(p.at)}</td>
+                      <td data-field="samples">{p.samples}</td>
+                      <td data-field="p50Ms">{ms(p.p50Ms)}</td>
+                      <td data-field="p99Ms">{ms(p.p99Ms)}</td>
+                      <td data-field="maxMs">{ms(p.maxMs)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </div>
+        </>
+      ) : result.data ? (
+        <p className="muted">No lag samples in the last 24 h.</p>
+      ) : null}
+    </div>
   );
 }
 

@@ -1087,6 +1087,12 @@ export type Query = {
   /** The exception queue, filtered and sorted (default: by due date, earliest first). */
   syncExceptions: SyncExceptionConnection;
   /**
+   * Lag over time per connector and object, from the lag samples of the last `hours` (1–25; samples
+   * are kept 25 hours), in buckets of `bucketMinutes` (1–1440), at most 300 buckets per series.
+   * Ordered by connector and object; an object with no sample in the window has no series.
+   */
+  syncLagHistory: Array<SyncLagSeries>;
+  /**
    * Per connector and object: last success, lag, cursor, records in/out, errors, ignored fields,
    * pending and waiting records, API budget used, paused-until. Ordered by connector and object.
    */
@@ -1287,6 +1293,21 @@ export type QuerySyncExceptionsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   last?: InputMaybe<Scalars['Int']['input']>;
   orderBy?: InputMaybe<SyncExceptionOrder>;
+};
+
+
+/**
+ * Entry points of the pshub graph. Single fetches answer an unknown id with null and a NOT_FOUND error; lists are
+ * Relay connections paged with first/after or last/before (at most 500 per page) and count with totalCount.
+ * Every table can be paged through, the hub's own (domain events, audit log, source links, sync cursors, inbox,
+ * outbound commands) included, except idempotency keys: their stored responses belong to the principals that made
+ * the requests and are not exposed.
+ */
+export type QuerySyncLagHistoryArgs = {
+  bucketMinutes?: InputMaybe<Scalars['Int']['input']>;
+  connector?: InputMaybe<Scalars['String']['input']>;
+  hours?: InputMaybe<Scalars['Int']['input']>;
+  object?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -1725,6 +1746,44 @@ export type SyncHealth = {
 };
 
 /**
+ * One bucket of lag samples: its start and the lag's median, 99th percentile (discrete: a sample
+ * that was measured) and maximum, in milliseconds.
+ */
+export type SyncLagPoint = {
+  __typename?: 'SyncLagPoint';
+  /**
+   * The bucket's start: a multiple of the bucket length since 2000-01-01T00:00Z. The first bucket
+   * of the window may be cut by the window's start.
+   */
+  at: Scalars['DateTime']['output'];
+  /** Largest lag of the bucket's samples, in milliseconds. */
+  maxMs: Scalars['Int']['output'];
+  /** Median lag of the bucket's samples, in milliseconds. */
+  p50Ms: Scalars['Int']['output'];
+  /** 99th-percentile lag of the bucket's samples, in milliseconds. */
+  p99Ms: Scalars['Int']['output'];
+  /** Samples in the bucket. */
+  samples: Scalars['Int']['output'];
+};
+
+/**
+ * The lag of one connector object over time (Query.syncLagHistory): its lag samples (one per cursor
+ * save that carries a lag; kept 25 hours) in buckets of equal length. The samples belong to no legal
+ * entity: every caller with the role sees the same series.
+ */
+export type SyncLagSeries = {
+  __typename?: 'SyncLagSeries';
+  /** Minutes per bucket (the argument, echoed). */
+  bucketMinutes: Scalars['Int']['output'];
+  /** The connector (inbox source), as in SyncStatus.connector. */
+  connector: Scalars['String']['output'];
+  /** The source object, as in SyncStatus.object. */
+  object: Scalars['String']['output'];
+  /** The buckets that hold at least one sample, oldest first (a bucket without samples is left out). */
+  points: Array<SyncLagPoint>;
+};
+
+/**
  * How one connector is doing with one source object (CDC process, sync engine): where it resumes,
  * how far behind it is, what flowed through it, and whether the source asked it to back off.
  */
@@ -2032,6 +2091,8 @@ export type ResolversTypes = ResolversObject<{
   SyncExceptionOrder: SyncExceptionOrder;
   SyncExceptionOrderField: SyncExceptionOrderField;
   SyncHealth: ResolverTypeWrapper<SyncHealth>;
+  SyncLagPoint: ResolverTypeWrapper<SyncLagPoint>;
+  SyncLagSeries: ResolverTypeWrapper<SyncLagSeries>;
   SyncStatus: ResolverTypeWrapper<SyncStatus>;
   TimeEntry: ResolverTypeWrapper<TimeEntryMapper>;
   UnbilledKind: UnbilledKind;
@@ -2117,6 +2178,8 @@ export type ResolversParentTypes = ResolversObject<{
   SyncExceptionFilter: SyncExceptionFilter;
   SyncExceptionOrder: SyncExceptionOrder;
   SyncHealth: SyncHealth;
+  SyncLagPoint: SyncLagPoint;
+  SyncLagSeries: SyncLagSeries;
   SyncStatus: SyncStatus;
   TimeEntry: TimeEntryMapper;
   UnbilledWork: UnbilledWork;
@@ -2488,6 +2551,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   syncCursors?: Resolver<ResolversTypes['SyncCursorConnection'], ParentType, ContextType, Partial<QuerySyncCursorsArgs>>;
   syncException?: Resolver<Maybe<ResolversTypes['SyncException']>, ParentType, ContextType, RequireFields<QuerySyncExceptionArgs, 'id'>>;
   syncExceptions?: Resolver<ResolversTypes['SyncExceptionConnection'], ParentType, ContextType, Partial<QuerySyncExceptionsArgs>>;
+  syncLagHistory?: Resolver<Array<ResolversTypes['SyncLagSeries']>, ParentType, ContextType, RequireFields<QuerySyncLagHistoryArgs, 'bucketMinutes' | 'hours'>>;
   syncStatus?: Resolver<Array<ResolversTypes['SyncStatus']>, ParentType, ContextType, Partial<QuerySyncStatusArgs>>;
 }>;
 
@@ -2638,6 +2702,21 @@ export type SyncHealthResolvers<ContextType = Context, ParentType extends Resolv
   pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type SyncLagPointResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SyncLagPoint'] = ResolversParentTypes['SyncLagPoint']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  maxMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  p50Ms?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  p99Ms?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  samples?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type SyncLagSeriesResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SyncLagSeries'] = ResolversParentTypes['SyncLagSeries']> = ResolversObject<{
+  bucketMinutes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  connector?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  object?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  points?: Resolver<Array<ResolversTypes['SyncLagPoint']>, ParentType, ContextType>;
+}>;
+
 export type SyncStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SyncStatus'] = ResolversParentTypes['SyncStatus']> = ResolversObject<{
   apiBudgetLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   apiBudgetUsed?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
@@ -2751,6 +2830,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   SyncExceptionEntity?: SyncExceptionEntityResolvers<ContextType>;
   SyncExceptionEvent?: SyncExceptionEventResolvers<ContextType>;
   SyncHealth?: SyncHealthResolvers<ContextType>;
+  SyncLagPoint?: SyncLagPointResolvers<ContextType>;
+  SyncLagSeries?: SyncLagSeriesResolvers<ContextType>;
   SyncStatus?: SyncStatusResolvers<ContextType>;
   TimeEntry?: TimeEntryResolvers<ContextType>;
   UnbilledWork?: UnbilledWorkResolvers<ContextType>;

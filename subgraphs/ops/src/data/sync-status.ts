@@ -4,6 +4,7 @@
  */
 import { type Db, inLegalEntityScope, type LegalEntityScope } from "@pshub/db";
 import { inboxEvent } from "@pshub/db/schema";
+import { BadUserInputError } from "@pshub/subgraph-kit";
 import { sql } from "drizzle-orm";
 
 export interface SyncStatusRow {
@@ -74,4 +75,96 @@ export async function syncStatus(
     apiBudgetLimit: (r.api_budget_limit as number | null) ?? null,
     pausedUntil: date(r.paused_until),
   }));
+}
+
+interface SyncLagPointRow {
+  at: Date;
+  samples: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface SyncLagSeriesRow {
+  connector: string;
+  object: string;
+  bucketMinutes: number;
+  points: SyncLagPointRow[];
+}
+
+/** Bounds of Query.syncLagHistory (samples are kept 25 hours: db sync/inbox.ts). */
+const MAX_HOURS = 25;
+const MAX_BUCKET_MINUTES = 1440;
+const MAX_BUCKETS = 300;
+
+/**
+ * Query.syncLagHistory: the lag samples of the last `hours` per connector and object, in buckets
+ * of `bucketMinutes` aligned to 2000-01-01T00:00Z (date_bin), one statement. Arguments out of
+ * bounds are BAD_USER_INPUT.
+ */
+export async function syncLagHistory(
+  db: Pick<Db, "execute">,
+  input: {
+    connector?: string | null;
+    object?: string | null;
+    hours?: number | null;
+    bucketMinutes?: number | null;
+  },
+): Promise<SyncLagSeriesRow[]> {
+  const args = {
+    connector: input.connector ?? null,
+    object: input.object ?? null,
+    hours: input.hours ?? 24,
+    bucketMinutes: input.bucketMinutes ?? 30,
+  };
+  if (args.hours < 1 || args.hours > MAX_HOURS)
+    throw new BadUserInputError(`hours must be 1 to ${MAX_HOURS} (lag samples are kept 25 h)`, {
+      argument: "hours",
+    });
+  if (args.bucketMinutes < 1 || args.bucketMinutes > MAX_BUCKET_MINUTES)
+    throw new BadUserInputError(`bucketMinutes must be 1 to ${MAX_BUCKET_MINUTES}`, {
+      argument: "bucketMinutes",
+    });
+  const buckets = Math.ceil((args.hours * 60) / args.bucketMinutes);
+  if (buckets > MAX_BUCKETS)
+    throw new BadUserInputError(
+      `at most ${MAX_BUCKETS} buckets: ${args.hours} h in ${args.bucketMinutes}-minute buckets is ${buckets}`,
+      { argument: "bucketMinutes" },
+    );
+  const rows = await db.execute<Record<string, unknown>>(sql`
+    select connector, object,
+           date_bin(make_interval(mins => ${args.bucketMinutes}::int), sampled_at,
+             timestamptz '2000-01-01 00:00:00+00') as at,
+           count(*)::int as samples,
+           percentile_disc(0.5) within group (order by lag_ms) as p50,
+           percentile_disc(0.99) within group (order by lag_ms) as p99,
+           max(lag_ms) as max
+      from sync_lag_sample
+     where sampled_at > now() - make_interval(hours => ${args.hours}::int)
+       and (${args.connector}::text is null or connector = ${args.connector})
+       and (${args.object}::text is null or object = ${args.object})
+     group by 1, 2, 3
+     order by 1, 2, 3`);
+  const series = new Map<string, SyncLagSeriesRow>();
+  for (const r of rows) {
+    const key = `${r.connector}/${r.object}`;
+    let one = series.get(key);
+    if (!one) {
+      one = {
+        connector: String(r.connector),
+        object: String(r.object),
+        bucketMinutes: args.bucketMinutes,
+        points: [],
+      };
+      series.set(key, one);
+    }
+    one.points.push({
+      at: new Date(r.at as string),
+      samples: Number(r.samples),
+      p50Ms: Number(r.p50),
+      p99Ms: Number(r.p99),
+      maxMs: Number(r.max),
+    });
+  }
+  return [...series.values()];
 }
