@@ -1,5 +1,6 @@
 /**
- * `npm run bench -- ingest [--records 100000] [--webhooks 20000] [--rounds 5] [--quick] [--no-record]`
+ * `npm run bench -- ingest [--records 100000] [--webhooks 20000] [--rounds 5] [--quick] [--no-record]
+ *   [--database pshub_bench_ingest] [--port 0]`
  *
  * Inbound sync, side by side in one run, in interleaved rounds (medians with min–max):
  * - poller: `records` Salesforce + Certinia PSA records (Accounts with a hierarchy, Contacts,
@@ -48,6 +49,10 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "5" },
     quick: { type: "boolean", default: false },
     "no-record": { type: "boolean", default: false },
+    /** The scratch database (recreated): two engineers' runs on one server need two names. */
+    database: { type: "string", default: "pshub_bench_ingest" },
+    /** The sandbox org listens here and the webhook receiver on the next port (0: any free). */
+    port: { type: "string", default: "0" },
   },
 });
 const RECORDS = Number(args.records ?? (args.quick ? 10_000 : 100_000));
@@ -56,7 +61,7 @@ const ROUNDS = Number(args.rounds);
 const BATCH = 2000;
 const log = createLogger("bench-ingest", "warn");
 const server = await resolveDatabaseUrl(log);
-const url = await recreateDatabase(server.url, "pshub_bench_ingest");
+const url = await recreateDatabase(server.url, args.database);
 const client = createDbClient(url, { max: 8 });
 const [usEntity] = await client.db
   .insert(schema.legalEntity)
@@ -118,7 +123,8 @@ function postgresCpuS(): number {
   }
 }
 
-const { sandbox, auth } = await startSandboxOrg({ bulkPageSize: BATCH });
+const PORT = Number(args.port);
+const { sandbox, auth } = await startSandboxOrg({ bulkPageSize: BATCH, port: PORT });
 const org = sandbox.org;
 const webhookSecret = newWebhookSecret();
 const engineProcess = fork(join(REPO_ROOT, "bench", "support", "ingest-engine.ts"), [], {
@@ -132,6 +138,7 @@ const engineProcess = fork(join(REPO_ROOT, "bench", "support", "ingest-engine.ts
       auth,
       batch: BATCH,
       webhookSecret,
+      webhookPort: PORT === 0 ? 0 : PORT + 1,
     } satisfies EngineSetup),
   },
 });
@@ -511,6 +518,46 @@ async function sandboxRound() {
   return r;
 }
 
+/**
+ * Where the lag of each change went, from the wall-clock times of the change (`sent`), its 2xx
+ * (`durable`, webhooks only) and when the watcher saw it applied (`seen`), and its inbox row's
+ * received_at (the inbox transaction's start) and processed_at (the apply transaction's start):
+ * - to inbox: change → the inbox transaction starts (HTTP, verify, receiver queue; for CDC the
+ *   CometD delivery and the stream's queue);
+ * - inbox commit: → 2xx (webhooks only);
+ * - applier wait: → the apply transaction that took it starts (after the 2xx for webhooks);
+ * - apply tx: → seen committed (the apply transaction, and the watcher's poll interval).
+ * Also the apply transactions: rows per transaction (one processed_at each).
+ */
+async function lagPhases(
+  wall: Map<string, { sent: number; durable?: number; seen?: number }>,
+  query: string,
+) {
+  const rows = (await client.sql.unsafe(query)) as unknown as {
+    ext: string;
+    received: string;
+    processed: string | null;
+  }[];
+  const toInbox: number[] = [];
+  const commit: number[] = [];
+  const wait: number[] = [];
+  const apply: number[] = [];
+  const perTx = new Map<string, number>();
+  for (const row of rows) {
+    const w = wall.get(row.ext);
+    if (!w || w.seen === undefined || row.processed === null) continue;
+    const received = Number(row.received);
+    const processed = Number(row.processed);
+    toInbox.push(received - w.sent);
+    if (w.durable !== undefined) commit.push(w.durable - received);
+    wait.push(processed - (w.durable ?? received));
+    apply.push(w.seen - processed);
+    perTx.set(row.processed, (perTx.get(row.processed) ?? 0) + 1);
+  }
+  return { toInbox, commit, wait, apply, batchSizes: [...perTx.values()] };
+}
+type LagPhases = Awaited<ReturnType<typeof lagPhases>>;
+
 let webhookRounds = 0;
 async function webhookRound() {
   await client.sql.unsafe(`delete from inbox_event where source = 'webhooks'`);
@@ -522,6 +569,10 @@ async function webhookRound() {
   const toDurable: number[] = [];
   const sentAt = new Map<string, number>();
   const toApplied: number[] = [];
+  // Wall-clock times (ms since the epoch, the clock Postgres's now() reads on this machine) of
+  // each delivery's send, 2xx and seen-applied: with the inbox row's received_at (the inbox
+  // transaction's start) and processed_at (the apply transaction's start) they split the lag.
+  const wall = new Map<string, { sent: number; durable?: number; seen?: number }>();
   let next = 0;
   let failed = 0;
   let resent = 0;
@@ -537,6 +588,7 @@ async function webhookRound() {
         select id::text, payload->>'externalId' as ext from domain_event
         where id > ${watermark} and type = 'time_entry.synced' order by id`;
       const now = performance.now();
+      const seenWall = Date.now();
       for (const row of rows) {
         watermark = Math.max(watermark, Number(row.id));
         const at = sentAt.get(row.ext);
@@ -544,6 +596,8 @@ async function webhookRound() {
         sentAt.delete(row.ext);
         toApplied.push(now - at);
         lastAppliedAt = now;
+        const w = wall.get(row.ext);
+        if (w) w.seen = seenWall;
       }
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -558,6 +612,8 @@ async function webhookRound() {
           const id = `wh${round}-${i}`;
           const t = performance.now();
           sentAt.set(id, t);
+          const w: { sent: number; durable?: number; seen?: number } = { sent: Date.now() };
+          wall.set(id, w);
           const data = {
             id,
             project_code: projectCode(i % nProjects),
@@ -584,6 +640,7 @@ async function webhookRound() {
             }
           }
           toDurable.push(performance.now() - t);
+          w.durable = Date.now();
           if (res.status >= 300) failed++;
         }
       }),
@@ -602,8 +659,15 @@ async function webhookRound() {
     throw new Error(
       `webhooks: ${recorded} applied in the inbox, ${toApplied.length} seen applied, of ${WEBHOOKS}`,
     );
+  const phases = await lagPhases(
+    wall,
+    `select external_id as ext, extract(epoch from received_at) * 1000 as received,
+       extract(epoch from processed_at) * 1000 as processed
+     from inbox_event where source = 'webhooks' and object = 'time_entry'`,
+  );
   return {
     ...r,
+    phases,
     sendSeconds: (doneSendingAt - started) / 1000,
     appliedSeconds: (lastAppliedAt - started) / 1000,
     toDurable,
@@ -619,6 +683,7 @@ async function lagRun() {
   await engine("cdc-start");
   const changedAt = new Map<string, number>();
   const seen = new Map<string, number>();
+  const wall = new Map<string, { sent: number; seen?: number }>();
   const watching = (async () => {
     const deadline = Date.now() + 120_000;
     while (seen.size < 300 && Date.now() < deadline) {
@@ -626,19 +691,34 @@ async function lagRun() {
         { name: string }[]
       >`select name from customer where name like 'Lag %'`;
       const now = performance.now();
-      for (const r of rows) if (!seen.has(r.name)) seen.set(r.name, now);
+      const nowWall = Date.now();
+      for (const r of rows) {
+        if (seen.has(r.name)) continue;
+        seen.set(r.name, now);
+        const w = wall.get(r.name);
+        if (w) w.seen = nowWall;
+      }
       await new Promise((r) => setTimeout(r, 10));
     }
   })();
   for (let i = 0; i < 300; i++) {
     const name = `Lag ${i}`;
     changedAt.set(name, performance.now());
+    wall.set(name, { sent: Date.now() });
     org.update("Account", accountIds[i % nAccounts]!, { Name: name });
     await new Promise((r) => setTimeout(r, 20));
   }
   await watching;
   await engine("cdc-stop");
-  return [...seen].map(([name, at]) => at - changedAt.get(name)!);
+  // The stream's inbox rows of these updates (one per change event; the name is in its body).
+  const phases = await lagPhases(
+    wall,
+    `select payload->'fields'->>'Name' as ext, extract(epoch from received_at) * 1000 as received,
+       extract(epoch from processed_at) * 1000 as processed
+     from inbox_event where object = 'Account' and payload->'fields'->>'Name' like 'Lag %'
+       and dedupe_key like 'cdc:%'`,
+  );
+  return { lags: [...seen].map(([name, at]) => at - changedAt.get(name)!), phases };
 }
 
 // ------------------------------------------------------------------ the run
@@ -650,6 +730,18 @@ const median = (xs: number[]) => pct(xs, 50);
 const spread = (xs: number[], f = (x: number) => x.toFixed(0)) =>
   `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
 const fmt = (x: number) => x.toLocaleString("en", { maximumFractionDigits: 0 });
+const p5099 = (xs: number[]) => `${pct(xs, 50).toFixed(0)} / ${pct(xs, 99).toFixed(0)}`;
+const phaseText = (ps: LagPhases[]) => {
+  const all = (k: Exclude<keyof LagPhases, "batchSizes">) => ps.flatMap((p) => p[k]);
+  const sizes = ps.flatMap((p) => p.batchSizes);
+  return [
+    `change → inbox transaction ${p5099(all("toInbox"))}`,
+    ...(all("commit").length > 0 ? [`inbox commit → 2xx ${p5099(all("commit"))}`] : []),
+    `→ apply transaction starts ${p5099(all("wait"))}`,
+    `apply transaction → seen ${p5099(all("apply"))}`,
+    `${sizes.length} apply transactions, rows each median ${median(sizes)} (${spread(sizes)})`,
+  ].join(", ");
+};
 
 const poller: Awaited<ReturnType<typeof pollerRound>>[] = [];
 const floor: Awaited<ReturnType<typeof floorRound>>[] = [];
@@ -671,10 +763,10 @@ for (let round = 1; round <= ROUNDS; round++) {
   const h = hooks.at(-1)!;
   rssRounds.push(`${p.peakMb.toFixed(0)}/${p.endMb.toFixed(0)}`);
   process.stdout.write(
-    `round ${round}/${ROUNDS} (${order.join(", ")}): poller ${p.seconds.toFixed(1)} s, floor ${floor.at(-1)!.seconds.toFixed(2)} s, sandbox alone ${alone.at(-1)!.seconds.toFixed(1)} s, webhooks sent ${h.sendSeconds.toFixed(1)} s / applied ${h.appliedSeconds.toFixed(1)} s, engine RSS ${procStats(enginePid).rssMb.toFixed(0)} MB, load ${loadavg()[0]!.toFixed(1)}\n`,
+    `round ${round}/${ROUNDS} (${order.join(", ")}): poller ${p.seconds.toFixed(1)} s, floor ${floor.at(-1)!.seconds.toFixed(2)} s, sandbox alone ${alone.at(-1)!.seconds.toFixed(1)} s, webhooks sent ${h.sendSeconds.toFixed(1)} s / applied ${h.appliedSeconds.toFixed(1)} s, engine RSS ${procStats(enginePid).rssMb.toFixed(0)} MB, load ${loadavg()[0]!.toFixed(1)}\n  webhook lag by phase: ${phaseText([h.phases])}\n`,
   );
 }
-const lags = await lagRun();
+const { lags, phases: cdcPhases } = await lagRun();
 clearInterval(sampler);
 await engine("exit");
 await sandbox.stop();
@@ -731,6 +823,7 @@ const note = [
     hooks,
     hooks.map(() => WEBHOOKS),
   )}.`,
+  `Where the lag goes (p50 / p99 ms per phase, from the inbox rows' received_at and processed_at — the start of the inbox and of the apply transaction — and the bench's wall clock): webhooks ${phaseText(hooks.map((h) => h.phases))}; CDC ${phaseText([cdcPhases])}.`,
   `RSS of the engine process alone (the sandbox, senders and floor run in the bench process), poller rounds peak/end MB: ${rssRounds.join(", ")}; sampled every second over the run: max ${maxOf(rssFirst).toFixed(0)} MB in the first quarter, ${maxOf(rssLast).toFixed(0)} MB in the last.`,
   `Postgres: ${server.embedded ? "embedded, this bench's own server (no other clients; CPU shared with the machine)" : "the server at DATABASE_URL (shared with whatever else uses it)"}. Machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}; the bench process, the engine process and Postgres share it; load average (1 min) measured during the run: median ${median(loadSamples).toFixed(1)}, min ${Math.min(...loadSamples).toFixed(1)}, max ${Math.max(...loadSamples).toFixed(1)}. Wall time of the run: ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
 ].join("\n");

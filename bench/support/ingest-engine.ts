@@ -27,6 +27,8 @@ export interface EngineSetup {
   auth: SalesforceAuth;
   batch: number;
   webhookSecret: string;
+  /** The receiver's port (0: any free one). */
+  webhookPort: number;
 }
 
 export type EngineCommand =
@@ -136,7 +138,7 @@ async function run(command: EngineCommand): Promise<Omit<EngineReply, "id" | "ok
       const engine = engineFor(client);
       await engine.start();
       webhooks = { receiver, engine, client };
-      return { port: await receiver.listen(0) };
+      return { port: await receiver.listen(setup!.webhookPort) };
     }
     case "webhooks-stop":
       await webhooks?.receiver.close();
