@@ -8,6 +8,8 @@
  *   run until every object is incremental and nothing due is left in the inbox, stopped;
  * - `webhooks-start` / `webhooks-stop`: the WebhookReceiver on a free port and a SyncEngine that
  *   applies the webhook source (the cdc process's own wiring, cdc/main.ts);
+ *   `webhooks-receiver-start` / `webhooks-engine-start`: only one of the two (`--receiver-process`
+ *   runs the receiver in a second process of its own);
  * - `cdc-start` / `cdc-stop`: the connectors with Change Data Capture streaming, after a full load;
  * - `exit`.
  */
@@ -34,6 +36,8 @@ export interface EngineSetup {
 export type EngineCommand =
   | { id: number; cmd: "poll" }
   | { id: number; cmd: "webhooks-start" }
+  | { id: number; cmd: "webhooks-receiver-start" }
+  | { id: number; cmd: "webhooks-engine-start" }
   | { id: number; cmd: "webhooks-stop" }
   | { id: number; cmd: "cdc-start" }
   | { id: number; cmd: "cdc-stop" }
@@ -106,7 +110,7 @@ async function untilSynced(client: Client, objects: number, timeoutMs: number) {
   }
 }
 
-let webhooks: { receiver: WebhookReceiver; engine: SyncEngine; client: Client } | undefined;
+let webhooks: { receiver?: WebhookReceiver; engine?: SyncEngine; client: Client } | undefined;
 let cdc: { engine: SyncEngine; client: Client } | undefined;
 
 async function run(command: EngineCommand): Promise<Omit<EngineReply, "id" | "ok">> {
@@ -128,21 +132,22 @@ async function run(command: EngineCommand): Promise<Omit<EngineReply, "id" | "ok
       }
       return {};
     }
-    case "webhooks-start": {
+    case "webhooks-start":
+    case "webhooks-receiver-start":
+    case "webhooks-engine-start": {
       const client = newClient();
-      const receiver = new WebhookReceiver({
-        client,
-        secrets: [setup!.webhookSecret],
-        logger: log,
-      });
-      const engine = engineFor(client);
-      await engine.start();
+      const receiver =
+        command.cmd === "webhooks-engine-start"
+          ? undefined
+          : new WebhookReceiver({ client, secrets: [setup!.webhookSecret], logger: log });
+      const engine = command.cmd === "webhooks-receiver-start" ? undefined : engineFor(client);
+      await engine?.start();
       webhooks = { receiver, engine, client };
-      return { port: await receiver.listen(setup!.webhookPort) };
+      return receiver ? { port: await receiver.listen(setup!.webhookPort) } : {};
     }
     case "webhooks-stop":
-      await webhooks?.receiver.close();
-      await webhooks?.engine.stop();
+      await webhooks?.receiver?.close();
+      await webhooks?.engine?.stop();
       await webhooks?.client.close();
       webhooks = undefined;
       return {};
