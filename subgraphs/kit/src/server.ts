@@ -8,7 +8,10 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
-import { ApolloServerPluginInlineTraceDisabled } from "@apollo/server/plugin/disabled";
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+} from "@apollo/server/plugin/disabled";
 import { buildSubgraphSchema } from "@apollo/subgraph";
 import type { GraphQLResolverMap } from "@apollo/subgraph/dist/schema-helper/resolverMap.js";
 import {
@@ -145,6 +148,9 @@ export function createSubgraphServer<L extends RequestLoaders = RequestLoaders>(
     plugins: [
       // Federated tracing (ftv1) is off: the gateway has its own metrics.
       ApolloServerPluginInlineTraceDisabled(),
+      // No field declares a cache hint: the default cache-control plugin would still hook every
+      // field resolution (willResolveField; 10 % of a 4,478-row billingLeakage's CPU at scale 40).
+      ApolloServerPluginCacheControlDisabled(),
       warningsPlugin as unknown as ApolloServerPlugin<SubgraphContext<L>>,
       malformedTextPlugin as ApolloServerPlugin<SubgraphContext<L>>,
       graphqlObservabilityPlugin({ registry: metrics.registry, logger }) as ApolloServerPlugin<
