@@ -694,6 +694,31 @@ describe("legal-entity isolation (two entities)", () => {
     );
     const own = await entities("Invoice", anyId("invoice", HOME)!, "invoice");
     expect(own.data._entities).toEqual([{ id: anyId("invoice", HOME) }]);
+
+    // A stub entity (BillingEvent is the billing subgraph's; invoice only adds its live line):
+    // the line is read inside the scope, so another entity's billing event shows no line.
+    const billedEvent = async (code: string) => {
+      const [row] = await stack.database.sql.unsafe<{ id: string }[]>(
+        `select b.id::text as id from billing_event b join invoice_line l on l.billing_event_id = b.id
+           and l.voided_at is null join contract k on k.id = b.contract_id
+           join legal_entity e on e.id = k.legal_entity_id where e.code = $1 order by b.id limit 1`,
+        [code],
+      );
+      return row!.id;
+    };
+    const lineOf = async (id: string) => {
+      const response = await fetch(stack.subgraphs.invoice.url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-pshub-principal-token": token },
+        body: JSON.stringify({
+          query: `query($r: [_Any!]!) { _entities(representations: $r) { ... on BillingEvent { invoiceLine { id } } } }`,
+          variables: { r: [{ __typename: "BillingEvent", id }] },
+        }),
+      });
+      return ((await response.json()) as Json).data._entities[0].invoiceLine;
+    };
+    expect(await lineOf(await billedEvent(OTHER))).toBeNull();
+    expect(await lineOf(await billedEvent(HOME))).toEqual({ id: expect.any(String) });
   });
 
   it("lineage: another entity's chain is not found, and a chain shows only the scope's events", async () => {
