@@ -363,6 +363,13 @@ describe("npm start", () => {
       body: JSON.stringify({ query: "{ invoices(first: 1) { totalCount } }" }),
     });
     expect(badToken.status).toBe(401);
+    // The ops console is served beside the IDE, and its URL is printed with the others.
+    expect(run.output()).toMatch(
+      new RegExp(`ops console\\s+http://127\\.0\\.0\\.1:${ports.PORT!}/ops\\n`),
+    );
+    const opsConsole = await fetch(`http://127.0.0.1:${ports.PORT!}/ops`);
+    expect(opsConsole.status).toBe(200);
+    expect(await opsConsole.text()).toContain("<title>pshub ops console</title>");
     for (const service of services.filter((s) => s.name !== "gateway" && s.subgraph !== false)) {
       const port = ports[service.portEnv];
       const direct = await fetch(`http://127.0.0.1:${port}/graphql`, {
