@@ -5,15 +5,8 @@
  * invoice state machine, faults (429 pause, 503), OAuth 2.0 client credentials.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { execute, operations, schema } from "@pshub/db";
-import {
-  addTime,
-  createTestDatabase,
-  newResource,
-  seedBasics,
-  type TestDatabase,
-  wonOpportunity,
-} from "@pshub/db/testing";
+import { schema } from "@pshub/db";
+import { createTestDatabase, issuedInvoice, type TestDatabase } from "@pshub/db/testing";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Applier } from "../engine/applier.ts";
@@ -39,33 +32,6 @@ afterAll(async () => {
   await sandbox?.close();
   await t?.drop();
 });
-
-const ctx = { actor: "test" };
-
-/** A hub invoice, issued: convert → activate → approved time → billing → draft → issue. */
-async function issuedInvoice(taxRate = "0.1000") {
-  const basics = await seedBasics(t.db, { taxRate });
-  const opp = await wonOpportunity(t.db, basics);
-  const { project, contract } = await execute(t.db, operations.convertOpportunity, ctx, {
-    opportunityId: opp,
-  });
-  await execute(t.db, operations.activateProject, ctx, { projectId: project.id });
-  const res = await newResource(t.db);
-  const ids = await addTime(t.db, project.id, res, [
-    { workDate: "2026-01-05", hours: "8.00", billRate: "125.00" },
-  ]);
-  await execute(t.db, operations.approveTimeEntries, ctx, { ids });
-  await execute(t.db, operations.runBilling, ctx, {
-    contractId: contract.id,
-    periodEnd: "2026-01-31",
-  });
-  const draft = await execute(t.db, operations.generateInvoice, ctx, {
-    contractId: contract.id,
-    periodEnd: "2026-01-31",
-  });
-  const inv = await execute(t.db, operations.issueInvoice, ctx, { invoiceId: draft.id });
-  return { invoice: inv, customerId: basics.customerId };
-}
 
 async function cursorOf(connector: string, object: string) {
   const [row] = await t.db
@@ -159,7 +125,7 @@ describe("NetSuite connector", () => {
   it("invoices are posted and paid through the invoice state machine; ERP figures that differ are a FINANCE exception", async () => {
     const c = new NetSuiteConnector({ name: "ns-inv", baseUrl, auth: { accessToken: token } });
     const applier = new Applier(t, { mappers: c.mappers });
-    const { invoice, customerId } = await issuedInvoice();
+    const { invoice, customerId } = await issuedInvoice(t.db);
     expect(invoice.status).toBe("ISSUED");
     const nsCustomer = sandbox.addCustomer({ companyname: "Posted Co", externalid: customerId });
     const nsInvoice = sandbox.addInvoice({
@@ -205,7 +171,7 @@ describe("NetSuite connector", () => {
     expect(payments).toHaveLength(2);
 
     // The ERP posts another invoice with a different tax: its figures win, FINANCE is told.
-    const other = await issuedInvoice("0.2000");
+    const other = await issuedInvoice(t.db, "0.2000");
     const nsOther = sandbox.addCustomer({ companyname: "Tax Co", externalid: other.customerId });
     const erpTax = (Number(other.invoice.tax) + 1).toFixed(2);
     const erpTotal = (Number(other.invoice.total) + 1).toFixed(2);

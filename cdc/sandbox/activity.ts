@@ -2,9 +2,11 @@
  * Live activity for `npm start` in sandbox mode, so the hub visibly moves: the sandbox PSA pushes
  * signed webhooks (time logged on the hub's active projects, approved a tick later), and the
  * sandbox ERP posts the hub's issued invoices (standing in for the outbound write-back) and
- * receives payments for them, which the NetSuite poller reads back. Each tick is small.
+ * receives payments for them once the hub shows them POSTED (as a customer pays a posted
+ * invoice) — every other one in two instalments, so PARTIALLY_PAID happens live too — which the
+ * NetSuite poller reads back through the invoice state machine. Each tick is small.
  */
-import { type Db, type Logger, schema } from "@pshub/db";
+import { type Db, fromCents, type Logger, pgArray, schema, toCents } from "@pshub/db";
 import { and, eq, sql } from "drizzle-orm";
 import type { NetSuiteSandbox } from "./netsuite/server.ts";
 import type { WebhookSender } from "./webhooks/sender.ts";
@@ -21,6 +23,9 @@ export function startSandboxActivity(options: ActivityOptions): { stop(): void }
   const { db, sender, netsuite, logger } = options;
   const pending: { id: string; data: Record<string, unknown> }[] = [];
   const posted = new Map<string, string>();
+  /** Paid so far (cents) per ERP invoice id, and how many invoices have had a first payment. */
+  const paidCents = new Map<string, bigint>();
+  let payers = 0;
   const customers = new Map<string, string>();
   let seq = 0;
   let running = false;
@@ -112,12 +117,22 @@ export function startSandboxActivity(options: ActivityOptions): { stop(): void }
         }),
       );
     }
-    // Pay one posted, open invoice in full.
-    const open = [...posted.values()].find((id) => netsuite.invoice(id)?.status === "A");
-    if (open) {
-      const inv = netsuite.invoice(open)!;
-      netsuite.addPayment({ invoiceId: open, amount: String(inv.foreigntotal) });
-    }
+    // Pay one open invoice the hub already shows POSTED (its posting was read back): every other
+    // one half now and the rest on a later tick; exact cents, never a float.
+    const open = [...posted.entries()].filter(([, erp]) => netsuite.invoice(erp)?.status === "A");
+    if (open.length === 0) return;
+    const payable = await db.execute<{ id: string }>(sql`
+      select id::text as id from invoice
+       where id = any(${pgArray(open.map(([hub]) => hub))}::uuid[])
+         and status in ('POSTED', 'PARTIALLY_PAID')
+       order by issued_on, id limit 1`);
+    const erp = open.find(([hub]) => hub === payable[0]?.id)?.[1];
+    if (!erp) return;
+    const total = toCents(String(netsuite.invoice(erp)!.foreigntotal));
+    const sofar = paidCents.get(erp) ?? 0n;
+    const amount = sofar === 0n && payers++ % 2 === 0 && total > 1n ? total / 2n : total - sofar;
+    netsuite.addPayment({ invoiceId: erp, amount: fromCents(amount) });
+    paidCents.set(erp, sofar + amount);
   };
 
   const timer = setInterval(() => {

@@ -4,6 +4,8 @@
  */
 import { randomBytes } from "node:crypto";
 import type { Db } from "../client.ts";
+import { operations } from "../lifecycle/index.ts";
+import { execute } from "../lifecycle/operation.ts";
 import {
   customer,
   expense,
@@ -161,3 +163,38 @@ export async function addExpenses(
     .returning({ id: expense.id });
   return rows.map((r) => r.id);
 }
+
+/**
+ * A hub invoice taken the whole way to ISSUED by the lifecycle operations: a won opportunity
+ * converted, its project activated, 8 approved hours at 125.00 on 2026-01-05, billed and
+ * invoiced for January, and issued. `taxRate`: the fresh jurisdiction's rate.
+ */
+export async function issuedInvoice(
+  db: Db,
+  taxRate = "0.1000",
+): Promise<{ invoice: Awaited<ReturnType<typeof issue>>; customerId: string }> {
+  const ctx = { actor: "test" };
+  const basics = await seedBasics(db, { taxRate });
+  const opp = await wonOpportunity(db, basics);
+  const { project, contract } = await execute(db, operations.convertOpportunity, ctx, {
+    opportunityId: opp,
+  });
+  await execute(db, operations.activateProject, ctx, { projectId: project.id });
+  const res = await newResource(db);
+  const ids = await addTime(db, project.id, res, [
+    { workDate: "2026-01-05", hours: "8.00", billRate: "125.00" },
+  ]);
+  await execute(db, operations.approveTimeEntries, ctx, { ids });
+  await execute(db, operations.runBilling, ctx, {
+    contractId: contract.id,
+    periodEnd: "2026-01-31",
+  });
+  const draft = await execute(db, operations.generateInvoice, ctx, {
+    contractId: contract.id,
+    periodEnd: "2026-01-31",
+  });
+  return { invoice: await issue(db, draft.id), customerId: basics.customerId };
+}
+
+const issue = (db: Db, invoiceId: string) =>
+  execute(db, operations.issueInvoice, { actor: "test" }, { invoiceId });
