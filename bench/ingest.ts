@@ -23,6 +23,9 @@
  * its own, so the RSS and CPU figures of the engine are its own (read from /proc). Prints the
  * machine's load average measured during the run; appends the table to bench/RESULTS.md.
  * `--quick`: 10,000 records, 2,000 webhooks, 5 rounds.
+ * `--engine-cpu-prof <dir>`: the engine process runs under `node --cpu-prof` (profiles in <dir>;
+ * summarise with bench/support/profile-summary.ts). `--poller-only`: only poller rounds (for a
+ * profile or a correctness check; prints each round's time and records nothing).
  */
 import { fork } from "node:child_process";
 import { appendFileSync, readdirSync, readFileSync } from "node:fs";
@@ -56,6 +59,8 @@ const { values: args } = parseArgs({
     port: { type: "string", default: "0" },
     /** The webhook receiver in a process of its own (not the engine's event loop). */
     "receiver-process": { type: "boolean", default: false },
+    "engine-cpu-prof": { type: "string" },
+    "poller-only": { type: "boolean", default: false },
   },
 });
 const RECORDS = Number(args.records ?? (args.quick ? 10_000 : 100_000));
@@ -133,7 +138,13 @@ const webhookSecret = newWebhookSecret();
 /** A forked helper process (bench/support/ingest-engine.ts) and a way to run its commands. */
 async function helper(name: string) {
   const proc = fork(join(REPO_ROOT, "bench", "support", "ingest-engine.ts"), [], {
-    execArgv: ["--import", "tsx"],
+    execArgv: [
+      "--import",
+      "tsx",
+      ...(args["engine-cpu-prof"]
+        ? ["--cpu-prof", `--cpu-prof-dir=${args["engine-cpu-prof"]}`]
+        : []),
+    ],
     cwd: REPO_ROOT,
     stdio: ["ignore", "inherit", "inherit", "ipc"],
     env: {
@@ -779,6 +790,21 @@ const floor: Awaited<ReturnType<typeof floorRound>>[] = [];
 const alone: Awaited<ReturnType<typeof sandboxRound>>[] = [];
 const hooks: Awaited<ReturnType<typeof webhookRound>>[] = [];
 const rssRounds: string[] = [];
+if (args["poller-only"]) {
+  for (let round = 1; round <= ROUNDS; round++) {
+    const p = await pollerRound();
+    process.stdout.write(
+      `poller round ${round}/${ROUNDS}: ${p.seconds.toFixed(1)} s (${fmt(RECORDS / p.seconds)} records/s), CPU s engine ${p.cpuS.engine.toFixed(1)} / Postgres ${p.cpuS.postgres.toFixed(1)}, engine RSS peak ${p.peakMb.toFixed(0)} MB, load ${loadavg()[0]!.toFixed(1)}\n`,
+    );
+  }
+  clearInterval(sampler);
+  await receiverHelper?.run("exit");
+  await engine("exit");
+  await sandbox.stop();
+  await client.close();
+  await server.stop();
+  process.exit(0);
+}
 for (let round = 1; round <= ROUNDS; round++) {
   // Interleaved, and the order rotates so no path always runs on a warmer machine.
   // Round 1 starts with the poller: the floor writes the rows of the latest poller round.
