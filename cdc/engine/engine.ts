@@ -85,6 +85,10 @@ export class SyncEngine {
   readonly processName: string;
   private readonly leader: sync.LeaderSession;
   private readonly stopping = new AbortController();
+  /** Settles when the engine stops (one listener on the stop signal, shared by every loop). */
+  private readonly stopped = new Promise<void>((resolve) =>
+    this.stopping.signal.addEventListener("abort", () => resolve(), { once: true }),
+  );
   private readonly loops: Promise<void>[] = [];
   private wakeApplier?: () => void;
   private wakeResync?: () => void;
@@ -133,9 +137,21 @@ export class SyncEngine {
       () => inbox.unlisten(),
       () => resync.unlisten(),
     );
+    // Objects start in the order the connectors list them (parents first: Account before
+    // Contact, a PSA project before its timecards): each waits until the one before it has caught
+    // up once (a poll with nothing more to read), failed, paused, or is led elsewhere. A full load
+    // of children before their parents would make nearly every child wait and be applied twice.
+    let before: Promise<void> = Promise.resolve();
     for (const c of connectors) {
       await c.start?.({ ingest: this.ingestFor(c.name), signal });
-      for (const object of c.objects) this.loops.push(this.pollLoop(c, object));
+      for (const object of c.objects) {
+        let caughtUp!: () => void;
+        const gate = new Promise<void>((resolve) => {
+          caughtUp = resolve;
+        });
+        this.loops.push(this.pollLoop(c, object, before, caughtUp).finally(caughtUp));
+        before = gate;
+      }
     }
     if (this.options.apply !== false) this.loops.push(this.applyLoop());
     this.loops.push(this.resyncLoop());
@@ -172,7 +188,12 @@ export class SyncEngine {
     }
   }
 
-  private async pollLoop(connector: Connector, object: string): Promise<void> {
+  private async pollLoop(
+    connector: Connector,
+    object: string,
+    after: Promise<void>,
+    caughtUp: () => void,
+  ): Promise<void> {
     const { client, logger } = this.options;
     const stop = this.stopping.signal;
     const key = `${connector.name}:${object}`;
@@ -183,6 +204,7 @@ export class SyncEngine {
     // listener to `stop` each time (MaxListenersExceededWarning, and a slow leak).
     let lockSignal: AbortSignal | undefined;
     let signal: AbortSignal = stop;
+    await Promise.race([after, this.stopped]);
     while (!stop.aborted) {
       let leading = false;
       try {
@@ -191,6 +213,7 @@ export class SyncEngine {
         logger.warn({ err: error, key }, "leader lock attempt failed");
       }
       if (!leading) {
+        caughtUp();
         await sleep(retry, stop);
         continue;
       }
@@ -203,6 +226,7 @@ export class SyncEngine {
         sync.readSyncCursor(tx, connector.name, object),
       );
       if (pausedUntil && pausedUntil.getTime() > Date.now()) {
+        caughtUp();
         await sleep(Math.min(pausedUntil.getTime() - Date.now(), interval), signal);
         continue;
       }
@@ -224,9 +248,11 @@ export class SyncEngine {
           }),
         );
         if (result.more && !result.pausedUntil) continue;
+        caughtUp();
         await sleep(interval, signal);
       } catch (error) {
         failures++;
+        caughtUp();
         const message = (error as Error)?.message ?? String(error);
         logger.warn({ key, err: message, failures }, "poll failed");
         await client.db

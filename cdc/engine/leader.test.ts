@@ -130,3 +130,39 @@ it("a long poll loop and rapid inbox wake-ups leave no abort listeners behind (n
     await engine.stop();
   }
 });
+
+it("a connector's objects start in their listed order: a child object polls only after its parent object caught up", async () => {
+  const logger = createLogger("test", "silent");
+  const polls: string[] = [];
+  let parentPages = 0;
+  const connector: Connector = {
+    name: "ordered",
+    system: "ERP",
+    objects: ["parent", "child"],
+    mappers: [],
+    pollIntervalMs: 20,
+    async pollOnce(object) {
+      polls.push(object);
+      // The parent's full load: three pages with more to come, then caught up.
+      if (object === "parent") return { records: 0, more: ++parentPages < 4 };
+      return { records: 0, more: false };
+    },
+    fetchOne: async () => undefined,
+    stop: async () => {},
+  };
+  const engine = new SyncEngine({
+    client: t,
+    databaseUrl: t.url,
+    connectors: [connector],
+    logger,
+    leaderRetryMs: 50,
+    processName: "ordered",
+  });
+  try {
+    await engine.start();
+    await waitFor(() => polls.includes("child"));
+    expect(polls.slice(0, 5)).toEqual(["parent", "parent", "parent", "parent", "child"]);
+  } finally {
+    await engine.stop();
+  }
+});
