@@ -41,6 +41,8 @@ export type EngineCommand =
   | { id: number; cmd: "webhooks-stop" }
   | { id: number; cmd: "cdc-start" }
   | { id: number; cmd: "cdc-stop" }
+  | { id: number; cmd: "watch-start"; watch: "webhooks" | "cdc"; after: number }
+  | { id: number; cmd: "watch-stop" }
   | { id: number; cmd: "exit" };
 
 export interface EngineReply {
@@ -48,6 +50,10 @@ export interface EngineReply {
   ok: boolean;
   error?: string;
   port?: number;
+  /** watch-stop: [key, wall-clock ms it was first seen] of every change the watcher saw. */
+  seen?: [string, number][];
+  /** watch-stop: the gaps (ms) between the watcher's looks. */
+  gaps?: number[];
 }
 
 const setup = JSON.parse(process.env.INGEST_BENCH_SETUP ?? "null") as EngineSetup | null;
@@ -112,6 +118,44 @@ async function untilSynced(client: Client, objects: number, timeoutMs: number) {
 
 let webhooks: { receiver?: WebhookReceiver; engine?: SyncEngine; client: Client } | undefined;
 let cdc: { engine: SyncEngine; client: Client } | undefined;
+let watcher:
+  | { stop: () => void; done: Promise<void>; seen: Map<string, number>; gaps: number[] }
+  | undefined;
+
+/**
+ * The graph's reader, in a process of its own (`--watcher-process`): looks at the hub every
+ * 20 ms and notes when each change is first visible (a webhook's time_entry.synced event; a CDC
+ * update's customer name), so the bench's senders do not delay its looks.
+ */
+function startWatcher(kind: "webhooks" | "cdc", after: number) {
+  const client = newClient();
+  const seen = new Map<string, number>();
+  const gaps: number[] = [];
+  let stopped = false;
+  let watermark = after;
+  const done = (async () => {
+    let last = 0;
+    while (!stopped) {
+      const rows =
+        kind === "webhooks"
+          ? await client.sql<{ id: string; key: string }[]>`
+              select id::text, payload->>'externalId' as key from domain_event
+              where id > ${watermark} and type = 'time_entry.synced' order by id`
+          : await client.sql<{ id: string; key: string }[]>`
+              select '0' as id, name as key from customer where name like 'Lag %'`;
+      const now = Date.now();
+      if (last) gaps.push(now - last);
+      last = now;
+      for (const r of rows) {
+        watermark = Math.max(watermark, Number(r.id));
+        if (!seen.has(r.key)) seen.set(r.key, now);
+      }
+      await new Promise((r) => setTimeout(r, kind === "webhooks" ? 20 : 10));
+    }
+    await client.close();
+  })();
+  return { stop: () => (stopped = true), done, seen, gaps };
+}
 
 async function run(command: EngineCommand): Promise<Omit<EngineReply, "id" | "ok">> {
   switch (command.cmd) {
@@ -168,6 +212,17 @@ async function run(command: EngineCommand): Promise<Omit<EngineReply, "id" | "ok
       await cdc?.client.close();
       cdc = undefined;
       return {};
+    case "watch-start":
+      watcher = startWatcher(command.watch, command.after);
+      return {};
+    case "watch-stop": {
+      const w = watcher;
+      watcher = undefined;
+      if (!w) return { seen: [], gaps: [] };
+      w.stop();
+      await w.done;
+      return { seen: [...w.seen], gaps: w.gaps };
+    }
     case "exit":
       setImmediate(() => process.exit(0));
       return {};
