@@ -582,6 +582,34 @@ describe("the ops console's pages (trusted documents enforced)", () => {
           { timeout: 10_000 },
         )
         .toBeGreaterThan(1);
+      if (role === "finance") {
+        // The severity and overdue filters narrow it to exactly the matching rows.
+        const matching = async (where: string) =>
+          (
+            (await sql.unsafe(
+              `select id::text as id from sync_exception
+               where status in ('OPEN', 'RETRYING') and ${where} order by id`,
+            )) as unknown as { id: string }[]
+          ).map((r) => r.id);
+        const shown = async (count: number) => {
+          await expect
+            .poll(() => page.getByTestId("total").textContent(), { timeout: 10_000 })
+            .toBe(`${count} exceptions open or retrying`);
+          return (
+            await page
+              .locator("tbody tr[data-id]")
+              .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-id") ?? ""))
+          ).sort();
+        };
+        const high = await matching("severity = 'HIGH'");
+        expect(high.length).toBeGreaterThan(0);
+        await page.selectOption('select[name="severity"]', "HIGH");
+        expect(await shown(high.length)).toEqual(high);
+        await page.selectOption('select[name="severity"]', "");
+        const overdue = await matching("due_at < now()");
+        await page.check('input[name="overdue"]');
+        expect(await shown(overdue.length)).toEqual(overdue);
+      }
       expect(problems, role).toEqual([]);
       await page.close();
     }
