@@ -5,7 +5,7 @@
  * invoice state machine, faults (429 pause, 503), OAuth 2.0 client credentials.
  */
 import { generateKeyPairSync } from "node:crypto";
-import { schema } from "@pshub/db";
+import { addMoney, fromCents, schema, subtractMoney, toCents } from "@pshub/db";
 import { createTestDatabase, issuedInvoice, type TestDatabase } from "@pshub/db/testing";
 import { and, eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -146,7 +146,7 @@ describe("NetSuite connector", () => {
     );
     expect(posted[0]?.n).toBe(1);
     // A partial payment, then the rest: PARTIALLY_PAID, then PAID.
-    const half = (Number(invoice.total) / 2).toFixed(2);
+    const half = fromCents(toCents(invoice.total) / 2n);
     sandbox.addPayment({ invoiceId: nsInvoice, amount: half, paidOn: "2026-02-10" });
     await poll(c, "customerpayment");
     await poll(c, "invoice");
@@ -154,7 +154,7 @@ describe("NetSuite connector", () => {
     [row] = await t.db.select().from(schema.invoice).where(eq(schema.invoice.id, invoice.id));
     expect(row?.status).toBe("PARTIALLY_PAID");
     expect(row?.amountPaid).toBe(half);
-    const rest = (Number(invoice.total) - Number(half)).toFixed(2);
+    const rest = subtractMoney(invoice.total, half);
     sandbox.addPayment({ invoiceId: nsInvoice, amount: rest, paidOn: "2026-02-20" });
     await poll(c, "customerpayment");
     await applier.drain();
@@ -173,8 +173,8 @@ describe("NetSuite connector", () => {
     // The ERP posts another invoice with a different tax: its figures win, FINANCE is told.
     const other = await issuedInvoice(t.db, "0.2000");
     const nsOther = sandbox.addCustomer({ companyname: "Tax Co", externalid: other.customerId });
-    const erpTax = (Number(other.invoice.tax) + 1).toFixed(2);
-    const erpTotal = (Number(other.invoice.total) + 1).toFixed(2);
+    const erpTax = addMoney(other.invoice.tax, "1.00");
+    const erpTotal = addMoney(other.invoice.total, "1.00");
     sandbox.addInvoice({
       entity: nsOther,
       externalid: other.invoice.id,
