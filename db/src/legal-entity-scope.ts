@@ -54,6 +54,9 @@ const OWNERS = new Map<PgTable, Owner>([
   [s.invoiceLine, { column: s.invoiceLine.invoiceId, parent: s.invoice }],
   [s.payment, { column: s.payment.invoiceId, parent: s.invoice }],
   [s.dispute, { column: s.dispute.invoiceId, parent: s.invoice }],
+  // The KPI summaries (migration 0017) belong to their project's or invoice's legal entity.
+  [s.kpiTimeMonth, { column: s.kpiTimeMonth.projectId, parent: s.project }],
+  [s.kpiInvoiceCycle, { column: s.kpiInvoiceCycle.invoiceId, parent: s.invoice }],
 ]);
 
 /** Tables that hold an entity reference (entity_type, entity_id) instead of an owner path. */
@@ -99,7 +102,11 @@ const asSql = (value: SQL | PgColumn): SQL =>
  * type without an owner path.
  */
 export function referencedLegalEntityId(type: SQL | PgColumn, id: SQL | PgColumn): SQL {
-  const cases = [...OWNERS.keys()].map((table) => {
+  // Only tables with an id are entities a reference can name (not the keyed KPI summaries).
+  const entities = [...OWNERS.keys()].filter(
+    (table) => (table as unknown as { id?: unknown }).id instanceof PgColumn,
+  );
+  const cases = entities.map((table) => {
     const name = getTableName(table);
     const tableId = (table as unknown as { id: PgColumn }).id;
     return sql`when ${name} then (select ${legalEntityIdOf(table)} from ${sql.identifier(name)} where ${column(table, tableId)} = ${asSql(id)})`;
