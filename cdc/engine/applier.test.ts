@@ -314,6 +314,47 @@ describe("applier", () => {
     expect(row?.currency).toBe("EUR");
   });
 
+  it("a whole-second stamp is stale only when its second ends before the applied version", async () => {
+    const ingest = createIngest(t, "salesforce");
+    const applier = new Applier(t, { mappers });
+    // A CDC event (commitTimestamp, milliseconds) is applied first ...
+    await ingest([
+      rec(
+        "SALESFORCE",
+        "Account",
+        "001SECOND",
+        { Name: "From CDC", CurrencyIsoCode: "USD" },
+        { sourceModifiedAt: "2026-02-04T10:00:00.700Z" },
+      ),
+    ]);
+    await applier.drain();
+    // ... then the poller reads a later version of the same second (SystemModstamp: whole
+    // seconds); the event for it was lost, so the poller's copy must apply.
+    const sameSecond = rec(
+      "SALESFORCE",
+      "Account",
+      "001SECOND",
+      { Name: "From the poller", CurrencyIsoCode: "USD" },
+      { sourceModifiedAt: "2026-02-04T10:00:00.000Z" },
+    );
+    await ingest([sameSecond]);
+    await applier.drain();
+    expect((await inbox("salesforce", sameSecond.dedupeKey)).status).toBe("APPLIED");
+    expect((await customerByLink("001SECOND"))?.name).toBe("From the poller");
+    // A copy stamped in an earlier second is stale.
+    const earlier = rec(
+      "SALESFORCE",
+      "Account",
+      "001SECOND",
+      { Name: "Older", CurrencyIsoCode: "USD" },
+      { sourceModifiedAt: "2026-02-04T09:59:59.000Z" },
+    );
+    await ingest([earlier]);
+    await applier.drain();
+    expect((await inbox("salesforce", earlier.dedupeKey)).status).toBe("SKIPPED");
+    expect((await customerByLink("001SECOND"))?.name).toBe("From the poller");
+  });
+
   it("field ownership: the ERP's change to a Salesforce-owned field is ignored and counted", async () => {
     const basics = await seedBasics(t.db);
     const ingest = createIngest(t, "netsuite");

@@ -263,7 +263,7 @@ export async function applySyncChanges(
     const appliedAt = link?.sourceModifiedAt ? Date.parse(link.sourceModifiedAt) : null;
     for (const c of ordered) {
       const at = c.sourceModifiedAt ? Date.parse(c.sourceModifiedAt) : null;
-      if (appliedAt !== null && at !== null && at < appliedAt) {
+      if (appliedAt !== null && at !== null && isOlder(at, appliedAt)) {
         g.stale.push(c);
         continue;
       }
@@ -382,6 +382,18 @@ export async function applySyncChanges(
   }
   await flagErpTotals(tx, ctx.actor, out);
   return out;
+}
+
+/** Whether a change stamped `at` is older than the version applied as of `appliedAt` (ms).
+ *  Sources stamp at different resolutions: Salesforce's SystemModstamp and NetSuite's
+ *  lastmodifieddate carry whole seconds, a CDC event's commitTimestamp milliseconds. A whole-second
+ *  stamp means "some time in that second", so it is older only when its second ends before the
+ *  applied one: the poller's copy of a version made at 10:00:00.900 (stamped 10:00:00) is not
+ *  stale after a CDC event of 10:00:00.700 was applied (the poller is the safety net for a lost
+ *  event). If that copy is in fact the older version, the next lookback sweep reads the current
+ *  one, whose content differs, and applies it. */
+function isOlder(at: number, appliedAt: number): boolean {
+  return at % 1000 === 0 ? at + 1000 <= appliedAt : at < appliedAt;
 }
 
 /** Parents named by a natural key (and not linked): looked up once per entity type and field;
