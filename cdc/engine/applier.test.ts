@@ -273,6 +273,68 @@ describe("applier", () => {
     expect(Number(due[0]?.n)).toBe(0);
   });
 
+  it("two appliers in two transactions: a child left waiting while the other commits its parent is woken", async () => {
+    // Applier A claims the child, finds no parent and leaves it WAITING, but has not committed
+    // (held here on its sync_cursor row); meanwhile applier B applies the parent and commits.
+    // Neither transaction sees the other's rows, so only a wake-up after the commits finds the
+    // pair (main left the child sleeping WAITING_RETRY_SECONDS).
+    const a = new Applier(t, { mappers });
+    const b = new Applier(t, { mappers });
+    const child = rec("SALESFORCE", "Account", "001RACECHILD", {
+      Name: "Race Child",
+      CurrencyIsoCode: "USD",
+      ParentId: "001RACEPARENT",
+    });
+    const parent = rec("SALESFORCE", "Account", "001RACEPARENT", {
+      Name: "Race Parent",
+      CurrencyIsoCode: "USD",
+    });
+    await createIngest(t, "race-a")([child]);
+    let release!: () => void;
+    let locked!: () => void;
+    const isLocked = new Promise<void>((r) => {
+      locked = r;
+    });
+    const holder = t.db.transaction(async (tx) => {
+      await tx.execute(sql`
+        select 1 from sync_cursor where connector = 'race-a' and object = 'Account' for update`);
+      locked();
+      await new Promise<void>((r) => {
+        release = r;
+      });
+    });
+    try {
+      await isLocked;
+      const applyA = a.applyBatch();
+      // Wait until A has written the child's WAITING outcome and waits for the cursor row.
+      for (let i = 0; ; i++) {
+        const [w] = await t.db.execute<{ n: string }>(sql`
+          select count(*) as n from pg_stat_activity
+          where wait_event_type = 'Lock' and query like '%update inbox_event e set status = v.status%'`);
+        if (Number(w?.n) > 0) break;
+        if (i > 200) throw new Error("applier A never reached its cursor update");
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      await createIngest(t, "race-b")([parent]);
+      await b.drain();
+      expect((await inbox("race-b", parent.dedupeKey)).status).toBe("APPLIED");
+      release();
+      const statsA = await applyA;
+      expect(statsA.waiting).toBe(1);
+      expect(statsA.woken).toBe(1);
+    } finally {
+      release?.();
+      await holder;
+    }
+    const row = await inbox("race-a", child.dedupeKey);
+    expect(row.status).toBe("RECEIVED");
+    expect(row.nextAttemptAt).toBeNull();
+    await a.drain();
+    expect((await inbox("race-a", child.dedupeKey)).status).toBe("APPLIED");
+    const p = await customerByLink("001RACEPARENT");
+    expect((await customerByLink("001RACECHILD"))?.parent_id).toBe(p?.id);
+  });
+
   it("a duplicate is not recorded twice; a stale change is skipped; partial changes merge", async () => {
     const ingest = createIngest(t, "salesforce");
     const applier = new Applier(t, { mappers });

@@ -4,8 +4,9 @@
  * (system, object) mapper, applies the canonical changes set-based through db's
  * `sync.applySyncChanges` (source links, domain events, state transitions, field ownership),
  * runs the after-apply hooks, raises sync exceptions for what cannot be applied (raw payload
- * stays in the inbox for replay), wakes records waiting for a parent applied in this batch, and
- * writes every inbox outcome with its reason.
+ * stays in the inbox for replay) and writes every inbox outcome with its reason; after the commit
+ * it wakes the records waiting for a parent this batch applied, and this batch's waiting records
+ * whose parent another process has committed meanwhile.
  */
 import { type DbClient, type Logger, resolveInboxExceptions, sync } from "@pshub/db";
 import type { AfterApplyHook, AppliedChange, InboundRecord, Mapper, MapResult } from "./types.ts";
@@ -75,8 +76,16 @@ export class Applier {
     return total;
   }
 
-  /** One transaction: claim, map, apply, hooks, exceptions, outcomes. */
+  /** One transaction (claim, map, apply, hooks, exceptions, outcomes), then the wake-up of the
+   *  records waiting for what it applied, after the commit. */
   async applyBatch(): Promise<ApplyStats & { claimed: number; woken: number }> {
+    const wake = { parents: [] as string[], waitingIds: [] as number[] };
+    const stats = await this.applyInTransaction(wake);
+    stats.woken = await sync.wakeWaiting(this.client.db, wake.parents, wake.waitingIds);
+    return stats;
+  }
+
+  private applyInTransaction(wake: { parents: string[]; waitingIds: number[] }) {
     return this.client.db.transaction(async (tx) => {
       const rows = await sync.claimInbox(tx, this.batchSize);
       const stats = {
@@ -223,9 +232,10 @@ export class Applier {
       }
       const list = [...outcomes.values()];
       await sync.recordInboxOutcomes(tx, list);
-      // After the outcomes: a record of this batch that now waits for a parent applied later in
-      // the same batch (another source's changes, applied after its own) is woken too.
-      stats.woken = await sync.wakeWaiting(tx, [...new Set(appliedKeys)]);
+      // Woken after the commit (see the end of applyBatch): a record of this batch that now waits
+      // for a parent applied later in the same batch, or by another process, is woken too.
+      wake.parents = [...new Set(appliedKeys)];
+      wake.waitingIds = list.filter((o) => o.status === "WAITING").map((o) => o.id);
       // A replayed (or re-tried) event that now applies closes the exceptions its earlier failure
       // raised; first attempts have none, so only rows seen before are looked up.
       const seenBefore = new Map(rows.filter((r) => r.attempts > 0).map((r) => [r.id, r.source]));

@@ -10,7 +10,7 @@
  * rows too, with the HTTP status in `reason`). `reason` always says why.
  */
 import { sql } from "drizzle-orm";
-import type { Tx } from "../client.ts";
+import type { Db, Tx } from "../client.ts";
 import { pgArray } from "../sql-array.ts";
 import type { SyncSystem } from "./entities.ts";
 
@@ -297,15 +297,30 @@ export async function recordInboxOutcomes(tx: Tx, outcomes: InboxOutcome[]): Pro
 }
 
 /**
- * Wakes the records waiting for any of these parents (`SYSTEM:object:externalId`): they become
- * due now. Returns how many were woken.
+ * Wakes records waiting for a parent: they become due now. Runs AFTER the batch's transaction has
+ * committed, so appliers in two processes cannot miss each other: a child one process leaves
+ * waiting while another commits its parent is woken either by the parent's side (the child's
+ * WAITING row is committed before the parent's wake-up runs: `parents`, the keys the batch applied)
+ * or by the child's side (the parent's link is committed before the child's check runs:
+ * `waitingIds`, the rows the batch left waiting, whose parent now has a source link). Inside the
+ * transaction neither side could see the other's uncommitted rows. Returns how many were woken.
  */
-export async function wakeWaiting(tx: Tx, parents: string[]): Promise<number> {
-  if (parents.length === 0) return 0;
-  const woken = await tx.execute(sql`
-    update inbox_event set next_attempt_at = null
-    where status = 'RECEIVED' and waiting_for = any(${pgArray(parents)}::text[])
-    returning id`);
+export async function wakeWaiting(
+  db: Db | Tx,
+  parents: string[],
+  waitingIds: number[] = [],
+): Promise<number> {
+  if (parents.length === 0 && waitingIds.length === 0) return 0;
+  const woken = await db.execute(sql`
+    update inbox_event e set next_attempt_at = null
+    where e.status = 'RECEIVED' and e.waiting_for is not null and e.next_attempt_at is not null
+      and (e.waiting_for = any(${pgArray(parents)}::text[])
+        or (e.id = any(${pgArray(waitingIds)}::bigint[]) and exists (
+          select 1 from source_link l
+          where l.system = split_part(e.waiting_for, ':', 1)::external_system
+            and l.object = split_part(e.waiting_for, ':', 2)
+            and l.external_id = regexp_replace(e.waiting_for, '^[^:]*:[^:]*:', ''))))
+    returning e.id`);
   return woken.length;
 }
 
