@@ -1,8 +1,10 @@
 /**
  * `npm run bench -- subscriptions [--runs 100:1,1000:1,5000:1,10000:1,1000:10,1000:100,10000:1:40]
- *   [--rate 10] [--duration 5] [--windows 5] [--client-processes 4] [--quick] [--no-record]`
+ *   [--rate 10] [--duration 5] [--windows 5] [--client-processes 4] [--client raw|ws] [--quick]
+ *   [--no-record]`
  *
- * A run `N:D` (or `N:D:R`, at R events/s instead of --rate) is N subscribers spread over D distinct (selection, scope) pairs: D = 1 is every
+ * A run `N:D` (or `N:D:R`, at R events/s instead of --rate; or `N:D:R:ws`, with that client
+ * instead of --client: an A/B of the clients in one run) is N subscribers spread over D distinct (selection, scope) pairs: D = 1 is every
  * subscriber with the same selection and no customer filter (the best case for sharing); with
  * D = 10 or 100 each pair has its own field selection (a different subset of event, invoice and
  * customer fields) and half of them are narrowed to one of 10 customers (events are spread over
@@ -44,6 +46,8 @@ const { values: args } = parseArgs({
     windows: { type: "string", default: "5" },
     /** Client processes the subscribers are spread over (at most one per 500 subscribers). */
     "client-processes": { type: "string", default: "4" },
+    /** The clients' WebSocket implementation: raw (bench/support/raw-ws.ts) or ws (see runClients). */
+    client: { type: "string", default: "raw" },
     /** Small runs (100:1, 1000:10), 2 s windows: a smoke run. */
     quick: { type: "boolean", default: false },
     "no-record": { type: "boolean", default: false },
@@ -61,12 +65,16 @@ type ToClients =
       /** The subscribers this process holds: subscriber j subscribes with pairs[j mod pairs.length]. */
       subscribers: number[];
       pairs: { query: string; customerId: string | null }[];
+      /** The client implementation (see runClients). */
+      client: Client;
     }
   | { cmd: "counts" }
   | { cmd: "reset" }
   | { cmd: "progress"; commits: Record<string, { at: number; customerId: string }> }
   | { cmd: "report"; commits: Record<string, { at: number; customerId: string }> }
   | { cmd: "close" };
+
+type Client = "raw" | "ws";
 
 /** What one client process saw in a window. */
 interface ClientReport {
@@ -88,10 +96,14 @@ interface ClientReport {
 }
 
 async function runClients() {
-  // Raw graphql-transport-ws over `ws`, reading only the eventId from the frame's bytes: the
-  // clients should cost as little as possible, since they share the machine with the gateway.
+  // Raw graphql-transport-ws, reading only the eventId from the frame's bytes: the clients should
+  // cost as little as possible, since they share the machine with the gateway. `raw` (the
+  // default): bench/support/raw-ws.ts, frames read straight off the TCP socket into one shared
+  // buffer; `ws`: the `ws` package's client with its defaults (per message: a stream chunk, ws's
+  // Receiver, UTF-8 validation, a 'message' event), as every run before 2026-12-01 20:30 used.
   const { default: WebSocket } = await import("ws");
-  const sockets: InstanceType<typeof WebSocket>[] = [];
+  const { openRawWebSocket } = await import("./support/raw-ws.ts");
+  const sockets: { close(code: number): void }[] = [];
   let arrivals = new Map<string, number[]>();
   let perClient: number[] = [];
   /** Per subscriber: its subscribe went out (connection acknowledged); only those are expected. */
@@ -140,23 +152,24 @@ async function runClients() {
         for (let k = i; k < Math.min(n, i + 250); k++) {
           const j = message.subscribers[k] ?? 0;
           const subscribe = subscribes[j % subscribes.length] ?? "";
-          const socket = new WebSocket(message.url, "graphql-transport-ws");
-          sockets.push(socket);
           batch.push(
             new Promise<void>((resolve) => {
-              socket.on("open", () => socket.send('{"type":"connection_init","payload":{}}'));
-              socket.on("error", () => {
+              let socket: { send(text: string): void; close(code: number): void };
+              const opened = () => socket.send('{"type":"connection_init","payload":{}}');
+              const failed = () => {
                 errorCodes.SOCKET_ERROR = (errorCodes.SOCKET_ERROR ?? 0) + 1;
                 resolve();
-              });
-              socket.on("close", (code) => {
+              };
+              const closed = (code: number) => {
                 if (!closing) closeCodes[code] = (closeCodes[code] ?? 0) + 1;
                 resolve();
-              });
-              socket.on("message", (data: Buffer) => {
-                const at = now();
-                const start = data.indexOf(EVENT_ID);
-                if (start < 0) {
+              };
+              /** One text message, data[start, end), read at `at`. */
+              const received = (whole: Buffer, start: number, end: number, at: number) => {
+                const data =
+                  start === 0 && end === whole.length ? whole : whole.subarray(start, end);
+                const eventAt = data.indexOf(EVENT_ID);
+                if (eventAt < 0) {
                   const text = data.toString();
                   if (text.startsWith('{"type":"connection_ack"')) {
                     socket.send(subscribe);
@@ -174,7 +187,7 @@ async function runClients() {
                   return;
                 }
                 if (data.indexOf(ERRORS) >= 0) countError(data);
-                const from = start + EVENT_ID.length;
+                const from = eventAt + EVENT_ID.length;
                 const id = data.toString("latin1", from, data.indexOf(34, from));
                 perClient[k] = (perClient[k] ?? 0) + 1;
                 let list = arrivals.get(id);
@@ -183,7 +196,23 @@ async function runClients() {
                   arrivals.set(id, list);
                 }
                 list.push(at);
-              });
+              };
+              if (message.client === "ws") {
+                const ws = new WebSocket(message.url, "graphql-transport-ws");
+                socket = ws;
+                ws.on("open", opened);
+                ws.on("error", failed);
+                ws.on("close", closed);
+                ws.on("message", (data: Buffer) => received(data, 0, data.length, now()));
+              } else {
+                socket = openRawWebSocket(
+                  message.url,
+                  "graphql-transport-ws",
+                  { open: opened, message: received, close: closed, error: failed },
+                  now,
+                );
+              }
+              sockets.push(socket);
             }),
           );
         }
@@ -279,9 +308,19 @@ async function runDriver() {
   type Child = Awaited<ReturnType<typeof spawnTs>>;
 
   const defaultRate = Number(args.rate);
+  const clientOf = (name: string | undefined): Client => {
+    if (name === "raw" || name === "ws") return name;
+    throw new Error(`--client is raw or ws, got ${name}`);
+  };
+  const defaultClient = clientOf(args.client);
   const runs = (args.quick ? "100:1,1000:10" : String(args.runs)).split(",").map((run) => {
-    const [n, d, r] = run.split(":").map(Number);
-    return { n: n ?? 0, distinct: d ?? 1, rate: r ?? defaultRate };
+    const [n, d, r, c] = run.split(":");
+    return {
+      n: Number(n ?? 0),
+      distinct: Number(d ?? 1),
+      rate: r ? Number(r) : defaultRate,
+      client: c ? clientOf(c) : defaultClient,
+    };
   });
   const duration = args.quick ? 2 : Number(args.duration);
   const windows = Math.max(1, Number(args.windows));
@@ -531,8 +570,8 @@ async function runDriver() {
     const rows: string[] = [];
     /** The second table: where each row's latency goes. */
     const whereRows: string[] = [];
-    for (const { n, distinct, rate } of runs) {
-      log.warn({ subscribers: n, distinct }, "run");
+    for (const { n, distinct, rate, client } of runs) {
+      log.warn({ subscribers: n, distinct, rate, client }, "run");
       const pairs =
         distinct === 1
           ? [{ query: FULL, customerId: null }]
@@ -544,7 +583,12 @@ async function runDriver() {
       const processes = Math.max(1, Math.min(clientProcesses, Math.ceil(n / 500)));
       const clients = Array.from({ length: processes }, () =>
         fork(join(REPO_ROOT, "bench", "subscriptions.ts"), ["--role", "clients"], {
-          execArgv: ["--import", "tsx"],
+          // e.g. BENCH_CLIENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the clients.
+          execArgv: [
+            ...(process.env.BENCH_CLIENT_NODE_ARGS?.split(" ").filter(Boolean) ?? []),
+            "--import",
+            "tsx",
+          ],
           cwd: REPO_ROOT,
           stdio: ["ignore", "inherit", "inherit", "ipc"],
         }),
@@ -569,6 +613,7 @@ async function runDriver() {
                 (j) => j % processes === p,
               ),
               pairs,
+              client,
             }),
           ),
         )
@@ -596,6 +641,9 @@ async function runDriver() {
         const before = procStat();
         const machineBefore = machineCpu();
         const windowStart = now();
+        // The machine's monotonic clock in µs, the clock of --cpu-prof timestamps: the window's
+        // span for bench/support/profile-summary.ts --between.
+        const spanStart = process.hrtime.bigint() / 1000n;
         const commits: Record<string, { at: number; customerId: string }> = {};
         const total = Math.round(rate * duration);
         for (let i = 0; i < total; i++) {
@@ -624,6 +672,7 @@ async function runDriver() {
           );
         } while (progress.delivered < progress.expected && now() < deadline);
         const windowMs = now() - windowStart;
+        const span = `${spanStart}-${process.hrtime.bigint() / 1000n}`;
         const after = procStat();
         const machineAfter = machineCpu();
         const fetches = (await entityQueries()) - fetchesBefore;
@@ -688,7 +737,7 @@ async function runDriver() {
             .map(([code, count]) => `${code} ${count}`)
             .join(", ") || "none";
         process.stdout.write(
-          `N=${n} D=${distinct} window ${w + 1}/${windows}: p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ms, ${result.deliveriesPerS.toFixed(0)} deliveries/s, missing ${result.missing}, CPU ${result.cpu.toFixed(0)}% (main thread running or runnable ${result.busy.toFixed(0)}%), fetches/event ${result.fetchesPerEvent.toFixed(2)}, driven ${result.drivenRate.toFixed(1)} events/s, load ${load.toFixed(1)}; clients ${processes} (max event-loop use ${(result.clientElu * 100).toFixed(0)}%), errors: ${codes(errorCodes)}, closed: ${codes(closeCodes)}; gateway subscriptions ${result.subscriptions}, sent ${result.sent} in ${result.cpuS.toFixed(1)} CPU s (${(result.sent / result.cpuS).toFixed(0)}/CPU s), lagging ended ${result.laggingEnded}, event-loop lag max ${result.loopLagMaxMs.toFixed(0)} ms; machine CPU busy ${result.machineBusy.toFixed(0)}%, clients CPU ${result.clientsCpu.toFixed(0)}% of a core (loop delay p99 ${result.clientLoopDelayP99.toFixed(0)} ms), first receipt p50 ${result.firstP50.toFixed(1)} ms, gateway per batch: resolve ${result.resolveMean.toFixed(1)} (p99 ≤ ${result.resolveP99}) ms, write ${result.writeMean.toFixed(1)} (p99 ≤ ${result.writeP99}) ms\n`,
+          `N=${n} D=${distinct} ${client} window ${w + 1}/${windows}: p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ms, ${result.deliveriesPerS.toFixed(0)} deliveries/s, missing ${result.missing}, CPU ${result.cpu.toFixed(0)}% (main thread running or runnable ${result.busy.toFixed(0)}%), fetches/event ${result.fetchesPerEvent.toFixed(2)}, driven ${result.drivenRate.toFixed(1)} events/s, load ${load.toFixed(1)}; clients ${processes} (max event-loop use ${(result.clientElu * 100).toFixed(0)}%), errors: ${codes(errorCodes)}, closed: ${codes(closeCodes)}; gateway subscriptions ${result.subscriptions}, sent ${result.sent} in ${result.cpuS.toFixed(1)} CPU s (${(result.sent / result.cpuS).toFixed(0)}/CPU s), lagging ended ${result.laggingEnded}, event-loop lag max ${result.loopLagMaxMs.toFixed(0)} ms; machine CPU busy ${result.machineBusy.toFixed(0)}%, clients CPU ${result.clientsCpu.toFixed(0)}% of a core (loop delay p99 ${result.clientLoopDelayP99.toFixed(0)} ms), first receipt p50 ${result.firstP50.toFixed(1)} ms, gateway per batch: resolve ${result.resolveMean.toFixed(1)} (p99 ≤ ${result.resolveP99}) ms, write ${result.writeMean.toFixed(1)} (p99 ≤ ${result.writeP99}) ms; span ${span} (µs, monotonic: profile-summary.ts --between)\n`,
         );
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -705,17 +754,17 @@ async function runDriver() {
       );
       const total = (pick: (w: Window) => number) => measured.reduce((a, w) => a + pick(w), 0);
       rows.push(
-        `| ${n} (${connected} subscribed in ${(connectMs / 1000).toFixed(1)} s, ${processes} client processes) | ${distinct} | ${Math.round(rate * duration)} @ ${rate}/s (${col((w) => w.drivenRate, f1)}/s driven) | ${col((w) => w.p50, f1)} | ${col((w) => w.p99, f1)} | ${col((w) => w.max, f0)} | ${col((w) => w.deliveriesPerS, f0)} | ${total((w) => w.missing)} | ${total((w) => w.errors)} / ${total((w) => w.closes)} / ${total((w) => w.laggingEnded)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.busy, f0)}% | ${f0(deliveriesPerCore)} | ${col((w) => w.sent / w.cpuS, f0)} | ${col((w) => w.clientElu * 100, f0)}% | ${f0(Math.max(...measured.map((w) => w.rssMb)))} MB | ${col((w) => w.fetchesPerEvent, f2)} |`,
+        `| ${n} (${connected} subscribed in ${(connectMs / 1000).toFixed(1)} s, ${processes} ${client} client processes) | ${distinct} | ${Math.round(rate * duration)} @ ${rate}/s (${col((w) => w.drivenRate, f1)}/s driven) | ${col((w) => w.p50, f1)} | ${col((w) => w.p99, f1)} | ${col((w) => w.max, f0)} | ${col((w) => w.deliveriesPerS, f0)} | ${total((w) => w.missing)} | ${total((w) => w.errors)} / ${total((w) => w.closes)} / ${total((w) => w.laggingEnded)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.busy, f0)}% | ${f0(deliveriesPerCore)} | ${col((w) => w.sent / w.cpuS, f0)} | ${col((w) => w.clientElu * 100, f0)}% | ${f0(Math.max(...measured.map((w) => w.rssMb)))} MB | ${col((w) => w.fetchesPerEvent, f2)} |`,
       );
       whereRows.push(
-        `| ${n} | ${distinct} | ${rate}/s | ${col((w) => w.firstP50, f1)} | ${col((w) => w.p50, f1)} | ${col((w) => w.resolveMean, f1)} (p99 ≤ ${col((w) => w.resolveP99, f0)}) | ${col((w) => w.writeMean, f1)} (p99 ≤ ${col((w) => w.writeP99, f0)}) | ${col((w) => w.loopLagMaxMs, f0)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.clientsCpu, f0)}% | ${col((w) => w.clientLoopDelayP99, f0)} | ${col((w) => w.machineBusy, f0)}% |`,
+        `| ${n} (${client}) | ${distinct} | ${rate}/s | ${col((w) => w.firstP50, f1)} | ${col((w) => w.p50, f1)} | ${col((w) => w.resolveMean, f1)} (p99 ≤ ${col((w) => w.resolveP99, f0)}) | ${col((w) => w.writeMean, f1)} (p99 ≤ ${col((w) => w.writeP99, f0)}) | ${col((w) => w.loopLagMaxMs, f0)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.clientsCpu, f0)}% | ${col((w) => w.clientLoopDelayP99, f0)} | ${col((w) => w.machineBusy, f0)}% |`,
       );
     }
     sampleLoad();
 
     const header = `## subscriptions — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC${args.quick ? " (--quick)" : ""}
 
-One gateway process, five subgraph processes, Postgres and up to ${clientProcesses} client processes (N graphql-ws connections spread over them, one subscription each) on this machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}. Events: lifecycle mutations (disputeInvoice / resolveDispute) committed at a fixed rate, round robin over 10 customers' invoices; latency = client receipt − COMMIT returned, over every delivery. D = distinct (selection, scope) pairs: D = 1 is one selection (status, invoice number and total, customer name) without a filter; for D = 10 / 100, pair j has its own field subset and odd pairs are narrowed to one customer (they get a tenth of the events). Per run ${windows} windows of ${duration} s on the same connections: cells median (min–max) over the windows; "missing" = deliveries not arrived 20 s after a window's last commit, summed, expected of every subscriber whose connection was acknowledged (the subscribers column says how many). CPU is the gateway process's (100% = one core); "busy" = its main thread running or waiting for a CPU (/proc schedstat), % of the window: near 100% the gateway is saturated (never idle), whatever share of a core the machine's load left it; deliveries per core = deliveries/s ÷ gateway CPU; sends per CPU s = messages the gateway sent in the window (its own counter) ÷ the CPU seconds it used (at saturation, its measured throughput per core); errors / closes / lagging = error messages the clients got, sockets the gateway closed, subscriptions it ended as SUBSCRIPTION_LAGGING; client ELU = the busiest client process's event-loop utilisation (near 100%: the clients are the limit); fetches/event = entity queries the gateway ran per event. Load average (1 min), sampled by this script before every window: median ${median(loads).toFixed(1)}, min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (${loads.length} samples).
+One gateway process, five subgraph processes, Postgres and up to ${clientProcesses} client processes (N graphql-ws connections spread over them, one subscription each; the subscribers column names the client: raw = bench/support/raw-ws.ts, a real upgrade handshake then frames read off the TCP socket into one shared buffer per process, only the eventId read from each message; ws = the ws package's client with its defaults, the same reading of the message) on this machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}. Events: lifecycle mutations (disputeInvoice / resolveDispute) committed at a fixed rate, round robin over 10 customers' invoices; latency = client receipt − COMMIT returned, over every delivery. D = distinct (selection, scope) pairs: D = 1 is one selection (status, invoice number and total, customer name) without a filter; for D = 10 / 100, pair j has its own field subset and odd pairs are narrowed to one customer (they get a tenth of the events). Per run ${windows} windows of ${duration} s on the same connections: cells median (min–max) over the windows; "missing" = deliveries not arrived 20 s after a window's last commit, summed, expected of every subscriber whose connection was acknowledged (the subscribers column says how many). CPU is the gateway process's (100% = one core); "busy" = its main thread running or waiting for a CPU (/proc schedstat), % of the window: near 100% the gateway is saturated (never idle), whatever share of a core the machine's load left it; deliveries per core = deliveries/s ÷ gateway CPU; sends per CPU s = messages the gateway sent in the window (its own counter) ÷ the CPU seconds it used (at saturation, its measured throughput per core); errors / closes / lagging = error messages the clients got, sockets the gateway closed, subscriptions it ended as SUBSCRIPTION_LAGGING; client ELU = the busiest client process's event-loop utilisation (near 100%: the clients are the limit); fetches/event = entity queries the gateway ran per event. Load average (1 min), sampled by this script before every window: median ${median(loads).toFixed(1)}, min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (${loads.length} samples).
 
 | subscribers | D | events per window | p50 ms | p99 ms | max ms | deliveries/s | missing | errors / closes / lagging | gateway CPU | gateway busy | deliveries per gateway core/s | gateway sends per CPU s | client ELU | gateway RSS (max) | fetches/event |
 |---|---:|---|---|---|---|---|---:|---|---|---|---:|---|---|---|---|`;
