@@ -52,14 +52,14 @@ export class InvoiceLoaders extends RequestLoaders {
   /** The live invoice line of a billing event. */
   liveLineByBillingEvent() {
     return this.memo("liveLineByBillingEvent", () =>
-      uuidLoader((ids) => liveLinesByBillingEvent(this.db, ids, this.inScope(invoiceLine)), null),
+      uuidLoader((ids) => liveLinesByBillingEvent(this.db, ids, this.scope), null),
     );
   }
 
   /** The OPEN dispute of an invoice. */
   openDisputeByInvoice() {
     return this.memo("openDisputeByInvoice", () =>
-      uuidLoader((ids) => openDisputesByInvoice(this.db, ids, this.inScope(dispute)), null),
+      uuidLoader((ids) => openDisputesByInvoice(this.db, ids, this.scope), null),
     );
   }
 }

@@ -16,6 +16,7 @@ export * from "./loaders.ts";
 export * from "./money.ts";
 export * from "./observability.ts";
 export * from "./pagination.ts";
+export * from "./prepared.ts";
 export * from "./process.ts";
 export * from "./references.ts";
 export * from "./scalars.ts";

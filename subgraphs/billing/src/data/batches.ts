@@ -1,7 +1,9 @@
 /**
- * Batch reads behind billing's DataLoaders: each takes many keys and runs ONE statement.
+ * Batch reads behind billing's DataLoaders: each takes many keys and runs ONE statement. Each
+ * statement is built once per process (per source type, per `last`) and run prepared, the keys
+ * its one parameter (the kit's ./prepared.ts).
  */
-import type { Db } from "@pshub/db";
+import { type Db, pgArray } from "@pshub/db";
 import {
   billingEvent,
   billingRun,
@@ -10,8 +12,8 @@ import {
   milestone,
   project,
 } from "@pshub/db/schema";
-import { inList } from "@pshub/subgraph-kit";
-import { and, asc, desc, ne, sql } from "drizzle-orm";
+import { inListPlaceholder, preparedStatement } from "@pshub/subgraph-kit";
+import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 
 type BillingEventRow = typeof billingEvent.$inferSelect;
 type FeeScheduleItemRow = typeof feeScheduleItem.$inferSelect;
@@ -37,17 +39,21 @@ export async function liveEventsBySource(
   sourceType: SourceType,
   sourceIds: readonly string[],
 ): Promise<(BillingEventRow | null)[]> {
-  const rows = await db
-    .select()
-    .from(billingEvent)
-    .where(
-      and(
-        sql`${billingEvent.sourceType} = ${sourceType}`,
-        inList(billingEvent.sourceId, [...new Set(sourceIds)]),
-        ne(billingEvent.status, "VOID"),
-      ),
-    )
-    .orderBy(desc(billingEvent.period), desc(billingEvent.createdAt));
+  const query = preparedStatement(db, billingEvent, `liveBySource:${sourceType}`, () =>
+    db
+      .select()
+      .from(billingEvent)
+      .where(
+        and(
+          eq(billingEvent.sourceType, sourceType),
+          inListPlaceholder(billingEvent.sourceId, "ids"),
+          ne(billingEvent.status, "VOID"),
+        ),
+      )
+      .orderBy(desc(billingEvent.period), desc(billingEvent.createdAt))
+      .prepare(`liveEventsBySource:${sourceType}`),
+  );
+  const rows = await query.execute({ ids: pgArray([...new Set(sourceIds)]) });
   const first = new Map<string, BillingEventRow>();
   for (const row of rows) if (!first.has(row.sourceId)) first.set(row.sourceId, row);
   return sourceIds.map((id) => first.get(id.toLowerCase()) ?? null);
@@ -58,11 +64,15 @@ export async function feeScheduleByContract(
   db: Db,
   contractIds: readonly string[],
 ): Promise<FeeScheduleItemRow[][]> {
-  const rows = await db
-    .select()
-    .from(feeScheduleItem)
-    .where(inList(feeScheduleItem.contractId, [...new Set(contractIds)]))
-    .orderBy(asc(feeScheduleItem.dueDate), asc(feeScheduleItem.id));
+  const query = preparedStatement(db, feeScheduleItem, "byContract", () =>
+    db
+      .select()
+      .from(feeScheduleItem)
+      .where(inListPlaceholder(feeScheduleItem.contractId, "ids"))
+      .orderBy(asc(feeScheduleItem.dueDate), asc(feeScheduleItem.id))
+      .prepare("feeScheduleByContract"),
+  );
+  const rows = await query.execute({ ids: pgArray([...new Set(contractIds)]) });
   const byContract = group(rows, (row) => row.contractId);
   return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? []);
 }
@@ -72,12 +82,16 @@ export async function milestoneIdsByContract(
   db: Db,
   contractIds: readonly string[],
 ): Promise<string[][]> {
-  const rows = await db
-    .select({ id: milestone.id, contractId: project.contractId })
-    .from(milestone)
-    .innerJoin(project, sql`${project.id} = ${milestone.projectId}`)
-    .where(inList(project.contractId, [...new Set(contractIds)]))
-    .orderBy(asc(milestone.dueDate), asc(milestone.id));
+  const query = preparedStatement(db, milestone, "idsByContract", () =>
+    db
+      .select({ id: milestone.id, contractId: project.contractId })
+      .from(milestone)
+      .innerJoin(project, sql`${project.id} = ${milestone.projectId}`)
+      .where(inListPlaceholder(project.contractId, "ids"))
+      .orderBy(asc(milestone.dueDate), asc(milestone.id))
+      .prepare("milestoneIdsByContract"),
+  );
+  const rows = await query.execute({ ids: pgArray([...new Set(contractIds)]) });
   const byContract = group(rows, (row) => row.contractId);
   return contractIds.map((id) => (byContract.get(id.toLowerCase()) ?? []).map((row) => row.id));
 }
@@ -87,10 +101,14 @@ export async function scheduleByContract(
   db: Db,
   contractIds: readonly string[],
 ): Promise<(typeof billingSchedule.$inferSelect | null)[]> {
-  const rows = await db
-    .select()
-    .from(billingSchedule)
-    .where(inList(billingSchedule.contractId, [...new Set(contractIds)]));
+  const query = preparedStatement(db, billingSchedule, "byContract", () =>
+    db
+      .select()
+      .from(billingSchedule)
+      .where(inListPlaceholder(billingSchedule.contractId, "ids"))
+      .prepare("scheduleByContract"),
+  );
+  const rows = await query.execute({ ids: pgArray([...new Set(contractIds)]) });
   const byContract = new Map(rows.map((row) => [row.contractId, row]));
   return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? null);
 }
@@ -101,18 +119,21 @@ export async function runsByContract(
   contractIds: readonly string[],
   last: number,
 ): Promise<(typeof billingRun.$inferSelect)[][]> {
-  const ids = [...new Set(contractIds)];
-  const rows = await db
-    .select()
-    .from(billingRun)
-    .where(
-      and(
-        inList(billingRun.contractId, ids),
-        sql`${billingRun.id} in (select r.id from billing_run r where r.contract_id = ${billingRun.contractId}
-          order by r.created_at desc, r.id desc limit ${last})`,
-      ),
-    )
-    .orderBy(desc(billingRun.createdAt), desc(billingRun.id));
+  const query = preparedStatement(db, billingRun, "latestByContract", () =>
+    db
+      .select()
+      .from(billingRun)
+      .where(
+        and(
+          inListPlaceholder(billingRun.contractId, "ids"),
+          sql`${billingRun.id} in (select r.id from billing_run r where r.contract_id = ${billingRun.contractId}
+          order by r.created_at desc, r.id desc limit ${sql.placeholder("last")})`,
+        ),
+      )
+      .orderBy(desc(billingRun.createdAt), desc(billingRun.id))
+      .prepare("runsByContract"),
+  );
+  const rows = await query.execute({ ids: pgArray([...new Set(contractIds)]), last });
   const byContract = group(rows, (row) => row.contractId);
   return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? []);
 }

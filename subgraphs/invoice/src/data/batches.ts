@@ -1,12 +1,13 @@
 /**
  * Batch reads behind invoice's DataLoaders: each takes many keys and runs ONE statement, inside
- * the caller's legal-entity scope (`inScope`, the loaders' condition for the table: undefined =
- * every entity), so a reference from another subgraph never reads another entity's row.
+ * the caller's legal-entity scope (undefined = every entity), so a reference from another subgraph
+ * never reads another entity's row. Each statement is built once per process and scope and run
+ * prepared, the keys its one parameter (the kit's ./prepared.ts).
  */
-import type { Db } from "@pshub/db";
+import { type Db, inLegalEntityScope, type LegalEntityScope, pgArray } from "@pshub/db";
 import { dispute, invoiceLine } from "@pshub/db/schema";
-import { inList } from "@pshub/subgraph-kit";
-import { and, eq, isNull, type SQL } from "drizzle-orm";
+import { inListPlaceholder, preparedStatement, scopeKey } from "@pshub/subgraph-kit";
+import { and, eq, isNull } from "drizzle-orm";
 
 type InvoiceLineRow = typeof invoiceLine.$inferSelect;
 type DisputeRow = typeof dispute.$inferSelect;
@@ -15,18 +16,22 @@ type DisputeRow = typeof dispute.$inferSelect;
 export async function liveLinesByBillingEvent(
   db: Db,
   billingEventIds: readonly string[],
-  inScope: SQL | undefined,
+  scope: LegalEntityScope,
 ): Promise<(InvoiceLineRow | null)[]> {
-  const rows = await db
-    .select()
-    .from(invoiceLine)
-    .where(
-      and(
-        inList(invoiceLine.billingEventId, [...new Set(billingEventIds)]),
-        isNull(invoiceLine.voidedAt),
-        inScope,
-      ),
-    );
+  const query = preparedStatement(db, invoiceLine, `liveByBillingEvent|${scopeKey(scope)}`, () =>
+    db
+      .select()
+      .from(invoiceLine)
+      .where(
+        and(
+          inListPlaceholder(invoiceLine.billingEventId, "ids"),
+          isNull(invoiceLine.voidedAt),
+          inLegalEntityScope(invoiceLine, scope),
+        ),
+      )
+      .prepare("liveLinesByBillingEvent"),
+  );
+  const rows = await query.execute({ ids: pgArray([...new Set(billingEventIds)]) });
   const byEvent = new Map(rows.map((row) => [row.billingEventId, row]));
   return billingEventIds.map((id) => byEvent.get(id.toLowerCase()) ?? null);
 }
@@ -35,14 +40,22 @@ export async function liveLinesByBillingEvent(
 export async function openDisputesByInvoice(
   db: Db,
   invoiceIds: readonly string[],
-  inScope: SQL | undefined,
+  scope: LegalEntityScope,
 ): Promise<(DisputeRow | null)[]> {
-  const rows = await db
-    .select()
-    .from(dispute)
-    .where(
-      and(inList(dispute.invoiceId, [...new Set(invoiceIds)]), eq(dispute.status, "OPEN"), inScope),
-    );
+  const query = preparedStatement(db, dispute, `openByInvoice|${scopeKey(scope)}`, () =>
+    db
+      .select()
+      .from(dispute)
+      .where(
+        and(
+          inListPlaceholder(dispute.invoiceId, "ids"),
+          eq(dispute.status, "OPEN"),
+          inLegalEntityScope(dispute, scope),
+        ),
+      )
+      .prepare("openDisputesByInvoice"),
+  );
+  const rows = await query.execute({ ids: pgArray([...new Set(invoiceIds)]) });
   const byInvoice = new Map(rows.map((row) => [row.invoiceId, row]));
   return invoiceIds.map((id) => byInvoice.get(id.toLowerCase()) ?? null);
 }
