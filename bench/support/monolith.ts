@@ -39,6 +39,8 @@ type Context = Record<ModuleName, unknown>;
 interface Module {
   name: ModuleName;
   typeDefs: DocumentNode;
+  /** `Type.field` the module declares `@external` (another module resolves them). */
+  externals: Set<string>;
   resolvers: AnyResolverMap;
   createContext: (headers?: Record<string, string | undefined>) => unknown;
 }
@@ -54,6 +56,24 @@ function stripFederation(document: DocumentNode): DocumentNode {
     Directive: () => null,
     DirectiveDefinition: () => null,
   });
+}
+
+/** `Type.field` of every field the document declares `@external`. */
+function externalFields(document: DocumentNode): Set<string> {
+  const fields = new Set<string>();
+  for (const definition of document.definitions) {
+    if (
+      definition.kind !== Kind.OBJECT_TYPE_DEFINITION &&
+      definition.kind !== Kind.OBJECT_TYPE_EXTENSION
+    )
+      continue;
+    for (const field of definition.fields ?? []) {
+      if (field.directives?.some((directive) => directive.name.value === "external")) {
+        fields.add(`${definition.name.value}.${field.name.value}`);
+      }
+    }
+  }
+  return fields;
 }
 
 /** A subgraph's entity reference: nothing but `__typename` and key fields. */
@@ -90,12 +110,17 @@ function createMonolith(db: Db): {
       resolvers: invoiceResolvers as AnyResolverMap,
       server: createInvoiceSubgraph(db),
     },
-  ].map(({ name, resolvers, server }) => ({
-    name: name as ModuleName,
-    typeDefs: stripFederation(loadTypeDefs(folder(name as ModuleName))),
-    resolvers,
-    createContext: (headers?: Record<string, string | undefined>) => server.createContext(headers),
-  }));
+  ].map(({ name, resolvers, server }) => {
+    const typeDefs = loadTypeDefs(folder(name as ModuleName));
+    return {
+      name: name as ModuleName,
+      typeDefs: stripFederation(typeDefs),
+      externals: externalFields(typeDefs),
+      resolvers,
+      createContext: (headers?: Record<string, string | undefined>) =>
+        server.createContext(headers),
+    };
+  });
 
   // Subscriptions need graphql-ws; the floor serves queries only (removed before merging, so
   // that the merged schema definition does not name a Subscription root).
@@ -128,6 +153,9 @@ function createMonolith(db: Db): {
         const own = typeResolvers[fieldName] as GraphQLFieldResolver<unknown, unknown> | undefined;
         if (!own && !resolveReference) continue;
         if (fieldName === "id") continue;
+        // An @external field is its owner's to resolve (a module that provides it hands the
+        // owner's row on, and the owner's resolver reads it).
+        if (module.externals.has(`${typeName}.${fieldName}`)) continue;
         const resolve = own ?? defaultFieldResolver;
         const name = module.name;
         target[fieldName] = (

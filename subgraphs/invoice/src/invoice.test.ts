@@ -168,6 +168,60 @@ describe("entities (_entities contract test)", () => {
     expect(badStub).toBeNull();
   });
 
+  it("provides an invoice's customer (name, parent's name), contract (number, billing model) and its lines' project names itself (@provides), and only the keys when not asked", async () => {
+    const parent = await builders(t.db).customer({ name: "Provided Parent Holdings" });
+    await t.sql`update customer set parent_id = ${parent.id} where id = ${customerA}`;
+    const [cust] = await t.sql`select name from customer where id = ${customerA}`;
+    const [con] = await t.sql`select number, billing_model from contract where id = ${contractA}`;
+    const projects = await t.sql`
+      select l.line_no, p.id::text as id, p.name from invoice_line l
+        join billing_event e on e.id = l.billing_event_id left join project p on p.id = e.project_id
+       where l.invoice_id = ${invoiceIds[2]!} order by l.line_no`;
+    // Invoice 2 (customer A): two lines whose events have a project, and line 9 (none).
+    expect(projects.map((row) => row.id === null)).toEqual([false, false, true]);
+    const ask = (customer: string, contract: string, event: string) =>
+      run(
+        `query($id: ID!) { invoice(id: $id) { customer { ${customer} } contract { ${contract} }
+          lines(first: 20) { nodes { lineNo billingEvent { ${event} } } } } }`,
+        { id: invoiceIds[2] },
+      );
+    const reads = (table: string) =>
+      statements.some((statement) => new RegExp(`from "${table}"`).test(statement));
+
+    statements.length = 0;
+    const provided = await ask(
+      "id name parent { name }",
+      "id number billingModel",
+      "id project { id name }",
+    );
+    expect(provided.errors).toBeUndefined();
+    expect(provided.data?.invoice.customer).toEqual({
+      id: customerA,
+      name: cust!.name,
+      parent: { name: "Provided Parent Holdings" },
+    });
+    expect(provided.data?.invoice.contract).toEqual({
+      id: contractA,
+      number: con!.number,
+      billingModel: con!.billing_model,
+    });
+    expect(
+      provided.data?.invoice.lines.nodes.map(
+        (line: { billingEvent: { project: unknown } }) => line.billingEvent.project,
+      ),
+    ).toEqual(projects.map((row) => (row.id === null ? null : { id: row.id, name: row.name })));
+    expect(["customer", "contract", "billing_event", "project"].every(reads)).toBe(true);
+
+    // The keys alone read none of those rows (the owners resolve whatever else is asked).
+    statements.length = 0;
+    const keys = await ask("id", "id", "id");
+    expect(keys.errors).toBeUndefined();
+    expect(keys.data?.invoice.customer).toEqual({ id: customerA });
+    expect(keys.data?.invoice.contract).toEqual({ id: contractA });
+    expect(["customer", "contract", "billing_event", "project"].some(reads)).toBe(false);
+    await t.sql`update customer set parent_id = null where id = ${customerA}`;
+  });
+
   it("computes balanceDue and overdue exactly", async () => {
     const result = await run(
       `query($id: ID!) { invoice(id: $id) { total { amount } amountPaid { amount } balanceDue { amount } overdue } }`,
