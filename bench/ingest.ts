@@ -28,7 +28,7 @@
  * profile or a correctness check; prints each round's time and records nothing).
  */
 import { fork } from "node:child_process";
-import { appendFileSync, readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { availableParallelism, cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -108,8 +108,11 @@ function ticksOf(stat: string, reaped: boolean): { ppid: number; ticks: number }
   return { ppid: Number(f[1]), ticks: own + (reaped ? Number(f[13]) + Number(f[14]) : 0) };
 }
 
-// Postgres's CPU: the postmaster's own and its exited backends' (cutime/cstime), plus the live
-// backends'. Read from /proc, so only when the server runs on this machine (NaN otherwise).
+// Postgres's CPU, read from /proc (so only when the server runs on this machine; NaN otherwise):
+// - server: the postmaster's own and its exited backends' (cutime/cstime), plus the live
+//   backends' — every database's, so other clients of a shared server are counted too;
+// - database: only the backends connected to this bench's database (their process title names
+//   it), followed across the measured span: what the hub's own statements cost Postgres.
 const [{ pid: backendPid }] = (await client.sql`select pg_backend_pid() as pid`) as unknown as [
   { pid: number },
 ];
@@ -117,21 +120,52 @@ let postmasterPid = 0;
 try {
   postmasterPid = ticksOf(readFileSync(`/proc/${backendPid}/stat`, "utf8"), false).ppid;
 } catch {}
-function postgresCpuS(): number {
-  if (!postmasterPid) return Number.NaN;
+const ourBackend = new Map<number, boolean>();
+function postgresTicks(): { server: number; perBackend: Map<number, number> } {
+  const perBackend = new Map<number, number>();
+  if (!postmasterPid) return { server: Number.NaN, perBackend };
   try {
-    let ticks = ticksOf(readFileSync(`/proc/${postmasterPid}/stat`, "utf8"), true).ticks;
-    for (const entry of readdirSync("/proc")) {
-      if (!/^\d+$/.test(entry)) continue;
+    let server = ticksOf(readFileSync(`/proc/${postmasterPid}/stat`, "utf8"), true).ticks;
+    const children = readFileSync(`/proc/${postmasterPid}/task/${postmasterPid}/children`, "utf8");
+    for (const entry of children.split(" ")) {
+      const pid = Number(entry);
+      if (!pid) continue;
       try {
-        const t = ticksOf(readFileSync(`/proc/${entry}/stat`, "utf8"), false);
-        if (t.ppid === postmasterPid) ticks += t.ticks;
+        const { ticks } = ticksOf(readFileSync(`/proc/${pid}/stat`, "utf8"), false);
+        server += ticks;
+        let ours = ourBackend.get(pid);
+        if (ours === undefined) {
+          ours = readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(` ${args.database} `);
+          ourBackend.set(pid, ours);
+        }
+        if (ours) perBackend.set(pid, ticks);
       } catch {}
     }
-    return ticks / 100;
+    return { server, perBackend };
   } catch {
-    return Number.NaN;
+    return { server: Number.NaN, perBackend };
   }
+}
+/** Starts following Postgres's CPU; `sample()` as often as the span's timer ticks, `end()` → s. */
+function postgresCpu() {
+  const start = postgresTicks();
+  const first = new Map(start.perBackend);
+  const last = new Map(start.perBackend);
+  const sample = () => {
+    for (const [pid, ticks] of postgresTicks().perBackend) {
+      // A backend that connected during the span counts from zero.
+      if (!first.has(pid)) first.set(pid, 0);
+      last.set(pid, ticks);
+    }
+  };
+  const end = () => {
+    const server = postgresTicks().server;
+    sample();
+    let database = 0;
+    for (const [pid, ticks] of last) database += ticks - (first.get(pid) ?? 0);
+    return { server: (server - start.server) / 100, database: database / 100 };
+  };
+  return { sample, end };
 }
 
 const PORT = Number(args.port);
@@ -212,10 +246,13 @@ async function measure<T>(fn: () => Promise<T>) {
   const cpu0 = process.cpuUsage();
   const engine0 = procStats(enginePid);
   const receiver0 = receiverPid ? procStats(receiverPid).cpuS : 0;
-  const pg0 = postgresCpuS();
+  const pg = postgresCpu();
   let peak = engine0.rssMb;
+  let ticks = 0;
   const timer = setInterval(() => {
     peak = Math.max(peak, procStats(enginePid).rssMb);
+    // Every 500 ms: a backend that exits between two samples loses at most that much.
+    if (++ticks % 5 === 0) pg.sample();
   }, 100);
   const start = performance.now();
   try {
@@ -227,12 +264,17 @@ async function measure<T>(fn: () => Promise<T>) {
     // With --receiver-process the receiver's CPU counts as the engine's (it is the cdc service's).
     const receiverS = receiverPid ? procStats(receiverPid).cpuS - receiver0 : 0;
     const engineCpuS = engine1.cpuS - engine0.cpuS + receiverS;
-    const postgresS = postgresCpuS() - pg0;
+    const postgresS = pg.end();
     return {
       value,
       seconds: ms / 1000,
       /** CPU seconds spent by the engine, this process and Postgres: work, whatever the load. */
-      cpuS: { engine: engineCpuS, bench: benchCpuS, postgres: postgresS },
+      cpuS: {
+        engine: engineCpuS,
+        bench: benchCpuS,
+        postgres: postgresS.database,
+        postgresServer: postgresS.server,
+      },
       cpu: ((cpu.user + cpu.system) / 1000 / ms) * 100,
       engineCpu: (engineCpuS * 1000 * 100) / ms,
       peakMb: Math.max(peak, engine1.rssMb),
@@ -909,17 +951,17 @@ const table = [
   `| CDC: source change → committed in the hub (300 updates, 50/s, ${lags.length} seen${watcherHelper ? " by a watcher process of its own" : ""}) | — | ${pct(lags, 50).toFixed(0)} / ${pct(lags, 99).toFixed(0)} ms | — | — |`,
 ].join("\n");
 /** CPU seconds (engine + bench + Postgres) per 1,000 records: the work, median (min–max). */
-const work = (rs: { cpuS: { engine: number; bench: number; postgres: number } }[], n: number[]) => {
+type CpuS = { engine: number; bench: number; postgres: number; postgresServer: number };
+const work = (rs: { cpuS: CpuS }[], n: number[]) => {
   const per = rs.map((r, i) => ((r.cpuS.engine + r.cpuS.bench + r.cpuS.postgres) * 1000) / n[i]!);
-  const parts = (k: "engine" | "bench" | "postgres") =>
-    median(rs.map((r, i) => (r.cpuS[k] * 1000) / n[i]!)).toFixed(2);
-  return `${median(per).toFixed(2)} (${spread(per, (x) => x.toFixed(2))}) s = engine ${parts("engine")} + bench ${parts("bench")} + Postgres ${parts("postgres")}`;
+  const parts = (k: keyof CpuS) => median(rs.map((r, i) => (r.cpuS[k] * 1000) / n[i]!)).toFixed(2);
+  return `${median(per).toFixed(2)} (${spread(per, (x) => x.toFixed(2))}) s = engine ${parts("engine")} + bench ${parts("bench")} + Postgres ${parts("postgres")} (the whole server meanwhile: ${parts("postgresServer")})`;
 };
 const vsFloor = perRound(floorRates, pollerRates);
 const vsAlone = perRound(aloneRates, pollerRates);
 const note = [
   `poller vs floor: ${(median(floorRates) / median(pollerRates)).toFixed(1)}× (medians; per round ${spread(vsFloor, (x) => x.toFixed(1))}×; the floor writes ${fmt(floorRowCount)} rows for ${fmt(RECORDS)} records). Poller vs sandbox alone: ${(median(aloneRates) / median(pollerRates)).toFixed(1)}× (per round ${spread(vsAlone, (x) => x.toFixed(1))}×). Webhook failures: ${hooks.reduce((n, x) => n + x.failed, 0)}; deliveries sent again after the receiver closed a reused keep-alive socket: ${hooks.reduce((n, x) => n + x.resent, 0)}.`,
-  `CPU seconds per 1,000 records (engine process + bench process + Postgres; the work each path does, less sensitive to the load than its wall time): poller ${work(
+  `CPU seconds per 1,000 records (engine process + bench process + Postgres = the backends of this bench's database; the work each path does, less sensitive to the load than its wall time; the whole server's CPU, other databases' clients included, in brackets): poller ${work(
     poller,
     poller.map(() => RECORDS),
   )}; floor ${work(
