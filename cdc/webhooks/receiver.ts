@@ -192,12 +192,11 @@ export class WebhookReceiver {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
-          const written = await this.options.client.db.transaction((tx) =>
-            sync.writeInbox(
-              tx,
-              WEBHOOK_SOURCE,
-              batch.map((b) => b.row),
-            ),
+          // One statement, its own transaction: resolved = every row of the batch committed.
+          const written = await sync.writeInbox(
+            this.options.client.db,
+            WEBHOOK_SOURCE,
+            batch.map((b) => b.row),
           );
           // Within one batch a repeated webhook-id is recorded once: the first caller gets it.
           const answered = new Set<string>();
@@ -248,19 +247,17 @@ export class WebhookReceiver {
       // An unverified body is not trusted data: keep only its start, for diagnosis.
       bodyStart: raw ? raw.subarray(0, 256).toString("utf8") : null,
     };
-    await this.options.client.db.transaction((tx) =>
-      sync.writeInbox(tx, WEBHOOK_SOURCE, [
-        {
-          dedupeKey: `refused:${randomUUID()}`,
-          system: null,
-          object: "(refused)",
-          externalId: id ?? null,
-          payload,
-          status: "FAILED",
-          reason: `${error.status} ${error.code}: ${error.message}`,
-        },
-      ]),
-    );
+    await sync.writeInbox(this.options.client.db, WEBHOOK_SOURCE, [
+      {
+        dedupeKey: `refused:${randomUUID()}`,
+        system: null,
+        object: "(refused)",
+        externalId: id ?? null,
+        payload,
+        status: "FAILED",
+        reason: `${error.status} ${error.code}: ${error.message}`,
+      },
+    ]);
     this.options.logger?.warn(
       { status: error.status, code: error.code, webhookId: id },
       "webhook refused",

@@ -55,19 +55,29 @@ export interface InboxRow {
  * Records a batch of inbound changes for one source (connector) and, when given, its cursor —
  * in the caller's transaction. Duplicates (same source + dedupe key, also within the batch) are
  * not recorded again. Counts `records_in` per object on the cursor rows. Sends a wake-up NOTIFY.
+ *
+ * The rows, the counters and the NOTIFY are ONE statement (one round trip). Given the pool
+ * instead of a transaction (no cursor: nothing else has to commit with it), that statement is its
+ * own transaction: when the call resolves the rows are committed, and a failure records none of
+ * them — the webhook receiver's group commit answers its deliveries on that.
  */
 export async function writeInbox(
   tx: Tx,
   source: string,
   records: InboxRecordInput[],
   cursor?: CursorInput,
-): Promise<{
-  received: number;
-  duplicates: number;
-  ids: number[];
-  /** Inbox id by dedupe key, of the rows this call recorded (duplicates are absent). */
-  idsByKey: Map<string, number>;
-}> {
+): Promise<WrittenInbox>;
+export async function writeInbox(
+  db: Db,
+  source: string,
+  records: InboxRecordInput[],
+): Promise<WrittenInbox>;
+export async function writeInbox(
+  tx: Tx | Db,
+  source: string,
+  records: InboxRecordInput[],
+  cursor?: CursorInput,
+): Promise<WrittenInbox> {
   let ids: number[] = [];
   const idsByKey = new Map<string, number>();
   if (records.length > 0) {
@@ -81,34 +91,41 @@ export async function writeInbox(
       status: r.status ?? "RECEIVED",
       reason: r.reason ?? null,
     }));
-    const inserted = await tx.execute<{ id: string; object: string; dedupe_key: string }>(sql`
-      insert into inbox_event (source, dedupe_key, system, object, external_id, payload,
-        source_modified_at, status, reason, processed_at)
-      select ${source}, r.dedupe_key, r.system::external_system, r.object, r.external_id, r.payload,
-        r.source_modified_at, r.status::inbox_status, r.reason,
-        case when r.status = 'RECEIVED' then null else now() end
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(dedupe_key text, system text,
-        object text, external_id text, payload jsonb, source_modified_at timestamptz, status text,
-        reason text)
-      on conflict (source, dedupe_key) do nothing
-      returning id, object, dedupe_key`);
+    // The counter CTE runs whether or not it is read (a data-modifying CTE always does); the
+    // NOTIFY is an init plan of the result, sent once if any row was recorded.
+    const inserted = await tx.execute<{ id: string; dedupe_key: string }>(sql`
+      with inserted as (
+        insert into inbox_event (source, dedupe_key, system, object, external_id, payload,
+          source_modified_at, status, reason, processed_at)
+        select ${source}, r.dedupe_key, r.system::external_system, r.object, r.external_id,
+          r.payload, r.source_modified_at, r.status::inbox_status, r.reason,
+          case when r.status = 'RECEIVED' then null else now() end
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(dedupe_key text,
+          system text, object text, external_id text, payload jsonb,
+          source_modified_at timestamptz, status text, reason text)
+        on conflict (source, dedupe_key) do nothing
+        returning id, object, dedupe_key
+      ), counted as (
+        insert into sync_cursor (connector, object, records_in)
+        select ${source}, object, count(*) from inserted group by object
+        on conflict (connector, object) do update
+          set records_in = sync_cursor.records_in + excluded.records_in, updated_at = now()
+      )
+      select id, dedupe_key, (select pg_notify(${INBOX_CHANNEL}, ${source}))::text as notified
+      from inserted`);
     ids = inserted.map((r) => Number(r.id));
     for (const r of inserted) idsByKey.set(r.dedupe_key, Number(r.id));
-    const perObject = new Map<string, number>();
-    for (const r of inserted) perObject.set(r.object, (perObject.get(r.object) ?? 0) + 1);
-    if (perObject.size > 0) {
-      const counts = [...perObject].map(([object, n]) => ({ object, n }));
-      await tx.execute(sql`
-        insert into sync_cursor (connector, object, records_in)
-        select ${source}, c.object, c.n from jsonb_to_recordset(${JSON.stringify(counts)}::jsonb)
-          as c(object text, n int)
-        on conflict (connector, object) do update
-          set records_in = sync_cursor.records_in + excluded.records_in, updated_at = now()`);
-    }
-    await tx.execute(sql`select pg_notify(${INBOX_CHANNEL}, ${source})`);
   }
-  if (cursor) await saveCursor(tx, cursor);
+  if (cursor) await saveCursor(tx as Tx, cursor);
   return { received: ids.length, duplicates: records.length - ids.length, ids, idsByKey };
+}
+
+export interface WrittenInbox {
+  received: number;
+  duplicates: number;
+  ids: number[];
+  /** Inbox id by dedupe key, of the rows this call recorded (duplicates are absent). */
+  idsByKey: Map<string, number>;
 }
 
 /** How long lag samples are kept (Kpis.syncHealth reads the last 24 h; an hour's margin). */
