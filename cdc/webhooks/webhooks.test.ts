@@ -150,6 +150,82 @@ describe("signed webhooks", () => {
     expect(rows).toHaveLength(1);
   });
 
+  it("group commit: a 2xx only once its group's statement has committed; a failed group is 503 for every delivery in it, none of them recorded, and a retry records each once", async () => {
+    const counted = await sender.send("time_entry.submitted", entry("TE-G0"));
+    expect(counted.status).toBe(200);
+    const visible = async (ids: string[]) => {
+      const rows = await t.db.execute<{ n: number }>(sql`
+        select count(*)::int as n from inbox_event
+        where source = ${WEBHOOK_SOURCE} and dedupe_key = any(${`{${ids.join(",")}}`}::text[])`);
+      return rows[0]!.n;
+    };
+    // Every row of the group fails with this one: the statement is the group's transaction.
+    await t.db.execute(
+      sql.raw(`
+      create function refuse_poison() returns trigger language plpgsql as $$
+      begin
+        if new.dedupe_key = 'msg_poison' then raise exception 'poisoned delivery'; end if;
+        return new;
+      end $$;
+      create trigger refuse_poison before insert on inbox_event
+        for each row execute function refuse_poison()`),
+    );
+    // The counter row locked elsewhere: both writers block inside their statement (rows written,
+    // not committed), so the deliveries that arrive meanwhile queue up as one group.
+    const holder = await t.sql.reserve();
+    try {
+      await holder`begin`;
+      await holder`select 1 from sync_cursor
+        where connector = ${WEBHOOK_SOURCE} and object = 'time_entry' for update`;
+      let answered = 0;
+      const blockers = ["msg_block_1", "msg_block_2"].map((id, i) =>
+        sender.send("time_entry.submitted", entry(`TE-GB${i}`), { id }).finally(() => answered++),
+      );
+      await vi.waitFor(
+        async () => {
+          const [w] = await t.db.execute<{ n: number }>(sql`
+            select count(*)::int as n from pg_stat_activity
+            where datname = current_database() and wait_event_type = 'Lock'`);
+          expect(w!.n).toBe(2);
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      const groupIds = ["msg_poison", ...Array.from({ length: 5 }, (_, i) => `msg_group_${i}`)];
+      const group = groupIds.map((id, i) =>
+        sender.send("time_entry.submitted", entry(`TE-GG${i}`), { id }),
+      );
+      // Verified and queued behind the blocked writers; nothing of them answered or committed.
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answered).toBe(0);
+      expect(await visible(["msg_block_1", "msg_block_2"])).toBe(0);
+      await holder`rollback`;
+      const blocked = await Promise.all(blockers);
+      expect(blocked.map((b) => b.status)).toEqual([200, 200]);
+      expect(await visible(["msg_block_1", "msg_block_2"])).toBe(2);
+      const results = await Promise.all(group);
+      const refused = results.filter((r) => r.status === 503).map((r) => r.id);
+      // The poison and the deliveries that shared its statement: 503, and no row of any of them.
+      expect(refused).toContain("msg_poison");
+      expect(refused.length).toBeGreaterThan(1);
+      expect(results.every((r) => r.status === 200 || r.status === 503)).toBe(true);
+      expect(await visible(refused)).toBe(0);
+      const accepted = results.filter((r) => r.status === 200).map((r) => r.id);
+      expect(await visible(accepted)).toBe(accepted.length);
+      // The sender retries a 503: each delivery of the failed group is recorded once.
+      await t.db.execute(sql`drop trigger refuse_poison on inbox_event`);
+      for (const [i, id] of groupIds.entries()) {
+        const again = await sender.send("time_entry.submitted", entry(`TE-GG${i}`), { id });
+        expect(again.status).toBe(200);
+        expect(again.body).toMatchObject({ duplicate: accepted.includes(id) });
+      }
+      expect(await visible(groupIds)).toBe(groupIds.length);
+    } finally {
+      holder.release();
+      await t.db.execute(sql`drop trigger if exists refuse_poison on inbox_event`);
+      await t.db.execute(sql`drop function if exists refuse_poison()`);
+    }
+  });
+
   it("a redelivery (same webhook-id) is answered 200 and recorded and applied once", async () => {
     const a = await sender.send("time_entry.submitted", entry("TE-2"));
     const b = await sender.send("time_entry.submitted", entry("TE-2", { hours: "9.00" }), {
