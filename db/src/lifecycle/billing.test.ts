@@ -1,7 +1,8 @@
 /**
  * runBilling is set-based: the statements it sends do not depend on how many items it bills (no
  * per-row round trips for the events, the BILLED marking or the domain events), and every billing
- * event it creates has exactly one billing_event.created domain event.
+ * event it creates has exactly one billing_event.created domain event. It bills exactly the entries
+ * it marks BILLED, also when another transaction changes one of them during the run.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../testing/index.ts";
@@ -46,6 +47,17 @@ async function bill(contractId: string) {
   return { result, statements: [...statements] };
 }
 
+/** Polls (up to 5 s) until `n` backends of this database wait on a lock; how many do. */
+async function waitingOnLocks(n: number): Promise<number> {
+  for (let i = 0; ; i++) {
+    const [row] = await t.sql<{ waiting: number }[]>`
+      select count(*)::int as waiting from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`;
+    if ((row?.waiting ?? 0) >= n || i === 200) return row?.waiting ?? 0;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
 describe("runBilling", () => {
   it("sends the same statements for 2 items as for 60, and emits one domain event per billing event", async () => {
     const small = await contractWithTime(2);
@@ -74,5 +86,46 @@ describe("runBilling", () => {
     const [after] = await t.sql<{ events: number }[]>`
       select count(*)::int as events from domain_event where type = 'billing_event.created'`;
     expect(after!.events).toBe(62);
+  });
+
+  it("bills retainer overage only for the entries it marks BILLED: one rejected meanwhile is neither marked nor billed", async () => {
+    const basics = await seedBasics(t.db);
+    const opportunityId = await wonOpportunity(t.db, basics, {
+      billingModel: "RETAINER",
+      amount: "60000.00",
+      retainerAmount: "5000.00",
+      retainerHours: "10.00",
+      startDate: "2026-01-01",
+    });
+    const converted = await execute(t.db, op.convertOpportunity, ctx, { opportunityId });
+    await execute(t.db, op.activateProject, ctx, { projectId: converted.project.id });
+    const [covered, over] = await addTime(t.db, converted.project.id, await newResource(t.db), [
+      { workDate: "2026-01-05", hours: "8.00", billRate: "200.00" },
+      { workDate: "2026-01-20", hours: "6.00", billRate: "200.00" }, // 4 h above the 10 h
+    ]);
+    await execute(t.db, op.approveTimeEntries, ctx, { ids: [covered!, over!] });
+
+    // Another transaction rejects the overage entry and commits only once runBilling waits on it.
+    const other = await t.sql.reserve();
+    try {
+      await other`begin`;
+      await other`update time_entry set status = 'REJECTED', version = version + 1 where id = ${over!}`;
+      const running = bill(converted.contract.id);
+      expect(await waitingOnLocks(1)).toBe(1);
+      await other`commit`;
+      const { result } = await running;
+      expect(result.bySourceType).toMatchObject({ RETAINER: 1, TIME: 0 });
+    } finally {
+      other.release();
+    }
+    const entries = await t.sql<{ id: string; status: string }[]>`
+      select id, status::text from time_entry where id in (${covered!}, ${over!}) order by work_date`;
+    expect(entries).toEqual([
+      { id: covered, status: "BILLED" },
+      { id: over, status: "REJECTED" },
+    ]);
+    const [events] = await t.sql<{ n: number }[]>`
+      select count(*)::int as n from billing_event where source_type = 'TIME' and source_id = ${over!}`;
+    expect(events!.n).toBe(0);
   });
 });

@@ -13,7 +13,6 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import { z } from "zod";
-import type { Tx } from "../client.ts";
 import { ValidationError } from "../errors.ts";
 import {
   billableContract,
@@ -91,12 +90,12 @@ export const runBilling = defineOperation({
     if (models.has("FIXED_FEE")) statements.push(fixedFees(scope, periodEnd, ctx));
     if (models.has("MILESTONE")) statements.push(milestones(scope, ctx));
     if (models.has("RETAINER")) {
+      // After the retainer months: the overage statement also marks their entries BILLED.
       statements.push(retainers(scope, periodEnd, ctx), retainerOverage(scope, periodEnd, ctx));
     }
     for (const statement of statements) {
       created.push(...(await tx.execute<Created>(statement)));
     }
-    if (models.has("RETAINER")) await markRetainerTimeBilled(tx, scope, periodEnd);
     const total = created.reduce((n, row) => n + Number(row.n), 0);
     if (total >= ANALYZE_AFTER) {
       // A big run changes billing_event by orders of magnitude before autovacuum notices: fresh
@@ -242,17 +241,24 @@ function retainers(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
   return insertEvents(ctx, retainerItems(scope, periodEnd), null);
 }
 
-function retainerOverage(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
-  return insertEvents(ctx, retainerOverageItems(scope, periodEnd), null);
-}
-
 /**
- * Retainer months: every approved billable entry up to periodEnd is covered (by the retainer or an
- * overage event) and becomes BILLED. Run after the overage statement, in the same transaction.
+ * Retainer overage, and the BILLED marking of the retainer months' entries in the same statement:
+ * every approved billable entry up to periodEnd is covered (by the retainer or an overage event)
+ * and becomes BILLED. As for T&M time, an overage event is created only for an entry this
+ * statement marked (a concurrent run, or a rejection committed meanwhile, leaves it alone); the
+ * overage itself is worked out from the statement's snapshot, before the marking.
  */
-async function markRetainerTimeBilled(tx: Tx, scope: SQL, periodEnd: SQL): Promise<void> {
-  await tx.execute(sql`
-    update time_entry te set status = 'BILLED', version = te.version + 1, updated_at = now()
-    from project p join contract c on c.id = p.contract_id
-    where ${retainerTimeWhere(scope, periodEnd)}`);
+function retainerOverage(scope: SQL, periodEnd: SQL, ctx: OperationContext): SQL {
+  return insertEvents(
+    ctx,
+    sql`select * from (${retainerOverageItems(scope, periodEnd)}) as o
+      where o.source_id in (select id from marked)`,
+    null,
+    sql`marked as (
+        update time_entry te set status = 'BILLED', version = te.version + 1, updated_at = now()
+        from project p join contract c on c.id = p.contract_id
+        where ${retainerTimeWhere(scope, periodEnd)}
+        returning te.id
+      )`,
+  );
 }
