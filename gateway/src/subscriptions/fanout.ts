@@ -112,6 +112,9 @@ interface Outgoing {
 /** At most this many queued events go out together. */
 const MAX_BATCH = 64;
 
+/** Members written between two turns of the event loop (see deliver). */
+const YIELD_EVERY = 500;
+
 /** One group of identical live subscriptions (see the file comment). */
 export class FanoutGroup {
   private readonly members = new Set<Member>();
@@ -191,13 +194,27 @@ export class FanoutGroup {
     }
   }
 
-  /** Writes each ready event to every member that has not ended (synchronous, in id order). */
-  private deliver(
+  /**
+   * Writes each ready event to every member that has not ended, in id order, `YIELD_EVERY`
+   * members at a time with a turn of the event loop between: one batch to 10,000 sockets is
+   * ~100–200 ms of writes, and in those turns the gateway reads the next events, resolves them,
+   * answers pings and takes new subscribers. A member that joins meanwhile skips these events (its
+   * skipUpTo); one that ends is no longer in the set.
+   */
+  private async deliver(
     ready: { event: DomainEventRecord; payload: Buffer; frames: Map<string, Outgoing> }[],
-  ): void {
+  ): Promise<void> {
     const { maxBufferedBytes } = this.options;
     let written = 0;
+    let sinceYield = 0;
     for (const member of this.members) {
+      if (++sinceYield > YIELD_EVERY) {
+        sinceYield = 0;
+        this.options.delivered(written);
+        written = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.closed) return;
+      }
       const socket = member.socket;
       if (socket.readyState !== 1) continue;
       // A client that does not read: its buffer grows; end it (it resumes with afterEventId).
@@ -230,6 +247,8 @@ export class FanoutGroup {
 
   private async run(stream: EventStream): Promise<void> {
     const { resolve } = this.options;
+    /** The batch going out now: the next one is read and resolved meanwhile, written after it. */
+    let writing: Promise<void> = Promise.resolve();
     try {
       while (!this.closed) {
         const step = await stream.next();
@@ -243,7 +262,10 @@ export class FanoutGroup {
           if (more.done) break;
           batch.push(more.value);
         }
-        const jsons = await Promise.all(batch.map((event) => resolve(event)));
+        const [jsons] = await Promise.all([
+          Promise.all(batch.map((event) => resolve(event))),
+          writing,
+        ]);
         if (this.closed) break;
         const ready: {
           event: DomainEventRecord;
@@ -256,13 +278,15 @@ export class FanoutGroup {
         });
         if (ready.length > 0) {
           const resolved = performance.now();
-          this.deliver(ready);
-          this.options.fannedOut?.(
-            (resolved - taken) / 1000,
-            (performance.now() - resolved) / 1000,
+          writing = this.deliver(ready).then(() =>
+            this.options.fannedOut?.(
+              (resolved - taken) / 1000,
+              (performance.now() - resolved) / 1000,
+            ),
           );
         }
       }
+      await writing;
       // The stream ended without an error (closed): members end quietly.
       for (const member of [...this.members]) this.end(member, undefined);
     } catch (error) {

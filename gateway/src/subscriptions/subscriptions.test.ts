@@ -330,6 +330,47 @@ describe("subscriptions over graphql-ws (standalone)", () => {
     for (const s of [...subs, other]) s.stop();
   });
 
+  it("a group bigger than one write turn gets every event once and in order, events committed while a batch goes out included", async () => {
+    // 1,100 identical subscribers: the fan-out writes them 500 at a time with turns of the event
+    // loop between (fanout.ts), and reads and resolves the next events while a batch goes out.
+    const query = /* GraphQL */ `subscription { invoiceEvents { eventId } }`;
+    const sockets: WebSocket[] = [];
+    const seen: string[][] = [];
+    try {
+      await Promise.all(
+        Array.from({ length: 1100 }, async (_, k) => {
+          const socket = new WebSocket(wsUrl, "graphql-transport-ws", { perMessageDeflate: false });
+          sockets.push(socket);
+          seen[k] = [];
+          socket.on("message", (data) => {
+            const text = String(data);
+            if (text.startsWith('{"type":"connection_ack"'))
+              socket.send(JSON.stringify({ id: "1", type: "subscribe", payload: { query } }));
+            else seen[k]?.push(/"eventId":"(\d+)"/.exec(text)?.[1] ?? text);
+          });
+          await new Promise<void>((resolve) =>
+            socket.on("open", () => {
+              socket.send(JSON.stringify({ type: "connection_init", payload: { token: "group" } }));
+              resolve();
+            }),
+          );
+        }),
+      );
+      await subscribed(1100);
+      const ids: number[] = [];
+      for (let i = 0; i < 20; i++) ids.push(await insertEvent({ to: "ISSUED" }));
+      const deadline = Date.now() + 20_000;
+      while (seen.some((got) => got.length < ids.length) && Date.now() < deadline) await sleep(50);
+      await sleep(100);
+      const wanted = ids.map(String);
+      const wrong = seen.filter((got) => got.join() !== wanted.join());
+      expect(wrong.length).toBe(0);
+      expect(seen.length).toBe(1100);
+    } finally {
+      for (const socket of sockets) socket.terminate();
+    }
+  });
+
   it("resumes from afterEventId after a disconnect: every missed event once, in order", async () => {
     const query = /* GraphQL */ `subscription($after: ID) { invoiceEvents(afterEventId: $after) { eventId } }`;
     const first = client();
