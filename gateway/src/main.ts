@@ -93,6 +93,7 @@ const subscriptions = await attachSubscriptions(gateway, {
   url: database.url,
   log,
   maxSubscriptionsPerConnection: env.GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+  fanoutWriteTurn: env.GATEWAY_SUBSCRIPTION_WRITE_TURN,
 });
 
 const host = env.HOST ?? (mode === "development" ? "127.0.0.1" : "0.0.0.0");

@@ -84,6 +84,11 @@ export interface FanoutOptions {
   resolve(event: DomainEventRecord): Promise<string | null>;
   /** Unsent bytes a member's socket may hold before it ends as lagging. */
   maxBufferedBytes: number;
+  /**
+   * Members written per turn of the event loop, while the next batch is read and resolved
+   * (see deliver); 0 = a whole batch in one turn, the next one read after it.
+   */
+  writeTurn: number;
   /** The error a lagging member (socket or stream) ends with. */
   lagging(lastEventId: number | null): GraphQLError;
   /** Any other error of the group's loop, as its members' clients get it. */
@@ -111,9 +116,6 @@ interface Outgoing {
 
 /** At most this many queued events go out together. */
 const MAX_BATCH = 64;
-
-/** Members written between two turns of the event loop (see deliver). */
-const YIELD_EVERY = 500;
 
 /** One group of identical live subscriptions (see the file comment). */
 export class FanoutGroup {
@@ -195,7 +197,7 @@ export class FanoutGroup {
   }
 
   /**
-   * Writes each ready event to every member that has not ended, in id order, `YIELD_EVERY`
+   * Writes each ready event to every member that has not ended, in id order, `writeTurn`
    * members at a time with a turn of the event loop between: one batch to 10,000 sockets is
    * ~100–200 ms of writes, and in those turns the gateway reads the next events, resolves them,
    * answers pings and takes new subscribers. A member that joins meanwhile skips these events (its
@@ -204,11 +206,11 @@ export class FanoutGroup {
   private async deliver(
     ready: { event: DomainEventRecord; payload: Buffer; frames: Map<string, Outgoing> }[],
   ): Promise<void> {
-    const { maxBufferedBytes } = this.options;
+    const { maxBufferedBytes, writeTurn } = this.options;
     let written = 0;
     let sinceYield = 0;
     for (const member of this.members) {
-      if (++sinceYield > YIELD_EVERY) {
+      if (writeTurn > 0 && ++sinceYield > writeTurn) {
         sinceYield = 0;
         this.options.delivered(written);
         written = 0;
@@ -278,12 +280,15 @@ export class FanoutGroup {
         });
         if (ready.length > 0) {
           const resolved = performance.now();
-          writing = this.deliver(ready).then(() =>
+          const delivering = this.deliver(ready).then(() =>
             this.options.fannedOut?.(
               (resolved - taken) / 1000,
               (performance.now() - resolved) / 1000,
             ),
           );
+          // writeTurn 0: the whole batch went out in this turn; the next one is read after it.
+          if (this.options.writeTurn > 0) writing = delivering;
+          else await delivering;
         }
       }
       await writing;

@@ -74,6 +74,8 @@ export interface AttachSubscriptionsOptions {
   maxQueue?: number;
   /** Estimated bytes of parsed subscription documents kept for reuse (default 32 MB). */
   documentCacheBytes?: number;
+  /** Live fan-out: sockets written per turn of the event loop (fanout.ts; 0 = a batch per turn). */
+  fanoutWriteTurn?: number;
 }
 
 export interface AttachedSubscriptions extends SubscriptionServer {
@@ -117,6 +119,7 @@ export async function attachSubscriptions(
     maxPayloadBytes: gateway.maxBodyBytes,
     documentLimits: gateway.documentGuard?.limits,
     documentCacheBytes: options.documentCacheBytes,
+    fanoutWriteTurn: options.fanoutWriteTurn,
     fannedOut: fanout
       ? (resolveSeconds, writeSeconds) => {
           fanout.observe({ phase: "resolve" }, resolveSeconds);
