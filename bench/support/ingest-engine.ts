@@ -135,7 +135,10 @@ function startWatcher(kind: "webhooks" | "cdc", after: number) {
   let watermark = after;
   const done = (async () => {
     let last = 0;
-    while (!stopped) {
+    for (;;) {
+      // Asked to stop after the bench saw everything applied: one more look, so changes that
+      // committed since the last one are not missed.
+      const lastLook = stopped;
       const rows =
         kind === "webhooks"
           ? await client.sql<{ id: string; key: string }[]>`
@@ -150,6 +153,7 @@ function startWatcher(kind: "webhooks" | "cdc", after: number) {
         watermark = Math.max(watermark, Number(r.id));
         if (!seen.has(r.key)) seen.set(r.key, now);
       }
+      if (lastLook) break;
       await new Promise((r) => setTimeout(r, kind === "webhooks" ? 20 : 10));
     }
     await client.close();
