@@ -4,8 +4,8 @@
  *   [--no-record]`
  *
  * A run `N:D` (or `N:D:R`, at R events/s instead of --rate; `N:D:R:ws`, with that client instead
- * of --client; `N:D:R:whole`, on a gateway that writes a whole fan-out batch per turn, see
- * useGateway: A/Bs in one run) is N subscribers spread over D distinct (selection, scope) pairs: D = 1 is every
+ * of --client; `N:D:R:turn500`, on a gateway that writes 500 sockets per
+ * event-loop turn, see useGateway: A/Bs in one run) is N subscribers spread over D distinct (selection, scope) pairs: D = 1 is every
  * subscriber with the same selection and no customer filter (the best case for sharing); with
  * D = 10 or 100 each pair has its own field selection (a different subset of event, invoice and
  * customer fields) and half of them are narrowed to one of 10 customers (events are spread over
@@ -76,8 +76,8 @@ type ToClients =
   | { cmd: "close" };
 
 type Client = "raw" | "ws";
-/** The gateway's fan-out: its default write turns, or a whole batch per turn (see useGateway). */
-type Turn = "turns" | "whole";
+/** The gateway's fan-out: its default (""), or N sockets per write turn ("turn500", see useGateway). */
+type Turn = string;
 
 /** What one client process saw in a window. */
 interface ClientReport {
@@ -318,13 +318,13 @@ async function runDriver() {
   const defaultClient = clientOf(args.client);
   const runs = (args.quick ? "100:1,1000:10" : String(args.runs)).split(",").map((run) => {
     const [n, d, r, ...rest] = run.split(":");
-    const c = rest.find((token) => token !== "whole");
+    const c = rest.find((token) => !token.startsWith("turn"));
     return {
       n: Number(n ?? 0),
       distinct: Number(d ?? 1),
       rate: r ? Number(r) : defaultRate,
       client: c ? clientOf(c) : defaultClient,
-      turn: (rest.includes("whole") ? "whole" : "turns") as Turn,
+      turn: rest.find((token) => /^turn\d+$/.test(token)) ?? "",
     };
   });
   const duration = args.quick ? 2 : Number(args.duration);
@@ -378,9 +378,9 @@ async function runDriver() {
     await Promise.all(health);
     /**
      * The gateway a row measures, started when a row first asks for it: the default one, or
-     * (`whole` in the row) one with GATEWAY_SUBSCRIPTION_WRITE_TURN=0, a whole fan-out batch per
-     * turn of the event loop and the next batch read after it (the fan-out before 2026-12-01
-     * 20:30), so the two compare in one run. Both run over the same database and subgraphs.
+     * (`turnN` in the row) one with GATEWAY_SUBSCRIPTION_WRITE_TURN=N, N sockets written per turn
+     * of the event loop while the next batch is read and resolved (the default, 0, writes a whole
+     * batch per turn), so the two compare in one run. All run over the same database and subgraphs.
      */
     const gateways = new Map<Turn, { pid: number; port: number }>();
     let gatewayPid = 0;
@@ -391,14 +391,14 @@ async function runDriver() {
       if (!started) {
         const port = await freePort();
         const gateway = spawnTs(
-          turn === "whole" ? "gateway-whole" : "gateway",
+          turn ? `gateway-${turn}` : "gateway",
           "gateway/src/main.ts",
           {
             PORT: String(port),
             HOST: "127.0.0.1",
             DATABASE_URL: databaseUrl,
             ...subgraphEnv,
-            ...(turn === "whole" ? { GATEWAY_SUBSCRIPTION_WRITE_TURN: "0" } : {}),
+            ...(turn ? { GATEWAY_SUBSCRIPTION_WRITE_TURN: turn.slice("turn".length) } : {}),
           },
           // e.g. BENCH_GATEWAY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the gateway.
           process.env.BENCH_GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? [],
@@ -772,7 +772,7 @@ async function runDriver() {
             .map(([code, count]) => `${code} ${count}`)
             .join(", ") || "none";
         process.stdout.write(
-          `N=${n} D=${distinct} ${client}${turn === "whole" ? " whole" : ""} window ${w + 1}/${windows}: p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ms, ${result.deliveriesPerS.toFixed(0)} deliveries/s, missing ${result.missing}, CPU ${result.cpu.toFixed(0)}% (main thread running or runnable ${result.busy.toFixed(0)}%), fetches/event ${result.fetchesPerEvent.toFixed(2)}, driven ${result.drivenRate.toFixed(1)} events/s, load ${load.toFixed(1)}; clients ${processes} (max event-loop use ${(result.clientElu * 100).toFixed(0)}%), errors: ${codes(errorCodes)}, closed: ${codes(closeCodes)}; gateway subscriptions ${result.subscriptions}, sent ${result.sent} in ${result.cpuS.toFixed(1)} CPU s (${(result.sent / result.cpuS).toFixed(0)}/CPU s), lagging ended ${result.laggingEnded}, event-loop lag max ${result.loopLagMaxMs.toFixed(0)} ms; machine CPU busy ${result.machineBusy.toFixed(0)}%, clients CPU ${result.clientsCpu.toFixed(0)}% of a core (loop delay p99 ${result.clientLoopDelayP99.toFixed(0)} ms), first receipt p50 ${result.firstP50.toFixed(1)} ms, gateway per batch: resolve ${result.resolveMean.toFixed(1)} (p99 ≤ ${result.resolveP99}) ms, write ${result.writeMean.toFixed(1)} (p99 ≤ ${result.writeP99}) ms; span ${span} (µs, monotonic: profile-summary.ts --between)\n`,
+          `N=${n} D=${distinct} ${client}${turn ? ` ${turn}` : ""} window ${w + 1}/${windows}: p50 ${result.p50.toFixed(1)} p99 ${result.p99.toFixed(1)} ms, ${result.deliveriesPerS.toFixed(0)} deliveries/s, missing ${result.missing}, CPU ${result.cpu.toFixed(0)}% (main thread running or runnable ${result.busy.toFixed(0)}%), fetches/event ${result.fetchesPerEvent.toFixed(2)}, driven ${result.drivenRate.toFixed(1)} events/s, load ${load.toFixed(1)}; clients ${processes} (max event-loop use ${(result.clientElu * 100).toFixed(0)}%), errors: ${codes(errorCodes)}, closed: ${codes(closeCodes)}; gateway subscriptions ${result.subscriptions}, sent ${result.sent} in ${result.cpuS.toFixed(1)} CPU s (${(result.sent / result.cpuS).toFixed(0)}/CPU s), lagging ended ${result.laggingEnded}, event-loop lag max ${result.loopLagMaxMs.toFixed(0)} ms; machine CPU busy ${result.machineBusy.toFixed(0)}%, clients CPU ${result.clientsCpu.toFixed(0)}% of a core (loop delay p99 ${result.clientLoopDelayP99.toFixed(0)} ms), first receipt p50 ${result.firstP50.toFixed(1)} ms, gateway per batch: resolve ${result.resolveMean.toFixed(1)} (p99 ≤ ${result.resolveP99}) ms, write ${result.writeMean.toFixed(1)} (p99 ≤ ${result.writeP99}) ms; span ${span} (µs, monotonic: profile-summary.ts --between)\n`,
         );
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -789,17 +789,17 @@ async function runDriver() {
       );
       const total = (pick: (w: Window) => number) => measured.reduce((a, w) => a + pick(w), 0);
       rows.push(
-        `| ${n} (${connected} subscribed in ${(connectMs / 1000).toFixed(1)} s, ${processes} ${client} client processes${turn === "whole" ? ", gateway: whole batch per turn" : ""}) | ${distinct} | ${Math.round(rate * duration)} @ ${rate}/s (${col((w) => w.drivenRate, f1)}/s driven) | ${col((w) => w.p50, f1)} | ${col((w) => w.p99, f1)} | ${col((w) => w.max, f0)} | ${col((w) => w.deliveriesPerS, f0)} | ${total((w) => w.missing)} | ${total((w) => w.errors)} / ${total((w) => w.closes)} / ${total((w) => w.laggingEnded)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.busy, f0)}% | ${f0(deliveriesPerCore)} | ${col((w) => w.sent / w.cpuS, f0)} | ${col((w) => w.clientElu * 100, f0)}% | ${f0(Math.max(...measured.map((w) => w.rssMb)))} MB | ${col((w) => w.fetchesPerEvent, f2)} |`,
+        `| ${n} (${connected} subscribed in ${(connectMs / 1000).toFixed(1)} s, ${processes} ${client} client processes${turn ? `, gateway: ${turn.slice("turn".length)} sockets per write turn` : ""}) | ${distinct} | ${Math.round(rate * duration)} @ ${rate}/s (${col((w) => w.drivenRate, f1)}/s driven) | ${col((w) => w.p50, f1)} | ${col((w) => w.p99, f1)} | ${col((w) => w.max, f0)} | ${col((w) => w.deliveriesPerS, f0)} | ${total((w) => w.missing)} | ${total((w) => w.errors)} / ${total((w) => w.closes)} / ${total((w) => w.laggingEnded)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.busy, f0)}% | ${f0(deliveriesPerCore)} | ${col((w) => w.sent / w.cpuS, f0)} | ${col((w) => w.clientElu * 100, f0)}% | ${f0(Math.max(...measured.map((w) => w.rssMb)))} MB | ${col((w) => w.fetchesPerEvent, f2)} |`,
       );
       whereRows.push(
-        `| ${n} (${client}${turn === "whole" ? ", whole" : ""}) | ${distinct} | ${rate}/s | ${col((w) => w.firstP50, f1)} | ${col((w) => w.p50, f1)} | ${col((w) => w.resolveMean, f1)} (p99 ≤ ${col((w) => w.resolveP99, f0)}) | ${col((w) => w.writeMean, f1)} (p99 ≤ ${col((w) => w.writeP99, f0)}) | ${col((w) => w.loopLagMaxMs, f0)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.clientsCpu, f0)}% | ${col((w) => (w.cpuS * 1e6) / w.sent, f1)} | ${col((w) => (w.clientsCpuMs * 1000) / w.delivered, f1)} | ${col((w) => w.clientLoopDelayP99, f0)} | ${col((w) => w.machineBusy, f0)}% |`,
+        `| ${n} (${client}${turn ? `, ${turn}` : ""}) | ${distinct} | ${rate}/s | ${col((w) => w.firstP50, f1)} | ${col((w) => w.p50, f1)} | ${col((w) => w.resolveMean, f1)} (p99 ≤ ${col((w) => w.resolveP99, f0)}) | ${col((w) => w.writeMean, f1)} (p99 ≤ ${col((w) => w.writeP99, f0)}) | ${col((w) => w.loopLagMaxMs, f0)} | ${col((w) => w.cpu, f0)}% | ${col((w) => w.clientsCpu, f0)}% | ${col((w) => (w.cpuS * 1e6) / w.sent, f1)} | ${col((w) => (w.clientsCpuMs * 1000) / w.delivered, f1)} | ${col((w) => w.clientLoopDelayP99, f0)} | ${col((w) => w.machineBusy, f0)}% |`,
       );
     }
     sampleLoad();
 
     const header = `## subscriptions — ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC${args.quick ? " (--quick)" : ""}
 
-${gateways.size > 1 ? "Two gateway processes (rows marked whole: one with GATEWAY_SUBSCRIPTION_WRITE_TURN=0, a whole fan-out batch per event-loop turn and the next batch read after it; the others: its default, 500 sockets per turn while the next batch is read and resolved)" : "One gateway process"}, five subgraph processes, Postgres and up to ${clientProcesses} client processes (N graphql-ws connections spread over them, one subscription each; the subscribers column names the client: raw = bench/support/raw-ws.ts, a real upgrade handshake then frames read off the TCP socket into one shared buffer per process, only the eventId read from each message; ws = the ws package's client with its defaults, the same reading of the message) on this machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}. Events: lifecycle mutations (disputeInvoice / resolveDispute) committed at a fixed rate, round robin over 10 customers' invoices; latency = client receipt − COMMIT returned, over every delivery. D = distinct (selection, scope) pairs: D = 1 is one selection (status, invoice number and total, customer name) without a filter; for D = 10 / 100, pair j has its own field subset and odd pairs are narrowed to one customer (they get a tenth of the events). Per run ${windows} windows of ${duration} s on the same connections: cells median (min–max) over the windows; "missing" = deliveries not arrived 20 s after a window's last commit, summed, expected of every subscriber whose connection was acknowledged (the subscribers column says how many). CPU is the gateway process's (100% = one core); "busy" = its main thread running or waiting for a CPU (/proc schedstat), % of the window: near 100% the gateway is saturated (never idle), whatever share of a core the machine's load left it; deliveries per core = deliveries/s ÷ gateway CPU; sends per CPU s = messages the gateway sent in the window (its own counter) ÷ the CPU seconds it used (at saturation, its measured throughput per core); errors / closes / lagging = error messages the clients got, sockets the gateway closed, subscriptions it ended as SUBSCRIPTION_LAGGING; client ELU = the busiest client process's event-loop utilisation (near 100%: the clients are the limit); fetches/event = entity queries the gateway ran per event. Load average (1 min), sampled by this script before every window: median ${median(loads).toFixed(1)}, min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (${loads.length} samples).
+${gateways.size > 1 ? `${gateways.size} gateway processes (rows marked turnN: one with GATEWAY_SUBSCRIPTION_WRITE_TURN=N, N sockets written per event-loop turn while the next batch is read and resolved; the others: its default, a whole fan-out batch per turn and the next batch read after it)` : "One gateway process"}, five subgraph processes, Postgres and up to ${clientProcesses} client processes (N graphql-ws connections spread over them, one subscription each; the subscribers column names the client: raw = bench/support/raw-ws.ts, a real upgrade handshake then frames read off the TCP socket into one shared buffer per process, only the eventId read from each message; ws = the ws package's client with its defaults, the same reading of the message) on this machine: ${availableParallelism()} CPU (${cpus()[0]?.model.trim() ?? "?"}), Node ${process.version}. Events: lifecycle mutations (disputeInvoice / resolveDispute) committed at a fixed rate, round robin over 10 customers' invoices; latency = client receipt − COMMIT returned, over every delivery. D = distinct (selection, scope) pairs: D = 1 is one selection (status, invoice number and total, customer name) without a filter; for D = 10 / 100, pair j has its own field subset and odd pairs are narrowed to one customer (they get a tenth of the events). Per run ${windows} windows of ${duration} s on the same connections: cells median (min–max) over the windows; "missing" = deliveries not arrived 20 s after a window's last commit, summed, expected of every subscriber whose connection was acknowledged (the subscribers column says how many). CPU is the gateway process's (100% = one core); "busy" = its main thread running or waiting for a CPU (/proc schedstat), % of the window: near 100% the gateway is saturated (never idle), whatever share of a core the machine's load left it; deliveries per core = deliveries/s ÷ gateway CPU; sends per CPU s = messages the gateway sent in the window (its own counter) ÷ the CPU seconds it used (at saturation, its measured throughput per core); errors / closes / lagging = error messages the clients got, sockets the gateway closed, subscriptions it ended as SUBSCRIPTION_LAGGING; client ELU = the busiest client process's event-loop utilisation (near 100%: the clients are the limit); fetches/event = entity queries the gateway ran per event. Load average (1 min), sampled by this script before every window: median ${median(loads).toFixed(1)}, min ${Math.min(...loads).toFixed(1)}, max ${Math.max(...loads).toFixed(1)} (${loads.length} samples).
 
 | subscribers | D | events per window | p50 ms | p99 ms | max ms | deliveries/s | missing | errors / closes / lagging | gateway CPU | gateway busy | deliveries per gateway core/s | gateway sends per CPU s | client ELU | gateway RSS (max) | fetches/event |
 |---|---:|---|---|---|---|---|---:|---|---|---|---:|---|---|---|---|`;

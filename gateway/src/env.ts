@@ -85,9 +85,10 @@ export const gatewayEnvSchema = z.object({
   GATEWAY_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(10_000).default(50),
   /**
    * Live fan-out: sockets written per turn of the event loop (the gateway reads and resolves the
-   * next events in between); 0 = a whole batch in one turn, the next batch read after it.
+   * next events in between); 0 (the default: turns did not move p99 on a saturated machine, see
+   * bench/RESULTS.md 2026-12-01 21:03) = a whole batch in one turn, the next batch read after it.
    */
-  GATEWAY_SUBSCRIPTION_WRITE_TURN: z.coerce.number().int().min(0).default(500),
+  GATEWAY_SUBSCRIPTION_WRITE_TURN: z.coerce.number().int().min(0).default(0),
   /** Set by `npm start`: its supervisor's status (restarts), shown in /healthz as `launcher`. */
   PSHUB_LAUNCHER_URL: httpUrl.optional(),
   /**

@@ -99,7 +99,8 @@ export interface FanoutOptions {
   laggingEnded(): void;
   /**
    * Called once per batch written: seconds from its first event leaving the reader to its
-   * results resolved, and from then to the last member's write (metrics: where the time goes).
+   * results resolved, and from its first member's write to its last (metrics: where the time
+   * goes; with write turns the wait for the batch before it is in neither).
    */
   fannedOut?(resolveSeconds: number, writeSeconds: number): void;
   /** The last member left: the group is gone. */
@@ -264,8 +265,12 @@ export class FanoutGroup {
           if (more.done) break;
           batch.push(more.value);
         }
+        let resolved = 0;
         const [jsons] = await Promise.all([
-          Promise.all(batch.map((event) => resolve(event))),
+          Promise.all(batch.map((event) => resolve(event))).then((results) => {
+            resolved = performance.now();
+            return results;
+          }),
           writing,
         ]);
         if (this.closed) break;
@@ -279,11 +284,13 @@ export class FanoutGroup {
           if (json != null) ready.push({ event, payload: Buffer.from(json), frames: new Map() });
         });
         if (ready.length > 0) {
-          const resolved = performance.now();
+          // resolve: the batch's own results (not the wait for the batch before it to go out);
+          // write: from its first write to its last.
+          const writeStart = performance.now();
           const delivering = this.deliver(ready).then(() =>
             this.options.fannedOut?.(
               (resolved - taken) / 1000,
-              (performance.now() - resolved) / 1000,
+              (performance.now() - writeStart) / 1000,
             ),
           );
           // writeTurn 0: the whole batch went out in this turn; the next one is read after it.

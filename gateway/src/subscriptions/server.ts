@@ -127,7 +127,7 @@ export interface SubscriptionServerOptions {
   documentCacheBytes?: number;
   /** Unsent bytes a connection may hold before its subscriptions end as lagging. */
   maxBufferedBytes?: number;
-  /** Live fan-out: sockets written per turn of the event loop (fanout.ts; default 500, 0 = a batch per turn). */
+  /** Live fan-out: sockets written per turn of the event loop (fanout.ts; default 0 = a batch per turn). */
   fanoutWriteTurn?: number;
   /** Per live fan-out batch: seconds to resolve its results, then to write them (metrics). */
   fannedOut?: (resolveSeconds: number, writeSeconds: number) => void;
@@ -333,7 +333,7 @@ export function createSubscriptionServer(options: SubscriptionServerOptions): Su
         filter: prepared.field.filter(args),
         resolve: (event) => resultJson(prepared, args, event),
         maxBufferedBytes,
-        writeTurn: options.fanoutWriteTurn ?? 500,
+        writeTurn: options.fanoutWriteTurn ?? 0,
         lagging,
         translate: (error, lastEventId) => translate(error, lastEventId) as Error,
         delivered: (count) => {

@@ -68,6 +68,8 @@ beforeAll(async () => {
     facts: new EventFactsLoader(t.sql),
     maxSubscriptionsPerConnection: 3,
     maxRejectedSubscribes: 5,
+    // Write turns on (fanout.ts): every test here runs through them.
+    fanoutWriteTurn: 500,
     documentCacheBytes: 2_000_000,
     authenticate: async ({ token }) =>
       token === "bad"
