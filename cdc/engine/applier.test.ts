@@ -597,6 +597,158 @@ describe("applier", () => {
   });
 });
 
+describe("applied in the transaction that records it (Applier.ingest)", () => {
+  const cursorOf = async (connector: string, object: string) => {
+    const [row] = await t.db
+      .select()
+      .from(schema.syncCursor)
+      .where(and(eq(schema.syncCursor.connector, connector), eq(schema.syncCursor.object, object)));
+    return row;
+  };
+
+  it("writes each row once in its final state, counts it, skips duplicates, and keeps the cursor with its rows", async () => {
+    const applier = new Applier(t, { mappers });
+    const a = rec("SALESFORCE", "Account", "001INL1", {
+      Name: "Inline One",
+      CurrencyIsoCode: "USD",
+    });
+    const bad = rec("SALESFORCE", "Account", "001INLBAD", { Name: "", CurrencyIsoCode: "USD" });
+    const cursor = { connector: "inline", object: "Account", cursor: { at: a.sourceModifiedAt } };
+    const first = await applier.ingest("inline", [a, a, bad], cursor);
+    expect(first).toMatchObject({ received: 2, duplicates: 1, applied: 1, failed: 1, woken: 0 });
+    const row = await inbox("inline", a.dedupeKey);
+    expect(row).toMatchObject({ status: "APPLIED", attempts: 1, entityType: "customer" });
+    expect(row.processedAt).not.toBeNull();
+    expect(row.reason).toMatch(/created customer/);
+    expect((row.payload as InboundRecord).fields).toEqual(a.fields);
+    expect(row.entityId).toBe((await customerByLink("001INL1"))?.id);
+    // Validation failure → FAILED row and an owned exception pointing at it.
+    const failed = await inbox("inline", bad.dedupeKey);
+    expect(failed).toMatchObject({ status: "FAILED", attempts: 1 });
+    const [ex] = await t.db
+      .select()
+      .from(schema.syncException)
+      .where(eq(schema.syncException.inboxEventId, failed.id));
+    expect(ex?.owner).toBe("SALES_OPS");
+    expect(await cursorOf("inline", "Account")).toMatchObject({
+      cursor: { at: a.sourceModifiedAt },
+      recordsIn: 2,
+      recordsOut: 1,
+      errorCount: 1,
+    });
+    // Read again (a lookback): nothing recorded or applied twice, nothing left for the claim loop.
+    const again = await applier.ingest("inline", [a]);
+    expect(again).toMatchObject({ received: 0, duplicates: 1, applied: 0 });
+    expect((await applier.drain()).batches).toBe(0);
+    const events = await t.db
+      .select()
+      .from(schema.domainEvent)
+      .where(eq(schema.domainEvent.entityId, row.entityId!));
+    expect(events.filter((e) => e.type === "customer.synced")).toHaveLength(1);
+  });
+
+  it("a child whose parent has not arrived waits; the parent's ingest wakes it for the claim loop", async () => {
+    const applier = new Applier(t, { mappers });
+    const child = rec("SALESFORCE", "Account", "001INLCHILD", {
+      Name: "Inline Child",
+      CurrencyIsoCode: "USD",
+      ParentId: "001INLPARENT",
+    });
+    expect(await applier.ingest("inline", [child])).toMatchObject({ received: 1, waiting: 1 });
+    const waiting = await inbox("inline", child.dedupeKey);
+    expect(waiting).toMatchObject({
+      status: "RECEIVED",
+      waitingFor: "SALESFORCE:Account:001INLPARENT",
+    });
+    expect(waiting.nextAttemptAt).not.toBeNull();
+    expect((await applier.drain()).batches).toBe(0); // not due yet
+    const parent = rec("SALESFORCE", "Account", "001INLPARENT", {
+      Name: "Inline Parent",
+      CurrencyIsoCode: "USD",
+    });
+    expect(await applier.ingest("inline", [parent])).toMatchObject({ applied: 1, woken: 1 });
+    expect((await applier.drain()).applied).toBe(1);
+    expect((await inbox("inline", child.dedupeKey)).status).toBe("APPLIED");
+    const p = await customerByLink("001INLPARENT");
+    expect((await customerByLink("001INLCHILD"))?.parent_id).toBe(p?.id);
+  });
+
+  it("a batch whose apply throws is recorded RECEIVED with its cursor and applied later by the claim loop", async () => {
+    let broken = true;
+    const applier = new Applier(t, {
+      mappers,
+      hooks: [
+        {
+          name: "flaky",
+          entityTypes: ["customer"],
+          select: async (_tx, applied) => {
+            if (broken) throw new Error("database hiccup");
+            return applied.filter(() => false);
+          },
+          run: async () => {},
+        },
+      ],
+    });
+    const r = rec("SALESFORCE", "Account", "001INLRETRY", {
+      Name: "Retry Co",
+      CurrencyIsoCode: "USD",
+    });
+    const cursor = {
+      connector: "inline-retry",
+      object: "Account",
+      cursor: { at: r.sourceModifiedAt },
+    };
+    expect(await applier.ingest("inline-retry", [r], cursor)).toMatchObject({
+      received: 1,
+      batches: 0,
+      applied: 0,
+    });
+    expect(await inbox("inline-retry", r.dedupeKey)).toMatchObject({
+      status: "RECEIVED",
+      attempts: 0,
+    });
+    expect(await customerByLink("001INLRETRY")).toBeUndefined(); // the savepoint rolled it back
+    expect((await cursorOf("inline-retry", "Account"))?.cursor).toEqual({ at: r.sourceModifiedAt });
+    broken = false;
+    expect((await applier.drain()).applied).toBe(1);
+    expect((await inbox("inline-retry", r.dedupeKey)).status).toBe("APPLIED");
+    expect(await customerByLink("001INLRETRY")).toBeDefined();
+  });
+
+  it("a key another writer records meanwhile fails the whole batch: nothing of it commits, the retry skips the duplicate", async () => {
+    const r = rec("SALESFORCE", "Account", "001INLRACE", {
+      Name: "Race Co",
+      CurrencyIsoCode: "USD",
+    });
+    let raced = false;
+    const applier = new Applier(t, {
+      mappers,
+      hooks: [
+        {
+          name: "concurrent-writer",
+          entityTypes: ["customer"],
+          // Another connection records the same key after this batch reserved its ids.
+          select: async () => {
+            if (!raced) await createIngest(t, "inline-race")([r]);
+            raced = true;
+            return [];
+          },
+          run: async () => {},
+        },
+      ],
+    });
+    const cursor = { connector: "inline-race", object: "Account", cursor: { at: "moved" } };
+    await expect(applier.ingest("inline-race", [r], cursor)).rejects.toThrow(
+      /recorded concurrently/,
+    );
+    expect(await customerByLink("001INLRACE")).toBeUndefined();
+    expect((await cursorOf("inline-race", "Account"))?.cursor ?? {}).toEqual({});
+    expect(await applier.ingest("inline-race", [r], cursor)).toMatchObject({ duplicates: 1 });
+    expect((await applier.drain()).applied).toBe(1); // the other writer's row, applied once
+    expect(await customerByLink("001INLRACE")).toBeDefined();
+  });
+});
+
 describe("replay of a failed inbox event", () => {
   it("retryException → RETRYING; the replayed event applies → the exception is RESOLVED by the connector, audited", async () => {
     // A mapper with a defect (it refuses every Account) that is then fixed.

@@ -4,12 +4,21 @@
  * (system, object) mapper, applies the canonical changes set-based through db's
  * `sync.applySyncChanges` (source links, domain events, state transitions, field ownership),
  * runs the after-apply hooks, raises sync exceptions for what cannot be applied (raw payload
- * stays in the inbox for replay) and writes every inbox outcome with its reason; after the commit
- * it wakes the records waiting for a parent this batch applied, and this batch's waiting records
- * whose parent another process has committed meanwhile.
+ * stays in the inbox for replay), wakes records waiting for a parent applied in this batch, and
+ * writes every inbox outcome with its reason. `ingest` applies a connector's batch in the
+ * transaction that records it (rows written once, in their final state); a batch that cannot be
+ * applied there is recorded RECEIVED and left to the claim loop.
  */
 import { type DbClient, type Logger, resolveInboxExceptions, sync } from "@pshub/db";
-import type { AfterApplyHook, AppliedChange, InboundRecord, Mapper, MapResult } from "./types.ts";
+import type {
+  AfterApplyHook,
+  AppliedChange,
+  CursorUpdate,
+  InboundRecord,
+  IngestResult,
+  Mapper,
+  MapResult,
+} from "./types.ts";
 
 export interface ApplierOptions {
   /** Mappers by (system, object), for any source. */
@@ -32,6 +41,15 @@ export interface ApplyStats {
 }
 
 type Tx = Parameters<Parameters<DbClient["db"]["transaction"]>[0]>[0];
+
+type BatchStats = ApplyStats & { claimed: number; woken: number; resolved: number };
+
+/** What applying some inbox rows decided, before the outcomes are written. */
+interface RowsApplied {
+  outcomes: sync.InboxOutcome[];
+  /** Parent keys (`SYSTEM:object:externalId`) the rows applied: their waiting children wake. */
+  appliedKeys: string[];
+}
 
 export function mapperKey(system: string, object: string): string {
   return `${system}|${object}`;
@@ -78,186 +96,281 @@ export class Applier {
 
   /** One transaction (claim, map, apply, hooks, exceptions, outcomes), then the wake-up of the
    *  records waiting for what it applied, after the commit. */
-  async applyBatch(): Promise<ApplyStats & { claimed: number; woken: number }> {
-    const wake = { parents: [] as string[], waitingIds: [] as number[] };
-    const stats = await this.applyInTransaction(wake);
-    stats.woken = await sync.wakeWaiting(this.client.db, wake.parents, wake.waitingIds);
-    return stats;
-  }
-
-  private applyInTransaction(wake: { parents: string[]; waitingIds: number[] }) {
-    return this.client.db.transaction(async (tx) => {
-      const rows = await sync.claimInbox(tx, this.batchSize);
-      const stats = {
-        claimed: rows.length,
-        batches: 1,
-        applied: 0,
-        skipped: 0,
-        failed: 0,
-        waiting: 0,
-        woken: 0,
-        resolved: 0,
-      };
-      if (rows.length === 0) return stats;
-      const outcomes = new Map<number, sync.InboxOutcome>();
-      const failures: {
-        row: sync.InboxRow;
-        record?: InboundRecord;
-        failure: sync.SyncFailure;
-        entityType?: string;
-        entityId?: string;
-      }[] = [];
-      // Per source, so each operation runs as that connector (actor `cdc:<source>`).
-      const bySource = new Map<string, sync.InboxRow[]>();
-      for (const r of rows) {
-        const list = bySource.get(r.source);
-        if (list) list.push(r);
-        else bySource.set(r.source, [r]);
-      }
-      const appliedKeys: string[] = [];
-      for (const [source, sourceRows] of bySource) {
-        const ctx = { actor: `cdc:${source}`, requestId: null };
-        const changes: sync.SyncChangeInput[] = [];
-        const records = new Map<number, InboundRecord>();
-        for (const row of sourceRows) {
-          const record = row.payload as InboundRecord;
-          records.set(row.id, record);
-          const mapped = this.map(source, record);
-          if (mapped.kind === "skip") {
-            outcomes.set(row.id, { id: row.id, status: "SKIPPED", reason: mapped.reason });
-          } else if (mapped.kind === "failure") {
-            const f = mapped.failure;
-            const failure: sync.SyncFailure = {
-              code: f.code ?? "MAPPING_INVALID_FIELD",
-              owner: f.owner ?? "INTEGRATION",
-              field: f.field,
-              message: f.message,
-              remediation: f.remediation,
-            };
-            outcomes.set(row.id, {
-              id: row.id,
-              status: "FAILED",
-              reason: `mapping failed on ${f.field}: ${f.message}`,
-            });
-            failures.push({ row, record, failure });
-          } else if (mapped.changes.length === 0) {
-            outcomes.set(row.id, {
-              id: row.id,
-              status: "SKIPPED",
-              reason: "maps to nothing the hub tracks",
-            });
-          } else {
-            for (const c of mapped.changes) {
-              changes.push({
-                inboxId: row.id,
-                entityType: c.entityType,
-                system: c.system,
-                object: c.object,
-                externalId: c.externalId,
-                fields: c.fields,
-                parents: c.parents,
-                state: c.state,
-                matchId: c.matchId,
-                matchOn: c.matchOn,
-                matchParent: c.matchParent,
-                create: c.create,
-                deleted: c.deleted,
-                sourceModifiedAt: record.sourceModifiedAt ?? null,
-              });
-            }
-          }
+  async applyBatch(): Promise<BatchStats> {
+    return this.exclusive(async () => {
+      const wake: RowsApplied = { outcomes: [], appliedKeys: [] };
+      const stats = await this.client.db.transaction(async (tx) => {
+        const rows = await sync.claimInbox(tx, this.batchSize);
+        const stats = { claimed: rows.length, batches: 1, woken: 0, resolved: 0, ...count([]) };
+        if (rows.length === 0) return stats;
+        const { outcomes, appliedKeys } = await this.applyRows(tx, rows);
+        await sync.recordInboxOutcomes(tx, outcomes);
+        // Woken after the commit (below): a record of this batch that now waits for a parent
+        // applied later in the same batch, or by another process, is woken too.
+        Object.assign(wake, { outcomes, appliedKeys });
+        // A replayed (or re-tried) event that now applies closes the exceptions its earlier
+        // failure raised; first attempts have none, so only rows seen before are looked up.
+        const seenBefore = new Map(rows.filter((r) => r.attempts > 0).map((r) => [r.id, r.source]));
+        const bySourceDone = new Map<string, { inboxEventId: number; status: string }[]>();
+        for (const o of outcomes) {
+          const source = seenBefore.get(o.id);
+          if (!source || (o.status !== "APPLIED" && o.status !== "SKIPPED")) continue;
+          const done = bySourceDone.get(source) ?? [];
+          done.push({ inboxEventId: o.id, status: o.status });
+          bySourceDone.set(source, done);
         }
-        const results = await sync.applySyncChanges(tx, ctx, changes);
-        // Several changes of one record: FAILED beats WAITING beats APPLIED beats SKIPPED.
-        const rank = { FAILED: 3, WAITING: 2, APPLIED: 1, SKIPPED: 0 } as const;
-        const perRow = new Map<number, sync.ChangeOutcome[]>();
-        for (const r of results) {
-          const list = perRow.get(r.inboxId);
-          if (list) list.push(r);
-          else perRow.set(r.inboxId, [r]);
-        }
-        const changeOf = new Map<string, sync.SyncChangeInput>();
-        for (const c of changes) changeOf.set(`${c.inboxId}|${c.entityType}`, c);
-        const rowOf = new Map(sourceRows.map((r) => [r.id, r]));
-        const applied: AppliedChange[] = [];
-        for (const [inboxId, list] of perRow) {
-          for (const o of list) {
-            const change = changeOf.get(`${inboxId}|${o.entityType}`)!;
-            if ((o.status === "APPLIED" || o.status === "SKIPPED") && o.entityId)
-              appliedKeys.push(sync.parentKey(change.system, change.object, change.externalId));
-            if (o.status === "APPLIED" && o.entityId)
-              applied.push(this.appliedChange(o, change, records.get(inboxId)!));
-            if (o.status === "FAILED" && o.failure) {
-              failures.push({
-                row: rowOf.get(inboxId)!,
-                record: records.get(inboxId),
-                failure: o.failure,
-                entityType: o.entityType,
-                entityId: o.entityId,
-              });
-            }
-          }
-        }
-        const hookNotes = await this.runHooks(tx, ctx.actor, applied, records);
-        for (const [inboxId, list] of perRow) {
-          const worst = list.reduce((a, b) => (rank[b.status] > rank[a.status] ? b : a));
-          const reasons = list.map((o) =>
-            list.length > 1 ? `${o.entityType}: ${o.reason}` : o.reason,
-          );
-          outcomes.set(inboxId, {
-            id: inboxId,
-            status: worst.status,
-            reason: [...reasons, ...(hookNotes.get(inboxId) ?? [])].join(" | "),
-            waitingFor: worst.waitingFor ?? null,
-            entityType: list.find((o) => o.entityId)?.entityType ?? worst.entityType,
-            entityId: list.find((o) => o.entityId)?.entityId ?? null,
-            ignoredFields: list.flatMap((o) => o.ignoredFields ?? []),
-          });
-        }
-      }
-      for (const f of failures) {
-        await sync.raiseSyncException(tx, {
-          owner: f.failure.owner,
-          severity: "MEDIUM",
-          code: f.failure.code,
-          entityType: f.entityId ? f.entityType : null,
-          entityId: f.entityId ?? null,
-          sourceSystem: f.record?.system ?? f.row.system ?? null,
-          sourceRef: `${f.row.object}:${f.row.externalId ?? ""}`,
-          inboxEventId: f.row.id,
-          message: f.failure.message,
-          remediation: f.failure.remediation,
-          actor: `cdc:${f.row.source}`,
-        });
-      }
-      const list = [...outcomes.values()];
-      await sync.recordInboxOutcomes(tx, list);
-      // Woken after the commit (see the end of applyBatch): a record of this batch that now waits
-      // for a parent applied later in the same batch, or by another process, is woken too.
-      wake.parents = [...new Set(appliedKeys)];
-      wake.waitingIds = list.filter((o) => o.status === "WAITING").map((o) => o.id);
-      // A replayed (or re-tried) event that now applies closes the exceptions its earlier failure
-      // raised; first attempts have none, so only rows seen before are looked up.
-      const seenBefore = new Map(rows.filter((r) => r.attempts > 0).map((r) => [r.id, r.source]));
-      const bySourceDone = new Map<string, { inboxEventId: number; status: string }[]>();
-      for (const o of list) {
-        const source = seenBefore.get(o.id);
-        if (!source || (o.status !== "APPLIED" && o.status !== "SKIPPED")) continue;
-        const done = bySourceDone.get(source) ?? [];
-        done.push({ inboxEventId: o.id, status: o.status });
-        bySourceDone.set(source, done);
-      }
-      for (const [source, done] of bySourceDone)
-        stats.resolved += await resolveInboxExceptions(tx, done, `cdc:${source}`);
-      for (const o of list) {
-        if (o.status === "APPLIED") stats.applied++;
-        else if (o.status === "SKIPPED") stats.skipped++;
-        else if (o.status === "FAILED") stats.failed++;
-        else stats.waiting++;
-      }
-      this.logger?.debug({ ...stats }, "applied inbox batch");
+        for (const [source, done] of bySourceDone)
+          stats.resolved += await resolveInboxExceptions(tx, done, `cdc:${source}`);
+        Object.assign(stats, count(outcomes));
+        this.logger?.debug({ ...stats }, "applied inbox batch");
+        return stats;
+      });
+      stats.woken = await this.wake(wake);
       return stats;
     });
+  }
+
+  /** After the commit: the records waiting for a parent these rows applied, and these rows left
+   *  waiting whose parent another process has committed meanwhile (sync.wakeWaiting). */
+  private wake(applied: RowsApplied): Promise<number> {
+    const waitingIds = applied.outcomes.filter((o) => o.status === "WAITING").map((o) => o.id);
+    return sync.wakeWaiting(this.client.db, applied.appliedKeys, waitingIds);
+  }
+
+  /**
+   * Records a batch of one source (inbox rows + cursor, ONE transaction, as an Ingest does) and
+   * applies it in that same transaction: the rows are written once, in their final state, with
+   * no claim and no second pass over their payload. Duplicates (source + dedupe key) are neither
+   * recorded nor applied. When applying throws, its savepoint is rolled back and the rows are
+   * recorded RECEIVED for the claim loop (which retries them), so a record is never lost to an
+   * apply error and the cursor still advances only with the rows it covers.
+   */
+  async ingest(
+    source: string,
+    records: InboundRecord[],
+    cursor?: CursorUpdate,
+  ): Promise<IngestResult & ApplyStats & { woken: number }> {
+    return this.exclusive(async () => {
+      const result = await this.client.db.transaction(async (tx) => {
+        const ids = await sync.reserveInboxIds(
+          tx,
+          source,
+          records.map((r) => r.dedupeKey),
+        );
+        const rows: sync.InboxRow[] = [];
+        records.forEach((r, i) => {
+          const id = ids[i];
+          if (id == null) return;
+          rows.push({
+            id,
+            source,
+            dedupeKey: r.dedupeKey,
+            object: r.object,
+            externalId: r.externalId,
+            system: r.system,
+            payload: r,
+            attempts: 0,
+            waitingFor: null,
+            sourceModifiedAt: r.sourceModifiedAt ?? null,
+          });
+        });
+        let applied: RowsApplied | undefined;
+        if (rows.length > 0) {
+          try {
+            applied = await tx.transaction((sp) => this.applyRows(sp, rows));
+          } catch (error) {
+            this.logger?.warn(
+              { err: error, source, rows: rows.length },
+              "applying an ingested batch failed; recorded for the applier to retry",
+            );
+          }
+        }
+        const outcomeOf = new Map(applied?.outcomes.map((o) => [o.id, o]));
+        const written = await sync.writeInbox(
+          tx,
+          source,
+          rows.map((r) => {
+            const record = r.payload as InboundRecord;
+            return {
+              id: r.id,
+              dedupeKey: r.dedupeKey,
+              system: r.system,
+              object: r.object,
+              externalId: r.externalId,
+              payload: record,
+              sourceModifiedAt: r.sourceModifiedAt,
+              outcome: outcomeOf.get(r.id),
+            };
+          }),
+          cursor,
+        );
+        // A concurrent writer recorded some of these keys after they were reserved: their
+        // changes are already in this transaction, so none of it may commit. The caller retries
+        // (the next attempt finds them recorded and skips them as duplicates).
+        if (written.received !== rows.length)
+          throw new Error(
+            `${rows.length - written.received} of ${source}'s inbox rows were recorded concurrently; retry the batch`,
+          );
+        return {
+          applied,
+          stats: {
+            received: rows.length,
+            duplicates: records.length - rows.length,
+            batches: applied ? 1 : 0,
+            ...count(applied?.outcomes ?? []),
+          },
+        };
+      });
+      // After the commit, as applyBatch: children waiting in the inbox for a parent this batch
+      // applied become due (the caller wakes its claim loop when `woken` > 0).
+      const woken = result.applied ? await this.wake(result.applied) : 0;
+      return { ...result.stats, woken };
+    });
+  }
+
+  /** One apply at a time in this process: the claim loop and the ingests of every poll loop take
+   *  turns, as one applier did, so two transactions never race to create the same row. */
+  private turn: Promise<unknown> = Promise.resolve();
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.turn.then(work, work);
+    this.turn = next.catch(() => {});
+    return next;
+  }
+
+  /** Maps and applies inbox rows in `tx` (hooks and exceptions included); writes no outcome. */
+  private async applyRows(tx: Tx, rows: sync.InboxRow[]): Promise<RowsApplied> {
+    const outcomes = new Map<number, sync.InboxOutcome>();
+    const failures: {
+      row: sync.InboxRow;
+      record?: InboundRecord;
+      failure: sync.SyncFailure;
+      entityType?: string;
+      entityId?: string;
+    }[] = [];
+    // Per source, so each operation runs as that connector (actor `cdc:<source>`).
+    const bySource = new Map<string, sync.InboxRow[]>();
+    for (const r of rows) {
+      const list = bySource.get(r.source);
+      if (list) list.push(r);
+      else bySource.set(r.source, [r]);
+    }
+    const appliedKeys: string[] = [];
+    for (const [source, sourceRows] of bySource) {
+      const ctx = { actor: `cdc:${source}`, requestId: null };
+      const changes: sync.SyncChangeInput[] = [];
+      const records = new Map<number, InboundRecord>();
+      for (const row of sourceRows) {
+        const record = row.payload as InboundRecord;
+        records.set(row.id, record);
+        const mapped = this.map(source, record);
+        if (mapped.kind === "skip") {
+          outcomes.set(row.id, { id: row.id, status: "SKIPPED", reason: mapped.reason });
+        } else if (mapped.kind === "failure") {
+          const f = mapped.failure;
+          const failure: sync.SyncFailure = {
+            code: f.code ?? "MAPPING_INVALID_FIELD",
+            owner: f.owner ?? "INTEGRATION",
+            field: f.field,
+            message: f.message,
+            remediation: f.remediation,
+          };
+          outcomes.set(row.id, {
+            id: row.id,
+            status: "FAILED",
+            reason: `mapping failed on ${f.field}: ${f.message}`,
+          });
+          failures.push({ row, record, failure });
+        } else if (mapped.changes.length === 0) {
+          outcomes.set(row.id, {
+            id: row.id,
+            status: "SKIPPED",
+            reason: "maps to nothing the hub tracks",
+          });
+        } else {
+          for (const c of mapped.changes) {
+            changes.push({
+              inboxId: row.id,
+              entityType: c.entityType,
+              system: c.system,
+              object: c.object,
+              externalId: c.externalId,
+              fields: c.fields,
+              parents: c.parents,
+              state: c.state,
+              matchId: c.matchId,
+              matchOn: c.matchOn,
+              matchParent: c.matchParent,
+              create: c.create,
+              deleted: c.deleted,
+              sourceModifiedAt: record.sourceModifiedAt ?? null,
+            });
+          }
+        }
+      }
+      const results = await sync.applySyncChanges(tx, ctx, changes);
+      // Several changes of one record: FAILED beats WAITING beats APPLIED beats SKIPPED.
+      const rank = { FAILED: 3, WAITING: 2, APPLIED: 1, SKIPPED: 0 } as const;
+      const perRow = new Map<number, sync.ChangeOutcome[]>();
+      for (const r of results) {
+        const list = perRow.get(r.inboxId);
+        if (list) list.push(r);
+        else perRow.set(r.inboxId, [r]);
+      }
+      const changeOf = new Map<string, sync.SyncChangeInput>();
+      for (const c of changes) changeOf.set(`${c.inboxId}|${c.entityType}`, c);
+      const rowOf = new Map(sourceRows.map((r) => [r.id, r]));
+      const applied: AppliedChange[] = [];
+      for (const [inboxId, list] of perRow) {
+        for (const o of list) {
+          const change = changeOf.get(`${inboxId}|${o.entityType}`)!;
+          if ((o.status === "APPLIED" || o.status === "SKIPPED") && o.entityId)
+            appliedKeys.push(sync.parentKey(change.system, change.object, change.externalId));
+          if (o.status === "APPLIED" && o.entityId)
+            applied.push(this.appliedChange(o, change, records.get(inboxId)!));
+          if (o.status === "FAILED" && o.failure) {
+            failures.push({
+              row: rowOf.get(inboxId)!,
+              record: records.get(inboxId),
+              failure: o.failure,
+              entityType: o.entityType,
+              entityId: o.entityId,
+            });
+          }
+        }
+      }
+      const hookNotes = await this.runHooks(tx, ctx.actor, applied, records);
+      for (const [inboxId, list] of perRow) {
+        const worst = list.reduce((a, b) => (rank[b.status] > rank[a.status] ? b : a));
+        const reasons = list.map((o) =>
+          list.length > 1 ? `${o.entityType}: ${o.reason}` : o.reason,
+        );
+        outcomes.set(inboxId, {
+          id: inboxId,
+          status: worst.status,
+          reason: [...reasons, ...(hookNotes.get(inboxId) ?? [])].join(" | "),
+          waitingFor: worst.waitingFor ?? null,
+          entityType: list.find((o) => o.entityId)?.entityType ?? worst.entityType,
+          entityId: list.find((o) => o.entityId)?.entityId ?? null,
+          ignoredFields: list.flatMap((o) => o.ignoredFields ?? []),
+        });
+      }
+    }
+    for (const f of failures) {
+      await sync.raiseSyncException(tx, {
+        owner: f.failure.owner,
+        severity: "MEDIUM",
+        code: f.failure.code,
+        entityType: f.entityId ? f.entityType : null,
+        entityId: f.entityId ?? null,
+        sourceSystem: f.record?.system ?? f.row.system ?? null,
+        sourceRef: `${f.row.object}:${f.row.externalId ?? ""}`,
+        inboxEventId: f.row.id,
+        message: f.failure.message,
+        remediation: f.failure.remediation,
+        actor: `cdc:${f.row.source}`,
+      });
+    }
+    return { outcomes: [...outcomes.values()], appliedKeys: [...new Set(appliedKeys)] };
   }
 
   private map(source: string, record: InboundRecord): MapResult {
@@ -339,4 +452,15 @@ export class Applier {
     }
     return notes;
   }
+}
+
+function count(outcomes: sync.InboxOutcome[]) {
+  const stats = { applied: 0, skipped: 0, failed: 0, waiting: 0 };
+  for (const o of outcomes) {
+    if (o.status === "APPLIED") stats.applied++;
+    else if (o.status === "SKIPPED") stats.skipped++;
+    else if (o.status === "FAILED") stats.failed++;
+    else stats.waiting++;
+  }
+  return stats;
 }

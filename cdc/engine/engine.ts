@@ -113,11 +113,20 @@ export class SyncEngine {
     });
   }
 
-  /** The Ingest of a connector (or of any named source, e.g. "webhooks"). */
+  /** The Ingest of a connector (or of any named source, e.g. "webhooks"). Unless the engine
+   *  only records (`apply: false`), a batch is applied in the transaction that records it. */
   ingestFor(connector: string): Ingest {
     let ingest = this.ingests.get(connector);
     if (!ingest) {
-      ingest = createIngest(this.options.client, connector);
+      ingest =
+        this.options.apply === false
+          ? createIngest(this.options.client, connector)
+          : async (records, cursor) => {
+              const r = await this.applier.ingest(connector, records, cursor);
+              // Rows recorded without being applied, or children woken by parents applied here.
+              if (r.woken > 0 || (r.received > 0 && r.batches === 0)) this.wakeApplier?.();
+              return { received: r.received, duplicates: r.duplicates };
+            };
       this.ingests.set(connector, ingest);
     }
     return ingest;

@@ -29,6 +29,11 @@ export interface InboxRecordInput {
   /** Normally RECEIVED; webhooks refused at the door are written FAILED with a reason. */
   status?: "RECEIVED" | "FAILED";
   reason?: string | null;
+  /** An id taken by reserveInboxIds (the row is then written with it). */
+  id?: number;
+  /** The record was applied before it was written (same transaction): the row is written in
+   *  that final state, counted like recordInboxOutcomes counts (one insert, no later update). */
+  outcome?: InboxOutcome;
 }
 
 export interface CursorInput {
@@ -81,37 +86,68 @@ export async function writeInbox(
   let ids: number[] = [];
   const idsByKey = new Map<string, number>();
   if (records.length > 0) {
-    const rows = records.map((r) => ({
-      dedupe_key: r.dedupeKey,
-      system: r.system,
-      object: r.object,
-      external_id: r.externalId,
-      payload: r.payload,
-      source_modified_at: r.sourceModifiedAt ?? null,
-      status: r.status ?? "RECEIVED",
-      reason: r.reason ?? null,
-    }));
+    const rows = records.map((r) => {
+      const o = r.outcome;
+      return {
+        id: r.id ?? null,
+        dedupe_key: r.dedupeKey,
+        system: r.system,
+        object: r.object,
+        external_id: r.externalId,
+        payload: r.payload,
+        source_modified_at: r.sourceModifiedAt ?? null,
+        status: o ? (o.status === "WAITING" ? "RECEIVED" : o.status) : (r.status ?? "RECEIVED"),
+        reason: o ? o.reason : (r.reason ?? null),
+        // Only rows applied before they were written have these (and count as attempted once).
+        applied: o !== undefined,
+        waiting_for: o?.status === "WAITING" ? (o.waitingFor ?? null) : null,
+        entity_type: o?.entityType ?? null,
+        entity_id: o?.entityId ?? null,
+        ignored: o?.ignoredFields?.length ? o.ignoredFields : null,
+        error: o?.status === "FAILED" ? o.reason : null,
+      };
+    });
+    // Appliers are woken only for rows left to them (written RECEIVED, due now).
+    const notify = rows.some((r) => !r.applied && r.status === "RECEIVED")
+      ? sql`(select pg_notify(${INBOX_CHANNEL}, ${source}))::text`
+      : sql`null`;
     // The counter CTE runs whether or not it is read (a data-modifying CTE always does); the
     // NOTIFY is an init plan of the result, sent once if any row was recorded.
     const inserted = await tx.execute<{ id: string; dedupe_key: string }>(sql`
       with inserted as (
-        insert into inbox_event (source, dedupe_key, system, object, external_id, payload,
-          source_modified_at, status, reason, processed_at)
-        select ${source}, r.dedupe_key, r.system::external_system, r.object, r.external_id,
-          r.payload, r.source_modified_at, r.status::inbox_status, r.reason,
-          case when r.status = 'RECEIVED' then null else now() end
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(dedupe_key text,
+        insert into inbox_event (id, source, dedupe_key, system, object, external_id, payload,
+          source_modified_at, status, reason, processed_at, waiting_for, entity_type, entity_id,
+          ignored_fields, error, attempts, next_attempt_at)
+        select coalesce(r.id, nextval(pg_get_serial_sequence('inbox_event', 'id'))), ${source},
+          r.dedupe_key, r.system::external_system, r.object, r.external_id, r.payload,
+          r.source_modified_at, r.status::inbox_status, r.reason,
+          case when r.status = 'RECEIVED' then null else now() end, r.waiting_for, r.entity_type,
+          r.entity_id, r.ignored, r.error, case when r.applied then 1 else 0 end,
+          case when r.applied and r.status = 'RECEIVED'
+            then now() + make_interval(secs => ${WAITING_RETRY_SECONDS}) end
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id bigint, dedupe_key text,
           system text, object text, external_id text, payload jsonb,
-          source_modified_at timestamptz, status text, reason text)
+          source_modified_at timestamptz, status text, reason text, applied boolean,
+          waiting_for text, entity_type text, entity_id uuid, ignored text[], error text)
         on conflict (source, dedupe_key) do nothing
-        returning id, object, dedupe_key
+        returning id, object, dedupe_key, status, attempts > 0 as applied,
+          coalesce(cardinality(ignored_fields), 0) as ignored
       ), counted as (
-        insert into sync_cursor (connector, object, records_in)
-        select ${source}, object, count(*) from inserted group by object
+        insert into sync_cursor (connector, object, records_in, records_out, error_count,
+          ignored_fields)
+        select ${source}, object, count(*),
+          count(*) filter (where applied and status = 'APPLIED'),
+          count(*) filter (where applied and status = 'FAILED'),
+          coalesce(sum(ignored) filter (where applied), 0)
+        from inserted group by object
         on conflict (connector, object) do update
-          set records_in = sync_cursor.records_in + excluded.records_in, updated_at = now()
+          set records_in = sync_cursor.records_in + excluded.records_in,
+            records_out = sync_cursor.records_out + excluded.records_out,
+            error_count = sync_cursor.error_count + excluded.error_count,
+            ignored_fields = sync_cursor.ignored_fields + excluded.ignored_fields,
+            updated_at = now()
       )
-      select id, dedupe_key, (select pg_notify(${INBOX_CHANNEL}, ${source}))::text as notified
+      select id, dedupe_key, ${notify} as notified
       from inserted`);
     ids = inserted.map((r) => Number(r.id));
     for (const r of inserted) idsByKey.set(r.dedupe_key, Number(r.id));
@@ -126,6 +162,33 @@ export interface WrittenInbox {
   ids: number[];
   /** Inbox id by dedupe key, of the rows this call recorded (duplicates are absent). */
   idsByKey: Map<string, number>;
+}
+
+/**
+ * Takes inbox ids for the dedupe keys of one source that are not recorded yet, in the caller's
+ * transaction: null for a key already in the inbox (or earlier in the same list). An applier that
+ * applies a batch before writing it (rows written once, in their final state) needs the ids for
+ * its outcomes; writeInbox's `on conflict do nothing` still guards a concurrent writer.
+ */
+export async function reserveInboxIds(
+  tx: Tx,
+  source: string,
+  dedupeKeys: string[],
+): Promise<(number | null)[]> {
+  if (dedupeKeys.length === 0) return [];
+  const rows = await tx.execute<{ id: string | null }>(sql`
+    select case when exists (select 1 from inbox_event e
+        where e.source = ${source} and e.dedupe_key = k.key)
+      then null else nextval(pg_get_serial_sequence('inbox_event', 'id')) end as id
+    from unnest(${pgArray(dedupeKeys)}::text[]) with ordinality as k(key, ord)
+    order by k.ord`);
+  const seen = new Set<string>();
+  return dedupeKeys.map((key, i) => {
+    const id = rows[i]?.id;
+    if (id == null || seen.has(key)) return null;
+    seen.add(key);
+    return Number(id);
+  });
 }
 
 /** How long lag samples are kept (Kpis.syncHealth reads the last 24 h; an hour's margin). */
