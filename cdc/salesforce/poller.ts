@@ -298,16 +298,36 @@ export class ObjectPoller {
         await new Promise((r) => setTimeout(r, 200));
         return { records: 0, more: true, apiBudget: this.budget() };
       }
-      const page = await this.bulkResults(full.jobId, full.locator);
+      const page = await this.bulkPage(full.jobId, full.locator);
       rows = page.records;
       full.locator = page.locator;
       done = page.locator === undefined;
+      // The next page is fetched while this one is ingested (and applied).
+      if (page.locator) this.prefetch(full.jobId, page.locator);
     }
     const records = rows.map((row) => this.toRecord(row, false));
     full.loaded += records.length;
     if (done) return this.finishFullLoad(cursor, ctx, records.length, records);
     await ctx.ingest(records, this.cursorUpdate(cursor));
     return { records: records.length, more: true, apiBudget: this.budget() };
+  }
+
+  /** A Bulk API 2.0 results page requested ahead (a job's pages never change), by job|locator. */
+  private prefetched?: { key: string; page: ReturnType<ObjectPoller["bulkResults"]> };
+
+  /** The results page at (job, locator): the one prefetched for it, else fetched now. */
+  private bulkPage(jobId: string, locator: string | undefined) {
+    const hit = this.prefetched?.key === `${jobId}|${locator}` ? this.prefetched.page : undefined;
+    this.prefetched = undefined;
+    return hit ?? this.bulkResults(jobId, locator);
+  }
+
+  /** Starts fetching a page the next step will read; its error surfaces when that step awaits
+   *  it (the cursor, not this cache, says where the load is: another locator discards it). */
+  private prefetch(jobId: string, locator: string): void {
+    const page = this.bulkResults(jobId, locator);
+    page.catch(() => {});
+    this.prefetched = { key: `${jobId}|${locator}`, page };
   }
 
   /** One page of Bulk API 2.0 query results (CSV) and the next Sforce-Locator. */
