@@ -231,7 +231,7 @@ async function gatewayQuery(
 }
 
 const INVOICES = /* GraphQL */ `
-  query ObsInvoices { invoices(first: 3) { totalCount nodes { number customer { name } } } }
+  query ObsInvoices { invoices(first: 3) { totalCount nodes { number customer { name currency } } } }
 `;
 
 describe("observability across the processes", () => {
