@@ -55,7 +55,7 @@ describe("a subscription while a subgraph is down", () => {
     const unsubscribe = client.subscribe<Delivery["data"]>(
       {
         query:
-          "subscription { invoiceEvents(customerId: null) { eventId type invoice { number customer { name } } } }",
+          "subscription { invoiceEvents(customerId: null) { eventId type invoice { number customer { name currency } } } }",
       },
       {
         next: (value) => void received.push(value as Delivery),
@@ -69,6 +69,7 @@ describe("a subscription while a subgraph is down", () => {
       for (let i = 0; received.length < 2 && i < 100; i++) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
+      // The customer subgraph serves the customer's currency (its name the invoice subgraph provides).
       const port = stack.subgraphs.customer.port;
       await stack.subgraphs.customer.close();
       await emit(6);
