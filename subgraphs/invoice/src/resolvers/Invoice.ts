@@ -1,8 +1,9 @@
 import { subtractMoney } from "@pshub/db";
 import { contract, customer, dispute, invoiceLine, payment } from "@pshub/db/schema";
-import { money, referenceId, selectsField } from "@pshub/subgraph-kit";
+import { money, referenceId } from "@pshub/subgraph-kit";
 import type { InvoiceResolvers } from "../__generated__/resolvers-types.ts";
 import { disputeList, linesOfInvoice, paymentList } from "../data/lists.ts";
+import { providedOrKey } from "../data/provided.ts";
 import type { InvoiceMapper } from "../mappers.ts";
 
 /** total − amountPaid, exact (integer cents). */
@@ -20,24 +21,11 @@ export const Invoice: InvoiceResolvers = {
   // The database decides (one definition, its clock): @pshub/db invoiceOverdueSql.
   overdue: async (row: InvoiceMapper, _, ctx) =>
     (await ctx.loaders.overdue().load(row.id)) === true,
-  // The SDL provides the customer's name and parent, and the contract's number and billing model
-  // (@provides): the row is read (kit byId, legal-entity scoped) when the plan asks for one of
-  // them, else the key alone goes back (the customer subgraph resolves the rest). A row outside the
-  // caller's legal-entity scope reads as absent: the key alone, as the customer subgraph would.
+  // The SDL provides the customer's name and parent, and the contract's number and billing model.
   customer: (row: InvoiceMapper, _args, ctx, info) =>
-    selectsField(info, "name") || selectsField(info, "parent")
-      ? ctx.loaders
-          .byId(customer)
-          .load(row.customerId)
-          .then((found) => found ?? { id: row.customerId })
-      : { id: row.customerId },
+    providedOrKey(ctx, info, customer, row.customerId, ["name", "parent"]),
   contract: (row: InvoiceMapper, _args, ctx, info) =>
-    selectsField(info, "number") || selectsField(info, "billingModel")
-      ? ctx.loaders
-          .byId(contract)
-          .load(row.contractId)
-          .then((found) => found ?? { id: row.contractId })
-      : { id: row.contractId },
+    providedOrKey(ctx, info, contract, row.contractId, ["number", "billingModel"]),
   legalEntity: (row: InvoiceMapper) => ({ id: row.legalEntityId }),
   lines: (row, args, ctx, info) =>
     ctx.loaders.connection(linesOfInvoice, invoiceLine.invoiceId, row.id, args, info),
