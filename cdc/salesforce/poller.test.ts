@@ -120,6 +120,38 @@ describe("full load", () => {
     expect(view.size).toBe(121);
   });
 
+  it("fetches the next REST page while one is ingested", async () => {
+    const { client, org } = await setup({ queryBatchSize: 25 });
+    for (let i = 0; i < 100; i++)
+      org.create("Account", { Name: `Ahead ${i}`, CurrencyIsoCode: "USD" }, { silent: true });
+    const { p } = poller(client, "Account");
+    const ingest = testIngest(t.db, current);
+    const morePages = () => sandbox.requests.filter((r) => /\/query\/01g/.test(r.path)).length;
+    let pages = 0;
+    const aheadAtIngest: boolean[] = [];
+    for (let i = 0; i < 50; i++) {
+      const cursor = await storedCursor(t.db, current, "Account");
+      const r = await p.pollOnce({
+        cursor,
+        ingest: async (records, update) => {
+          if (records.length > 0 && pages < 3) {
+            // The page after this one is requested before this one is recorded.
+            const until = Date.now() + 2000;
+            while (morePages() < pages + 1 && Date.now() < until)
+              await new Promise((r) => setTimeout(r, 5));
+            aheadAtIngest.push(morePages() >= pages + 1);
+          }
+          if (records.length > 0) pages++;
+          return ingest(records, update);
+        },
+        signal: new AbortController().signal,
+      });
+      if (!r.more) break;
+    }
+    expect(aheadAtIngest).toEqual([true, true, true]); // pages 1–3 of 4
+    expect(await hubIds("Account")).toEqual(sourceIds(org, "Account"));
+  });
+
   it("loads above the threshold with a Bulk API 2.0 query job, paged by Sforce-Locator", async () => {
     const { client, org } = await setup();
     for (let i = 0; i < 95; i++)

@@ -71,6 +71,13 @@ export interface ObjectCursor {
   sweptAt?: string;
 }
 
+/** A page of a full load as records, and where the next one is (a Bulk API 2.0 locator or a REST
+ *  nextRecordsUrl; none at the end). */
+interface FullLoadPage {
+  records: InboundRecord[];
+  next?: string;
+}
+
 const SYSTEM_FIELDS = ["Id", "SystemModstamp", "LastModifiedById"];
 
 function contentHash(fields: Record<string, unknown>): string {
@@ -241,25 +248,28 @@ export class ObjectPoller {
     const full = cursor.full;
     if (full.hwm === null) return this.finishFullLoad(cursor, ctx, 0);
     const soql = `SELECT ${this.soqlFields} FROM ${o.object} WHERE ${this.hwmWhere(full.hwm)}`;
-    let rows: JsRecord[] = [];
-    let done = false;
+    let page: FullLoadPage;
     if (full.mode === "rest") {
-      let page: { records: JsRecord[]; done: boolean; nextRecordsUrl?: string };
       try {
         page = full.nextRecordsUrl
-          ? await this.client.call((c) => c.request(full.nextRecordsUrl!))
+          ? await this.pageAhead(`rest|${full.nextRecordsUrl}`, () =>
+              this.restPage(full.nextRecordsUrl!),
+            )
           : full.started
-            ? { records: [], done: true }
-            : await this.client.call((c) => c.query(soql, { autoFetch: false }));
+            ? { records: [] }
+            : await this.restPage(undefined, soql);
       } catch (err) {
         if (errorCodeOf(err) !== "INVALID_QUERY_LOCATOR") throw err;
         o.log?.("query locator expired; restarting the full load", { object: o.object });
         return this.restartFullLoad(ctx);
       }
-      rows = page.records;
       full.started = true;
-      full.nextRecordsUrl = page.done ? undefined : page.nextRecordsUrl;
-      done = page.done || !page.nextRecordsUrl;
+      full.nextRecordsUrl = page.next;
+      // The next page is fetched (and read into records) while this one is ingested.
+      if (page.next) {
+        const url = page.next;
+        this.prefetch(`rest|${url}`, () => this.restPage(url));
+      }
     } else {
       if (!full.jobId) {
         const job = await this.client.call((c) =>
@@ -298,43 +308,62 @@ export class ObjectPoller {
         await new Promise((r) => setTimeout(r, 200));
         return { records: 0, more: true, apiBudget: this.budget() };
       }
-      const page = await this.bulkPage(full.jobId, full.locator);
-      rows = page.records;
-      full.locator = page.locator;
-      done = page.locator === undefined;
-      // The next page is fetched while this one is ingested (and applied).
-      if (page.locator) this.prefetch(full.jobId, page.locator);
+      const jobId = full.jobId;
+      page = await this.pageAhead(`${jobId}|${full.locator}`, () =>
+        this.bulkResults(jobId, full.locator),
+      );
+      full.locator = page.next;
+      // The next page is fetched (and read into records) while this one is ingested (and
+      // applied).
+      if (page.next) {
+        const locator = page.next;
+        this.prefetch(`${jobId}|${locator}`, () => this.bulkResults(jobId, locator));
+      }
     }
-    const records = rows.map((row) => this.toRecord(row, false));
+    const records = page.records;
+    const done = page.next === undefined;
     full.loaded += records.length;
     if (done) return this.finishFullLoad(cursor, ctx, records.length, records);
     await ctx.ingest(records, this.cursorUpdate(cursor));
     return { records: records.length, more: true, apiBudget: this.budget() };
   }
 
-  /** A Bulk API 2.0 results page requested ahead (a job's pages never change), by job|locator. */
-  private prefetched?: { key: string; page: ReturnType<ObjectPoller["bulkResults"]> };
+  /** A full-load page requested ahead, keyed by where it is (`job|locator` of a Bulk API 2.0
+   *  job, whose pages never change, or `rest|nextRecordsUrl`). */
+  private prefetched?: { key: string; page: Promise<FullLoadPage> };
 
-  /** The results page at (job, locator): the one prefetched for it, else fetched now. */
-  private bulkPage(jobId: string, locator: string | undefined) {
-    const hit = this.prefetched?.key === `${jobId}|${locator}` ? this.prefetched.page : undefined;
+  /** The page at `key`: the one prefetched for it, else fetched now. */
+  private pageAhead(key: string, fetch: () => Promise<FullLoadPage>): Promise<FullLoadPage> {
+    const hit = this.prefetched?.key === key ? this.prefetched.page : undefined;
     this.prefetched = undefined;
-    return hit ?? this.bulkResults(jobId, locator);
+    return hit ?? fetch();
   }
 
   /** Starts fetching a page the next step will read; its error surfaces when that step awaits
-   *  it (the cursor, not this cache, says where the load is: another locator discards it). */
-  private prefetch(jobId: string, locator: string): void {
-    const page = this.bulkResults(jobId, locator);
+   *  it (the cursor, not this cache, says where the load is: another key discards it). */
+  private prefetch(key: string, fetch: () => Promise<FullLoadPage>): void {
+    const page = fetch();
     page.catch(() => {});
-    this.prefetched = { key: `${jobId}|${locator}`, page };
+    this.prefetched = { key, page };
+  }
+
+  /** One REST query page as full-load records: the query's first, or the one at nextRecordsUrl. */
+  private async restPage(nextRecordsUrl: string | undefined, soql = ""): Promise<FullLoadPage> {
+    const page = nextRecordsUrl
+      ? await this.client.call((c) =>
+          c.request<{ records: JsRecord[]; done: boolean; nextRecordsUrl?: string }>(
+            nextRecordsUrl,
+          ),
+        )
+      : await this.client.call((c) => c.query(soql, { autoFetch: false }));
+    return {
+      records: page.records.map((row) => this.toRecord(row as JsRecord, false)),
+      next: page.done ? undefined : page.nextRecordsUrl,
+    };
   }
 
   /** One page of Bulk API 2.0 query results (CSV) and the next Sforce-Locator. */
-  private async bulkResults(
-    jobId: string,
-    locator: string | undefined,
-  ): Promise<{ records: JsRecord[]; locator?: string }> {
+  private async bulkResults(jobId: string, locator: string | undefined): Promise<FullLoadPage> {
     return this.client.call(async (conn) => {
       let next: string | undefined;
       const api = new HttpApi(conn, { responseType: "text/csv" });
@@ -352,8 +381,8 @@ export class ObjectPoller {
         url: `${conn.instanceUrl}/services/data/v${conn.version}/jobs/query/${jobId}/results?${params}`,
         headers: { Accept: "text/csv" },
       })) as JsRecord[] | string;
-      const records = typeof rows === "string" ? [] : rows;
-      return { records, locator: next && next !== "null" ? next : undefined };
+      const records = typeof rows === "string" ? [] : rows.map((row) => this.toRecord(row, false));
+      return { records, next: next && next !== "null" ? next : undefined };
     });
   }
 
