@@ -28,6 +28,7 @@ import {
   date,
   index,
   integer,
+  json,
   jsonb,
   numeric,
   pgEnum,
@@ -826,7 +827,9 @@ export const inboxEvent = pgTable(
     dedupeKey: text().notNull(),
     object: text().notNull(),
     externalId: text(),
-    payload: jsonb().notNull(),
+    /** The record as received, json (its text as written, not reparsed into jsonb: the inbox
+     *  keeps it for replay and the ops views, and nothing queries inside it). */
+    payload: json().notNull(),
     status: inboxStatus().notNull().default("RECEIVED"),
     attempts: integer().notNull().default(0),
     error: text(),

@@ -7,9 +7,10 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 
-/** The values as a PostgreSQL array literal (`{"a","b"}`), every element quoted and escaped. */
+/** The values as a PostgreSQL array literal (`{"a","b"}`), every element quoted and escaped;
+ *  null and undefined are NULL elements. */
 export function pgArray(values: readonly unknown[]): string {
-  return `{${values.map((v) => `"${String(v).replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`).join(",")}}`;
+  return `{${values.map((v) => (v == null ? "NULL" : `"${String(v).replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`)).join(",")}}`;
 }
 
 /** A uuid[] bind value: `where id = any(${uuidArray(ids)})`. Callers pass validated uuids. */
