@@ -152,6 +152,40 @@ describe("full load", () => {
     expect(await hubIds("Account")).toEqual(sourceIds(org, "Account"));
   });
 
+  it("starts the incremental after the rows stamped with the load's high-water mark", async () => {
+    const { client, org } = await setup({ queryBatchSize: 10 });
+    org.freezeClock(true);
+    for (let i = 0; i < 35; i++)
+      org.create("Account", { Name: `Tied ${i}`, CurrencyIsoCode: "USD" }, { silent: true });
+    org.freezeClock(false);
+    const { p, run } = poller(client, "Account", { sweepEveryMs: 3_600_000 });
+    const ingest = testIngest(t.db, current);
+    let read = 0;
+    for (let more = true; more; ) {
+      const cursor = await storedCursor(t.db, current, "Account");
+      const r = await p.pollOnce({
+        cursor,
+        ingest: (records, update) => {
+          read += records.length;
+          return ingest(records, update);
+        },
+        signal: new AbortController().signal,
+      });
+      more = r.more;
+    }
+    // Caught up without reading the 35 rows of that one second a second time.
+    expect(read).toBe(35);
+    expect(await storedCursor(t.db, current, "Account")).toMatchObject({
+      phase: "incremental",
+      id: sourceIds(org, "Account").at(-1),
+    });
+    org.advanceClock(2000);
+    const later = org.create("Account", { Name: "Later", CurrencyIsoCode: "USD" });
+    await run();
+    expect((await hubView(t.db, current, "Account")).get(later.Id)?.Name).toBe("Later");
+    expect((await hubView(t.db, current, "Account")).size).toBe(36);
+  });
+
   it("loads above the threshold with a Bulk API 2.0 query job, paged by Sforce-Locator", async () => {
     const { client, org } = await setup();
     for (let i = 0; i < 95; i++)

@@ -403,6 +403,19 @@ export class ObjectPoller {
   ): Promise<PollResult> {
     const full = cursor.full!;
     const o = this.options;
+    // The last Id stamped H, read before the count: when the count then equals what was loaded,
+    // every row at <= H is in, and the incremental starts after it rather than reading every row
+    // stamped H again (a bulk import's rows can share that one second: a second full pass). Rows
+    // of H that become visible later are commit lag, the lookback sweep's, as for any keyset
+    // cursor; any other count keeps the incremental from the start of H's second.
+    const lastAtHwm =
+      full.hwm === null
+        ? undefined
+        : await this.client.call((c) =>
+            c.query(
+              `SELECT Id FROM ${o.object} WHERE SystemModstamp = ${soqlDateTime(full.hwm!)} ORDER BY Id DESC LIMIT 1`,
+            ),
+          );
     const now = full.hwm === null ? 0 : await this.count(this.hwmWhere(full.hwm));
     if (full.loaded !== full.expected && full.loaded !== now) {
       if (full.attempts >= 3) {
@@ -438,7 +451,7 @@ export class ObjectPoller {
     const next: ObjectCursor = {
       phase: "incremental",
       ts: full.hwm ?? "1970-01-01T00:00:00.000Z",
-      id: "",
+      id: full.loaded === now ? String(lastAtHwm?.records[0]?.Id ?? "") : "",
       deletedTs: full.hwm ?? "1970-01-01T00:00:00.000Z",
       deletedCheckedUntil: full.checkStartedAt,
       sweptAt: new Date().toISOString(),
