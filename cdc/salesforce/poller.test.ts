@@ -88,6 +88,50 @@ async function hubIds(object: string): Promise<string[]> {
   return [...(await hubView(t.db, current, object)).keys()].sort();
 }
 
+describe("dedupe key", () => {
+  // The key is the inbox's unique key: a new text for an unchanged version would record (and
+  // apply) that version again, so these are the texts the key had before it was made cheaper.
+  it("keeps its text: the same version gives one key whatever the column order, a same-second edit another", () => {
+    const p = new ObjectPoller({} as SalesforceClient, {
+      connector: "dedupe-key",
+      system: "SALESFORCE",
+      object: "Account",
+      fields: ["Name", "BillingCity"],
+      pageSize: 2000,
+      bulkThreshold: 10_000,
+      lookbackMs: 0,
+      sweepEveryMs: 0,
+    });
+    const row = {
+      Id: "001000000000001AAA",
+      SystemModstamp: "2026-11-20T10:00:00.000+0000",
+      LastModifiedById: "005000000000009AAA",
+      Name: 'Acme "Ltd"',
+      BillingCity: "",
+    };
+    const prefix = "Account:001000000000001AAA:2026-11-20T10:00:00.000Z";
+    expect(p.toRecord(row, false).dedupeKey).toBe(`${prefix}:7fvRzAS7svDM`);
+    // REST JSON order with attributes (Bulk CSV has the SELECT order and none).
+    const rest = {
+      attributes: {
+        type: "Account",
+        url: "/services/data/v62.0/sobjects/Account/001000000000001AAA",
+      },
+      BillingCity: null,
+      Name: 'Acme "Ltd"',
+      LastModifiedById: "005000000000009AAA",
+      SystemModstamp: "2026-11-20T10:00:00.000+0000",
+      Id: "001000000000001AAA",
+    };
+    expect(p.toRecord(rest, true).dedupeKey).toBe(`${prefix}:7fvRzAS7svDM`);
+    expect(p.toRecord({ ...row, Name: "Acme Ltd" }, false).dedupeKey).toBe(
+      `${prefix}:X0HiMuVM2f8q`,
+    );
+    // A row with a field beyond the selected ones: that field is part of the content too.
+    expect(p.toRecord({ ...row, Extra__c: "x" }, false).dedupeKey).toBe(`${prefix}:cQ1PwKsFZ7gA`);
+  });
+});
+
 describe("full load", () => {
   it("loads below the threshold with REST query + nextRecordsUrl, then syncs incrementally", async () => {
     const { client, org } = await setup({ queryBatchSize: 25 });

@@ -16,7 +16,7 @@
  * Every page goes to Ingest together with the cursor that covers it (one transaction).
  */
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type { Record as JsRecord } from "jsforce";
 import { HttpApi } from "jsforce/lib/http-api.js";
 import type {
@@ -80,12 +80,15 @@ interface FullLoadPage {
 
 const SYSTEM_FIELDS = ["Id", "SystemModstamp", "LastModifiedById"];
 
-function contentHash(fields: Record<string, unknown>): string {
-  const keys = Object.keys(fields).sort();
-  return createHash("sha1")
-    .update(JSON.stringify(keys.map((k) => [k, fields[k]])))
-    .digest("base64url")
-    .slice(0, 12);
+/** sha1 of the JSON of the record's [field, value] pairs in field-name order. The key is an
+ *  inbox unique key, so its text must not change: a different one would record (and apply) again
+ *  a version the inbox already has. `sorted` is the record's own field names in that order when
+ *  the caller knows them (every row of a query has the same ones: no sort per record). */
+function contentHash(fields: Record<string, unknown>, sorted?: readonly string[]): string {
+  const keys = sorted ?? Object.keys(fields).sort();
+  const pairs = new Array<[string, unknown]>(keys.length);
+  for (let i = 0; i < keys.length; i++) pairs[i] = [keys[i]!, fields[keys[i]!]];
+  return hash("sha1", JSON.stringify(pairs), "base64url").slice(0, 12);
 }
 
 /** The smallest incremental page QUERY_TIMEOUT halves the page size down to. */
@@ -101,8 +104,12 @@ export class ObjectPoller {
     readonly options: PollerOptions,
   ) {
     this.selectFields = [...new Set([...SYSTEM_FIELDS, ...options.fields])];
+    this.sortedFields = [...this.selectFields].sort();
     this.pageLimit = options.pageSize;
   }
+
+  /** selectFields in the order contentHash takes them. */
+  private readonly sortedFields: readonly string[];
 
   private get soqlFields() {
     return this.selectFields.join(", ");
@@ -112,8 +119,19 @@ export class ObjectPoller {
    *  prevention (a full load records everything). */
   toRecord(row: JsRecord, incremental: boolean): InboundRecord {
     const fields: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(row))
-      if (k !== "attributes") fields[k] = v === "" ? null : v;
+    let n = 0;
+    for (const k in row) {
+      if (k === "attributes" || !Object.hasOwn(row, k)) continue;
+      const v = row[k];
+      fields[k] = v === "" ? null : v;
+      n++;
+    }
+    // A row with exactly the selected fields (the usual case) hashes them in the order known
+    // up front; any other row sorts its own.
+    const sorted =
+      n === this.sortedFields.length && this.sortedFields.every((k) => Object.hasOwn(fields, k))
+        ? this.sortedFields
+        : undefined;
     const id = String(fields.Id);
     const stamp = dateTime(fields.SystemModstamp) ?? undefined;
     return {
@@ -128,7 +146,7 @@ export class ObjectPoller {
         : {}),
       // SystemModstamp has second precision: the content tells two same-second versions apart,
       // and the same version read twice (lookback, overlapping pages) is one inbox row.
-      dedupeKey: `${this.options.object}:${id}:${stamp ?? ""}:${contentHash(fields)}`,
+      dedupeKey: `${this.options.object}:${id}:${stamp ?? ""}:${contentHash(fields, sorted)}`,
     };
   }
 

@@ -63,6 +63,13 @@ export function date(v: unknown): string | null {
 export function dateTime(v: unknown): string | null {
   if (isBlank(v)) return null;
   if (typeof v === "number") return new Date(v).toISOString();
+  // Every record's SystemModstamp passes here: the UTC form Salesforce sends is taken without the
+  // offset rewrite, and kept as is when it already is the ISO text it stands for.
+  if (typeof v === "string" && v.length === 28 && v.endsWith("+0000")) {
+    const iso = `${v.slice(0, 23)}Z`;
+    const ms = Date.parse(iso);
+    if (!Number.isNaN(ms) && new Date(ms).toISOString() === iso) return iso;
+  }
   const ms = Date.parse(String(v).replace(/([+-]\d{2})(\d{2})$/, "$1:$2"));
   if (Number.isNaN(ms)) throw new ValueError(`"${String(v)}" is not a dateTime`);
   return new Date(ms).toISOString();
