@@ -195,7 +195,7 @@ function castExpr(field: string, type: ColumnType) {
   return sql.raw(`(r->>'${field}')::${sqlType(type)}`);
 }
 
-function merge(groups: Map<string, Group>, c: SyncChangeInput): void {
+function merge(groups: Map<string, Group>, c: SyncChangeInput): Group {
   const key = `${c.entityType}|${c.system}|${c.object}|${c.externalId}`;
   let g = groups.get(key);
   if (!g) {
@@ -223,6 +223,7 @@ function merge(groups: Map<string, Group>, c: SyncChangeInput): void {
     groups.set(key, g);
   }
   g.changes.push(c);
+  return g;
 }
 
 /**
@@ -235,7 +236,8 @@ export async function applySyncChanges(
   changes: SyncChangeInput[],
 ): Promise<ChangeOutcome[]> {
   const groups = new Map<string, Group>();
-  for (const c of changes) merge(groups, c);
+  // The group of each change, by input index (step 6 answers in input order).
+  const groupOf = changes.map((c) => merge(groups, c));
   const all = [...groups.values()];
 
   // 1. Source links of every record and every parent, in one statement.
@@ -255,14 +257,15 @@ export async function applySyncChanges(
       g.entityId = link.entityId;
       g.linked = true;
     }
-    const ordered = [...g.changes].sort(
-      (a, b) =>
-        (a.sourceModifiedAt ? Date.parse(a.sourceModifiedAt) : 0) -
-          (b.sourceModifiedAt ? Date.parse(b.sourceModifiedAt) : 0) || a.inboxId - b.inboxId,
-    );
+    // Stamps parsed once per change (a sort compares each several times); most records have one.
+    const stamped = g.changes.map((c) => ({
+      c,
+      at: c.sourceModifiedAt ? Date.parse(c.sourceModifiedAt) : null,
+    }));
+    if (stamped.length > 1)
+      stamped.sort((a, b) => (a.at ?? 0) - (b.at ?? 0) || a.c.inboxId - b.c.inboxId);
     const appliedAt = link?.sourceModifiedAt ? Date.parse(link.sourceModifiedAt) : null;
-    for (const c of ordered) {
-      const at = c.sourceModifiedAt ? Date.parse(c.sourceModifiedAt) : null;
+    for (const { c, at } of stamped) {
       if (appliedAt !== null && at !== null && isOlder(at, appliedAt)) {
         g.stale.push(c);
         continue;
@@ -366,20 +369,35 @@ export async function applySyncChanges(
 
   // 6. One outcome per input change.
   const out: ChangeOutcome[] = [];
-  for (const c of changes) {
-    const g = groups.get(`${c.entityType}|${c.system}|${c.object}|${c.externalId}`)!;
-    const base = { inboxId: c.inboxId, entityType: c.entityType };
+  changes.forEach((c, i) => {
+    const g = groupOf[i]!;
     if (g.stale.includes(c) && g.outcome?.status !== "SKIPPED") {
       out.push({
-        ...base,
+        inboxId: c.inboxId,
+        entityType: c.entityType,
         status: "SKIPPED",
         reason: `stale: a newer change of ${describeRecord(g)} was already applied`,
         entityId: g.entityId,
       });
-    } else {
-      out.push({ ...base, ...g.outcome! });
+      return;
     }
-  }
+    // Field by field rather than a spread: outcomes come in many shapes, and copying those is
+    // the slow path (the costliest line of this function at 20,000 records).
+    const o = g.outcome!;
+    out.push({
+      inboxId: c.inboxId,
+      entityType: c.entityType,
+      status: o.status,
+      reason: o.reason,
+      entityId: o.entityId,
+      created: o.created,
+      changedFields: o.changedFields,
+      ignoredFields: o.ignoredFields,
+      transition: o.transition,
+      waitingFor: o.waitingFor,
+      failure: o.failure,
+    });
+  });
   await flagErpTotals(tx, ctx.actor, out);
   return out;
 }
@@ -486,9 +504,7 @@ async function matchUnlinked(tx: Tx, groups: Group[], links: Map<string, LinkRow
   const unlinked = groups.filter(
     (g) => !g.entityId && !g.outcome && (g.matchId || g.matchOn || parentIdOf(g)),
   );
-  const byType = new Map<SyncEntityType, Group[]>();
-  for (const g of unlinked)
-    byType.set(g.spec.entityType, [...(byType.get(g.spec.entityType) ?? []), g]);
+  const byType = groupBy(unlinked, (g) => g.spec.entityType);
   for (const [type, gs] of byType) {
     const spec = ENTITY_SPECS[type];
     const ids = gs.map((g) => g.matchId).filter((v): v is string => !!v && isUuid(v));
@@ -563,6 +579,18 @@ async function matchUnlinked(tx: Tx, groups: Group[], links: Map<string, LinkRow
   }
 }
 
+/** Items by key, in input order (a push per item, not a copy of the list so far). */
+function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const item of items) {
+    const key = keyOf(item);
+    const list = out.get(key);
+    if (list) list.push(item);
+    else out.set(key, [item]);
+  }
+  return out;
+}
+
 function isUuid(v: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 }
@@ -605,10 +633,10 @@ function resolveParents(
 
 /** Current rows of the existing entities, columns as text, one statement per entity type. */
 async function loadCurrent(tx: Tx, rows: Group[]): Promise<void> {
-  const byType = new Map<SyncEntityType, Group[]>();
-  for (const g of rows)
-    if (!g.outcome && !g.created)
-      byType.set(g.spec.entityType, [...(byType.get(g.spec.entityType) ?? []), g]);
+  const byType = groupBy(
+    rows.filter((g) => !g.outcome && !g.created),
+    (g) => g.spec.entityType,
+  );
   for (const [type, gs] of byType) {
     const spec = ENTITY_SPECS[type];
     const cols = Object.keys(spec.columns).map((f) => `${columnName(f)}::text as "${f}"`);
@@ -710,7 +738,10 @@ async function writeRows(tx: Tx, ctx: OperationContext, rows: Group[]): Promise<
   const deletes = plain.filter((g) => g.deleted && g.spec.onDelete === "delete");
   const inserts = plain.filter((g) => g.created && !g.deleted);
   const updates = plain.filter(
-    (g) => !g.created && !deletes.includes(g) && Object.keys(g.writes).length > 0,
+    (g) =>
+      !g.created &&
+      !(g.deleted && g.spec.onDelete === "delete") &&
+      Object.keys(g.writes).length > 0,
   );
   const batches = new Map<string, { kind: "insert" | "update" | "delete"; groups: Group[] }>();
   for (const [kind, gs] of [
@@ -850,11 +881,7 @@ async function applyStates(tx: Tx, ctx: OperationContext, rows: Group[]): Promis
   }
   for (let step = 0; moving.some((m) => m.path.length > step); step++) {
     const due = moving.filter((m) => m.path.length > step && !m.g.outcome);
-    const byTarget = new Map<string, typeof due>();
-    for (const m of due) {
-      const key = `${m.g.spec.entityType}|${m.path[step]}`;
-      byTarget.set(key, [...(byTarget.get(key) ?? []), m]);
-    }
+    const byTarget = groupBy(due, (m) => `${m.g.spec.entityType}|${m.path[step]}`);
     for (const [key, ms] of byTarget) {
       const to = key.split("|")[1]!;
       const whole = await attempt(tx, (sp) =>
