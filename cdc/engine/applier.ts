@@ -310,19 +310,21 @@ export class Applier {
       const results = await sync.applySyncChanges(tx, ctx, changes);
       // Several changes of one record: FAILED beats WAITING beats APPLIED beats SKIPPED.
       const rank = { FAILED: 3, WAITING: 2, APPLIED: 1, SKIPPED: 0 } as const;
+      // One outcome per change, in input order: a change is its outcome's index (a record can
+      // have several changes of one entity type, a timecard's days).
       const perRow = new Map<number, sync.ChangeOutcome[]>();
-      for (const r of results) {
+      const changeOf = new Map<sync.ChangeOutcome, sync.SyncChangeInput>();
+      results.forEach((r, i) => {
+        changeOf.set(r, changes[i]!);
         const list = perRow.get(r.inboxId);
         if (list) list.push(r);
         else perRow.set(r.inboxId, [r]);
-      }
-      const changeOf = new Map<string, sync.SyncChangeInput>();
-      for (const c of changes) changeOf.set(`${c.inboxId}|${c.entityType}`, c);
+      });
       const rowOf = new Map(sourceRows.map((r) => [r.id, r]));
       const applied: AppliedChange[] = [];
       for (const [inboxId, list] of perRow) {
         for (const o of list) {
-          const change = changeOf.get(`${inboxId}|${o.entityType}`)!;
+          const change = changeOf.get(o)!;
           if ((o.status === "APPLIED" || o.status === "SKIPPED") && o.entityId)
             appliedKeys.push(sync.parentKey(change.system, change.object, change.externalId));
           if (o.status === "APPLIED" && o.entityId)
