@@ -1,8 +1,8 @@
 /**
  * What inbound sync may write, per canonical entity type: its table, the columns a source can set
- * (camelCase → SQL type, for the set-based jsonb upserts), the columns a new row needs, its state
- * machine, what a source-side delete means, and which system owns which field (DESIGN "Which
- * system owns which state"). The one table of these rules; the applier (./apply.ts) reads it.
+ * (camelCase → SQL type, for the set-based upserts' typed arrays), the columns a new row needs,
+ * its state machine, what a source-side delete means, and which system owns which field
+ * (DESIGN "Which system owns which state"). The one table of these rules; the applier (./apply.ts) reads it.
  */
 import type { StateMachine } from "../lifecycle/machines.ts";
 import {
@@ -30,7 +30,7 @@ export type SyncEntityType =
   | "invoice"
   | "payment";
 
-/** A column's SQL type, used to cast jsonb text: `(r->>'col')::<type>`. */
+/** A column's SQL type, the element type of its array in the set-based upserts: `$1::<type>[]`. */
 export type ColumnType =
   | "text"
   | "uuid"
