@@ -180,22 +180,24 @@ export function certiniaMappers(ctx: MapperContext): Mapper[] {
           if (!r.has(day)) {
             // A partial change without hours: the state or shared fields move for every day.
             if (Object.keys(common).length > 0 || status) {
-              changes.push({
-                ...psa(r, "time_entry", { ...common }, parents, stateFields),
-                externalId,
-                create: false,
-              });
+              changes.push(
+                psa(r, "time_entry", { ...common }, parents, {
+                  ...stateFields,
+                  externalId,
+                  create: false,
+                }),
+              );
             }
             continue;
           }
           const hours = r.value(day, (v) => decimal(v));
           if (!hours || !/[1-9]/.test(hours)) {
-            changes.push({ ...psa(r, "time_entry", {}, [], {}), externalId, deleted: true });
+            changes.push(psa(r, "time_entry", {}, [], { externalId, deleted: true }));
             continue;
           }
           const fields: Record<string, unknown> = { ...common, hours };
           if (start) fields.workDate = addDays(start, (i - weekdayOf(start) + 7) % 7);
-          changes.push({ ...psa(r, "time_entry", fields, parents, stateFields), externalId });
+          changes.push(psa(r, "time_entry", fields, parents, { ...stateFields, externalId }));
         }
         return changes.length > 0 ? changes : { skip: "no hours on the timecard" };
       },

@@ -105,6 +105,8 @@ export interface ChangeOutcome {
 
 interface Group {
   key: string;
+  /** parentKey of the record: its source link, and the key its children wait for. */
+  ref: string;
   spec: EntitySpec;
   system: SyncSystem;
   object: string;
@@ -199,6 +201,7 @@ function merge(groups: Map<string, Group>, c: SyncChangeInput): Group {
     if (!spec) throw new Error(`unknown entity type ${c.entityType}`);
     g = {
       key,
+      ref: parentKey(c.system, c.object, c.externalId),
       spec,
       system: c.system,
       object: c.object,
@@ -239,7 +242,7 @@ export async function applySyncChanges(
   // 1. Source links of every record and every parent, in one statement.
   const refs = new Map<string, { system: string; object: string; externalId: string }>();
   for (const g of all) {
-    refs.set(parentKey(g.system, g.object, g.externalId), g);
+    refs.set(g.ref, g);
     for (const c of g.changes)
       for (const p of c.parents ?? []) refs.set(parentKey(p.system, p.object, p.externalId), p);
   }
@@ -248,7 +251,7 @@ export async function applySyncChanges(
 
   // 2. Merge each record's changes in source-time order, dropping stale ones.
   for (const g of all) {
-    const link = links.get(parentKey(g.system, g.object, g.externalId));
+    const link = links.get(g.ref);
     if (link && link.entityType === g.spec.entityType) {
       g.entityId = link.entityId;
       g.linked = true;
@@ -318,8 +321,7 @@ export async function applySyncChanges(
   const pending = (rank: number) => live.filter((g) => g.spec.rank === rank && !g.outcome);
   const newLinks = new Map<string, string>();
   for (const g of live) {
-    if (g.entityId && !g.outcome && !g.linked)
-      newLinks.set(parentKey(g.system, g.object, g.externalId), g.entityId);
+    if (g.entityId && !g.outcome && !g.linked) newLinks.set(g.ref, g.entityId);
   }
   const events: DomainEventInput[] = [];
   for (const rank of byRank) {
@@ -333,7 +335,7 @@ export async function applySyncChanges(
     // A new row that did not make it is no parent for later ranks.
     for (const g of rows)
       if (!g.linked && g.outcome?.status !== "APPLIED" && g.outcome?.status !== "SKIPPED")
-        newLinks.delete(parentKey(g.system, g.object, g.externalId));
+        newLinks.delete(g.ref);
   }
 
   // 5. Source links (new and refreshed), then domain events.
@@ -620,7 +622,7 @@ function resolveParents(
             waitingFor: key,
             entityId: g.linked ? g.entityId : undefined,
           };
-          if (!g.linked) newLinks.delete(parentKey(g.system, g.object, g.externalId));
+          if (!g.linked) newLinks.delete(g.ref);
           changed = true;
           break;
         } else {
