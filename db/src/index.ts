@@ -10,6 +10,7 @@ export * from "./embedded.ts";
 export * from "./env.ts";
 export * from "./errors.ts";
 export * from "./fx-rates.ts";
+export * from "./group-by.ts";
 export * from "./legal-entity-scope.ts";
 export * from "./lifecycle/index.ts";
 export * from "./logger.ts";

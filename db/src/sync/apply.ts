@@ -21,6 +21,7 @@ import { sql } from "drizzle-orm";
 import type { Tx } from "../client.ts";
 import { type DomainEventInput, emitDomainEvents } from "../domain-events.ts";
 import { DomainError, InvalidTransitionError } from "../errors.ts";
+import { groupBy } from "../group-by.ts";
 import {
   activateProject,
   approveExpenses,
@@ -580,18 +581,6 @@ async function matchUnlinked(tx: Tx, groups: Group[], links: Map<string, LinkRow
       g.notes.push(`linked to existing ${type} by ${how}`);
     }
   }
-}
-
-/** Items by key, in input order (a push per item, not a copy of the list so far). */
-function groupBy<T, K>(items: T[], keyOf: (item: T) => K): Map<K, T[]> {
-  const out = new Map<K, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    const list = out.get(key);
-    if (list) list.push(item);
-    else out.set(key, [item]);
-  }
-  return out;
 }
 
 function isUuid(v: string): boolean {

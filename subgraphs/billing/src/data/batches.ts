@@ -3,7 +3,7 @@
  * statement is built once per process (per source type, per `last`) and run prepared, the keys
  * its one parameter (the kit's ./prepared.ts).
  */
-import { type Db, pgArray } from "@pshub/db";
+import { type Db, groupBy, pgArray } from "@pshub/db";
 import {
   billingEvent,
   billingRun,
@@ -18,17 +18,6 @@ import { and, asc, desc, eq, ne, sql } from "drizzle-orm";
 type BillingEventRow = typeof billingEvent.$inferSelect;
 type FeeScheduleItemRow = typeof feeScheduleItem.$inferSelect;
 type SourceType = BillingEventRow["sourceType"];
-
-function group<T>(rows: T[], keyOf: (row: T) => string): Map<string, T[]> {
-  const map = new Map<string, T[]>();
-  for (const row of rows) {
-    const key = keyOf(row);
-    const list = map.get(key);
-    if (list) list.push(row);
-    else map.set(key, [row]);
-  }
-  return map;
-}
 
 /**
  * The live (READY or INVOICED) billing event of each source item, or null. When an item has
@@ -73,7 +62,7 @@ export async function feeScheduleByContract(
       .prepare("feeScheduleByContract"),
   );
   const rows = await query.execute({ ids: pgArray([...new Set(contractIds)]) });
-  const byContract = group(rows, (row) => row.contractId);
+  const byContract = groupBy(rows, (row) => row.contractId);
   return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? []);
 }
 
@@ -92,7 +81,7 @@ export async function milestoneIdsByContract(
       .prepare("milestoneIdsByContract"),
   );
   const rows = await query.execute({ ids: pgArray([...new Set(contractIds)]) });
-  const byContract = group(rows, (row) => row.contractId);
+  const byContract = groupBy(rows, (row) => row.contractId);
   return contractIds.map((id) => (byContract.get(id.toLowerCase()) ?? []).map((row) => row.id));
 }
 
@@ -134,6 +123,6 @@ export async function runsByContract(
       .prepare("runsByContract"),
   );
   const rows = await query.execute({ ids: pgArray([...new Set(contractIds)]), last });
-  const byContract = group(rows, (row) => row.contractId);
+  const byContract = groupBy(rows, (row) => row.contractId);
   return contractIds.map((id) => byContract.get(id.toLowerCase()) ?? []);
 }
